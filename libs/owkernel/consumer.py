@@ -1,0 +1,301 @@
+"""Durable, idempotent JetStream consumers.
+
+One durable pull consumer per (consuming service, producing stream), filtered to the subjects the
+service handles, so events of one producer arrive in the order they were published. A fetched
+batch is handled in one database transaction with a SAVEPOINT per event: each event's effects and
+its inbox row (the proof it was handled) commit together, a failing event rolls back alone, and
+acks go out only after the commit. A crash between commit and ack redelivers events whose inbox
+row is already there: they are acknowledged with no second effect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import structlog
+from nats.aio.msg import Msg
+from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from pydantic import ValidationError
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from structlog.contextvars import bound_contextvars
+
+from owkernel.bus import Bus
+from owkernel.contracts import REGISTRY, Envelope, EventData, UnknownEventError, decode
+from owkernel.db import Database
+from owkernel.metrics import DEAD_LETTERS, EVENTS_HANDLED
+from owkernel.outbox import CORRELATION_HEADER
+from owkernel.tables import KernelTables
+
+log = structlog.get_logger("owkernel.consumer")
+
+E = TypeVar("E", bound=EventData)
+Handler = Callable[[AsyncSession, Any, Envelope], Awaitable[None]]
+
+
+class RetryLater(Exception):  # noqa: N818 - reads as what the handler asks for
+    """Raise from a handler when the event cannot be applied yet (e.g. it arrived before the
+    event it follows): it is redelivered after a back-off, never applied wrongly."""
+
+
+class PoisonEvent(Exception):  # noqa: N818
+    """Raise from a handler when the event can never be applied: dead-lettered at once."""
+
+
+@dataclass
+class ConsumerGroup:
+    """The event handlers of one service, by contract subject."""
+
+    service: str
+    handlers: dict[str, Handler] = field(default_factory=dict)
+
+    def on(self, model: type[E]) -> Callable[[Callable[[AsyncSession, E, Envelope], Awaitable[None]]], Handler]:
+        """Register a handler for an event model: ``async def h(session, data, envelope)``."""
+        from owkernel.contracts import spec_for
+
+        subject = spec_for(model).subject
+
+        def register(fn: Callable[[AsyncSession, E, Envelope], Awaitable[None]]) -> Handler:
+            if subject in self.handlers:
+                raise ValueError(f"{self.service} handles {subject} twice")
+            self.handlers[subject] = fn
+            return fn
+
+        return register
+
+    def subjects_by_producer(self) -> dict[str, list[str]]:
+        """Handled subjects grouped by the stream (producer) that holds them."""
+        out: dict[str, list[str]] = {}
+        for subject in sorted(self.handlers):
+            out.setdefault(REGISTRY[subject].producer, []).append(subject)
+        return out
+
+
+@dataclass(frozen=True)
+class ConsumerOptions:
+    """Tuning of a consumer loop."""
+
+    batch: int = 256
+    max_deliveries: int = 8
+    ack_wait: float = 30.0
+    fetch_timeout: float = 1.0
+    backoff_base: float = 0.5
+    backoff_max: float = 60.0
+
+
+class StreamConsumer:
+    """The loop for one durable consumer on one producer's stream."""
+
+    def __init__(
+        self,
+        *,
+        group: ConsumerGroup,
+        producer: str,
+        subjects: list[str],
+        db: Database,
+        bus: Bus,
+        tables: KernelTables,
+        options: ConsumerOptions,
+    ) -> None:
+        self.group = group
+        self.producer = producer
+        self.subjects = subjects
+        self.db = db
+        self.bus = bus
+        self.tables = tables
+        self.options = options
+        self.durable = f"{group.service}-from-{producer}"
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+        self._sub: Any = None
+
+    def start(self) -> None:
+        """Start the consume loop (it waits for NATS if needed)."""
+        self._task = asyncio.create_task(self._run(), name=f"consumer-{self.durable}")
+
+    async def stop(self) -> None:
+        """Graceful drain: finish and ack the batch in hand, then stop fetching."""
+        self._stopping = True
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(self._task, timeout=self.options.ack_wait)
+            except (TimeoutError, asyncio.CancelledError):
+                self._task.cancel()
+            self._task = None
+        if self._sub is not None:
+            with contextlib.suppress(Exception):
+                await self._sub.unsubscribe()
+
+    async def _subscribe(self) -> None:
+        stream = self.bus.stream_name(self.producer)
+        config = ConsumerConfig(
+            durable_name=self.durable,
+            ack_policy=AckPolicy.EXPLICIT,
+            deliver_policy=DeliverPolicy.ALL,
+            ack_wait=self.options.ack_wait,
+            max_deliver=-1,  # we count deliveries ourselves and dead-letter, never drop silently
+            max_ack_pending=max(1000, self.options.batch * 4),
+            filter_subjects=[self.bus.wire_subject(s) for s in self.subjects],
+        )
+        await self.bus.js.add_consumer(stream, config)
+        self._sub = await self.bus.js.pull_subscribe_bind(durable=self.durable, stream=stream)
+
+    async def _run(self) -> None:
+        delay = 0.2
+        while not self._stopping:
+            try:
+                if self._sub is None:
+                    await self._subscribe()
+                    delay = 0.2
+                try:
+                    msgs = await self._sub.fetch(self.options.batch, timeout=self.options.fetch_timeout)
+                except NatsTimeoutError:
+                    continue
+                await self.handle_batch(msgs)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - NATS or DB away: wait and try again
+                log.warning("consumer.loop_error", durable=self.durable, error=repr(exc), retry_in=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    def _backoff(self, deliveries: int) -> float:
+        return float(min(self.options.backoff_base * 2 ** max(deliveries - 1, 0), self.options.backoff_max))
+
+    async def handle_batch(self, msgs: list[Msg]) -> None:
+        """Handle fetched messages in one transaction, then ack, nak or term each."""
+        decoded: list[tuple[Msg, Envelope | None, EventData | None, str | None]] = []
+        for msg in msgs:
+            try:
+                envelope, data = decode(msg.data)
+                decoded.append((msg, envelope, data, None))
+            except (UnknownEventError, ValidationError, ValueError) as exc:
+                decoded.append((msg, None, None, f"undecodable: {exc}"))
+        outcome: list[str] = []  # "ack" | "nak" | "term" per message
+        consumer = self.durable
+        inbox = self.tables.inbox
+        try:
+            async with self.db.transaction() as session:
+                ids = [env.id for _, env, _, _ in decoded if env is not None]
+                seen: set[str] = set()
+                if ids:
+                    seen = set(
+                        (
+                            await session.execute(
+                                select(inbox.c.event_id).where(inbox.c.consumer == consumer, inbox.c.event_id.in_(ids))
+                            )
+                        ).scalars()
+                    )
+                for msg, maybe_envelope, maybe_data, error in decoded:
+                    outcome.append(await self._handle_one(session, msg, maybe_envelope, maybe_data, error, seen))
+        except Exception as exc:  # noqa: BLE001 - the commit failed: nothing applied, try all again
+            log.warning("consumer.batch_failed", durable=self.durable, error=repr(exc))
+            for msg in msgs:
+                with contextlib.suppress(Exception):
+                    await msg.nak(delay=self._backoff(msg.metadata.num_delivered or 1))
+            return
+        for msg, result in zip(msgs, outcome, strict=True):
+            with contextlib.suppress(Exception):
+                if result == "ack":
+                    await msg.ack()
+                elif result == "term":
+                    await msg.term()
+                else:
+                    await msg.nak(delay=self._backoff(msg.metadata.num_delivered or 1))
+
+    async def _handle_one(
+        self,
+        session: AsyncSession,
+        msg: Msg,
+        envelope: Envelope | None,
+        data: EventData | None,
+        error: str | None,
+        seen: set[str],
+    ) -> str:
+        subject = self.bus.contract_subject(msg.subject)
+        deliveries = msg.metadata.num_delivered or 1
+        if envelope is None or data is None:
+            await self._dead_letter(session, msg, subject, None, error or "undecodable", deliveries)
+            return "term"
+        if envelope.id in seen:
+            EVENTS_HANDLED.labels(self.group.service, subject, "duplicate").inc()
+            return "ack"
+        handler = self.group.handlers.get(envelope.type)
+        if handler is None:
+            # Filtered subjects only, so this means the subscription and handlers disagree.
+            await self._dead_letter(session, msg, subject, envelope.id, "no handler", deliveries)
+            return "term"
+        correlation = (msg.headers or {}).get(CORRELATION_HEADER) or envelope.correlation_id
+        with bound_contextvars(request_id=correlation, event_id=envelope.id, event_type=envelope.type):
+            try:
+                async with session.begin_nested():
+                    await session.execute(
+                        insert(self.tables.inbox).values(
+                            consumer=self.durable,
+                            event_id=envelope.id,
+                            subject=envelope.type,
+                            handled_at=datetime.now(UTC),
+                        )
+                    )
+                    await handler(session, data, envelope)
+            except PoisonEvent as exc:
+                await self._dead_letter(session, msg, subject, envelope.id, f"poison: {exc}", deliveries)
+                return "term"
+            except Exception as exc:  # noqa: BLE001 - any handler failure is retried, then dead-lettered
+                if deliveries >= self.options.max_deliveries:
+                    await self._dead_letter(session, msg, subject, envelope.id, repr(exc), deliveries)
+                    return "term"
+                level = log.info if isinstance(exc, RetryLater) else log.warning
+                level("consumer.retry", deliveries=deliveries, error=repr(exc))
+                EVENTS_HANDLED.labels(self.group.service, subject, "retry").inc()
+                return "nak"
+        seen.add(envelope.id)
+        EVENTS_HANDLED.labels(self.group.service, subject, "ok").inc()
+        return "ack"
+
+    async def _dead_letter(
+        self, session: AsyncSession, msg: Msg, subject: str, event_id: str | None, error: str, deliveries: int
+    ) -> None:
+        log.error("consumer.dead_letter", subject=subject, event_id=event_id, error=error, deliveries=deliveries)
+        DEAD_LETTERS.labels(self.group.service, subject).inc()
+        async with session.begin_nested():
+            await session.execute(
+                insert(self.tables.dead_letters).values(
+                    consumer=self.durable,
+                    event_id=event_id,
+                    subject=subject,
+                    payload=msg.data,
+                    error=error[:4000],
+                    deliveries=deliveries,
+                    created_at=datetime.now(UTC),
+                )
+            )
+
+
+class ConsumerRunner:
+    """Every stream consumer of one service."""
+
+    def __init__(
+        self, group: ConsumerGroup, *, db: Database, bus: Bus, tables: KernelTables, options: ConsumerOptions
+    ) -> None:
+        self.consumers = [
+            StreamConsumer(
+                group=group, producer=producer, subjects=subjects, db=db, bus=bus, tables=tables, options=options
+            )
+            for producer, subjects in group.subjects_by_producer().items()
+        ]
+
+    def start(self) -> None:
+        """Start every loop."""
+        for consumer in self.consumers:
+            consumer.start()
+
+    async def stop(self) -> None:
+        """Drain every loop."""
+        await asyncio.gather(*(c.stop() for c in self.consumers))

@@ -1,0 +1,81 @@
+"""Events approval publishes (stream APPROVAL)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from owkernel.contracts._base import EventData, event
+from owkernel.contracts.common import ClockKind
+
+
+@event("approval.task.assigned", summary="A department's task opened, with its due date.")
+class TaskAssigned(EventData):
+    task_id: str
+    application_no: str
+    department: str
+    lead: bool = False
+    stage: int | None = None
+    due_date: date
+    # True when the due date runs into a year without a published holiday calendar.
+    provisional: bool = False
+
+
+@event("approval.task.decided", summary="A department decided its task, with its opinion.")
+class TaskDecided(EventData):
+    task_id: str
+    application_no: str
+    department: str
+    decision: Literal["approve", "reject"]
+    opinion: str
+    decided_by: str
+    decided_at: datetime
+
+
+@event("approval.application.approved", summary="Every department approved the application.")
+class ApplicationApproved(EventData):
+    application_no: str
+    item_code: str
+    departments: list[str]
+    decided_at: datetime
+    project_no: str | None = None
+    stage: int | None = None
+    working_days_used: int | None = None
+
+
+@event("approval.application.rejected", summary="One department rejected the application.")
+class ApplicationRejected(EventData):
+    application_no: str
+    item_code: str
+    department: str
+    reason: str
+    decided_at: datetime
+    project_no: str | None = None
+    stage: int | None = None
+
+
+@event("approval.certificate.issued", summary="An electronic certificate was issued for an approved application.")
+class CertificateIssued(EventData):
+    certificate_no: str
+    application_no: str
+    holder_id_number: str
+    holder_name: str
+    item_code: str
+    item_name: str
+    issued_on: date
+    verification_code: str
+
+
+@event("approval.card.raised", summary="A clock turned yellow (near its deadline) or red (overdue).")
+class CardRaised(EventData):
+    card_id: str
+    clock_id: str
+    clock_kind: ClockKind
+    # The thing the clock runs for: a task id, "APP-NO", "APP-NO#stage", a consultation id,
+    # a rectification id.
+    ref: str
+    department: str | None = None
+    application_no: str | None = None
+    color: Literal["yellow", "red"]
+    due_date: date
+    raised_at: datetime

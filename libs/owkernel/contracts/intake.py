@@ -1,0 +1,111 @@
+"""Events intake publishes (stream INTAKE, subjects ``intake.>``)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import Field
+
+from owkernel.contracts._base import EventData, event
+from owkernel.contracts.common import Applicant, DeferredMaterial, DeliveryChoice, ItemSnapshot, WindowKind
+
+
+@event("intake.application.submitted", summary="The applicant submitted; waits for pre-review at the window.")
+class ApplicationSubmitted(EventData):
+    application_no: str
+    item_code: str
+    item_version: int
+    applicant: Applicant
+
+
+@event(
+    "intake.application.accepted",
+    summary="Accepted at the window (possibly with deferred materials); carries everything the back office needs.",
+)
+class ApplicationAccepted(EventData):
+    application_no: str
+    applicant: Applicant
+    item: ItemSnapshot
+    window: WindowKind
+    clerk: str | None = None
+    accepted_at: datetime
+    project_no: str | None = None
+    stage: int | None = None
+    deferred_materials: list[DeferredMaterial] = Field(default_factory=list)
+    delivery: DeliveryChoice
+
+
+@event("intake.application.returned", summary="Sent back to the applicant for correction.")
+class ApplicationReturned(EventData):
+    application_no: str
+    reason: str
+    clerk: str | None = None
+
+
+@event("intake.application.not_accepted", summary="Refused at intake, with the reason.")
+class ApplicationNotAccepted(EventData):
+    application_no: str
+    reason: str
+    clerk: str | None = None
+
+
+SuspensionReason = Literal["deferred_material", "correction", "unpaid_fee", "other"]
+
+
+@event("intake.application.suspended", summary="Waiting for the applicant starts: the clock stops.")
+class ApplicationSuspended(EventData):
+    application_no: str
+    # Several waits can overlap (two deferred materials and a fee); the key pairs a suspension
+    # with its resumption, e.g. "material:M2" or "payment".
+    key: str
+    reason: SuspensionReason
+    at: datetime
+
+
+@event("intake.application.resumed", summary="Waiting for the applicant ends: the clock runs again.")
+class ApplicationResumed(EventData):
+    application_no: str
+    key: str
+    at: datetime
+
+
+@event("intake.material.supplemented", summary="A deferred material arrived.")
+class MaterialSupplemented(EventData):
+    application_no: str
+    material_code: str
+    at: datetime
+
+
+@event("intake.material.overdue", summary="A deferred material missed its supplement deadline.")
+class MaterialOverdue(EventData):
+    application_no: str
+    material_code: str
+    due_date: date
+
+
+@event("intake.consultation.asked", summary="An online consultation opens a reply clock.")
+class ConsultationAsked(EventData):
+    consultation_id: str
+    item_code: str
+    department: str
+    asked_at: datetime
+    reply_days: int = 1
+
+
+@event("intake.consultation.replied", summary="A consultation was answered: its reply clock closes.")
+class ConsultationReplied(EventData):
+    consultation_id: str
+    department: str
+    replied_at: datetime
+    replied_by: str | None = None
+
+
+@event("intake.visit.recorded", summary="A trip the applicant actually made (window, appointment, pickup).")
+class VisitRecorded(EventData):
+    id_number: str
+    kind: Literal["window", "appointment", "pickup"]
+    window: WindowKind | None = None
+    application_no: str | None = None
+    item_code: str | None = None
+    at: datetime

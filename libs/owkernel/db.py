@@ -1,0 +1,120 @@
+"""Async SQLAlchemy 2 for both SQLite (embedded) and PostgreSQL (production), one code path.
+
+The caller that starts a unit of work owns it: a route dependency or a consumer wrapper opens
+``Database.transaction()``; repositories and service functions receive the session and never
+commit. Hooks registered with ``on_commit`` run after a successful commit (the outbox relay
+uses one to wake up at once instead of waiting for its next poll).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import MetaData, event, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session
+
+# One naming convention everywhere, so Alembic sees stable constraint names on both backends.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def new_metadata() -> MetaData:
+    """A MetaData with the platform's naming convention (one per service)."""
+    return MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def is_sqlite(url: str) -> bool:
+    """True for a SQLite URL."""
+    return url.startswith("sqlite")
+
+
+def configure_sqlite(engine: AsyncEngine) -> None:
+    """WAL, foreign keys, busy timeout, and transactions SQLite can keep.
+
+    The sqlite3 driver's own implicit BEGIN breaks SAVEPOINT and starts transactions lazily; we
+    switch it off and emit ``BEGIN IMMEDIATE`` ourselves. IMMEDIATE takes the write lock up front,
+    so two connections never deadlock upgrading a read snapshot (SQLITE_BUSY_SNAPSHOT, which the
+    busy timeout cannot wait out); writes in one service are serialised anyway in SQLite.
+    """
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
+    """Create the async engine for a URL (sqlite+aiosqlite or postgresql+asyncpg)."""
+    if is_sqlite(url):
+        engine = create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=0, pool_timeout=60)
+        configure_sqlite(engine)
+        return engine
+    return create_async_engine(
+        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, pool_timeout=30
+    )
+
+
+class Database:
+    """The engine, the session factory and the commit hooks of one service."""
+
+    def __init__(self, url: str, *, pool_size: int = 10, echo: bool = False) -> None:
+        self.url = url
+        self.engine = make_engine(url, pool_size=pool_size, echo=echo)
+        self._commit_hooks: list[Callable[[], None]] = []
+
+        class _Session(Session):
+            pass
+
+        @event.listens_for(_Session, "after_commit")
+        def _after_commit(session: Session) -> None:
+            if session.info.pop("notify_commit", False):
+                for hook in self._commit_hooks:
+                    hook()
+
+        @event.listens_for(_Session, "after_rollback")
+        def _after_rollback(session: Session) -> None:
+            session.info.pop("notify_commit", None)
+
+        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, sync_session_class=_Session)
+
+    def on_commit(self, hook: Callable[[], None]) -> None:
+        """Run ``hook`` after each commit of a session that asked for it (``request_commit_hooks``)."""
+        self._commit_hooks.append(hook)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """One unit of work: commit when the block ends normally, roll back on any exception."""
+        async with self.sessionmaker() as session, session.begin():
+            yield session
+
+    async def ping(self) -> None:
+        """Raise if the database cannot answer a trivial query."""
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    async def dispose(self) -> None:
+        """Close every pooled connection."""
+        await self.engine.dispose()
+
+
+def request_commit_hooks(session: AsyncSession) -> None:
+    """Ask the database to run its commit hooks once this session commits."""
+    session.sync_session.info["notify_commit"] = True

@@ -1,0 +1,163 @@
+"""One error shape everywhere: application/problem+json (RFC 9457).
+
+Business code raises ``Problem`` (or a subclass); the handlers installed by ``install_problem_handlers``
+turn it, FastAPI's validation errors, Starlette's HTTP errors and anything unexpected into the
+same JSON body. An unexpected error is a 500 that names the request id and nothing internal.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from owkernel.logs import current_request_id
+
+PROBLEM_JSON = "application/problem+json"
+log = structlog.get_logger("owkernel.errors")
+
+
+class Problem(Exception):  # noqa: N818 - RFC 9457 calls it a problem
+    """An error a client can act on; rendered as problem+json."""
+
+    status: int = 400
+    title: str | None = None
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        status: int | None = None,
+        title: str | None = None,
+        type_: str = "about:blank",
+        errors: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        if status is not None:
+            self.status = status
+        self.title = title or self.title or HTTPStatus(self.status).phrase
+        self.type = type_
+        self.errors = errors
+        self.headers = headers
+        self.extra = extra
+
+
+class BadRequest(Problem):
+    status = 400
+
+
+class Unauthorized(Problem):
+    status = 401
+
+
+class Forbidden(Problem):
+    status = 403
+
+
+class NotFound(Problem):
+    status = 404
+
+
+class Conflict(Problem):
+    status = 409
+
+
+class PayloadTooLarge(Problem):
+    status = 413
+
+
+class Unprocessable(Problem):
+    status = 422
+
+
+class TooManyRequests(Problem):
+    status = 429
+
+
+class ServiceUnavailable(Problem):
+    status = 503
+
+
+def problem_body(
+    status: int,
+    detail: str,
+    *,
+    title: str | None = None,
+    type_: str = "about:blank",
+    errors: list[dict[str, Any]] | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """The problem+json document."""
+    body: dict[str, Any] = {
+        "type": type_,
+        "title": title or HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+    }
+    if errors is not None:
+        body["errors"] = errors
+    request_id = current_request_id()
+    if request_id:
+        body["request_id"] = request_id
+    body.update(extra)
+    return body
+
+
+def problem_response(status: int, detail: str, *, headers: dict[str, str] | None = None, **kwargs: Any) -> JSONResponse:
+    """A problem+json response."""
+    return JSONResponse(
+        problem_body(status, detail, **kwargs), status_code=status, headers=headers, media_type=PROBLEM_JSON
+    )
+
+
+def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    out = []
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ())]
+        out.append({"field": ".".join(loc), "message": str(err.get("msg", "")), "type": str(err.get("type", ""))})
+    return out
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Make every error of ``app`` a problem+json response."""
+
+    @app.exception_handler(Problem)
+    async def _problem(_: Request, exc: Problem) -> JSONResponse:
+        return problem_response(
+            exc.status,
+            exc.detail,
+            title=exc.title,
+            type_=exc.type,
+            errors=exc.errors,
+            headers=exc.headers,
+            **exc.extra,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return problem_response(422, "The request is not valid.", errors=_field_errors(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+        return problem_response(exc.status_code, detail, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:
+        # Services check for duplicates first; this is the race two requests lose at commit.
+        log.info("integrity_conflict", error=str(exc.orig)[:200])
+        return problem_response(409, "The request conflicts with data saved at the same moment; try again.")
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled_error", error=repr(exc))
+        return problem_response(500, "An unexpected error occurred; quote the request id when reporting it.")

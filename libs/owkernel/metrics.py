@@ -1,0 +1,21 @@
+"""Prometheus metrics the kernel keeps for every component."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+HTTP_REQUESTS = Counter(
+    "onewindow_http_requests_total", "HTTP requests served", ["service", "method", "route", "status"]
+)
+HTTP_LATENCY = Histogram(
+    "onewindow_http_request_seconds",
+    "HTTP request latency",
+    ["service", "route"],
+    buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+)
+OUTBOX_PENDING = Gauge("onewindow_outbox_pending", "Events committed but not yet published", ["service"])
+OUTBOX_PUBLISHED = Counter("onewindow_outbox_published_total", "Events published from the outbox", ["service"])
+EVENTS_HANDLED = Counter(
+    "onewindow_events_handled_total", "Events handled by consumers", ["service", "subject", "outcome"]
+)
+DEAD_LETTERS = Counter("onewindow_dead_letters_total", "Events given up on and dead-lettered", ["service", "subject"])

@@ -1,0 +1,197 @@
+"""Transactional outbox: events are rows written with the state change, relayed to NATS after.
+
+``Outbox.add`` writes the event in the caller's transaction, so an event exists exactly when
+its state change committed (no lost events, no phantom ones on rollback). ``OutboxRelay``
+publishes unsent rows in batches with ``Nats-Msg-Id`` = event id (JetStream drops a duplicate
+inside its window, consumers' inboxes drop any later one), marks them sent, and is woken by
+the commit itself rather than only by a poll.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import UTC, datetime, timedelta
+
+import structlog
+from nats.js.api import PubAck
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from owkernel.bus import Bus
+from owkernel.contracts import EventData, encode, make_envelope, spec_for
+from owkernel.contracts._base import Envelope
+from owkernel.db import Database, request_commit_hooks
+from owkernel.logs import current_request_id
+from owkernel.metrics import OUTBOX_PENDING, OUTBOX_PUBLISHED
+from owkernel.tables import KernelTables
+
+log = structlog.get_logger("owkernel.outbox")
+
+CORRELATION_HEADER = "X-Correlation-ID"
+
+
+class Outbox:
+    """Writes events into the current transaction."""
+
+    def __init__(self, tables: KernelTables, *, source: str) -> None:
+        self.table = tables.outbox
+        self.source = source
+
+    async def add(self, session: AsyncSession, data: EventData, *, correlation_id: str | None = None) -> Envelope:
+        """Stage ``data`` as an event; it is published only if the transaction commits."""
+        envelope = make_envelope(data, source=self.source, correlation_id=correlation_id or current_request_id())
+        spec_for(data)  # fails early for an unregistered model
+        await session.execute(
+            insert(self.table).values(
+                event_id=envelope.id,
+                subject=envelope.type,
+                payload=encode(envelope),
+                correlation_id=envelope.correlation_id,
+                created_at=envelope.occurred_at,
+                attempts=0,
+            )
+        )
+        request_commit_hooks(session)
+        return envelope
+
+
+class OutboxRelay:
+    """Background task publishing committed outbox rows to JetStream."""
+
+    def __init__(
+        self,
+        db: Database,
+        bus: Bus,
+        tables: KernelTables,
+        *,
+        service: str,
+        batch: int = 500,
+        poll_seconds: float = 1.0,
+        publish_timeout: float = 5.0,
+        keep_sent: timedelta = timedelta(days=7),
+    ) -> None:
+        self.db = db
+        self.bus = bus
+        self.table = tables.outbox
+        self.service = service
+        self.batch = batch
+        self.poll_seconds = poll_seconds
+        self.publish_timeout = publish_timeout
+        self.keep_sent = keep_sent
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+        self._last_cleanup = datetime.now(UTC)
+        db.on_commit(self.wake)
+
+    def wake(self) -> None:
+        """Called after a commit that wrote events: relay now."""
+        self._wake.set()
+
+    def start(self) -> None:
+        """Start the relay loop."""
+        self._task = asyncio.create_task(self._run(), name=f"outbox-relay-{self.service}")
+
+    async def stop(self) -> None:
+        """Finish the batch in hand, then stop."""
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait_for(self._task, timeout=10)
+            self._task = None
+
+    async def _run(self) -> None:
+        failures = 0
+        while not self._stopping:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+            self._wake.clear()
+            if self._stopping:
+                break
+            try:
+                while not self._stopping:
+                    sent, complete = await self.drain_once()
+                    if not complete:
+                        raise ConnectionError("some events were not acknowledged by JetStream")
+                    if sent < self.batch:
+                        break
+                failures = 0
+                await self._maybe_cleanup()
+            except Exception as exc:  # noqa: BLE001 - the relay must outlive NATS or DB outages
+                failures += 1
+                delay = min(0.2 * 2**failures, 5.0)
+                log.warning("outbox.relay_failed", error=str(exc), retry_in=delay)
+                await asyncio.sleep(delay)
+
+    async def drain_once(self) -> tuple[int, bool]:
+        """Publish one batch of unsent rows. Returns (rows sent, whether all of them went)."""
+        if not self.bus.connected:
+            return 0, False
+        async with self.db.transaction() as session:
+            rows = (
+                await session.execute(
+                    select(
+                        self.table.c.id,
+                        self.table.c.event_id,
+                        self.table.c.subject,
+                        self.table.c.payload,
+                        self.table.c.correlation_id,
+                    )
+                    .where(self.table.c.sent_at.is_(None))
+                    .order_by(self.table.c.id)
+                    .limit(self.batch)
+                )
+            ).all()
+        if not rows:
+            OUTBOX_PENDING.labels(self.service).set(0)
+            return 0, True
+        # Publish the whole batch before awaiting any ack: one round trip's latency per batch,
+        # not per event. Order on the wire follows the outbox order.
+        futures: list[asyncio.Future[PubAck]] = []
+        for row in rows:
+            headers = {"Nats-Msg-Id": row.event_id}
+            if row.correlation_id:
+                headers[CORRELATION_HEADER] = row.correlation_id
+            future = await self.bus.js.publish_async(
+                self.bus.wire_subject(row.subject), row.payload, headers=headers, wait_stall=self.publish_timeout
+            )
+            futures.append(future)
+        done, pending = await asyncio.wait(futures, timeout=self.publish_timeout)
+        for fut in pending:
+            fut.cancel()
+        acked = [
+            row.id
+            for row, fut in zip(rows, futures, strict=True)
+            if fut in done and not fut.cancelled() and fut.exception() is None
+        ]
+        if acked:
+            now = datetime.now(UTC)
+            async with self.db.transaction() as session:
+                await session.execute(update(self.table).where(self.table.c.id.in_(acked)).values(sent_at=now))
+            OUTBOX_PUBLISHED.labels(self.service).inc(len(acked))
+        if len(acked) < len(rows):
+            first_error = next((f.exception() for f in futures if f in done and f.exception() is not None), None)
+            log.warning("outbox.publish_incomplete", sent=len(acked), batch=len(rows), error=str(first_error))
+        return len(acked), len(acked) == len(rows)
+
+    async def pending(self) -> int:
+        """How many events wait to be published."""
+        async with self.db.transaction() as session:
+            count = (
+                await session.execute(
+                    select(func.count()).select_from(self.table).where(self.table.c.sent_at.is_(None))
+                )
+            ).scalar_one()
+        OUTBOX_PENDING.labels(self.service).set(count)
+        return int(count)
+
+    async def _maybe_cleanup(self) -> None:
+        now = datetime.now(UTC)
+        if now - self._last_cleanup < timedelta(minutes=10):
+            return
+        self._last_cleanup = now
+        async with self.db.transaction() as session:
+            await session.execute(delete(self.table).where(self.table.c.sent_at < now - self.keep_sent))
+        await self.pending()

@@ -1,0 +1,107 @@
+"""The backbone's promises, against a real nats-server and a real database."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from owkernel.testing import NatsServer, eventually, fresh_database_url
+from owkernel.tests.backbone import Consumer, Producer
+
+
+async def test_committed_event_is_handled_exactly_once(nats_url: str, namespace: str, tmp_path: Path) -> None:
+    producer = await Producer.start(fresh_database_url("prod", tmp_path), nats_url, namespace)
+    consumer = await Consumer.start(fresh_database_url("cons", tmp_path), nats_url, namespace)
+    try:
+        for i in range(20):
+            await producer.commit_application(f"A{i}")
+
+        async def all_applied() -> bool:
+            return len(await consumer.counts()) == 20
+
+        await eventually(all_applied)
+        assert set((await consumer.counts()).values()) == {1}
+        assert await producer.relay.pending() == 0
+    finally:
+        await consumer.stop()
+        await producer.stop()
+
+
+async def test_rolled_back_transaction_publishes_nothing(nats_url: str, namespace: str, tmp_path: Path) -> None:
+    producer = await Producer.start(fresh_database_url("prod", tmp_path), nats_url, namespace)
+    consumer = await Consumer.start(fresh_database_url("cons", tmp_path), nats_url, namespace)
+    try:
+        try:
+            async with producer.db.transaction() as session:
+                from owkernel.tests.backbone import submitted
+
+                await producer.outbox.add(session, submitted("ROLLED-BACK"))
+                raise RuntimeError("the use case fails after staging its event")
+        except RuntimeError:
+            pass
+        await producer.commit_application("AFTER")
+
+        async def after_seen() -> bool:
+            return "AFTER" in await consumer.counts()
+
+        await eventually(after_seen)
+        await asyncio.sleep(0.3)
+        assert "ROLLED-BACK" not in await consumer.counts()
+        assert await producer.relay.pending() == 0
+    finally:
+        await consumer.stop()
+        await producer.stop()
+
+
+async def test_events_committed_while_nats_is_down_arrive_when_it_returns(tmp_path: Path) -> None:
+    # Our own server, so stopping it disturbs no other test.
+    server = NatsServer(store_dir=tmp_path / "nats").start()
+    producer = await Producer.start(fresh_database_url("prod", tmp_path), server.url, "down")
+    consumer = await Consumer.start(fresh_database_url("cons", tmp_path), server.url, "down")
+    try:
+        await producer.commit_application("BEFORE")
+
+        async def before_seen() -> bool:
+            return "BEFORE" in await consumer.counts()
+
+        await eventually(before_seen)
+        server.stop()
+        for i in range(10):
+            await producer.commit_application(f"DOWN{i}")
+        await asyncio.sleep(0.5)
+        assert await producer.relay.pending() == 10, "the outbox keeps every event while NATS is away"
+        server.start()
+
+        async def all_seen() -> bool:
+            return len(await consumer.counts()) == 11
+
+        await eventually(all_seen, timeout=30)
+        assert set((await consumer.counts()).values()) == {1}
+        assert await producer.relay.pending() == 0
+    finally:
+        await consumer.stop()
+        await producer.stop()
+        server.stop()
+
+
+async def test_poison_message_is_dead_lettered_after_max_deliveries(
+    nats_url: str, namespace: str, tmp_path: Path
+) -> None:
+    producer = await Producer.start(fresh_database_url("prod", tmp_path), nats_url, namespace)
+    consumer = await Consumer.start(fresh_database_url("cons", tmp_path), nats_url, namespace)
+    try:
+        await producer.commit_application("POISON-1")
+        await producer.commit_application("NEVER-1")
+        await producer.commit_application("GOOD-1")
+
+        async def two_dead() -> list[str]:
+            dead = await consumer.dead_letters()
+            return dead if len(dead) == 2 else []
+
+        dead = await eventually(two_dead, timeout=20)
+        assert any("POISON-1" in d for d in dead) and any("NEVER-1" in d for d in dead)
+        counts = await consumer.counts()
+        assert counts == {"GOOD-1": 1}, "a failing event rolls back alone; the others apply"
+    finally:
+        await consumer.stop()
+        await producer.stop()

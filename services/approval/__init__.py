@@ -1,0 +1,1 @@
+"""Approval: back-office routing, parallel stages, working-day clocks, cards, reminders, certificates."""

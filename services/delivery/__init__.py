@@ -1,0 +1,1 @@
+"""Delivery: free mailing to every village, courier partners and webhooks, window pickup, the finance bill."""

@@ -1,0 +1,24 @@
+"""Delivery's declarative base (its own metadata: only delivery's tables), kernel tables and outbox."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import DeclarativeBase
+
+from owkernel.db import new_metadata
+from owkernel.outbox import Outbox
+from owkernel.tables import kernel_tables
+
+
+class Base(DeclarativeBase):
+    """Base of every delivery model."""
+
+    metadata = new_metadata()
+
+
+tables = kernel_tables(Base.metadata)
+outbox = Outbox(tables, source="delivery")
+
+
+def import_models() -> None:
+    """Import every model module so ``Base.metadata`` is complete (Alembic, tests)."""
+    # Add each domain's models module here as it is written.

@@ -1,0 +1,1 @@
+"""Rating: 好差评 from every channel, surveys, rectifications, satisfaction figures."""
