@@ -61,10 +61,10 @@ catalogue: venv
 # make migration SVC=services/intake MSG="applications"
 migration: venv-dev
 	@test -n "$(SVC)" -a -n "$(MSG)" || (echo "usage: make migration SVC=services/intake MSG=..."; exit 2)
-	@rm -f /tmp/ow-migration.db
+	@rm -f /tmp/ow-migration-$$(basename $(SVC)).db
 	@name=$$(basename $(SVC) | tr a-z A-Z); \
-	env $${name}_DATABASE_URL=sqlite+aiosqlite:////tmp/ow-migration.db $(VENV)/bin/alembic -c $(SVC)/alembic.ini upgrade head && \
-	env $${name}_DATABASE_URL=sqlite+aiosqlite:////tmp/ow-migration.db $(VENV)/bin/alembic -c $(SVC)/alembic.ini revision --autogenerate -m "$(MSG)"
+	env $${name}_DATABASE_URL=sqlite+aiosqlite:////tmp/ow-migration-$$(basename $(SVC)).db $(VENV)/bin/alembic -c $(SVC)/alembic.ini upgrade head && \
+	env $${name}_DATABASE_URL=sqlite+aiosqlite:////tmp/ow-migration-$$(basename $(SVC)).db $(VENV)/bin/alembic -c $(SVC)/alembic.ini revision --autogenerate -m "$(MSG)"
 	@$(VENV)/bin/ruff format -q $(SVC)/migrations
 
 clean:
