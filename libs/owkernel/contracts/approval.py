@@ -79,3 +79,28 @@ class CardRaised(EventData):
     color: Literal["yellow", "red"]
     due_date: date
     raised_at: datetime
+
+
+@event(
+    "approval.clock.opened",
+    summary="The supervision engine started a clock (task, stage, application, consultation, rectification).",
+)
+class ClockOpened(EventData):
+    clock_id: str
+    clock_kind: ClockKind
+    ref: str
+    department: str | None = None
+    application_no: str | None = None
+    started_on: date
+    due_date: date
+    working_days: int
+    provisional: bool = False
+
+
+@event("approval.clock.closed", summary="A clock stopped: its task, reply or rectification is done.")
+class ClockClosed(EventData):
+    clock_id: str
+    clock_kind: ClockKind
+    ref: str
+    on_time: bool
+    closed_at: datetime
