@@ -316,3 +316,14 @@ async def eventually(check: Any, *, timeout: float = 10.0, interval: float = 0.0
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout}s (last: {result!r})")
         await asyncio.sleep(interval)
+
+
+def subprocess_env(root: Path | None = None) -> dict[str, str]:
+    """This process's environment plus the monorepo's import path, for child Python processes."""
+    import os
+
+    root = root or Path(__file__).resolve().parents[2]
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(root), str(root / "libs")])
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    return env

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from owkernel.contracts._base import EventData, event
@@ -20,6 +20,7 @@ class ReviewSubmitted(EventData):
     department: str | None = None
     window: str | None = None
     at: datetime
+    clerk: str | None = None
 
 
 @event("rating.rectification.opened", summary="A bad review or an inspection finding opens a rectification clock.")
@@ -31,6 +32,9 @@ class RectificationOpened(EventData):
     application_no: str | None = None
     due_working_days: int
     opened_at: datetime
+    review_id: str | None = None
+    inspection_id: str | None = None
+    item_code: str | None = None
 
 
 @event("rating.rectification.closed", summary="A rectification was done (or its review was annulled on appeal).")
@@ -39,3 +43,40 @@ class RectificationClosed(EventData):
     department: str
     outcome: Literal["rectified", "annulled"]
     closed_at: datetime
+    result: str | None = None
+
+
+@event(
+    "rating.inspection.recorded",
+    summary="A supervisor recorded a window inspection finding (published; it opens a rectification).",
+)
+class InspectionRecorded(EventData):
+    inspection_id: str
+    department: str
+    window: str | None = None
+    problem: str
+    penalty: str | None = None
+    penalty_points: int
+    inspected_on: date
+    rectification_id: str | None = None
+
+
+class AssessmentComponent(EventData):
+    """One line of a 100-point assessment's breakdown."""
+
+    name: str
+    weight: float
+    # The measured value (a rate 0..1, or a count for red cards and inspection findings).
+    value: float
+    score: float
+    detail: str | None = None
+
+
+@event("rating.assessment.published", summary="A window's or department's monthly 100-point assessment.")
+class AssessmentPublished(EventData):
+    month: str
+    scope: Literal["window", "department"]
+    key: str
+    score: float
+    breakdown: list[AssessmentComponent]
+    published_at: datetime

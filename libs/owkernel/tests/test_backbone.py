@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from owkernel.testing import NatsServer, eventually, fresh_database_url
+from owkernel.testing import NatsServer, eventually, fresh_database_url, subprocess_env
 from owkernel.tests.backbone import Consumer, Producer
 
 
@@ -105,3 +105,51 @@ async def test_poison_message_is_dead_lettered_after_max_deliveries(
     finally:
         await consumer.stop()
         await producer.stop()
+
+
+async def test_consumer_killed_after_handling_before_ack_has_no_second_effect(
+    nats_url: str, namespace: str, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    from owkernel.db import Database
+    from owkernel.tests.backbone import Consumer as BackboneConsumer
+    from owkernel.tests.backbone import consumer_md, create_schema
+
+    consumer_url = fresh_database_url("cons", tmp_path)
+    db = Database(consumer_url)
+    await create_schema(db, consumer_md)
+    await db.dispose()
+    producer = await Producer.start(fresh_database_url("prod", tmp_path), nats_url, namespace)
+    try:
+        for i in range(5):
+            await producer.commit_application(f"K{i}")
+        await eventually(lambda: _zero(producer))
+        crashed = await asyncio.to_thread(
+            subprocess.run,
+            [sys.executable, "-m", "owkernel.tests.crash_consumer", consumer_url, nats_url, namespace],
+            timeout=60,
+            check=False,
+            env=subprocess_env(),
+        )
+        assert crashed.returncode == 9, "the consumer process died at its first ack"
+        survivor = await BackboneConsumer.start(consumer_url, nats_url, namespace, create=False)
+        try:
+            counts_before = await survivor.counts()
+            assert counts_before == {f"K{i}": 1 for i in range(5)}, "handled and committed before the crash"
+
+            async def redelivered_and_acked() -> bool:
+                info = await survivor.bus.js.consumer_info(survivor.bus.stream_name("intake"), "testsvc-from-intake")
+                return bool(info.num_ack_pending == 0 and info.num_pending == 0)
+
+            await eventually(redelivered_and_acked, timeout=20)
+            assert await survivor.counts() == {f"K{i}": 1 for i in range(5)}, "redelivery had no second effect"
+        finally:
+            await survivor.stop()
+    finally:
+        await producer.stop()
+
+
+async def _zero(producer: Producer) -> bool:
+    return await producer.relay.pending() == 0

@@ -1,0 +1,137 @@
+"""`make run`: the whole platform on embedded defaults, in one terminal.
+
+Starts nats-server with JetStream (file storage under .data/), applies every migration, starts
+the gateway and the four services, waits until each /readyz answers, loads the demo data,
+prints the URLs and demo logins, restarts a child that dies (saying so), and stops everything
+cleanly on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import signal
+import sys
+import time
+from pathlib import Path
+from types import FrameType
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from tools.seed import seed
+from tools.stack import COMPONENTS, ROOT, Stack
+
+
+class RunSettings(BaseSettings):
+    """What the local run reads from its environment (everything has a default)."""
+
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    data_dir: Path = Field(default=ROOT / ".data", validation_alias=AliasChoices("ONEWINDOW_DATA_DIR"))
+    nats_url: str | None = Field(default=None, validation_alias=AliasChoices("NATS_URL"))
+    nats_port: int = Field(default=14222, validation_alias=AliasChoices("ONEWINDOW_NATS_PORT"))
+    admin_password: str | None = Field(default=None, validation_alias=AliasChoices("ONEWINDOW_ADMIN_PASSWORD"))
+    courier_secrets: str | None = Field(default=None, validation_alias=AliasChoices("ONEWINDOW_COURIER_SECRETS"))
+    courier_delay_seconds: float = Field(default=2.0, validation_alias=AliasChoices("ONEWINDOW_COURIER_DELAY_SECONDS"))
+    gateway_port: int = Field(default=8000, validation_alias=AliasChoices("GATEWAY_PORT"))
+    intake_port: int = Field(default=8001, validation_alias=AliasChoices("INTAKE_PORT"))
+    approval_port: int = Field(default=8002, validation_alias=AliasChoices("APPROVAL_PORT"))
+    delivery_port: int = Field(default=8003, validation_alias=AliasChoices("DELIVERY_PORT"))
+    rating_port: int = Field(default=8004, validation_alias=AliasChoices("RATING_PORT"))
+    seed_demo: bool = Field(default=True, validation_alias=AliasChoices("ONEWINDOW_SEED_DEMO"))
+    ready_timeout: float = Field(default=90.0, validation_alias=AliasChoices("ONEWINDOW_READY_TIMEOUT"))
+
+
+def _persistent_secret(path: Path, make: str) -> str:
+    """A development secret made once and kept under .data/, so a second run logs in the same way."""
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(make)
+    path.chmod(0o600)
+    return make
+
+
+def main() -> int:
+    """Run until Ctrl-C."""
+    settings = RunSettings()
+    data = settings.data_dir.resolve()
+    admin_password = settings.admin_password or _persistent_secret(
+        data / "admin-password", "Dev-" + secrets.token_urlsafe(12)
+    )
+    courier_secrets = settings.courier_secrets or _persistent_secret(
+        data / "courier-secrets.json",
+        json.dumps({c: "whsec_" + secrets.token_urlsafe(24) for c in ("sim-express", "sim-post")}),
+    )
+    ports = {c.name: getattr(settings, f"{c.name}_port") for c in COMPONENTS}
+    stack = Stack(
+        data_dir=data,
+        ports=ports,
+        nats_url=settings.nats_url,
+        nats_port=settings.nats_port,
+        extra_env={
+            "ONEWINDOW_ADMIN_PASSWORD": admin_password,
+            "ONEWINDOW_COURIER_SECRETS": courier_secrets,
+            "ONEWINDOW_COURIER_DELAY_SECONDS": str(settings.courier_delay_seconds),
+        },
+    )
+    stopping = False
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+
+    def say(message: str) -> None:
+        print(f"[onewindow] {message}", flush=True)
+
+    try:
+        say(f"data directory {data}")
+        stack.start_nats()
+        say(f"nats-server with JetStream at {stack.nats_url}")
+        stack.migrate()
+        say("migrations applied (gateway, intake, approval, delivery, rating)")
+        for c in COMPONENTS:
+            stack.start(c.name)
+        stack.wait_ready(timeout=settings.ready_timeout)
+        logins = seed(stack.gateway_url, admin_password) if settings.seed_demo else []
+        say("ready")
+        print(f"\n  Gateway (the one door):  {stack.gateway_url}   API docs: {stack.gateway_url}/docs")
+        for c in COMPONENTS[1:]:
+            print(f"  {c.name:<24} {stack.url(c.name)}")
+        print(f"  nats-server:             {stack.nats_url}")
+        print(f"  logs:                    {data / 'logs'}")
+        print(f"  courier secrets:         {courier_secrets}")
+        if logins:
+            print("\n  Demo logins (account / password):")
+            for login in logins:
+                print(f"    {login.account:<22} {login.password:<22} {login.who}")
+        print("\n  Ctrl-C stops everything.\n", flush=True)
+        restarts: dict[str, int] = {}
+        while not stopping:
+            for name, code in stack.dead().items():
+                restarts[name] = restarts.get(name, 0) + 1
+                say(f"{name} exited with code {code}; restarting (restart #{restarts[name]})")
+                print(stack.log_tail(name, 10), flush=True)
+                time.sleep(min(0.5 * restarts[name], 5.0))
+                stack.start(name)
+            if stack.nats is not None and stack.nats.process is not None and stack.nats.process.poll() is not None:
+                say("nats-server exited; restarting it")
+                stack.nats.process = None
+                stack.nats.start()
+            time.sleep(0.5)
+    except Exception as exc:  # noqa: BLE001 - say what broke, then stop what was started
+        say(f"failed: {exc}")
+        stack.stop_all()
+        return 1
+    say("stopping")
+    stack.stop_all()
+    say("stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
