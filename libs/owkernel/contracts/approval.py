@@ -79,6 +79,10 @@ class CardRaised(EventData):
     color: Literal["yellow", "red"]
     due_date: date
     raised_at: datetime
+    project_no: str | None = None
+    stage: int | None = None
+    # For a task clock: the task (also in ``ref``); lets consumers skip parsing refs.
+    task_id: str | None = None
 
 
 @event(
@@ -95,6 +99,8 @@ class ClockOpened(EventData):
     due_date: date
     working_days: int
     provisional: bool = False
+    project_no: str | None = None
+    stage: int | None = None
 
 
 @event("approval.clock.closed", summary="A clock stopped: its task, reply or rectification is done.")
@@ -104,3 +110,36 @@ class ClockClosed(EventData):
     ref: str
     on_time: bool
     closed_at: datetime
+    department: str | None = None
+    application_no: str | None = None
+    due_date: date | None = None
+    # Why it stopped: approved, rejected, cancelled, replied, rectified, annulled.
+    outcome: str | None = None
+
+
+@event(
+    "approval.clock.rescheduled",
+    summary="A clock's due date moved: suspension ended, extension granted, or the calendar of a year was entered.",
+)
+class ClockRescheduled(EventData):
+    clock_id: str
+    clock_kind: ClockKind
+    ref: str
+    department: str | None = None
+    application_no: str | None = None
+    due_date: date
+    provisional: bool = False
+    reason: Literal["suspension", "extension", "calendar"]
+    # Working days added by suspensions and by extensions so far (totals, not this change).
+    suspended_days: int = 0
+    extension_days: int = 0
+    at: datetime
+
+
+@event("approval.task.cancelled", summary="An open task was closed without a decision (another department rejected).")
+class TaskCancelled(EventData):
+    task_id: str
+    application_no: str
+    department: str
+    reason: str
+    cancelled_at: datetime
