@@ -2,6 +2,70 @@
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from owkernel.consumer import ConsumerGroup
+from owkernel.contracts import Envelope
+from owkernel.contracts.approval import ApplicationApproved, ApplicationRejected, CardRaised, ClockClosed, ClockOpened
+from owkernel.contracts.intake import ApplicationAccepted, VisitRecorded
+from services.rating.attribution import service as attribution
+from services.rating.rectifications import service as rectifications
+from services.rating.supervision import service as supervision
 
 consumers = ConsumerGroup(service="rating")
+
+
+@consumers.on(ApplicationAccepted)
+async def on_accepted(session: AsyncSession, data: ApplicationAccepted, envelope: Envelope) -> None:
+    """Who applied, for which item of which department, at which window, served by whom."""
+    await attribution.record_accepted(session, data=data)
+
+
+@consumers.on(ApplicationApproved)
+async def on_approved(session: AsyncSession, data: ApplicationApproved, envelope: Envelope) -> None:
+    """Decided: its applicant may rate it now."""
+    await attribution.record_decision(
+        session, application_no=data.application_no, decision="approved", decided_at=data.decided_at
+    )
+
+
+@consumers.on(ApplicationRejected)
+async def on_rejected(session: AsyncSession, data: ApplicationRejected, envelope: Envelope) -> None:
+    """Decided (rejected): rating allowed; a bad review is the rejecting department's case."""
+    await attribution.record_decision(
+        session,
+        application_no=data.application_no,
+        decision="rejected",
+        decided_at=data.decided_at,
+        rejected_by=data.department,
+    )
+
+
+@consumers.on(ClockOpened)
+async def on_clock_opened(session: AsyncSession, data: ClockOpened, envelope: Envelope) -> None:
+    """Every clock counts for the on-time rate; a rectification's clock also gives the case its due date."""
+    await supervision.clock_opened(session, data=data)
+    if data.clock_kind == "rectification":
+        await rectifications.apply_clock_opened(session, data=data)
+
+
+@consumers.on(CardRaised)
+async def on_card(session: AsyncSession, data: CardRaised, envelope: Envelope) -> None:
+    """Red cards cost assessment points; a rectification's card turns the case yellow or red."""
+    await supervision.card_raised(session, data=data)
+    if data.clock_kind == "rectification":
+        await rectifications.apply_card(session, data=data)
+
+
+@consumers.on(ClockClosed)
+async def on_clock_closed(session: AsyncSession, data: ClockClosed, envelope: Envelope) -> None:
+    """On time or late; for a rectification, supervision's verdict on its deadline."""
+    await supervision.clock_closed(session, data=data)
+    if data.clock_kind == "rectification":
+        await rectifications.apply_clock_closed(session, data=data)
+
+
+@consumers.on(VisitRecorded)
+async def on_visit(session: AsyncSession, data: VisitRecorded, envelope: Envelope) -> None:
+    """A trip to the hall: the application was not done fully online."""
+    await supervision.visit_recorded(session, event_id=envelope.id, data=data)

@@ -66,8 +66,9 @@ class AssessmentComponent(EventData):
 
     name: str
     weight: float
-    # The measured value (a rate 0..1, or a count for red cards and inspection findings).
-    value: float
+    # The measured value (a rate 0..1, or a count for red cards and inspection findings);
+    # None when there was nothing to measure that month (the component then scores in full).
+    value: float | None = None
     score: float
     detail: str | None = None
 

@@ -1,0 +1,1 @@
+"""The monthly 100-point assessment of each window and department."""

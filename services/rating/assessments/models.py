@@ -1,0 +1,26 @@
+"""Published monthly assessments."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Float, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from services.rating.db import Base
+
+
+class Assessment(Base):
+    """One window's or department's 100-point score for one month, with its breakdown."""
+
+    __tablename__ = "assessments"
+
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(16), primary_key=True)  # window | department
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    score: Mapped[float] = mapped_column(Float)
+    breakdown: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    weights: Mapped[dict[str, float]] = mapped_column(JSON)
+    computed_by: Mapped[str] = mapped_column(String(120))
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

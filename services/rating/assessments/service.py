@@ -1,0 +1,132 @@
+"""The monthly 100-point assessment: weighted components from ratings, supervision and inspections.
+
+Components (weights configurable, scaled to sum to 100):
+- satisfaction: share of the month's ratings scored 3-5 (annulled ones left out), times its weight;
+- on_time: share of supervision clocks closed in the month that closed on time, times its weight;
+- red_cards: its weight minus ``assessment_red_card_points`` per red card raised in the month;
+- inspections: its weight minus the penalty points of the month's inspection findings;
+- online: share of the month's accepted applications whose applicant made no trip to the hall
+  (no ``intake.visit.recorded`` of kind window or appointment), times its weight.
+A component with nothing to measure scores in full. Scores never go below zero.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from owkernel import Principal, Unprocessable
+from owkernel.contracts.rating import AssessmentComponent, AssessmentPublished
+from services.rating.assessments import repository
+from services.rating.assessments.models import Assessment
+from services.rating.common import day_start, parse_month, utcnow
+from services.rating.db import outbox
+from services.rating.settings import DEFAULT_WEIGHTS, RatingSettings
+
+COMPONENTS = tuple(DEFAULT_WEIGHTS)
+SCOPES = ("window", "department")
+
+
+def normalise(weights: dict[str, float]) -> dict[str, float]:
+    """Weights of the five components scaled to sum to 100; 422 for unknown or negative ones."""
+    unknown = sorted(set(weights) - set(COMPONENTS))
+    if unknown:
+        raise Unprocessable(f"Unknown assessment components: {', '.join(unknown)}.")
+    if any(v < 0 for v in weights.values()):
+        raise Unprocessable("Assessment weights cannot be negative.")
+    total = sum(weights.values())
+    if total <= 0:
+        raise Unprocessable("Assessment weights must add up to more than zero.")
+    return {name: round(weights.get(name, 0.0) * 100.0 / total, 6) for name in COMPONENTS}
+
+
+def _rate(weight: float, measured: tuple[int, int] | None, *, what: str) -> AssessmentComponent:
+    name = what
+    if measured is None or measured[0] == 0:
+        return AssessmentComponent(name=name, weight=weight, value=None, score=weight, detail="nothing to measure")
+    total, good = measured
+    value = good / total
+    return AssessmentComponent(
+        name=name, weight=weight, value=round(value, 4), score=round(weight * value, 2), detail=f"{good}/{total}"
+    )
+
+
+def _penalty(weight: float, count: int, points: float, *, what: str, detail: str) -> AssessmentComponent:
+    return AssessmentComponent(
+        name=what, weight=weight, value=float(count), score=round(max(0.0, weight - points), 2), detail=detail
+    )
+
+
+async def compute(
+    session: AsyncSession,
+    *,
+    settings: RatingSettings,
+    principal: Principal,
+    month: str,
+    weights: dict[str, float] | None = None,
+) -> list[Assessment]:
+    """Score every window and department active in ``month``, publish each with its breakdown."""
+    first, nxt = parse_month(month)
+    if day_start(first, settings) > utcnow():
+        raise Unprocessable("That month has not begun.")
+    lower, upper = day_start(first, settings), day_start(nxt, settings)
+    used = normalise(weights if weights is not None else settings.assessment_weights)
+    now = utcnow()
+    rows: list[Assessment] = []
+    for scope in SCOPES:
+        sat = await repository.satisfaction(session, scope=scope, lower=lower, upper=upper)
+        clocks = await repository.on_time(session, scope=scope, lower=lower, upper=upper)
+        reds = await repository.red_cards(session, scope=scope, lower=lower, upper=upper)
+        found = await repository.findings(session, scope=scope, first=first, nxt=nxt)
+        onl = await repository.online(session, scope=scope, lower=lower, upper=upper)
+        keys = sorted({k for m in (sat, clocks, reds, found, onl) for k in m if k})
+        for key in keys:
+            red = reds.get(key, 0)
+            count, points = found.get(key, (0, 0))
+            parts = [
+                _rate(used["satisfaction"], sat.get(key), what="satisfaction"),
+                _rate(used["on_time"], clocks.get(key), what="on_time"),
+                _penalty(
+                    used["red_cards"],
+                    red,
+                    red * settings.assessment_red_card_points,
+                    what="red_cards",
+                    detail=f"{red} red card(s)",
+                ),
+                _penalty(
+                    used["inspections"],
+                    count,
+                    float(points),
+                    what="inspections",
+                    detail=f"{count} finding(s), {points} point(s)",
+                ),
+                _rate(used["online"], onl.get(key), what="online"),
+            ]
+            score = round(sum(p.score for p in parts), 2)
+            breakdown: list[dict[str, Any]] = [p.model_dump(mode="json") for p in parts]
+            rows.append(
+                Assessment(
+                    month=month,
+                    scope=scope,
+                    key=key,
+                    score=score,
+                    breakdown=breakdown,
+                    weights=used,
+                    computed_by=principal.username or principal.subject_id,
+                    computed_at=now,
+                )
+            )
+            await outbox.add(
+                session,
+                AssessmentPublished(
+                    month=month,
+                    scope="window" if scope == "window" else "department",
+                    key=key,
+                    score=score,
+                    breakdown=parts,
+                    published_at=now,
+                ),
+            )
+    await repository.replace(session, month=month, rows=rows)
+    return rows

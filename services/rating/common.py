@@ -1,0 +1,108 @@
+"""Small helpers every rating domain uses: ids, clocks, local periods, idempotent creates."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from owkernel import Idempotency, Unprocessable, decode_cursor, request_hash
+from services.rating.db import tables
+from services.rating.settings import RatingSettings
+
+idempotency = Idempotency(tables)
+
+
+def new_id(prefix: str) -> str:
+    """A short random id with a readable prefix (``RV-3f9a...``)."""
+    return f"{prefix}-{secrets.token_hex(8)}"
+
+
+def utcnow() -> datetime:
+    """Now, timezone-aware."""
+    return datetime.now(UTC)
+
+
+def aware(value: datetime) -> datetime:
+    """SQLite gives naive datetimes back: they were stored in UTC."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def zone(settings: RatingSettings) -> ZoneInfo:
+    """The hall's time zone."""
+    return ZoneInfo(settings.timezone)
+
+
+def local_date(value: datetime, settings: RatingSettings) -> date:
+    """The hall's calendar date of an instant."""
+    return aware(value).astimezone(zone(settings)).date()
+
+
+def day_start(day: date, settings: RatingSettings) -> datetime:
+    """Midnight of a local day, in UTC."""
+    return datetime.combine(day, time(0), tzinfo=zone(settings)).astimezone(UTC)
+
+
+def period(start: date | None, end: date | None, settings: RatingSettings) -> tuple[datetime | None, datetime | None]:
+    """``[from 00:00, to+1 00:00)`` in local time as UTC instants; ``to`` is inclusive."""
+    if start is not None and end is not None and end < start:
+        raise Unprocessable("'to' is before 'from'.", errors=[{"field": "to", "message": "before from"}])
+    lower = day_start(start, settings) if start is not None else None
+    upper = day_start(end + timedelta(days=1), settings) if end is not None else None
+    return lower, upper
+
+
+def parse_month(month: str) -> tuple[date, date]:
+    """``YYYY-MM`` -> (first day, first day of next month); 422 otherwise."""
+    try:
+        first = datetime.strptime(month, "%Y-%m").date()
+    except ValueError as exc:
+        raise Unprocessable("month must be YYYY-MM.", errors=[{"field": "month", "message": "YYYY-MM"}]) from exc
+    nxt = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
+    return first, nxt
+
+
+async def idempotent_create(
+    session: AsyncSession,
+    *,
+    request: Request,
+    owner: str,
+    key: str | None,
+    body: bytes | str,
+    create: Callable[[], Awaitable[Any]],
+    status_code: int = 201,
+) -> Any:
+    """Run ``create`` once per Idempotency-Key and body; replay its response afterwards."""
+    fingerprint = request_hash(request.method, request.url.path, body)
+    replay = await idempotency.replay(session, owner=owner, key=key, fingerprint=fingerprint)
+    if replay is not None:
+        return replay
+    result = await create()
+    payload = jsonable_encoder(result)
+    await idempotency.remember(
+        session, owner=owner, key=key, fingerprint=fingerprint, status_code=status_code, body=payload
+    )
+    return JSONResponse(payload, status_code=status_code)
+
+
+def parse_instant(text: str) -> datetime:
+    """An ISO 8601 instant from a cursor (UTC when it names no offset)."""
+    return aware(datetime.fromisoformat(text))
+
+
+def keyset_after(cursor: str | None, *, first: Callable[[str], Any] = parse_instant) -> tuple[Any, str] | None:
+    """Decode a two-part keyset cursor ``[sort value, id]``; 422 for one that is not ours."""
+    key = decode_cursor(cursor, size=2)
+    if key is None:
+        return None
+    try:
+        return first(str(key[0])), str(key[1])
+    except (TypeError, ValueError) as exc:
+        raise Unprocessable("The cursor is not valid.", errors=[{"field": "cursor", "message": "invalid"}]) from exc

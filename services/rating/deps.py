@@ -1,0 +1,30 @@
+"""Request dependencies shared by rating's routers."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from owkernel import Principal, require_roles
+from services.rating.reviews.service import LinkSigner
+from services.rating.settings import RatingSettings
+
+
+def get_rating_settings(request: Request) -> RatingSettings:
+    """The running service's settings."""
+    settings = request.app.state.kernel.settings
+    assert isinstance(settings, RatingSettings)
+    return settings
+
+
+def get_signer(request: Request) -> LinkSigner:
+    """The rating-link signer (its secret is loaded at start-up)."""
+    signer: LinkSigner = request.app.state.link_signer
+    return signer
+
+
+SettingsDep = Annotated[RatingSettings, Depends(get_rating_settings)]
+SignerDep = Annotated[LinkSigner, Depends(get_signer)]
+Admin = Annotated[Principal, Depends(require_roles("admin"))]
+Supervisor = Annotated[Principal, Depends(require_roles("supervisor", "admin"))]

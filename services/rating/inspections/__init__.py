@@ -1,0 +1,1 @@
+"""Window inspections: findings, penalties, publication."""

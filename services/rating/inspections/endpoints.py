@@ -1,0 +1,109 @@
+"""Inspection findings: supervisors record them; they are published to everyone."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+
+from owkernel import (
+    CursorParam,
+    IdempotencyKey,
+    LimitParam,
+    NotFound,
+    Page,
+    SessionDep,
+    encode_cursor,
+)
+from services.rating.common import aware, idempotent_create, keyset_after
+from services.rating.deps import SettingsDep, Supervisor
+from services.rating.inspections import repository, service
+from services.rating.inspections.models import Inspection
+from services.rating.inspections.schemas import InspectionIn, InspectionOut
+from services.rating.rectifications import repository as rectifications
+
+router = APIRouter(prefix="/api/v1/inspections", tags=["inspections"])
+
+
+async def inspection_out(session: SessionDep, inspection: Inspection) -> dict[str, Any]:
+    """A finding for a response, with where its rectification stands."""
+    status = None
+    if inspection.rectification_id:
+        case = await rectifications.get(session, inspection.rectification_id)
+        status = case.status if case is not None else None
+    return InspectionOut(
+        inspection_id=inspection.inspection_id,
+        department=inspection.department,
+        window=inspection.window,
+        problem=inspection.problem,
+        penalty=inspection.penalty,
+        penalty_points=inspection.penalty_points,
+        inspected_on=inspection.inspected_on,
+        recorded_at=aware(inspection.recorded_at),
+        rectification_id=inspection.rectification_id,
+        rectification_status=status,
+    ).model_dump(mode="json")
+
+
+@router.post("", status_code=201, response_model=InspectionOut)
+async def record_inspection(
+    body: InspectionIn,
+    request: Request,
+    session: SessionDep,
+    principal: Supervisor,
+    settings: SettingsDep,
+    key: IdempotencyKey = None,
+) -> Any:
+    """Record a finding: penalty, publication, and a rectification on a supervision clock."""
+
+    async def create() -> dict[str, Any]:
+        inspection = await service.record(
+            session,
+            settings=settings,
+            principal=principal,
+            department=body.department,
+            window=body.window,
+            problem=body.problem,
+            penalty=body.penalty,
+            penalty_points=body.penalty_points,
+            inspected_on=body.inspected_on,
+            rectify=body.rectify,
+        )
+        return await inspection_out(session, inspection)
+
+    return await idempotent_create(
+        session, request=request, owner=principal.subject_id, key=key, body=body.model_dump_json(), create=create
+    )
+
+
+@router.get("", response_model=Page[InspectionOut])
+async def list_inspections(
+    session: SessionDep,
+    department: Annotated[str | None, Query(max_length=80)] = None,
+    window: Annotated[str | None, Query(max_length=40)] = None,
+    from_: Annotated[date | None, Query(alias="from")] = None,
+    to: date | None = None,
+    limit: LimitParam = 50,
+    cursor: CursorParam = None,
+) -> Any:
+    """The published findings (public)."""
+    after = keyset_after(cursor, first=date.fromisoformat)
+    rows = await repository.page(
+        session, limit=limit + 1, after=after, department=department, window=window, start=from_, end=to
+    )
+    items = [await inspection_out(session, i) for i in rows[:limit]]
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        next_cursor = encode_cursor([last.inspected_on.isoformat(), last.inspection_id])
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@router.get("/{inspection_id}", response_model=InspectionOut)
+async def get_inspection(inspection_id: str, session: SessionDep) -> Any:
+    """One published finding."""
+    inspection = await repository.get(session, inspection_id)
+    if inspection is None:
+        raise NotFound(f"No inspection {inspection_id}.")
+    return await inspection_out(session, inspection)

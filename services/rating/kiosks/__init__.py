@@ -1,0 +1,1 @@
+"""Rating kiosks on the window desks: registration, device keys, throttled votes."""

@@ -1,0 +1,97 @@
+"""Kiosks: admins register and revoke them; a kiosk votes with its device key."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Request, Response
+
+from owkernel import CursorParam, IdempotencyKey, LimitParam, Page, SessionDep, decode_cursor, encode_cursor
+from services.rating.common import aware, idempotent_create
+from services.rating.deps import Admin, SettingsDep
+from services.rating.kiosks import repository, service
+from services.rating.kiosks.models import Kiosk
+from services.rating.kiosks.schemas import KioskCreated, KioskIn, KioskOut, KioskVoteIn
+from services.rating.reviews.endpoints import rating_out
+from services.rating.reviews.schemas import RatingOut
+
+router = APIRouter(tags=["kiosks"])
+DeviceKey = Annotated[str | None, Header(alias="X-Device-Key", max_length=200)]
+
+
+def kiosk_out(kiosk: Kiosk) -> dict[str, Any]:
+    """A kiosk for a response."""
+    return KioskOut(
+        kiosk_id=kiosk.kiosk_id,
+        window=kiosk.window,
+        department=kiosk.department,
+        label=kiosk.label,
+        created_at=aware(kiosk.created_at),
+        revoked_at=aware(kiosk.revoked_at) if kiosk.revoked_at else None,
+        last_vote_at=aware(kiosk.last_vote_at) if kiosk.last_vote_at else None,
+    ).model_dump(mode="json")
+
+
+@router.post("/api/v1/kiosks", status_code=201, response_model=KioskCreated)
+async def register_kiosk(
+    body: KioskIn, request: Request, session: SessionDep, principal: Admin, key: IdempotencyKey = None
+) -> Any:
+    """Register a kiosk; its device key is in this response only."""
+
+    async def create() -> dict[str, Any]:
+        kiosk, device_key = await service.register(
+            session, principal=principal, window=body.window, department=body.department, label=body.label
+        )
+        return KioskCreated(
+            kiosk_id=kiosk.kiosk_id,
+            device_key=device_key,
+            window=kiosk.window,
+            department=kiosk.department,
+            label=kiosk.label,
+        ).model_dump(mode="json")
+
+    return await idempotent_create(
+        session, request=request, owner=principal.subject_id, key=key, body=body.model_dump_json(), create=create
+    )
+
+
+@router.get("/api/v1/kiosks", response_model=Page[KioskOut])
+async def list_kiosks(session: SessionDep, _: Admin, limit: LimitParam = 50, cursor: CursorParam = None) -> Any:
+    """Every kiosk, revoked ones included (never a key)."""
+    key = decode_cursor(cursor, size=1)
+    rows = await repository.page(session, limit=limit + 1, after=str(key[0]) if key else None)
+    next_cursor = encode_cursor([rows[limit - 1].kiosk_id]) if len(rows) > limit else None
+    return {"items": [kiosk_out(k) for k in rows[:limit]], "next_cursor": next_cursor}
+
+
+@router.delete("/api/v1/kiosks/{kiosk_id}", status_code=204)
+async def revoke_kiosk(kiosk_id: str, session: SessionDep, _: Admin) -> Response:
+    """Revoke a kiosk: its key stops working at once."""
+    await service.revoke(session, kiosk_id=kiosk_id)
+    return Response(status_code=204)
+
+
+@router.post("/api/v1/kiosk/ratings", status_code=201, response_model=RatingOut)
+async def kiosk_vote(
+    body: KioskVoteIn,
+    session: SessionDep,
+    settings: SettingsDep,
+    device_key: DeviceKey = None,
+) -> Any:
+    """A vote from a registered kiosk (throttled per device)."""
+    kiosk = await service.authenticate(session, device_key=device_key)
+    review, rectification_id = await service.vote(
+        session,
+        settings=settings,
+        kiosk=kiosk,
+        window=body.window,
+        score=body.score,
+        indicators=body.indicators.given() if body.indicators else None,
+        comment=body.comment,
+        application_no=body.application_no,
+        clerk=body.clerk,
+    )
+    # A kiosk is anonymous and shows nothing back but the receipt.
+    out = rating_out(review, rectification_id=rectification_id)
+    out["application_no"] = None
+    return out

@@ -1,0 +1,26 @@
+"""Registered kiosks."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from services.rating.db import Base
+
+
+class Kiosk(Base):
+    """A rating device on a window desk; only a hash of its key is kept."""
+
+    __tablename__ = "kiosks"
+
+    kiosk_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    window: Mapped[str] = mapped_column(String(40))
+    department: Mapped[str | None] = mapped_column(String(80))
+    label: Mapped[str | None] = mapped_column(String(200))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_vote_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

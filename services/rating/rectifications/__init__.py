@@ -1,0 +1,1 @@
+"""Bad reviews and inspection findings followed up: return visit, rectification, appeal, outcome."""

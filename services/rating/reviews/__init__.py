@@ -1,0 +1,1 @@
+"""Ratings from every channel, rating links and the satisfaction figures."""

@@ -1,0 +1,203 @@
+"""Ratings: online, by link, the list, and the public satisfaction figures."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from owkernel import (
+    CurrentPrincipal,
+    CursorParam,
+    Forbidden,
+    IdempotencyKey,
+    LimitParam,
+    OptionalPrincipal,
+    Page,
+    Principal,
+    SessionDep,
+    Unauthorized,
+    encode_cursor,
+    require_roles,
+)
+from services.rating.common import aware, idempotent_create, keyset_after, period
+from services.rating.deps import SettingsDep, SignerDep
+from services.rating.reviews import repository, service
+from services.rating.reviews.models import Review
+from services.rating.reviews.schemas import (
+    ByLinkIn,
+    LinkIn,
+    LinkOut,
+    RatingIn,
+    RatingOut,
+    StatsBy,
+    StatsOut,
+)
+
+router = APIRouter(prefix="/api/v1/ratings", tags=["ratings"])
+OVERSIGHT = ("supervisor", "admin")
+LinkIssuer = Annotated[Principal, Depends(require_roles("clerk", "supervisor", "admin"))]
+
+
+def rating_out(review: Review, *, rectification_id: str | None = None, full: bool = True) -> dict[str, Any]:
+    """A rating for a response; ``full=False`` drops what could lead staff to the rater."""
+    return RatingOut(
+        review_id=review.review_id,
+        channel=review.channel,
+        score=review.score,
+        comment=review.comment,
+        indicators=review.indicators,
+        application_no=review.application_no if full else None,
+        item_code=review.item_code,
+        department=review.department,
+        window=review.window,
+        rated_at=aware(review.rated_at),
+        annulled=review.annulled,
+        rectification_id=rectification_id,
+    ).model_dump(mode="json")
+
+
+@router.post("", status_code=201, response_model=RatingOut)
+async def rate(
+    body: RatingIn,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    settings: SettingsDep,
+    key: IdempotencyKey = None,
+) -> Any:
+    """The applicant rates their decided application (one rating per application)."""
+
+    async def create() -> dict[str, Any]:
+        review, rectification_id = await service.rate_online(
+            session,
+            settings=settings,
+            principal=principal,
+            application_no=body.application_no,
+            score=body.score,
+            comment=body.comment,
+            indicators=body.indicators.given() if body.indicators else None,
+        )
+        return rating_out(review, rectification_id=rectification_id)
+
+    return await idempotent_create(
+        session, request=request, owner=principal.subject_id, key=key, body=body.model_dump_json(), create=create
+    )
+
+
+@router.get("", response_model=Page[RatingOut])
+async def list_ratings(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    limit: LimitParam = 50,
+    cursor: CursorParam = None,
+    channel: Annotated[str | None, Query(max_length=16)] = None,
+    application_no: Annotated[str | None, Query(max_length=40)] = None,
+) -> Any:
+    """Applicants see their own ratings; supervisors all; a department's staff theirs, never who rated."""
+    after = keyset_after(cursor)
+    full = True
+    filters: dict[str, Any] = {"channel": channel, "application_no": application_no}
+    if principal.has_role(*OVERSIGHT):
+        pass
+    elif principal.is_staff:
+        if not principal.department:
+            raise Forbidden("Staff see the ratings of their own department.")
+        filters["department"] = principal.department
+        filters["application_no"] = None
+        full = False
+    else:
+        if not principal.id_number:
+            raise Forbidden("No identity number on this account.")
+        filters["rater_id_number"] = principal.id_number
+    rows = await repository.page(session, limit=limit + 1, after=after, **filters)
+    items = [rating_out(r, full=full) for r in rows[:limit]]
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        next_cursor = encode_cursor([aware(last.rated_at).isoformat(), last.review_id])
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@router.get("/stats", response_model=StatsOut, response_model_by_alias=True)
+async def stats(
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: OptionalPrincipal,
+    by: StatsBy = "department",
+    from_: Annotated[date | None, Query(alias="from")] = None,
+    to: date | None = None,
+    channel: Annotated[str | None, Query(max_length=16)] = None,
+) -> Any:
+    """Satisfaction figures by department, window, item, channel (public) or clerk (oversight)."""
+    if by == "clerk":
+        # Figures per named clerk are personal data of staff: oversight only.
+        if principal is None:
+            raise Unauthorized("Figures by clerk need a supervisor's token.", headers={"WWW-Authenticate": "Bearer"})
+        if not principal.has_role(*OVERSIGHT):
+            raise Forbidden("Figures by clerk are for supervisors.")
+    lower, upper = period(from_, to, settings)
+    result = await service.stats(session, by=by, lower=lower, upper=upper, channel=channel)
+    result["from_"] = from_.isoformat() if from_ else None
+    result["to"] = to.isoformat() if to else None
+    return result
+
+
+@router.post("/links", status_code=201, response_model=LinkOut)
+async def create_link(
+    body: LinkIn,
+    request: Request,
+    session: SessionDep,
+    principal: LinkIssuer,
+    settings: SettingsDep,
+    signer: SignerDep,
+    key: IdempotencyKey = None,
+) -> Any:
+    """Staff make a rating link for the applicant of a decided application (sent by SMS)."""
+
+    async def create() -> dict[str, Any]:
+        link, token = await service.create_link(
+            session, settings=settings, signer=signer, principal=principal, application_no=body.application_no
+        )
+        return LinkOut(
+            link_id=link.link_id,
+            application_no=link.application_no,
+            token=token,
+            url=f"{settings.link_base_url}?token={token}",
+            expires_at=link.expires_at,
+        ).model_dump(mode="json")
+
+    return await idempotent_create(
+        session, request=request, owner=principal.subject_id, key=key, body=body.model_dump_json(), create=create
+    )
+
+
+@router.post("/by-link", status_code=201, response_model=RatingOut)
+async def rate_by_link(
+    body: ByLinkIn,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    signer: SignerDep,
+    key: IdempotencyKey = None,
+) -> Any:
+    """Rate through a link without logging in: the link works once and expires."""
+
+    async def create() -> dict[str, Any]:
+        review, rectification_id = await service.rate_by_link(
+            session,
+            settings=settings,
+            signer=signer,
+            token=body.token,
+            score=body.score,
+            comment=body.comment,
+            indicators=body.indicators.given() if body.indicators else None,
+        )
+        return rating_out(review, rectification_id=rectification_id)
+
+    owner = "link:" + hashlib.sha256(body.token.encode()).hexdigest()[:40]
+    return await idempotent_create(
+        session, request=request, owner=owner, key=key, body=body.model_dump_json(), create=create
+    )

@@ -1,0 +1,64 @@
+"""Keeping approval's clocks and cards and intake's trips for the assessment."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from owkernel import RetryLater
+from owkernel.contracts.approval import CardRaised, ClockClosed, ClockOpened
+from owkernel.contracts.intake import VisitRecorded
+from services.rating.supervision import repository
+from services.rating.supervision.models import Card, Clock, Visit
+
+
+async def clock_opened(session: AsyncSession, *, data: ClockOpened) -> None:
+    """A clock started (or its due date moved)."""
+    clock = await repository.get_clock(session, data.clock_id)
+    if clock is None:
+        clock = Clock(clock_id=data.clock_id)
+        repository.add_clock(session, clock)
+    clock.kind = data.clock_kind
+    clock.ref = data.ref
+    clock.department = data.department
+    clock.application_no = data.application_no
+    clock.started_on = data.started_on
+    clock.due_date = data.due_date
+
+
+async def clock_closed(session: AsyncSession, *, data: ClockClosed) -> None:
+    """A clock stopped, on time or late."""
+    clock = await repository.get_clock(session, data.clock_id)
+    if clock is None:
+        # Approval publishes opened before closed on one stream; if closed comes first, wait.
+        raise RetryLater(f"clock {data.clock_id} is not known yet")
+    clock.closed_at = data.closed_at
+    clock.on_time = data.on_time
+
+
+async def card_raised(session: AsyncSession, *, data: CardRaised) -> None:
+    """A yellow or red card (red ones cost points in the assessment)."""
+    if await repository.get_card(session, data.card_id) is not None:
+        return
+    repository.add_card(
+        session,
+        Card(
+            card_id=data.card_id,
+            clock_id=data.clock_id,
+            kind=data.clock_kind,
+            ref=data.ref,
+            department=data.department,
+            application_no=data.application_no,
+            color=data.color,
+            due_date=data.due_date,
+            raised_at=data.raised_at,
+        ),
+    )
+
+
+async def visit_recorded(session: AsyncSession, *, event_id: str, data: VisitRecorded) -> None:
+    """A trip the applicant made (an application without one was done fully online)."""
+    if await repository.get_visit(session, event_id) is not None:
+        return
+    repository.add_visit(
+        session, Visit(event_id=event_id, application_no=data.application_no, kind=data.kind, at=data.at)
+    )

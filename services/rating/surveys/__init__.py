@@ -1,0 +1,1 @@
+"""Third-party satisfaction surveys imported from CSV files."""
