@@ -6,7 +6,7 @@ from sqlalchemy.orm import DeclarativeBase
 
 from owkernel.db import new_metadata
 from owkernel.outbox import Outbox
-from owkernel.tables import kernel_tables
+from owkernel.tables import BigId, kernel_tables
 
 
 class Base(DeclarativeBase):
@@ -18,7 +18,13 @@ class Base(DeclarativeBase):
 tables = kernel_tables(Base.metadata)
 outbox = Outbox(tables, source="delivery")
 
+__all__ = ["Base", "BigId", "import_models", "outbox", "tables"]
+
 
 def import_models() -> None:
     """Import every model module so ``Base.metadata`` is complete (Alembic, tests)."""
-    # Add each domain's models module here as it is written.
+    from services.delivery.applications import models as _applications  # noqa: F401
+    from services.delivery.partners import models as _partners  # noqa: F401
+    from services.delivery.pickups import models as _pickups  # noqa: F401
+    from services.delivery.shipments import models as _shipments  # noqa: F401
+    from services.delivery.webhooks import models as _webhooks  # noqa: F401

@@ -18,6 +18,10 @@ class ShipmentCreated(EventData):
     carrier: str
     tracking_no: str
     region_code: str | None = None
+    # 1 for the first waybill, 2 for a re-ship after a failed delivery...
+    attempt: int = 1
+    # Owed by finance to the carrier, never by the applicant.
+    fee_fen: int | None = None
 
 
 @event("delivery.shipment.status_changed", summary="The courier moved a shipment's status.")
@@ -51,4 +55,30 @@ class ShipmentFailed(EventData):
     application_no: str
     reason: str
     action: Literal["retry", "return_to_window"]
+    at: datetime
+    direction: Literal["outbound", "inbound"] = "outbound"
+    carrier: str | None = None
+    attempt: int = 1
+    # With action "retry": the new shipment that carries the certificate again.
+    next_shipment_id: str | None = None
+
+
+@event("delivery.shipment.cancelled", summary="A waybill was cancelled before the courier picked it up.")
+class ShipmentCancelled(EventData):
+    shipment_id: str
+    application_no: str
+    direction: Literal["outbound", "inbound"] = "outbound"
+    carrier: str
+    tracking_no: str
+    reason: str
+    at: datetime
+
+
+@event("delivery.pickup.ready", summary="The certificate waits at the window for its applicant.")
+class PickupReady(EventData):
+    pickup_id: str
+    application_no: str
+    window: str | None = None
+    # chosen | returned (a mailing failed) | no_address | address_invalid
+    reason: str
     at: datetime

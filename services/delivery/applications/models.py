@@ -1,0 +1,33 @@
+"""Delivery's own copy of what it needs from an accepted application (event-carried state)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from services.delivery.db import Base
+
+
+class DeliveryApplication(Base):
+    """An accepted application: who applied, how the certificate travels, and its certificate."""
+
+    __tablename__ = "applications"
+
+    application_no: Mapped[str] = mapped_column(String(40), primary_key=True)
+    applicant_id_number: Mapped[str] = mapped_column(String(40), index=True)
+    applicant_name: Mapped[str] = mapped_column(String(200))
+    applicant_phone: Mapped[str | None] = mapped_column(String(40))
+    item_code: Mapped[str] = mapped_column(String(80))
+    item_name: Mapped[str] = mapped_column(String(300))
+    window: Mapped[str] = mapped_column(String(20))
+    method: Mapped[str] = mapped_column(String(10))
+    region_code: Mapped[str | None] = mapped_column(String(12))
+    address_detail: Mapped[str | None] = mapped_column(String(500))
+    recipient: Mapped[str | None] = mapped_column(String(200))
+    recipient_phone: Mapped[str | None] = mapped_column(String(40))
+    accepted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    certificate_no: Mapped[str | None] = mapped_column(String(80))
+    certificate_issued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

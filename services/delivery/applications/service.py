@@ -1,0 +1,84 @@
+"""What delivery does with intake's accepted applications and approval's certificates."""
+
+from __future__ import annotations
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from owkernel.consumer import RetryLater
+from owkernel.contracts.approval import CertificateIssued
+from owkernel.contracts.intake import ApplicationAccepted
+from services.delivery.applications import repository
+from services.delivery.applications.models import DeliveryApplication
+from services.delivery.pickups import service as pickups
+from services.delivery.regions.divisions import is_valid_region
+from services.delivery.shipments import repository as shipments_repo
+from services.delivery.shipments import service as shipments
+from services.delivery.timeutil import as_utc, utcnow
+
+log = structlog.get_logger("delivery.applications")
+
+
+async def remember_accepted(session: AsyncSession, *, data: ApplicationAccepted) -> DeliveryApplication:
+    """Keep who applied and how the certificate travels (a repeat only refreshes, before issue)."""
+    address = data.delivery.address
+    values = {
+        "applicant_id_number": data.applicant.id_number,
+        "applicant_name": data.applicant.name,
+        "applicant_phone": data.applicant.phone,
+        "item_code": data.item.code,
+        "item_name": data.item.name,
+        "window": data.window,
+        "method": data.delivery.method,
+        "region_code": address.region_code if address else None,
+        "address_detail": address.detail if address else None,
+        "recipient": address.recipient if address else None,
+        "recipient_phone": address.phone if address else None,
+        "accepted_at": as_utc(data.accepted_at),
+    }
+    application = await repository.get(session, data.application_no)
+    if application is None:
+        application = DeliveryApplication(application_no=data.application_no, created_at=utcnow(), **values)
+        session.add(application)
+        await session.flush()
+        return application
+    if application.certificate_no is None:
+        for key, value in values.items():
+            setattr(application, key, value)
+    return application
+
+
+async def dispatch_certificate(session: AsyncSession, *, data: CertificateIssued) -> None:
+    """Mail the certificate (exactly one first shipment) or put it at the window."""
+    application = await repository.get(session, data.application_no)
+    if application is None:
+        # The certificate overtook the acceptance: wait for it rather than guess the address.
+        raise RetryLater(f"application {data.application_no} not accepted here yet")
+    if application.certificate_no is None:
+        application.certificate_no = data.certificate_no
+        application.certificate_issued_at = utcnow()
+    if application.method != "mail":
+        await pickups.open_pickup(session, application=application, reason="chosen")
+        return
+    if await shipments_repo.by_attempt(
+        session, application_no=application.application_no, direction="outbound", attempt=1
+    ):
+        return  # the same certificate again (a redelivered or re-published event)
+    address = shipments.address_of_application(application)
+    if address is None:
+        log.warning("certificate.no_address", application_no=application.application_no)
+        await pickups.open_pickup(session, application=application, reason="no_address")
+        return
+    if not is_valid_region(address.region_code):
+        log.warning("certificate.address_invalid", application_no=application.application_no)
+        await pickups.open_pickup(session, application=application, reason="address_invalid")
+        return
+    await shipments.open_shipment(
+        session,
+        application_no=application.application_no,
+        applicant_id_number=application.applicant_id_number,
+        direction="outbound",
+        attempt=1,
+        address=address,
+        certificate_no=data.certificate_no,
+    )

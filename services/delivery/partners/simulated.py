@@ -1,0 +1,224 @@
+"""The simulated courier partners of the local run and the tests.
+
+``SimulatedCourier`` is a partner adapter: booking a waybill queues the parcel's status reports
+in delivery's database, in the caller's transaction. ``run_simulator`` is a background task of
+the delivery process playing the couriers' side: it posts each report, signed with the
+carrier's Standard Webhooks secret, to the public webhook URL (through the gateway), one pace
+apart. The queue is a table, so a restart resumes; each report has a fixed webhook id, so a
+report sent twice (lost answer, two workers) is a replay that changes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets as random_secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import structlog
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from owkernel.db import Database
+from services.delivery.partners.adapter import CourierAdapter, Waybill, WaybillRequest
+from services.delivery.partners.models import SimCourierJob
+from services.delivery.partners.secrets import CourierSecrets
+
+log = structlog.get_logger("delivery.simulator")
+
+NORMAL_PLAN = ("picked_up", "in_transit", "delivered")
+FAILING_PLAN = ("picked_up", "in_transit", "failed")
+# Demo switches written into the street address: the simulated courier fails this parcel.
+FAIL_ALWAYS = "SIM-FAIL"
+FAIL_FIRST_ATTEMPT = "SIM-FAIL-ONCE"
+CLAIM_SECONDS = 30.0
+MAX_CALL_ATTEMPTS = 20
+
+
+def plan_for(request: WaybillRequest) -> tuple[str, ...]:
+    """The statuses the simulated courier will report for a parcel."""
+    detail = request.address_detail.upper()
+    if FAIL_FIRST_ATTEMPT in detail:
+        return FAILING_PLAN if request.attempt == 1 else NORMAL_PLAN
+    if FAIL_ALWAYS in detail:
+        return FAILING_PLAN
+    return NORMAL_PLAN
+
+
+class SimulatedCourier:
+    """A partner adapter whose courier is the in-process simulator."""
+
+    def __init__(self, carrier: str, prefix: str) -> None:
+        self.carrier = carrier
+        self.prefix = prefix
+
+    async def create_waybill(self, session: AsyncSession, request: WaybillRequest) -> Waybill:
+        """Book the parcel: a tracking number, and its reports queued for the simulator."""
+        tracking_no = f"{self.prefix}{random_secrets.randbelow(10**12):012d}"
+        session.add(
+            SimCourierJob(
+                carrier=self.carrier,
+                tracking_no=tracking_no,
+                plan=",".join(plan_for(request)),
+                next_index=0,
+                due_at=datetime.now(UTC),
+                attempts=0,
+                done=False,
+            )
+        )
+        await session.flush()
+        return Waybill(tracking_no=tracking_no)
+
+    async def cancel(self, session: AsyncSession, tracking_no: str) -> bool:
+        """Cancel if the courier has reported nothing yet (it has not picked the parcel up)."""
+        job = (
+            await session.execute(
+                select(SimCourierJob).where(
+                    SimCourierJob.carrier == self.carrier, SimCourierJob.tracking_no == tracking_no
+                )
+            )
+        ).scalar_one_or_none()
+        if job is None or job.next_index > 0:
+            return False
+        job.done = True
+        job.last_error = "cancelled by the sender"
+        return True
+
+
+ADAPTERS: dict[str, CourierAdapter] = {
+    "sim-express": SimulatedCourier("sim-express", "SE"),
+    "sim-post": SimulatedCourier("sim-post", "SP"),
+}
+
+
+def adapter_for(carrier: str) -> CourierAdapter:
+    """The adapter of a partner under contract."""
+    return ADAPTERS[carrier]
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    id: int
+    carrier: str
+    tracking_no: str
+    status: str
+    index: int
+    last: bool
+
+
+@dataclass
+class Simulator:
+    """The couriers' side: posts due status reports to our public webhook URL."""
+
+    db: Database
+    http: httpx.AsyncClient
+    secrets: CourierSecrets
+    webhook_base_url: str
+    delay_seconds: float
+    poll_seconds: float = 0.5
+    batch: int = 100
+
+    async def run(self) -> None:
+        """Work the queue forever."""
+        log.info("simulator.started", delay_seconds=self.delay_seconds, webhook_base_url=self.webhook_base_url)
+        while True:
+            worked = await self.tick()
+            if worked < self.batch:
+                await asyncio.sleep(self.poll_seconds)
+
+    async def tick(self) -> int:
+        """Claim and send one batch of due reports; return how many were tried."""
+        claimed = await self._claim()
+        if claimed:
+            await asyncio.gather(*(self._send(job) for job in claimed))
+        return len(claimed)
+
+    async def _claim(self) -> Sequence[_Claimed]:
+        now = datetime.now(UTC)
+        async with self.db.transaction() as session:
+            jobs = (
+                (
+                    await session.execute(
+                        select(SimCourierJob)
+                        .where(SimCourierJob.done.is_(False), SimCourierJob.due_at <= now)
+                        .order_by(SimCourierJob.due_at, SimCourierJob.id)
+                        .limit(self.batch)
+                        .with_for_update(skip_locked=True)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            out = []
+            for job in jobs:
+                plan = job.plan.split(",")
+                if job.next_index >= len(plan):
+                    job.done = True
+                    continue
+                # Held for a while: another worker (or the next tick) leaves it alone.
+                job.due_at = now + timedelta(seconds=CLAIM_SECONDS)
+                out.append(
+                    _Claimed(
+                        id=job.id,
+                        carrier=job.carrier,
+                        tracking_no=job.tracking_no,
+                        status=plan[job.next_index],
+                        index=job.next_index,
+                        last=job.next_index == len(plan) - 1,
+                    )
+                )
+            return out
+
+    def _signed(self, job: _Claimed) -> tuple[str, dict[str, str]]:
+        now = datetime.now(UTC)
+        body: dict[str, str] = {"tracking_no": job.tracking_no, "status": job.status, "at": now.isoformat()}
+        if job.status == "failed":
+            body["reason"] = "recipient not reached (simulated)"
+        payload = json.dumps(body, separators=(",", ":"))
+        webhook_id = f"msg_{job.carrier}_{job.tracking_no}_{job.index}"
+        signature = self.secrets.signer(job.carrier).sign(msg_id=webhook_id, timestamp=now, data=payload)
+        headers = {
+            "content-type": "application/json",
+            "webhook-id": webhook_id,
+            "webhook-timestamp": str(int(now.timestamp())),
+            "webhook-signature": signature,
+        }
+        return payload, headers
+
+    async def _send(self, job: _Claimed) -> None:
+        url = f"{self.webhook_base_url.rstrip('/')}/api/v1/webhooks/couriers/{job.carrier}"
+        error: str | None = None
+        try:
+            payload, headers = self._signed(job)
+            response = await self.http.post(url, content=payload.encode(), headers=headers)
+            if response.status_code >= 300:
+                error = f"HTTP {response.status_code}: {response.text[:300]}"
+        except Exception as exc:  # noqa: BLE001 - the webhook endpoint may be down: retry later
+            error = repr(exc)
+        now = datetime.now(UTC)
+        async with self.db.transaction() as session:
+            if error is None:
+                await session.execute(
+                    update(SimCourierJob)
+                    .where(SimCourierJob.id == job.id)
+                    .values(
+                        next_index=job.index + 1,
+                        attempts=0,
+                        last_error=None,
+                        done=job.last,
+                        due_at=now + timedelta(seconds=self.delay_seconds),
+                    )
+                )
+                return
+            row = (await session.execute(select(SimCourierJob).where(SimCourierJob.id == job.id))).scalar_one()
+            row.attempts += 1
+            row.last_error = error[:2000]
+            row.due_at = now + timedelta(seconds=min(0.5 * 2**row.attempts, 30.0))
+            if row.attempts >= MAX_CALL_ATTEMPTS:
+                row.done = True
+                log.error("simulator.gave_up", carrier=job.carrier, tracking_no=job.tracking_no, error=error)
+            else:
+                log.warning("simulator.call_failed", carrier=job.carrier, tracking_no=job.tracking_no, error=error)

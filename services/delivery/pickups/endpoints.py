@@ -1,0 +1,94 @@
+"""Window pickup routes for clerks (and the applicant's own view)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from owkernel.app import SessionDep
+from owkernel.auth import CurrentPrincipal, Principal, require_roles
+from owkernel.errors import Forbidden, NotFound
+from owkernel.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
+from services.delivery.applications import repository as applications
+from services.delivery.pickups import repository, service
+from services.delivery.pickups.models import Pickup
+from services.delivery.pickups.schemas import CompleteIn, PickupOut
+from services.delivery.timeutil import as_utc
+
+router = APIRouter(tags=["pickups"])
+Clerk = Annotated[Principal, Depends(require_roles("clerk"))]
+
+
+def to_out(pickup: Pickup) -> PickupOut:
+    """The API view of a pickup."""
+    return PickupOut(
+        pickup_id=pickup.id,
+        application_no=pickup.application_no,
+        certificate_no=pickup.certificate_no,
+        window=pickup.window,
+        reason=pickup.reason,
+        status=pickup.status,
+        created_at=as_utc(pickup.created_at),
+        completed_at=as_utc(pickup.completed_at) if pickup.completed_at else None,
+        clerk=pickup.clerk,
+        collector_name=pickup.collector_name,
+        collector_id_masked=pickup.collector_id_masked,
+    )
+
+
+@router.get("/api/v1/delivery/pickups", response_model=Page[PickupOut], summary="Certificates at the window")
+async def list_pickups(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    status: Annotated[str | None, Query(pattern="^(waiting|completed|cancelled)$")] = None,
+    limit: LimitParam = 50,
+    cursor: CursorParam = None,
+) -> Page[PickupOut]:
+    """Oldest first: staff see the window's queue, an applicant their own certificates."""
+    owner = None
+    if not principal.is_staff:
+        if principal.id_number is None:
+            raise Forbidden("Only an applicant or staff can see pickups.")
+        owner = principal.id_number
+    key = decode_cursor(cursor, size=2)
+    after = (datetime.fromisoformat(str(key[0])), str(key[1])) if key else None
+    rows = await repository.page(session, status=status, applicant_id_number=owner, after=after, limit=limit + 1)
+    items = list(rows[:limit])
+    next_cursor = None
+    if len(rows) > limit:
+        next_cursor = encode_cursor([as_utc(items[-1].created_at).isoformat(), items[-1].id])
+    return Page[PickupOut](items=[to_out(p) for p in items], next_cursor=next_cursor)
+
+
+@router.get("/api/v1/delivery/pickups/{application_no}", response_model=PickupOut, summary="One pickup")
+async def get_pickup(application_no: str, session: SessionDep, principal: CurrentPrincipal) -> PickupOut:
+    """The pickup record of an application."""
+    pickup = await repository.by_application(session, application_no)
+    if pickup is None:
+        raise NotFound("No certificate waits at the window for this application.")
+    if not (principal.is_staff or principal.id_number == pickup.applicant_id_number):
+        raise Forbidden("This application belongs to someone else.")
+    return to_out(pickup)
+
+
+@router.post(
+    "/api/v1/delivery/pickups/{application_no}/complete",
+    response_model=PickupOut,
+    summary="Hand the certificate over at the window (identity checked)",
+)
+async def complete_pickup(application_no: str, body: CompleteIn, session: SessionDep, clerk: Clerk) -> PickupOut:
+    """The collector's identity number must be the applicant's; the application then completes."""
+    application = await applications.get(session, application_no)
+    if application is None:
+        raise NotFound("No certificate waits at the window for this application.")
+    pickup = await service.complete_pickup(
+        session,
+        application_no=application_no,
+        applicant_id_number=application.applicant_id_number,
+        collector_id_number=body.collector_id_number,
+        collector_name=body.collector_name,
+        clerk=clerk.display,
+    )
+    return to_out(pickup)

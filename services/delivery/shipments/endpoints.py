@@ -1,0 +1,231 @@
+"""Shipment routes: the applicant's and staff's view, re-ship, inbound mail of materials."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from owkernel.app import SessionDep
+from owkernel.auth import CurrentPrincipal, Principal, require_roles
+from owkernel.errors import Conflict, Forbidden, NotFound
+from owkernel.idempotency import Idempotency, IdempotencyKey, request_hash
+from owkernel.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
+from services.delivery.applications import repository as applications
+from services.delivery.db import tables
+from services.delivery.shipments import repository, service
+from services.delivery.shipments.models import Shipment, ShipmentEvent
+from services.delivery.shipments.schemas import (
+    AddressOut,
+    InboundIn,
+    ReceivedIn,
+    ReshipIn,
+    ShipmentEventOut,
+    ShipmentOut,
+)
+from services.delivery.timeutil import as_utc, utcnow
+
+router = APIRouter(tags=["shipments"])
+idempotency = Idempotency(tables)
+Clerk = Annotated[Principal, Depends(require_roles("clerk"))]
+
+
+def may_see(principal: Principal, applicant_id_number: str) -> bool:
+    """Staff see every shipment; an applicant sees their own."""
+    return principal.is_staff or (principal.id_number is not None and principal.id_number == applicant_id_number)
+
+
+def to_out(shipment: Shipment, events: list[ShipmentEvent]) -> ShipmentOut:
+    """The API view of a shipment and its history."""
+    return ShipmentOut(
+        shipment_id=shipment.id,
+        application_no=shipment.application_no,
+        direction=shipment.direction,
+        attempt=shipment.attempt,
+        carrier=shipment.carrier,
+        carrier_name=service.partner_name(shipment.carrier),
+        tracking_no=shipment.tracking_no,
+        status=shipment.status,
+        address=AddressOut(
+            region_code=shipment.region_code,
+            detail=shipment.address_detail,
+            recipient=shipment.recipient,
+            phone=shipment.recipient_phone,
+        ),
+        zone=shipment.zone,
+        fee_fen=shipment.fee_fen,
+        certificate_no=shipment.certificate_no,
+        failure_reason=shipment.failure_reason,
+        created_at=as_utc(shipment.created_at),
+        updated_at=as_utc(shipment.updated_at),
+        delivered_at=as_utc(shipment.delivered_at) if shipment.delivered_at else None,
+        events=[
+            ShipmentEventOut(
+                status=e.status,
+                at=as_utc(e.at),
+                recorded_at=as_utc(e.recorded_at),
+                source=e.source,
+                applied=e.applied,
+                note=e.note,
+            )
+            for e in events
+        ],
+    )
+
+
+async def _one_out(session: AsyncSession, shipment: Shipment) -> ShipmentOut:
+    events = await repository.events_of(session, [shipment.id])
+    return to_out(shipment, events[shipment.id])
+
+
+@router.get("/api/v1/shipments", response_model=Page[ShipmentOut], summary="Shipments of an application")
+async def list_shipments(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    application_no: Annotated[str | None, Query(max_length=40)] = None,
+    direction: Annotated[str | None, Query(pattern="^(outbound|inbound)$")] = None,
+    status: Annotated[str | None, Query(max_length=20)] = None,
+    limit: LimitParam = 50,
+    cursor: CursorParam = None,
+) -> Page[ShipmentOut]:
+    """Newest first; an applicant sees their own shipments, staff see all."""
+    owner: str | None = None
+    if not principal.is_staff:
+        if principal.id_number is None:
+            raise Forbidden("Only an applicant or staff can see shipments.")
+        owner = principal.id_number
+        if application_no is not None:
+            application = await applications.get(session, application_no)
+            if application is not None and application.applicant_id_number != principal.id_number:
+                raise Forbidden("This application belongs to someone else.")
+    key = decode_cursor(cursor, size=2)
+    after = (datetime.fromisoformat(str(key[0])), str(key[1])) if key else None
+    rows = await repository.page(
+        session,
+        applicant_id_number=owner,
+        application_no=application_no,
+        direction=direction,
+        status=status,
+        after=after,
+        limit=limit + 1,
+    )
+    items = list(rows[:limit])
+    events = await repository.events_of(session, [s.id for s in items])
+    next_cursor = None
+    if len(rows) > limit:
+        last = items[-1]
+        next_cursor = encode_cursor([as_utc(last.created_at).isoformat(), last.id])
+    return Page[ShipmentOut](items=[to_out(s, events[s.id]) for s in items], next_cursor=next_cursor)
+
+
+@router.get("/api/v1/shipments/{shipment_id}", response_model=ShipmentOut, summary="One shipment")
+async def get_shipment(shipment_id: str, session: SessionDep, principal: CurrentPrincipal) -> ShipmentOut:
+    """A shipment with its full status history."""
+    shipment = await repository.get(session, shipment_id)
+    if shipment is None:
+        raise NotFound("No such shipment.")
+    if not may_see(principal, shipment.applicant_id_number):
+        raise Forbidden("This shipment belongs to someone else.")
+    return await _one_out(session, shipment)
+
+
+@router.post(
+    "/api/v1/delivery/shipments/{shipment_id}/reship",
+    status_code=201,
+    response_model=ShipmentOut,
+    summary="Send a certificate again (after a failure, or to a corrected address)",
+)
+async def reship(
+    shipment_id: str, body: ReshipIn, request: Request, session: SessionDep, clerk: Clerk, key: IdempotencyKey = None
+) -> Any:
+    """A clerk re-ships: the old waybill is cancelled if not yet picked up; the window stops waiting."""
+    fingerprint = request_hash("POST", request.url.path, body.model_dump_json())
+    owner = f"reship:{clerk.subject_id}"
+    replay = await idempotency.replay(session, owner=owner, key=key, fingerprint=fingerprint)
+    if replay is not None:
+        return replay
+    shipment = await repository.get_for_update(session, shipment_id)
+    if shipment is None:
+        raise NotFound("No such shipment.")
+    address = (
+        service.Address(
+            region_code=body.address.region_code,
+            detail=body.address.detail,
+            recipient=body.address.recipient,
+            phone=body.address.phone,
+        )
+        if body.address
+        else None
+    )
+    new = await service.reship(session, shipment=shipment, address=address, clerk=clerk.display)
+    out = jsonable_encoder(await _one_out(session, new))
+    await idempotency.remember(session, owner=owner, key=key, fingerprint=fingerprint, status_code=201, body=out)
+    return JSONResponse(out, status_code=201)
+
+
+@router.post(
+    "/api/v1/delivery/inbound",
+    status_code=201,
+    response_model=ShipmentOut,
+    summary="Mail paper materials in (free of charge)",
+)
+async def mail_materials_in(
+    body: InboundIn, request: Request, session: SessionDep, principal: CurrentPrincipal, key: IdempotencyKey = None
+) -> Any:
+    """The applicant (or a clerk for them) books a courier to bring materials to the hall."""
+    fingerprint = request_hash("POST", request.url.path, body.model_dump_json())
+    owner = f"inbound:{principal.subject_id}"
+    replay = await idempotency.replay(session, owner=owner, key=key, fingerprint=fingerprint)
+    if replay is not None:
+        return replay
+    application = await applications.get(session, body.application_no)
+    if application is None:
+        raise NotFound("No accepted application with this number.")
+    if not (principal.has_role("clerk") or principal.id_number == application.applicant_id_number):
+        raise Forbidden("Only the applicant or a clerk can mail materials in for this application.")
+    attempt = await repository.max_attempt(session, application_no=application.application_no, direction="inbound")
+    shipment = await service.open_shipment(
+        session,
+        application_no=application.application_no,
+        applicant_id_number=application.applicant_id_number,
+        direction="inbound",
+        attempt=attempt + 1,
+        address=service.Address(
+            region_code=body.sender.region_code,
+            detail=body.sender.detail,
+            recipient=body.sender.recipient,
+            phone=body.sender.phone,
+        ),
+    )
+    out = jsonable_encoder(await _one_out(session, shipment))
+    await idempotency.remember(session, owner=owner, key=key, fingerprint=fingerprint, status_code=201, body=out)
+    return JSONResponse(out, status_code=201)
+
+
+@router.post(
+    "/api/v1/delivery/inbound/{shipment_id}/received",
+    response_model=ShipmentOut,
+    summary="Record that mailed-in materials arrived at the hall",
+)
+async def materials_received(shipment_id: str, body: ReceivedIn, session: SessionDep, clerk: Clerk) -> ShipmentOut:
+    """The clerk records the arrival (when the courier's own report has not done it)."""
+    shipment = await repository.get_for_update(session, shipment_id)
+    if shipment is None or shipment.direction != "inbound":
+        raise NotFound("No such inbound shipment.")
+    if shipment.status == "delivered":
+        raise Conflict("The materials were already recorded as arrived.")
+    if shipment.status in ("failed", "cancelled", "pending"):
+        raise Conflict(f"The shipment is {shipment.status}.")
+    await service.apply_status(
+        session,
+        shipment=shipment,
+        status="delivered",
+        at=utcnow(),
+        source="clerk",
+        reason=body.note or f"received by {clerk.display}",
+    )
+    return await _one_out(session, shipment)

@@ -1,0 +1,127 @@
+"""Every query of shipments and their history."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.delivery.shipments.models import Shipment, ShipmentEvent
+
+
+async def get(session: AsyncSession, shipment_id: str) -> Shipment | None:
+    """One shipment."""
+    return await session.get(Shipment, shipment_id)
+
+
+async def get_for_update(session: AsyncSession, shipment_id: str) -> Shipment | None:
+    """One shipment, locked for a status change (PostgreSQL; SQLite serialises writers anyway)."""
+    return (
+        await session.execute(select(Shipment).where(Shipment.id == shipment_id).with_for_update())
+    ).scalar_one_or_none()
+
+
+async def by_tracking(session: AsyncSession, *, carrier: str, tracking_no: str) -> Shipment | None:
+    """The shipment a carrier's tracking number belongs to, locked for a status change."""
+    return (
+        await session.execute(
+            select(Shipment).where(Shipment.carrier == carrier, Shipment.tracking_no == tracking_no).with_for_update()
+        )
+    ).scalar_one_or_none()
+
+
+async def by_attempt(session: AsyncSession, *, application_no: str, direction: str, attempt: int) -> Shipment | None:
+    """One attempt of an application's shipments in one direction."""
+    return (
+        await session.execute(
+            select(Shipment).where(
+                Shipment.application_no == application_no,
+                Shipment.direction == direction,
+                Shipment.attempt == attempt,
+            )
+        )
+    ).scalar_one_or_none()
+
+
+async def latest(session: AsyncSession, *, application_no: str, direction: str) -> Shipment | None:
+    """The last attempt of an application's shipments in one direction."""
+    return (
+        await session.execute(
+            select(Shipment)
+            .where(Shipment.application_no == application_no, Shipment.direction == direction)
+            .order_by(Shipment.attempt.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+
+
+async def max_attempt(session: AsyncSession, *, application_no: str, direction: str) -> int:
+    """The highest attempt number so far (0 when none)."""
+    value = await session.scalar(
+        select(func.max(Shipment.attempt)).where(
+            Shipment.application_no == application_no, Shipment.direction == direction
+        )
+    )
+    return int(value or 0)
+
+
+async def pending(session: AsyncSession, *, limit: int = 500) -> Sequence[Shipment]:
+    """Shipments still waiting for an available partner, oldest first."""
+    return (
+        (
+            await session.execute(
+                select(Shipment)
+                .where(Shipment.status == "pending")
+                .order_by(Shipment.created_at, Shipment.id)
+                .limit(limit)
+                .with_for_update()
+            )
+        )
+        .scalars()
+        .all()
+    )
+
+
+async def page(
+    session: AsyncSession,
+    *,
+    applicant_id_number: str | None,
+    application_no: str | None,
+    direction: str | None,
+    status: str | None,
+    after: tuple[datetime, str] | None,
+    limit: int,
+) -> Sequence[Shipment]:
+    """Newest first, keyset-paginated on (created_at, id)."""
+    query = select(Shipment)
+    if applicant_id_number is not None:
+        query = query.where(Shipment.applicant_id_number == applicant_id_number)
+    if application_no is not None:
+        query = query.where(Shipment.application_no == application_no)
+    if direction is not None:
+        query = query.where(Shipment.direction == direction)
+    if status is not None:
+        query = query.where(Shipment.status == status)
+    if after is not None:
+        query = query.where(tuple_(Shipment.created_at, Shipment.id) < tuple_(after[0], after[1]))
+    query = query.order_by(Shipment.created_at.desc(), Shipment.id.desc()).limit(limit)
+    return (await session.execute(query)).scalars().all()
+
+
+async def events_of(session: AsyncSession, shipment_ids: Sequence[str]) -> dict[str, list[ShipmentEvent]]:
+    """The history of several shipments, oldest report first."""
+    out: dict[str, list[ShipmentEvent]] = {sid: [] for sid in shipment_ids}
+    if not shipment_ids:
+        return out
+    rows = (
+        await session.execute(
+            select(ShipmentEvent)
+            .where(ShipmentEvent.shipment_id.in_(list(shipment_ids)))
+            .order_by(ShipmentEvent.shipment_id, ShipmentEvent.id)
+        )
+    ).scalars()
+    for row in rows:
+        out[row.shipment_id].append(row)
+    return out

@@ -1,0 +1,357 @@
+"""Shipments: booking with a partner chosen by rule, the status state machine, failures.
+
+Status order: created < picked_up < in_transit < delivered | failed. A report moves a shipment
+only forward: a repeated report, or one that arrives after a later one (a late ``in_transit``
+after ``delivered``), is kept in the history as not applied and changes nothing. ``delivered``,
+``failed`` and ``cancelled`` are final.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from owkernel.contracts.delivery import (
+    ShipmentCancelled,
+    ShipmentCreated,
+    ShipmentDelivered,
+    ShipmentFailed,
+    ShipmentStatusChanged,
+)
+from owkernel.errors import Conflict
+from services.delivery.applications import repository as applications
+from services.delivery.applications.models import DeliveryApplication
+from services.delivery.db import outbox
+from services.delivery.partners import repository as partners
+from services.delivery.partners.adapter import WaybillRequest
+from services.delivery.partners.catalog import PartnerSpec, choose_partner, partner
+from services.delivery.partners.simulated import adapter_for
+from services.delivery.pickups import service as pickups
+from services.delivery.regions.divisions import HOME_CITY_CODE, zone_of
+from services.delivery.shipments import repository
+from services.delivery.shipments.models import Shipment, ShipmentEvent
+from services.delivery.timeutil import as_utc, new_id, utcnow
+
+log = structlog.get_logger("delivery.shipments")
+
+Direction = Literal["outbound", "inbound"]
+CourierStatus = Literal["picked_up", "in_transit", "delivered", "failed"]
+
+# A failed delivery is re-shipped (preferably by another partner) until this many attempts,
+# then the certificate is returned to the window.
+MAX_DELIVERY_ATTEMPTS = 2
+RANK = {"pending": 0, "created": 0, "picked_up": 1, "in_transit": 2, "delivered": 3, "failed": 3, "cancelled": 3}
+FINAL = frozenset({"delivered", "failed", "cancelled"})
+
+
+@dataclass(frozen=True)
+class Address:
+    """The far end of a shipment."""
+
+    region_code: str
+    detail: str
+    recipient: str
+    phone: str
+
+
+async def open_shipment(
+    session: AsyncSession,
+    *,
+    application_no: str,
+    applicant_id_number: str,
+    direction: Direction,
+    attempt: int,
+    address: Address,
+    certificate_no: str | None = None,
+    avoid: Iterable[str] = (),
+    shipment_id: str | None = None,
+) -> Shipment:
+    """Make a shipment and book it with the partner the rule picks (pending when none is available)."""
+    now = utcnow()
+    shipment = Shipment(
+        id=shipment_id or new_id("shp"),
+        application_no=application_no,
+        applicant_id_number=applicant_id_number,
+        direction=direction,
+        attempt=attempt,
+        status="pending",
+        carrier=None,
+        tracking_no=None,
+        region_code=address.region_code,
+        county_code=address.region_code[:6],
+        township_code=address.region_code[:9],
+        address_detail=address.detail,
+        recipient=address.recipient,
+        recipient_phone=address.phone,
+        zone=zone_of(address.region_code, home_city_code=HOME_CITY_CODE),
+        fee_fen=0,
+        certificate_no=certificate_no,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(shipment)
+    # The unique (application_no, direction, attempt) fails here for a second first attempt.
+    await session.flush()
+    chosen = choose_partner(
+        region_code=address.region_code,
+        zone=shipment.zone,  # type: ignore[arg-type]
+        unavailable=await partners.unavailable_carriers(session),
+        avoid=avoid,
+    )
+    if chosen is None:
+        _record(session, shipment, "pending", now, source="system", applied=True, note="no partner available yet")
+        log.warning("shipment.no_partner", shipment_id=shipment.id, region_code=address.region_code)
+        return shipment
+    await book(session, shipment=shipment, spec=chosen)
+    return shipment
+
+
+async def book(session: AsyncSession, *, shipment: Shipment, spec: PartnerSpec) -> None:
+    """Ask the partner for a waybill; the fee is owed by finance from this moment."""
+    waybill = await adapter_for(spec.code).create_waybill(
+        session,
+        WaybillRequest(
+            shipment_id=shipment.id,
+            direction=shipment.direction,  # type: ignore[arg-type]
+            attempt=shipment.attempt,
+            region_code=shipment.region_code,
+            address_detail=shipment.address_detail,
+            contact_name=shipment.recipient,
+            contact_phone=shipment.recipient_phone,
+        ),
+    )
+    now = utcnow()
+    shipment.carrier = spec.code
+    shipment.tracking_no = waybill.tracking_no
+    shipment.fee_fen = spec.fee_fen(shipment.zone) or 0  # type: ignore[arg-type]
+    shipment.status = "created"
+    shipment.waybill_at = now
+    shipment.status_at = now
+    shipment.updated_at = now
+    _record(session, shipment, "created", now, source="system", applied=True, note=f"waybill with {spec.name}")
+    await session.flush()
+    await outbox.add(
+        session,
+        ShipmentCreated(
+            shipment_id=shipment.id,
+            application_no=shipment.application_no,
+            direction=shipment.direction,
+            carrier=spec.code,
+            tracking_no=waybill.tracking_no,
+            region_code=shipment.region_code,
+            attempt=shipment.attempt,
+            fee_fen=shipment.fee_fen,
+        ),
+    )
+
+
+async def assign_pending(session: AsyncSession) -> int:
+    """Book every shipment that waited for a partner and can have one now."""
+    unavailable = await partners.unavailable_carriers(session)
+    booked = 0
+    for shipment in await repository.pending(session):
+        chosen = choose_partner(
+            region_code=shipment.region_code,
+            zone=shipment.zone,  # type: ignore[arg-type]
+            unavailable=unavailable,
+        )
+        if chosen is not None:
+            await book(session, shipment=shipment, spec=chosen)
+            booked += 1
+    return booked
+
+
+def _record(
+    session: AsyncSession,
+    shipment: Shipment,
+    status: str,
+    at: datetime,
+    *,
+    source: str,
+    applied: bool,
+    webhook_id: str | None = None,
+    note: str | None = None,
+) -> None:
+    session.add(
+        ShipmentEvent(
+            shipment_id=shipment.id,
+            status=status,
+            at=as_utc(at),
+            recorded_at=utcnow(),
+            source=source,
+            applied=applied,
+            webhook_id=webhook_id,
+            note=note,
+        )
+    )
+
+
+async def apply_status(
+    session: AsyncSession,
+    *,
+    shipment: Shipment,
+    status: CourierStatus,
+    at: datetime,
+    source: str,
+    webhook_id: str | None = None,
+    reason: str | None = None,
+) -> bool:
+    """Apply a courier report if it moves the shipment forward; always keep it in the history."""
+    at = as_utc(at)
+    applied = shipment.status not in FINAL and shipment.status != "pending" and RANK[status] > RANK[shipment.status]
+    _record(session, shipment, status, at, source=source, applied=applied, webhook_id=webhook_id, note=reason)
+    if not applied:
+        log.info("shipment.report_ignored", shipment_id=shipment.id, status=status, current=shipment.status)
+        return False
+    shipment.status = status
+    shipment.status_at = at
+    shipment.updated_at = utcnow()
+    direction: Direction = "inbound" if shipment.direction == "inbound" else "outbound"
+    await outbox.add(
+        session,
+        ShipmentStatusChanged(
+            shipment_id=shipment.id, application_no=shipment.application_no, direction=direction, status=status, at=at
+        ),
+    )
+    if status == "delivered":
+        shipment.delivered_at = at
+        if direction == "outbound":
+            await outbox.add(
+                session, ShipmentDelivered(shipment_id=shipment.id, application_no=shipment.application_no, at=at)
+            )
+    elif status == "failed":
+        shipment.failure_reason = (reason or "delivery failed")[:300]
+        await _after_failure(session, shipment=shipment, at=at)
+    return True
+
+
+async def _after_failure(session: AsyncSession, *, shipment: Shipment, at: datetime) -> None:
+    """Re-ship with another partner while attempts remain; then return the certificate to the window."""
+    reason = shipment.failure_reason or "delivery failed"
+    common = {
+        "shipment_id": shipment.id,
+        "application_no": shipment.application_no,
+        "reason": reason,
+        "at": at,
+        "carrier": shipment.carrier,
+        "attempt": shipment.attempt,
+    }
+    if shipment.direction == "inbound":
+        # The applicant's materials did not arrive: they bring them to the window instead.
+        await outbox.add(session, ShipmentFailed(action="return_to_window", direction="inbound", **common))
+        return
+    application = await applications.get(session, shipment.application_no)
+    if application is not None and shipment.attempt < MAX_DELIVERY_ATTEMPTS:
+        next_id = new_id("shp")
+        # The failure is announced before the new waybill, so timelines read in order.
+        await outbox.add(session, ShipmentFailed(action="retry", next_shipment_id=next_id, **common))
+        await open_shipment(
+            session,
+            application_no=shipment.application_no,
+            applicant_id_number=shipment.applicant_id_number,
+            direction="outbound",
+            attempt=shipment.attempt + 1,
+            address=address_of(shipment),
+            certificate_no=shipment.certificate_no,
+            avoid=[shipment.carrier] if shipment.carrier else [],
+            shipment_id=next_id,
+        )
+        return
+    await outbox.add(session, ShipmentFailed(action="return_to_window", **common))
+    if application is not None:
+        await pickups.open_pickup(session, application=application, reason="returned")
+
+
+def address_of(shipment: Shipment) -> Address:
+    """The address a shipment went to."""
+    return Address(
+        region_code=shipment.region_code,
+        detail=shipment.address_detail,
+        recipient=shipment.recipient,
+        phone=shipment.recipient_phone,
+    )
+
+
+def address_of_application(application: DeliveryApplication) -> Address | None:
+    """The mailing address an application chose, if complete."""
+    if not (
+        application.region_code and application.address_detail and application.recipient and application.recipient_phone
+    ):
+        return None
+    return Address(
+        region_code=application.region_code,
+        detail=application.address_detail,
+        recipient=application.recipient,
+        phone=application.recipient_phone,
+    )
+
+
+async def cancel_waybill(session: AsyncSession, *, shipment: Shipment, reason: str) -> None:
+    """Cancel a shipment the courier has not picked up yet (409 when it is too late)."""
+    if shipment.status not in ("pending", "created"):
+        raise Conflict(f"The shipment is {shipment.status}; only one not yet picked up can be cancelled.")
+    if shipment.status == "created" and shipment.carrier and shipment.tracking_no:
+        if not await adapter_for(shipment.carrier).cancel(session, shipment.tracking_no):
+            raise Conflict("The courier already picked the parcel up.")
+        direction: Direction = "inbound" if shipment.direction == "inbound" else "outbound"
+        await outbox.add(
+            session,
+            ShipmentCancelled(
+                shipment_id=shipment.id,
+                application_no=shipment.application_no,
+                direction=direction,
+                carrier=shipment.carrier,
+                tracking_no=shipment.tracking_no,
+                reason=reason,
+                at=utcnow(),
+            ),
+        )
+    now = utcnow()
+    _record(session, shipment, "cancelled", now, source="clerk", applied=True, note=reason)
+    shipment.status = "cancelled"
+    shipment.updated_at = now
+
+
+async def reship(session: AsyncSession, *, shipment: Shipment, address: Address | None, clerk: str) -> Shipment:
+    """A clerk sends the certificate again (after a failure, or to a corrected address before pickup)."""
+    if shipment.direction != "outbound":
+        raise Conflict("Only a certificate (outbound) shipment can be re-shipped.")
+    latest = await repository.latest(session, application_no=shipment.application_no, direction="outbound")
+    if latest is None or latest.id != shipment.id:
+        raise Conflict("A newer shipment of this application exists; re-ship that one.")
+    avoid: list[str] = []
+    if shipment.status in ("pending", "created"):
+        await cancel_waybill(session, shipment=shipment, reason=f"re-shipped by {clerk}")
+    elif shipment.status == "failed":
+        avoid = [shipment.carrier] if shipment.carrier else []
+    else:
+        raise Conflict(f"The shipment is {shipment.status}; it cannot be re-shipped.")
+    await pickups.cancel_pickup(session, application_no=shipment.application_no)
+    target = address or address_of(shipment)
+    application = await applications.get(session, shipment.application_no)
+    if application is not None and address is not None:
+        application.region_code = address.region_code
+        application.address_detail = address.detail
+        application.recipient = address.recipient
+        application.recipient_phone = address.phone
+    return await open_shipment(
+        session,
+        application_no=shipment.application_no,
+        applicant_id_number=shipment.applicant_id_number,
+        direction="outbound",
+        attempt=shipment.attempt + 1,
+        address=target,
+        certificate_no=shipment.certificate_no,
+        avoid=avoid,
+    )
+
+
+def partner_name(carrier: str | None) -> str | None:
+    """A carrier's display name."""
+    spec = partner(carrier) if carrier else None
+    return spec.name if spec else None

@@ -1,0 +1,304 @@
+"""Delivery's test support: the real service on a real database and a real nats-server, and
+real intake/approval envelopes published on the test's namespace."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import json
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from sqlalchemy import select
+from standardwebhooks.webhooks import Webhook
+
+from owkernel.bus import Bus
+from owkernel.contracts import Envelope, EventData, encode, make_envelope
+from owkernel.contracts.approval import CertificateIssued
+from owkernel.contracts.common import Address, Applicant, DeliveryChoice, ItemSnapshot
+from owkernel.contracts.intake import ApplicationAccepted
+from owkernel.migrations import upgrade
+from owkernel.testing import (
+    RunningService,
+    ServiceRunner,
+    SigningKeys,
+    eventually,
+    fresh_database_url,
+    service_settings,
+    wait_ready,
+)
+from services.delivery.app import create_app
+from services.delivery.settings import DeliverySettings
+
+INI = Path(__file__).resolve().parents[1] / "alembic.ini"
+
+
+def whsec(label: str) -> str:
+    """A Standard Webhooks secret for tests."""
+    return "whsec_" + base64.b64encode(label.encode().ljust(32, b"#")[:32]).decode()
+
+
+# sim-express is mid-rotation: the new secret signs, the old one still verifies.
+EXPRESS_NEW = whsec("express-new")
+EXPRESS_OLD = whsec("express-old")
+POST_SECRET = whsec("post")
+COURIER_SECRETS = json.dumps({"sim-express": f"{EXPRESS_NEW} {EXPRESS_OLD}", "sim-post": POST_SECRET})
+SECRET_OF = {"sim-express": EXPRESS_NEW, "sim-post": POST_SECRET}
+YANTAI = "370602001001"  # 芝罘区 向阳街道, a community in the demo city
+
+
+def new_no() -> str:
+    """A fresh application number."""
+    return "APP-" + uuid.uuid4().hex[:12].upper()
+
+
+def new_idn() -> str:
+    """A fresh (shape-only) resident identity number."""
+    return "370602" + f"{uuid.uuid4().int % 10**12:012d}"
+
+
+def accepted(
+    no: str,
+    idn: str,
+    *,
+    method: str = "mail",
+    region_code: str = YANTAI,
+    detail: str = "芝罘区南大街1号",
+    window: str = "general",
+) -> ApplicationAccepted:
+    """intake.application.accepted as intake publishes it."""
+    address = (
+        Address(region_code=region_code, detail=detail, recipient="测试居民", phone="13800000000")
+        if method == "mail"
+        else None
+    )
+    return ApplicationAccepted(
+        application_no=no,
+        applicant=Applicant(id_number=idn, kind="person", name="测试居民", phone="13800000000"),
+        item=ItemSnapshot(
+            code="ITEM-1",
+            version=1,
+            name="测试事项",
+            kind="licensing",
+            department="D1",
+            departments=["D1"],
+            window="general",
+            legal_days=10,
+            committed_days=5,
+            trips=0,
+            fee_fen=0,
+        ),
+        window=window,
+        clerk="clerk1",
+        accepted_at=datetime.now(UTC),
+        delivery=DeliveryChoice(method=method, address=address),
+    )
+
+
+def certificate(no: str, idn: str) -> CertificateIssued:
+    """approval.certificate.issued as approval publishes it."""
+    return CertificateIssued(
+        certificate_no="CERT-" + no,
+        application_no=no,
+        holder_id_number=idn,
+        holder_name="测试居民",
+        item_code="ITEM-1",
+        item_name="测试事项",
+        issued_on=date.today(),
+        verification_code="VC123456",
+    )
+
+
+@dataclass
+class Publisher:
+    """Publishes other services' envelopes on the test namespace, as their outbox relays do."""
+
+    bus: Bus
+
+    async def publish(self, data: EventData, *, source: str, msg_id: str | None = None) -> Envelope:
+        """Publish one event; ``msg_id`` differs from the envelope id to get past JetStream's
+        duplicate window and reach the consumer's inbox (a true redelivery)."""
+        envelope = make_envelope(data, source=source)
+        await self.send(envelope, msg_id=msg_id)
+        return envelope
+
+    async def send(self, envelope: Envelope, *, msg_id: str | None = None) -> None:
+        """Publish an existing envelope (again)."""
+        await self.bus.js.publish(
+            self.bus.wire_subject(envelope.type), encode(envelope), headers={"Nats-Msg-Id": msg_id or envelope.id}
+        )
+
+    async def accepted(self, no: str, idn: str, **kw: Any) -> Envelope:
+        """Publish intake.application.accepted."""
+        return await self.publish(accepted(no, idn, **kw), source="intake")
+
+    async def certificate(self, no: str, idn: str) -> Envelope:
+        """Publish approval.certificate.issued."""
+        return await self.publish(certificate(no, idn), source="approval")
+
+
+@dataclass
+class Delivery:
+    """A running delivery service with helpers."""
+
+    svc: RunningService
+    keys: SigningKeys
+    publisher: Publisher
+    base_url: str = "http://test"
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        """The HTTP client on the service."""
+        client: httpx.AsyncClient = self.svc.client
+        return client
+
+    def citizen(self, idn: str) -> dict[str, str]:
+        """Headers of an applicant."""
+        return {"Authorization": f"Bearer {self.keys.citizen(idn)}"}
+
+    def staff(self, *roles: str, username: str = "staff1") -> dict[str, str]:
+        """Headers of a staff member."""
+        return {"Authorization": f"Bearer {self.keys.staff(username, *roles)}"}
+
+    async def shipments(self, no: str, idn: str) -> list[dict[str, Any]]:
+        """The applicant's view of an application's shipments (newest first)."""
+        r = await self.client.get("/api/v1/shipments", params={"application_no": no}, headers=self.citizen(idn))
+        assert r.status_code == 200, r.text
+        items: list[dict[str, Any]] = r.json()["items"]
+        return items
+
+    async def wait_shipment(self, no: str, idn: str, *, status: str | None = None, count: int = 1) -> dict[str, Any]:
+        """Wait for the application's newest shipment (optionally in a status)."""
+
+        async def check() -> dict[str, Any] | None:
+            items = await self.shipments(no, idn)
+            if len(items) >= count and (status is None or items[0]["status"] == status):
+                return items[0]
+            return None
+
+        found: dict[str, Any] = await eventually(check, timeout=15)
+        return found
+
+    async def ship(
+        self, *, region_code: str = YANTAI, detail: str = "芝罘区南大街1号"
+    ) -> tuple[str, str, dict[str, Any]]:
+        """Accept and certify a mail application; return (no, idn, its first shipment)."""
+        no, idn = new_no(), new_idn()
+        await self.publisher.accepted(no, idn, region_code=region_code, detail=detail)
+        await self.publisher.certificate(no, idn)
+        return no, idn, await self.wait_shipment(no, idn)
+
+    async def webhook(
+        self,
+        carrier: str,
+        body: dict[str, Any] | bytes,
+        *,
+        secret: str | None = None,
+        webhook_id: str | None = None,
+        timestamp: datetime | None = None,
+    ) -> httpx.Response:
+        """POST a courier webhook signed the Standard Webhooks way."""
+        payload = body if isinstance(body, bytes) else json.dumps(body).encode()
+        msg_id = webhook_id or f"msg_{uuid.uuid4().hex}"
+        ts = timestamp or datetime.now(UTC)
+        signature = Webhook(secret or SECRET_OF[carrier]).sign(msg_id=msg_id, timestamp=ts, data=payload.decode())
+        headers = {
+            "webhook-id": msg_id,
+            "webhook-timestamp": str(int(ts.timestamp())),
+            "webhook-signature": signature,
+            "content-type": "application/json",
+        }
+        return await self.client.post(f"/api/v1/webhooks/couriers/{carrier}", content=payload, headers=headers)
+
+    async def report(self, shipment: dict[str, Any], status: str, **kw: Any) -> httpx.Response:
+        """The shipment's courier reports a status."""
+        body = {"tracking_no": shipment["tracking_no"], "status": status, "at": datetime.now(UTC).isoformat()}
+        body.update(kw.pop("extra", {}))
+        return await self.webhook(shipment["carrier"], body, **kw)
+
+    async def published(self, subject: str, application_no: str) -> list[dict[str, Any]]:
+        """Events of one application this service staged in its outbox (its publications)."""
+        outbox = self.svc.kernel.tables.outbox
+        async with self.svc.kernel.db.transaction() as session:
+            rows = (
+                await session.execute(select(outbox.c.payload).where(outbox.c.subject == subject).order_by(outbox.c.id))
+            ).scalars()
+            out = []
+            for payload in rows:
+                data: dict[str, Any] = json.loads(payload)["data"]
+                if data.get("application_no") == application_no:
+                    out.append(data)
+            return out
+
+
+def delivery_settings(database_url: str, nats_url: str, namespace: str, **overrides: Any) -> DeliverySettings:
+    """Settings for a delivery under test: simulator off unless asked, test secrets."""
+    values: dict[str, Any] = {"simulator_enabled": False, "courier_secrets": COURIER_SECRETS}
+    values.update(overrides)
+    settings: DeliverySettings = service_settings(
+        DeliverySettings, database_url=database_url, nats_url=nats_url, namespace=namespace, **values
+    )
+    return settings
+
+
+@contextlib.asynccontextmanager
+async def publisher_on(nats_url: str, namespace: str) -> AsyncIterator[Publisher]:
+    """A bus on the test namespace with every producer's stream."""
+    bus = Bus(nats_url, name="delivery-test-publisher", namespace=namespace)
+    await bus.connect()
+    await bus.ensure_streams()
+    try:
+        yield Publisher(bus)
+    finally:
+        with contextlib.suppress(Exception):
+            await bus.delete_streams()
+        await bus.close()
+
+
+@pytest.fixture(scope="module")
+async def delivery(
+    nats_url: str, signing_keys: SigningKeys, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Delivery]:
+    """One delivery service for a test module (tests use their own application numbers)."""
+    namespace = "t" + uuid.uuid4().hex[:10]
+    url = fresh_database_url("delivery", tmp_path_factory.mktemp("delivery"))
+    async with publisher_on(nats_url, namespace) as publisher:
+        runner = ServiceRunner(
+            create_app=create_app,
+            settings=delivery_settings(url, nats_url, namespace),
+            ini_path=INI,
+            keys=signing_keys,
+        )
+        async with runner as svc:
+            yield Delivery(svc=svc, keys=signing_keys, publisher=publisher)
+
+
+@contextlib.asynccontextmanager
+async def served(settings: DeliverySettings, keys: SigningKeys, port: int) -> AsyncIterator[RunningService]:
+    """The delivery app behind uvicorn on a real port (the simulator calls it back over HTTP)."""
+    await asyncio.to_thread(upgrade, INI, settings.database_url)
+    app = create_app(settings, verifier=keys.verifier())
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+            await eventually(lambda: _started(server), timeout=15)
+            await wait_ready(client)
+            yield RunningService(app=app, client=client, settings=settings)
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, timeout=30)
+
+
+async def _started(server: uvicorn.Server) -> bool:
+    return bool(server.started)

@@ -1,0 +1,103 @@
+"""``POST /api/v1/webhooks/couriers/{carrier}``: courier status reports, signed.
+
+Every webhook is stored as it arrived, whatever we make of it, so rejected ones are answered
+with a problem response returned (not raised): the request's transaction then commits the
+audit row and nothing else.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import ValidationError
+from structlog.contextvars import bind_contextvars
+
+from owkernel.app import SessionDep
+from owkernel.errors import problem_response
+from services.delivery.partners.secrets import CourierSecrets
+from services.delivery.shipments import repository as shipments_repo
+from services.delivery.shipments import service as shipments
+from services.delivery.timeutil import utcnow
+from services.delivery.webhooks import service
+from services.delivery.webhooks.models import WebhookReceipt
+
+router = APIRouter(tags=["webhooks"])
+
+
+@router.post(
+    "/api/v1/webhooks/couriers/{carrier}",
+    summary="A courier partner reports a parcel's status (Standard Webhooks signature)",
+    responses={401: {"description": "bad signature or stale timestamp"}, 404: {"description": "unknown carrier"}},
+)
+async def courier_webhook(carrier: str, request: Request, session: SessionDep) -> Response:
+    """Verify, store, and apply a courier's status report; a replayed webhook id changes nothing."""
+    limit: int = request.app.state.kernel.settings.max_webhook_bytes
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        return problem_response(413, f"A webhook body is at most {limit} bytes.")
+    body = await request.body()
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    receipt = WebhookReceipt(
+        carrier=carrier[:40],
+        webhook_id=(headers.get("webhook-id") or "")[:200] or None,
+        webhook_timestamp=(headers.get("webhook-timestamp") or "")[:40] or None,
+        signature=(headers.get("webhook-signature") or "")[:1000] or None,
+        body=body[:limit].decode("utf-8", errors="replace"),
+        outcome="received",
+        received_at=utcnow(),
+    )
+    session.add(receipt)
+
+    def reject(status: int, outcome: str, detail: str, **extra: Any) -> JSONResponse:
+        receipt.outcome = outcome
+        receipt.detail = detail[:500]
+        return problem_response(status, detail, **extra)
+
+    if len(body) > limit:
+        return reject(413, "too_large", f"A webhook body is at most {limit} bytes.")
+    secrets: CourierSecrets = request.app.state.courier_secrets
+    if carrier not in secrets.by_carrier:
+        return reject(404, "unknown_carrier", f"No courier partner {carrier!r} is under contract.")
+    rejection = service.verify(secrets, carrier=carrier, body=body, headers=headers)
+    if rejection is not None:
+        return reject(401, rejection.outcome, rejection.detail)
+    webhook_id = headers["webhook-id"]
+    if len(webhook_id) > 200:
+        return reject(422, "invalid", "The webhook-id is longer than 200 characters.")
+    if await service.already_processed(session, carrier=carrier, webhook_id=webhook_id):
+        receipt.outcome = "replay"
+        return JSONResponse({"received": True, "replay": True, "applied": False})
+    try:
+        report = service.CourierReport.model_validate_json(body)
+    except ValidationError as exc:
+        errors = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]
+        return reject(422, "invalid", "The webhook body is not a courier status report.", errors=errors)
+    shipment = await shipments_repo.by_tracking(session, carrier=carrier, tracking_no=report.tracking_no)
+    if shipment is None:
+        return reject(404, "unknown_tracking", f"No shipment of {carrier} has tracking number {report.tracking_no}.")
+    receipt.shipment_id = shipment.id
+    bind_contextvars(application_no=shipment.application_no)
+    if not await service.mark_processed(session, carrier=carrier, webhook_id=webhook_id):
+        receipt.outcome = "replay"
+        return JSONResponse({"received": True, "replay": True, "applied": False})
+    applied = await shipments.apply_status(
+        session,
+        shipment=shipment,
+        status=report.status,
+        at=report.at,
+        source="courier",
+        webhook_id=webhook_id,
+        reason=report.reason,
+    )
+    receipt.outcome = "accepted" if applied else "not_applied"
+    return JSONResponse(
+        {
+            "received": True,
+            "replay": False,
+            "applied": applied,
+            "shipment_id": shipment.id,
+            "status": shipment.status,
+        }
+    )

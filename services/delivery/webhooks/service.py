@@ -1,0 +1,76 @@
+"""Courier webhooks: Standard Webhooks verification, replay guard, applying the report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from sqlalchemy import insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from standardwebhooks.webhooks import WebhookVerificationError
+
+from services.delivery.partners.secrets import CourierSecrets
+from services.delivery.timeutil import utcnow
+from services.delivery.webhooks.models import ProcessedWebhook
+
+TIMESTAMP_ERRORS = ("Message timestamp too old", "Message timestamp too new", "Invalid Signature Headers")
+
+
+class CourierReport(BaseModel):
+    """The body a courier posts: ``{"tracking_no","status","at"}`` (and a reason for a failure)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    tracking_no: str = Field(min_length=1, max_length=64)
+    status: Literal["picked_up", "in_transit", "delivered", "failed"]
+    at: AwareDatetime
+    reason: str | None = Field(default=None, max_length=300)
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """Why a webhook did not verify."""
+
+    outcome: Literal["bad_signature", "stale"]
+    detail: str
+
+
+def verify(secrets: CourierSecrets, *, carrier: str, body: bytes, headers: dict[str, str]) -> Rejection | None:
+    """None when any of the carrier's current secrets signed this body at an acceptable time.
+
+    The maintained ``standardwebhooks`` implementation checks the headers, the timestamp (five
+    minutes either way) and the HMAC in constant time; during a rotation two secrets are valid.
+    """
+    last: Rejection = Rejection("bad_signature", "No secret of this carrier signed the webhook.")
+    for verifier in secrets.verifiers(carrier):
+        try:
+            verifier.verify(body, headers, json_parse=False)
+            return None
+        except WebhookVerificationError as exc:
+            message = str(exc)
+            if message in TIMESTAMP_ERRORS:
+                # The timestamp is the same whatever the secret: no need to try the others.
+                return Rejection("stale", f"Webhook timestamp rejected: {message}.")
+            last = Rejection("bad_signature", f"Signature rejected: {message}.")
+        except ValueError:  # malformed signature header or base64, or a body that is not UTF-8
+            last = Rejection("bad_signature", "The webhook-signature header is malformed.")
+    return last
+
+
+async def already_processed(session: AsyncSession, *, carrier: str, webhook_id: str) -> bool:
+    """True when this webhook id was applied before."""
+    return await session.get(ProcessedWebhook, (carrier, webhook_id)) is not None
+
+
+async def mark_processed(session: AsyncSession, *, carrier: str, webhook_id: str) -> bool:
+    """Claim a webhook id; False if a concurrent delivery of the same webhook claimed it first."""
+    try:
+        async with session.begin_nested():
+            await session.execute(
+                insert(ProcessedWebhook).values(carrier=carrier, webhook_id=webhook_id, processed_at=utcnow())
+            )
+    except IntegrityError:
+        return False
+    return True
