@@ -37,7 +37,8 @@ async def totals(session: AsyncSession, *, start: datetime, end: datetime) -> Se
         .where(*_billable(start, end))  # type: ignore[arg-type]
         .group_by(Shipment.carrier, Shipment.direction, Shipment.zone)
     )
-    return (await session.execute(query)).tuples().all()
+    rows = (await session.execute(query)).all()
+    return [(r[0], r[1], r[2], int(r[3]), int(r[4])) for r in rows]
 
 
 async def lines(session: AsyncSession, *, start: datetime, end: datetime, carrier: str | None) -> Sequence[Shipment]:

@@ -36,4 +36,5 @@ async def coverage(
     query = query.group_by(Shipment.county_code, Shipment.township_code).order_by(
         Shipment.county_code, Shipment.township_code
     )
-    return (await session.execute(query)).tuples().all()
+    rows = (await session.execute(query)).all()
+    return [(r[0], r[1], int(r[2]), int(r[3]), int(r[4])) for r in rows]
