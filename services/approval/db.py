@@ -2,23 +2,89 @@
 
 from __future__ import annotations
 
-from sqlalchemy.orm import DeclarativeBase
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
 
-from owkernel.db import new_metadata
+from sqlalchemy import DateTime, insert
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.types import TypeDecorator
+
+from owkernel.contracts import EventData, encode, make_envelope
+from owkernel.db import new_metadata, request_commit_hooks
+from owkernel.logs import current_request_id
 from owkernel.outbox import Outbox
 from owkernel.tables import kernel_tables
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """An aware datetime stored in UTC and read back aware, on PostgreSQL and on SQLite alike.
+
+    SQLite keeps no offset: without this, 09:00+08:00 would be read back as a naive 09:00.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: approval stores aware times only")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        result: datetime = value
+        return result.replace(tzinfo=UTC) if result.tzinfo is None else result.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
     """Base of every approval model."""
 
     metadata = new_metadata()
+    type_annotation_map = {datetime: UtcDateTime()}  # noqa: RUF012 - SQLAlchemy reads it as is
 
 
 tables = kernel_tables(Base.metadata)
 outbox = Outbox(tables, source="approval")
 
 
+async def add_events(session: AsyncSession, events: Sequence[EventData]) -> None:
+    """Stage many events in one INSERT (the card scan raises thousands at once).
+
+    The rows are exactly what ``Outbox.add`` writes, one statement instead of one per event.
+    """
+    if not events:
+        return
+    correlation = current_request_id()
+    rows = []
+    for data in events:
+        envelope = make_envelope(data, source=outbox.source, correlation_id=correlation)
+        rows.append(
+            {
+                "event_id": envelope.id,
+                "subject": envelope.type,
+                "payload": encode(envelope),
+                "correlation_id": envelope.correlation_id,
+                "created_at": envelope.occurred_at,
+                "attempts": 0,
+            }
+        )
+    await session.execute(insert(tables.outbox), rows)
+    request_commit_hooks(session)
+
+
 def import_models() -> None:
     """Import every model module so ``Base.metadata`` is complete (Alembic, tests)."""
-    # Add each domain's models module here as it is written.
+    from services.approval.calendar import models as _calendar
+    from services.approval.certificates import models as _certificates
+    from services.approval.clocks import models as _clocks
+    from services.approval.reminders import models as _reminders
+    from services.approval.supervision import models as _supervision
+    from services.approval.tasks import models as _tasks
+
+    del _calendar, _certificates, _clocks, _reminders, _supervision, _tasks

@@ -1,0 +1,135 @@
+"""Clocks: staff read them with their ledgers; a supervisor grants an extension."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter
+
+from owkernel.app import SessionDep
+from owkernel.auth import Principal
+from owkernel.errors import Forbidden, NotFound
+from owkernel.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
+from services.approval.clocks import repository, service
+from services.approval.clocks.models import Clock
+from services.approval.clocks.schemas import ClockDetailOut, ClockOut, ExtensionIn, LedgerEntryOut
+from services.approval.deps import RuntimeDep, Staff, Supervisor, sees_all
+
+router = APIRouter(prefix="/api/v1/clocks", tags=["clocks"])
+
+CARDS = {0: None, 1: "yellow", 2: "red"}
+
+
+def clock_out(clock: Clock) -> ClockOut:
+    """The API shape of a clock."""
+    return ClockOut(
+        clock_id=clock.clock_id,
+        kind=clock.kind,
+        ref=clock.ref,
+        department=clock.department,
+        application_no=clock.application_no,
+        project_no=clock.project_no,
+        stage=clock.stage,
+        task_id=clock.task_id,
+        started_on=clock.started_on,
+        working_days=clock.working_days,
+        suspended_days=clock.suspended_days,
+        extension_days=clock.extension_days,
+        due_date=clock.due_date,
+        yellow_on=clock.yellow_on,
+        provisional=clock.provisional,
+        status=clock.status,
+        card=CARDS[clock.card_level],
+        opened_at=clock.opened_at,
+        closed_at=clock.closed_at,
+        on_time=clock.on_time,
+        outcome=clock.outcome,
+    )
+
+
+def _scope(principal: Principal) -> str | None:
+    """Approvers see their own department's clocks; supervisors, admins and clerks see all."""
+    if sees_all(principal) or principal.has_role("clerk"):
+        return None
+    if principal.department:
+        return principal.department
+    raise Forbidden("An approver without a department sees no clocks.")
+
+
+@router.get("", response_model=Page[ClockOut])
+async def list_clocks(
+    session: SessionDep,
+    principal: Staff,
+    kind: Literal["task", "stage", "application", "consultation", "rectification"] | None = None,
+    department: str | None = None,
+    application_no: str | None = None,
+    status: Literal["running", "suspended", "closed"] | None = None,
+    limit: LimitParam = 50,
+    cursor: CursorParam = None,
+) -> Page[ClockOut]:
+    """Clocks, newest first."""
+    scope = _scope(principal)
+    if scope is not None and department not in (None, scope):
+        raise Forbidden("Approvers see only their own department's clocks.")
+    key = decode_cursor(cursor, size=2)
+    rows = await repository.listing(
+        session,
+        kind=kind,
+        department=scope or department,
+        application_no=application_no,
+        status=status,
+        after=(str(key[0]), str(key[1])) if key else None,
+        limit=limit + 1,
+    )
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        next_cursor = encode_cursor([last.opened_at.isoformat(), last.clock_id])
+    return Page[ClockOut](items=[clock_out(c) for c in rows[:limit]], next_cursor=next_cursor)
+
+
+async def _detail(session: SessionDep, clock: Clock) -> ClockDetailOut:
+    ledger = await repository.ledger(session, clock.clock_id)
+    return ClockDetailOut(
+        **clock_out(clock).model_dump(),
+        ledger=[
+            LedgerEntryOut(
+                kind=e.kind,
+                reason=e.reason,
+                from_date=e.from_date,
+                to_date=e.to_date,
+                working_days=e.working_days,
+                due_before=e.due_before,
+                due_after=e.due_after,
+                at=e.at,
+                by=e.by,
+            )
+            for e in ledger
+        ],
+    )
+
+
+@router.get("/{clock_id}", response_model=ClockDetailOut)
+async def get_clock(clock_id: str, session: SessionDep, principal: Staff) -> ClockDetailOut:
+    """One clock with its ledger of suspensions, extensions and recomputations."""
+    clock = await repository.get(session, clock_id)
+    if clock is None:
+        raise NotFound("No such clock.")
+    scope = _scope(principal)
+    if scope is not None and clock.department != scope:
+        raise Forbidden("This clock belongs to another department.")
+    return await _detail(session, clock)
+
+
+@router.post("/{clock_id}/extensions", response_model=ClockDetailOut)
+async def extend_clock(
+    clock_id: str, body: ExtensionIn, session: SessionDep, principal: Supervisor, runtime: RuntimeDep
+) -> ClockDetailOut:
+    """Grant a running clock more working days (a supervisor's decision, with its reason)."""
+    clock = await repository.get(session, clock_id)
+    if clock is None:
+        raise NotFound("No such clock.")
+    await service.extend(
+        session, runtime=runtime, clock=clock, working_days=body.working_days, reason=body.reason, by=principal.display
+    )
+    return await _detail(session, clock)

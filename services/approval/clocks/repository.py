@@ -1,0 +1,110 @@
+"""Every query of the supervision engine's clocks, ledger and suspensions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from sqlalchemy import and_, or_, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.approval.clocks.models import Q_OPEN_PROVISIONAL, Clock, ClockEntry, Suspension
+
+
+async def get(session: AsyncSession, clock_id: str) -> Clock | None:
+    """One clock."""
+    return await session.get(Clock, clock_id)
+
+
+async def by_ref(session: AsyncSession, kind: str, ref: str) -> Clock | None:
+    """The clock of a kind that runs for ``ref``."""
+    return (await session.execute(select(Clock).where(Clock.kind == kind, Clock.ref == ref))).scalar_one_or_none()
+
+
+async def of_application(session: AsyncSession, application_no: str, *, statuses: Sequence[str]) -> list[Clock]:
+    """The application's task, stage and application clocks in the given statuses."""
+    query = select(Clock).where(
+        Clock.application_no == application_no,
+        Clock.kind.in_(("task", "stage", "application")),
+        Clock.status.in_(statuses),
+    )
+    return list((await session.execute(query.order_by(Clock.clock_id))).scalars())
+
+
+async def ledger(session: AsyncSession, clock_id: str) -> list[ClockEntry]:
+    """A clock's ledger, oldest first."""
+    query = select(ClockEntry).where(ClockEntry.clock_id == clock_id).order_by(ClockEntry.id)
+    return list((await session.execute(query)).scalars())
+
+
+async def suspension_entries(session: AsyncSession, clock_ids: Sequence[str]) -> list[ClockEntry]:
+    """The suspension lines of several clocks."""
+    if not clock_ids:
+        return []
+    query = select(ClockEntry).where(ClockEntry.clock_id.in_(clock_ids), ClockEntry.kind == "suspension")
+    return list((await session.execute(query)).scalars())
+
+
+async def active_suspensions(session: AsyncSession, application_no: str) -> list[Suspension]:
+    """The application's waits that have not ended."""
+    query = select(Suspension).where(Suspension.application_no == application_no, Suspension.ended_at.is_(None))
+    return list((await session.execute(query.order_by(Suspension.id))).scalars())
+
+
+async def suspension_by_key(session: AsyncSession, application_no: str, key: str) -> list[Suspension]:
+    """Every wait of the application under ``key``, newest first."""
+    query = select(Suspension).where(Suspension.application_no == application_no, Suspension.key == key)
+    return list((await session.execute(query.order_by(Suspension.id.desc()))).scalars())
+
+
+async def suspensions_of_run(
+    session: AsyncSession, application_no: str, union_started_at: datetime
+) -> list[Suspension]:
+    """The waits of one run of overlapping waits."""
+    query = select(Suspension).where(
+        Suspension.application_no == application_no, Suspension.union_started_at == union_started_at
+    )
+    return list((await session.execute(query.order_by(Suspension.id))).scalars())
+
+
+async def affected_by_year(session: AsyncSession, year: int, *, after: str, limit: int) -> list[Clock]:
+    """Open clocks whose dates a change of ``year`` may move (provisional ones, or spanning it)."""
+    first, last = date(year, 1, 1), date(year, 12, 31)
+    query = (
+        select(Clock)
+        .where(
+            Clock.clock_id > after,
+            Clock.status != "closed",
+            or_(text(Q_OPEN_PROVISIONAL), and_(Clock.started_on <= last, Clock.due_date >= first)),
+        )
+        .order_by(Clock.clock_id)
+        .limit(limit)
+    )
+    return list((await session.execute(query)).scalars())
+
+
+async def listing(
+    session: AsyncSession,
+    *,
+    kind: str | None,
+    department: str | None,
+    application_no: str | None,
+    status: str | None,
+    after: tuple[str, str] | None,
+    limit: int,
+) -> list[Clock]:
+    """Clocks by opening time, newest first, filtered."""
+    query = select(Clock)
+    if kind:
+        query = query.where(Clock.kind == kind)
+    if department:
+        query = query.where(Clock.department == department)
+    if application_no:
+        query = query.where(Clock.application_no == application_no)
+    if status:
+        query = query.where(Clock.status == status)
+    if after is not None:
+        opened, clock_id = datetime.fromisoformat(after[0]), after[1]
+        query = query.where(or_(Clock.opened_at < opened, and_(Clock.opened_at == opened, Clock.clock_id < clock_id)))
+    query = query.order_by(Clock.opened_at.desc(), Clock.clock_id.desc()).limit(limit)
+    return list((await session.execute(query)).scalars())

@@ -1,0 +1,172 @@
+"""Electronic supervision: cards, summary figures, records, reminders, and an on-demand scan."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter
+
+from owkernel.app import KernelDep, SessionDep
+from owkernel.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
+from services.approval.clocks.endpoints import clock_out
+from services.approval.deps import RuntimeDep, Supervisor
+from services.approval.reminders import repository as reminders_repository
+from services.approval.supervision import repository, service
+from services.approval.supervision.schemas import (
+    AttemptOut,
+    CardOut,
+    DepartmentSummary,
+    NotificationOut,
+    RecordOut,
+    ScanOut,
+    SummaryOut,
+)
+
+router = APIRouter(prefix="/api/v1/supervision", tags=["supervision"])
+
+
+@router.get("/cards", response_model=Page[CardOut])
+async def list_cards(
+    session: SessionDep,
+    principal: Supervisor,
+    color: Literal["yellow", "red"] | None = None,
+    department: str | None = None,
+    kind: Literal["task", "stage", "application", "consultation", "rectification"] | None = None,
+    open: bool = False,
+    limit: LimitParam = 50,
+    cursor: CursorParam = None,
+) -> Page[CardOut]:
+    """Every yellow and red card with its clock, newest first (``open=true``: clocks still running)."""
+    key = decode_cursor(cursor, size=2)
+    rows = await repository.list_cards(
+        session,
+        color=color,
+        department=department,
+        kind=kind,
+        open_only=open,
+        after=(str(key[0]), str(key[1])) if key else None,
+        limit=limit + 1,
+    )
+    items = [
+        CardOut(
+            card_id=card.card_id,
+            color=card.color,
+            clock_kind=card.clock_kind,
+            ref=card.ref,
+            department=card.department,
+            application_no=card.application_no,
+            project_no=card.project_no,
+            stage=card.stage,
+            task_id=card.task_id,
+            due_date=card.due_date,
+            raised_at=card.raised_at,
+            clock=clock_out(clock),
+        )
+        for card, clock in rows[:limit]
+    ]
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1][0]
+        next_cursor = encode_cursor([last.raised_at.isoformat(), last.card_id])
+    return Page[CardOut](items=items, next_cursor=next_cursor)
+
+
+@router.get("/summary", response_model=SummaryOut)
+async def summary(session: SessionDep, principal: Supervisor, runtime: RuntimeDep) -> SummaryOut:
+    """Per department: red and yellow cards, on-time rate, consultation on-time reply rate."""
+    today = runtime.today()
+    rows = [DepartmentSummary(**r) for r in await service.summary(session, today=today)]
+    return SummaryOut(
+        as_of=today,
+        red_cards=sum(r.red_cards for r in rows),
+        yellow_cards=sum(r.yellow_cards for r in rows),
+        departments=rows,
+    )
+
+
+@router.get("/records", response_model=Page[RecordOut])
+async def list_records(
+    session: SessionDep,
+    principal: Supervisor,
+    kind: Literal["material_overdue", "shipment_failed"] | None = None,
+    limit: LimitParam = 50,
+    cursor: CursorParam = None,
+) -> Page[RecordOut]:
+    """Overdue deferred materials and failed deliveries, newest first."""
+    key = decode_cursor(cursor, size=2)
+    after = None
+    if key:
+        after = (str(key[0]), int(key[1]))  # type: ignore[arg-type]
+    rows = await repository.list_records(session, kind=kind, after=after, limit=limit + 1)
+    items = [
+        RecordOut(
+            id=r.id,
+            kind=r.kind,
+            application_no=r.application_no,
+            ref=r.ref,
+            department=r.department,
+            detail=r.detail,
+            at=r.at,
+        )
+        for r in rows[:limit]
+    ]
+    next_cursor = encode_cursor([rows[limit - 1].at.isoformat(), rows[limit - 1].id]) if len(rows) > limit else None
+    return Page[RecordOut](items=items, next_cursor=next_cursor)
+
+
+@router.post("/scan", response_model=ScanOut)
+async def scan_now(kernel: KernelDep, principal: Supervisor, runtime: RuntimeDep) -> ScanOut:
+    """Run the card scan now (it also runs on its own every few seconds)."""
+    result = await service.run_scan(kernel.db, runtime=runtime)
+    return ScanOut(as_of=runtime.today(), yellow=result.yellow, red=result.red)
+
+
+@router.get("/notifications", response_model=Page[NotificationOut])
+async def list_notifications(
+    session: SessionDep,
+    principal: Supervisor,
+    status: Literal["pending", "sent", "failed"] | None = None,
+    department: str | None = None,
+    limit: LimitParam = 50,
+    cursor: CursorParam = None,
+) -> Page[NotificationOut]:
+    """Reminders to staff, newest first, each with every delivery attempt."""
+    key = decode_cursor(cursor, size=2)
+    after = (str(key[0]), int(key[1])) if key else None  # type: ignore[arg-type]
+    rows = await reminders_repository.listing(
+        session, status=status, department=department, after=after, limit=limit + 1
+    )
+    history = await reminders_repository.attempts_of(session, [n.id for n in rows[:limit]])
+    items = [
+        NotificationOut(
+            id=n.id,
+            kind=n.kind,
+            department=n.department,
+            task_id=n.task_id,
+            application_no=n.application_no,
+            payload=n.payload,
+            status=n.status,
+            attempts=n.attempts,
+            next_attempt_at=n.next_attempt_at,
+            last_error=n.last_error,
+            created_at=n.created_at,
+            sent_at=n.sent_at,
+            history=[
+                AttemptOut(
+                    attempt=a.attempt,
+                    adapter=a.adapter,
+                    at=a.at,
+                    ok=a.ok,
+                    status_code=a.status_code,
+                    error=a.error,
+                    duration_ms=a.duration_ms,
+                )
+                for a in history.get(n.id, [])
+            ],
+        )
+        for n in rows[:limit]
+    ]
+    next_cursor = None
+    if len(rows) > limit:
+        next_cursor = encode_cursor([rows[limit - 1].created_at.isoformat(), rows[limit - 1].id])
+    return Page[NotificationOut](items=items, next_cursor=next_cursor)

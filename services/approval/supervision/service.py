@@ -1,0 +1,152 @@
+"""Electronic supervision: the card scan, summary figures, and records of what went wrong."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from owkernel.contracts.approval import CardRaised
+from owkernel.db import Database
+from services.approval.db import add_events
+from services.approval.reminders import service as reminders
+from services.approval.runtime import Runtime
+from services.approval.supervision import repository
+from services.approval.supervision.models import SupervisionRecord
+
+log = structlog.get_logger("approval.supervision")
+
+
+@dataclass
+class ScanResult:
+    """Cards raised by one scan."""
+
+    yellow: int = 0
+    red: int = 0
+
+
+async def raise_cards(session: AsyncSession, *, color: str, today: date, now: datetime, limit: int) -> int:
+    """Claim up to ``limit`` clocks that turned ``color`` and raise their cards, events and reminders."""
+    claim = repository.claim_red if color == "red" else repository.claim_yellow
+    rows = await claim(session, today=today, limit=limit)
+    if not rows:
+        return 0
+    cards: list[dict[str, Any]] = []
+    events = []
+    for row in rows:
+        card_id = str(uuid.uuid4())
+        cards.append(
+            {
+                "card_id": card_id,
+                "clock_id": row.clock_id,
+                "color": color,
+                "clock_kind": row.kind,
+                "ref": row.ref,
+                "department": row.department,
+                "application_no": row.application_no,
+                "project_no": row.project_no,
+                "stage": row.stage,
+                "task_id": row.task_id,
+                "due_date": row.due_date,
+                "raised_at": now,
+            }
+        )
+        events.append(
+            CardRaised(
+                card_id=card_id,
+                clock_id=row.clock_id,
+                clock_kind=row.kind,
+                ref=row.ref,
+                department=row.department,
+                application_no=row.application_no,
+                color=color,
+                due_date=row.due_date,
+                raised_at=now,
+                project_no=row.project_no,
+                stage=row.stage,
+                task_id=row.task_id,
+            )
+        )
+    await repository.insert_cards(session, cards)
+    await add_events(session, events)
+    await reminders.remind_cards(session, cards=[c for c in cards if c["clock_kind"] == "task"], now=now)
+    return len(rows)
+
+
+async def run_scan(db: Database, *, runtime: Runtime, today: date | None = None) -> ScanResult:
+    """One scan: red first (a clock already overdue skips yellow), then yellow; one transaction per batch."""
+    today = today or runtime.today()
+    now = runtime.now()
+    batch = runtime.settings.card_scan_batch
+    result = ScanResult()
+    for color in ("red", "yellow"):
+        while True:
+            async with db.transaction() as session:
+                raised = await raise_cards(session, color=color, today=today, now=now, limit=batch)
+            setattr(result, color, getattr(result, color) + raised)
+            if raised < batch:
+                break
+    if result.red or result.yellow:
+        log.info("cards.raised", today=str(today), yellow=result.yellow, red=result.red)
+    return result
+
+
+async def record(
+    session: AsyncSession,
+    *,
+    kind: str,
+    application_no: str | None,
+    ref: str | None,
+    department: str | None,
+    detail: dict[str, Any],
+    at: datetime,
+) -> None:
+    """Keep something supervision must see."""
+    await repository.add_record(
+        session,
+        SupervisionRecord(
+            kind=kind, application_no=application_no, ref=ref, department=department, detail=detail, at=at
+        ),
+    )
+
+
+def _rate(good: int, total: int) -> float | None:
+    return round(good / total, 4) if total else None
+
+
+async def summary(session: AsyncSession, *, today: date) -> list[dict[str, Any]]:
+    """Per department: red and yellow cards, task on-time rate, consultation on-time reply rate.
+
+    A rate counts what is finished plus what is open and already overdue (it can no longer be
+    on time); what is open and still in time is not counted yet.
+    """
+    cards = await repository.card_counts(session)
+    figures = await repository.clock_figures(session, today=today)
+    departments = sorted({d for d, _ in cards} | {d for d, _ in figures}, key=lambda d: (d is None, d or ""))
+    out = []
+    for department in departments:
+        tasks = figures.get((department, "task"), {"open": 0, "closed": 0, "on_time": 0, "overdue_open": 0})
+        consult = figures.get((department, "consultation"), {"open": 0, "closed": 0, "on_time": 0, "overdue_open": 0})
+        rect = figures.get((department, "rectification"), {"open": 0, "closed": 0, "on_time": 0, "overdue_open": 0})
+        out.append(
+            {
+                "department": department,
+                "red_cards": cards.get((department, "red"), 0),
+                "yellow_cards": cards.get((department, "yellow"), 0),
+                "open_tasks": tasks["open"],
+                "overdue_tasks": tasks["overdue_open"],
+                "tasks_closed": tasks["closed"],
+                "tasks_on_time": tasks["on_time"],
+                "on_time_rate": _rate(tasks["on_time"], tasks["closed"] + tasks["overdue_open"]),
+                "consultations": consult["open"] + consult["closed"],
+                "consultations_replied_on_time": consult["on_time"],
+                "consultation_on_time_rate": _rate(consult["on_time"], consult["closed"] + consult["overdue_open"]),
+                "open_rectifications": rect["open"],
+                "overdue_rectifications": rect["overdue_open"],
+            }
+        )
+    return out

@@ -1,0 +1,134 @@
+"""Tasks: approvers list and decide their department's tasks; supervisors see every task."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from owkernel.app import SessionDep
+from owkernel.auth import CurrentPrincipal, Principal
+from owkernel.errors import Forbidden, NotFound
+from owkernel.idempotency import IdempotencyKey, request_hash
+from owkernel.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
+from services.approval.clocks.models import Clock
+from services.approval.deps import RuntimeDep, idempotency, sees_all
+from services.approval.tasks import repository, service
+from services.approval.tasks.models import Application, Task
+from services.approval.tasks.schemas import DecisionIn, DecisionOut, TaskOut
+
+router = APIRouter(prefix="/api/v1/tasks", tags=["tasks"])
+
+CARDS = {0: None, 1: "yellow", 2: "red"}
+
+
+def task_out(task: Task, clock: Clock, application: Application) -> TaskOut:
+    """The API shape of a task."""
+    return TaskOut(
+        task_id=task.task_id,
+        application_no=task.application_no,
+        department=task.department,
+        stage=task.stage,
+        due_date=clock.due_date,
+        card=CARDS[clock.card_level],
+        status=task.status,
+        lead=task.lead,
+        item_code=application.item_code,
+        item_name=application.item_name,
+        applicant_name=application.applicant_name,
+        project_no=application.project_no,
+        started_on=clock.started_on,
+        provisional=clock.provisional,
+        suspended=clock.status == "suspended",
+        clock_id=clock.clock_id,
+        application_status=application.status,
+        opinion=task.opinion,
+        decided_by=task.decided_by,
+        decided_at=task.decided_at,
+    )
+
+
+def visible_department(principal: Principal, wanted: str | None) -> str | None:
+    """The department whose tasks the caller may list (None: all); 403 for anyone else."""
+    if sees_all(principal):
+        return wanted
+    if principal.has_role("approver") and principal.department:
+        if wanted is not None and wanted != principal.department:
+            raise Forbidden("Approvers see only their own department's tasks.")
+        return principal.department
+    raise Forbidden("Only approvers and supervisors see tasks.")
+
+
+@router.get("", response_model=Page[TaskOut])
+async def list_tasks(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    status: Literal["open", "approved", "rejected", "cancelled", "decided"] | None = None,
+    department: str | None = None,
+    application_no: str | None = None,
+    limit: LimitParam = 50,
+    cursor: CursorParam = None,
+) -> Page[TaskOut]:
+    """Approver: their department's tasks; supervisor: every task. Oldest first."""
+    scope = visible_department(principal, department)
+    key = decode_cursor(cursor, size=2)
+    rows = await repository.list_tasks(
+        session,
+        department=scope,
+        status=status,
+        application_no=application_no,
+        after=(str(key[0]), str(key[1])) if key else None,
+        limit=limit + 1,
+    )
+    items = [task_out(*row) for row in rows[:limit]]
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1][0]
+        next_cursor = encode_cursor([last.created_at.isoformat(), last.task_id])
+    return Page[TaskOut](items=items, next_cursor=next_cursor)
+
+
+@router.get("/{task_id}", response_model=TaskOut)
+async def get_task(task_id: str, session: SessionDep, principal: CurrentPrincipal) -> TaskOut:
+    """One task (an approver sees only their own department's)."""
+    found = await repository.task_with_clock(session, task_id)
+    if found is None:
+        raise NotFound("No such task.")
+    scope = visible_department(principal, None)
+    if scope is not None and found[0].department != scope:
+        raise Forbidden("This task belongs to another department.")
+    return task_out(*found)
+
+
+@router.post("/{task_id}/decision", response_model=DecisionOut)
+async def decide(
+    task_id: str,
+    body: DecisionIn,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    runtime: RuntimeDep,
+    key: IdempotencyKey = None,
+) -> object:
+    """An approver of the task's department approves or rejects it (409 once decided)."""
+    fingerprint = request_hash("POST", request.url.path, body.model_dump_json())
+    replay = await idempotency.replay(session, owner=principal.subject_id, key=key, fingerprint=fingerprint)
+    if replay is not None:
+        return replay
+    decided = await service.decide(
+        session, runtime=runtime, task_id=task_id, principal=principal, decision=body.decision, opinion=body.opinion
+    )
+    found = await repository.task_with_clock(session, task_id)
+    assert found is not None
+    result = DecisionOut(
+        task=task_out(*found),
+        application_no=decided.application.application_no,
+        application_status=decided.application.status,
+        certificate_no=decided.certificate.certificate_no if decided.certificate else None,
+    )
+    body_json = result.model_dump(mode="json")
+    await idempotency.remember(
+        session, owner=principal.subject_id, key=key, fingerprint=fingerprint, status_code=200, body=body_json
+    )
+    return JSONResponse(body_json, status_code=200)

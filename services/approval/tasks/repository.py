@@ -1,0 +1,104 @@
+"""Every query of applications and tasks."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.approval.clocks.models import Clock
+from services.approval.tasks.models import Application, Task
+
+
+async def get_application(session: AsyncSession, application_no: str, *, lock: bool = False) -> Application | None:
+    """One application; ``lock`` holds its row until the transaction ends (decisions serialise on it)."""
+    query = select(Application).where(Application.application_no == application_no)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def get_task(session: AsyncSession, task_id: str, *, lock: bool = False) -> Task | None:
+    """One task."""
+    query = select(Task).where(Task.task_id == task_id)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def tasks_of(session: AsyncSession, application_no: str) -> list[Task]:
+    """Every task of an application."""
+    query = select(Task).where(Task.application_no == application_no).order_by(Task.department)
+    return list((await session.execute(query)).scalars())
+
+
+async def task_with_clock(session: AsyncSession, task_id: str) -> tuple[Task, Clock, Application] | None:
+    """A task, its clock and its application."""
+    query = (
+        select(Task, Clock, Application)
+        .join(Clock, Clock.clock_id == Task.clock_id)
+        .join(Application, Application.application_no == Task.application_no)
+        .where(Task.task_id == task_id)
+    )
+    row = (await session.execute(query)).first()
+    return None if row is None else (row[0], row[1], row[2])
+
+
+async def list_tasks(
+    session: AsyncSession,
+    *,
+    department: str | None,
+    status: str | None,
+    application_no: str | None,
+    after: tuple[str, str] | None,
+    limit: int,
+) -> list[tuple[Task, Clock, Application]]:
+    """Tasks oldest first (the order they must be worked), with their clocks and applications."""
+    query = (
+        select(Task, Clock, Application)
+        .join(Clock, Clock.clock_id == Task.clock_id)
+        .join(Application, Application.application_no == Task.application_no)
+    )
+    if department is not None:
+        query = query.where(Task.department == department)
+    if status == "decided":
+        query = query.where(Task.status.in_(("approved", "rejected")))
+    elif status is not None:
+        query = query.where(Task.status == status)
+    if application_no is not None:
+        query = query.where(Task.application_no == application_no)
+    if after is not None:
+        created, task_id = datetime.fromisoformat(after[0]), after[1]
+        query = query.where(or_(Task.created_at > created, and_(Task.created_at == created, Task.task_id > task_id)))
+    query = query.order_by(Task.created_at, Task.task_id).limit(limit)
+    return [(r[0], r[1], r[2]) for r in (await session.execute(query)).all()]
+
+
+async def open_tasks_by_department(session: AsyncSession) -> list[tuple[str, int, int, int]]:
+    """Per department: open tasks, how many of them carry a yellow and a red card."""
+    query = (
+        select(
+            Task.department,
+            func.count(),
+            func.coalesce(func.sum(case((Clock.card_level == 1, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((Clock.card_level == 2, 1), else_=0)), 0),
+        )
+        .join(Clock, Clock.clock_id == Task.clock_id)
+        .where(Task.status == "open")
+        .group_by(Task.department)
+        .order_by(Task.department)
+    )
+    return [(r[0], int(r[1]), int(r[2]), int(r[3])) for r in (await session.execute(query)).all()]
+
+
+async def most_urgent_open(session: AsyncSession, department: str, *, limit: int) -> list[tuple[Task, Clock]]:
+    """A department's open tasks nearest their due date."""
+    query = (
+        select(Task, Clock)
+        .join(Clock, Clock.clock_id == Task.clock_id)
+        .where(Task.department == department, Task.status == "open")
+        .order_by(Clock.due_date, Task.task_id)
+        .limit(limit)
+    )
+    return [(r[0], r[1]) for r in (await session.execute(query)).all()]

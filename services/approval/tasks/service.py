@@ -1,0 +1,277 @@
+"""Routing and decisions: one task per deciding department, all open at once; approved when every
+task is approved, rejected at the first rejection (the other tasks are cancelled)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from owkernel.auth import Principal
+from owkernel.contracts.approval import (
+    ApplicationApproved,
+    ApplicationRejected,
+    TaskAssigned,
+    TaskCancelled,
+    TaskDecided,
+)
+from owkernel.contracts.intake import ApplicationAccepted
+from owkernel.errors import Conflict, Forbidden, NotFound, Unprocessable
+from services.approval.calendar.service import load_calendar
+from services.approval.certificates import service as certificates
+from services.approval.certificates.models import Certificate
+from services.approval.clocks import repository as clocks_repository
+from services.approval.clocks.service import close_clock, open_clock
+from services.approval.db import outbox
+from services.approval.runtime import Runtime
+from services.approval.tasks import repository
+from services.approval.tasks.models import Application, Task
+
+log = structlog.get_logger("approval.tasks")
+
+
+def deciding_departments(data: ApplicationAccepted) -> tuple[list[str], str | None]:
+    """The departments that decide, in order without repeats, and the lead among them."""
+    item = data.item
+    departments = list(dict.fromkeys(item.departments or [item.department]))
+    if item.lead_department in departments:
+        lead: str | None = item.lead_department
+    elif len(departments) == 1:
+        lead = departments[0]
+    else:
+        lead = item.department if item.department in departments else None
+    return departments, lead
+
+
+def stage_ref(application_no: str, stage: int) -> str:
+    """The ref of a stage clock ("APP-NO#stage", as the card contract says)."""
+    return f"{application_no}#{stage}"
+
+
+async def route_application(session: AsyncSession, *, runtime: Runtime, data: ApplicationAccepted) -> bool:
+    """Open the tasks and clocks of an accepted application; False if it was routed already."""
+    if await repository.get_application(session, data.application_no) is not None:
+        return False
+    item = data.item
+    departments, lead = deciding_departments(data)
+    started_on = runtime.local_date(data.accepted_at)
+    now = runtime.now()
+    application = Application(
+        application_no=data.application_no,
+        item_code=item.code,
+        item_version=item.version,
+        item_name=item.name,
+        item_kind=item.kind,
+        department=item.department,
+        departments=departments,
+        lead_department=lead,
+        committed_days=item.committed_days,
+        legal_days=item.legal_days,
+        applicant_id_number=data.applicant.id_number,
+        applicant_name=data.applicant.name,
+        applicant_kind=data.applicant.kind,
+        project_no=data.project_no,
+        stage=data.stage,
+        window=data.window,
+        clerk=data.clerk,
+        deferred_materials=[m.model_dump(mode="json") for m in data.deferred_materials],
+        accepted_at=data.accepted_at,
+        started_on=started_on,
+        status="in_review",
+    )
+    session.add(application)
+    await session.flush()
+    calendar = await load_calendar(session)
+    start = partial(
+        open_clock,
+        session,
+        runtime=runtime,
+        calendar=calendar,
+        started_on=started_on,
+        working_days=item.committed_days,
+        opened_at=now,
+        application_no=data.application_no,
+        project_no=data.project_no,
+        stage=data.stage,
+    )
+    for department in departments:
+        task_id = str(uuid.uuid4())
+        clock = await start(kind="task", ref=task_id, department=department, task_id=task_id)
+        session.add(
+            Task(
+                task_id=task_id,
+                application_no=data.application_no,
+                department=department,
+                lead=department == lead,
+                stage=data.stage,
+                status="open",
+                clock_id=clock.clock_id,
+                created_at=now,
+            )
+        )
+        await outbox.add(
+            session,
+            TaskAssigned(
+                task_id=task_id,
+                application_no=data.application_no,
+                department=department,
+                lead=department == lead,
+                stage=data.stage,
+                due_date=clock.due_date,
+                provisional=clock.provisional,
+            ),
+        )
+    owner = lead or item.department
+    await start(kind="application", ref=data.application_no, department=owner)
+    if data.project_no and data.stage is not None:
+        await start(kind="stage", ref=stage_ref(data.application_no, data.stage), department=owner)
+    await session.flush()
+    log.info("application.routed", application_no=data.application_no, departments=departments, lead=lead)
+    return True
+
+
+@dataclass
+class Decided:
+    """What a decision did."""
+
+    task: Task
+    application: Application
+    certificate: Certificate | None
+
+
+def may_decide(principal: Principal, task: Task) -> bool:
+    """Only an approver of the task's own department decides it."""
+    return principal.has_role("approver") and principal.department == task.department
+
+
+async def decide(
+    session: AsyncSession, *, runtime: Runtime, task_id: str, principal: Principal, decision: str, opinion: str
+) -> Decided:
+    """Record one department's decision and settle the application when it is the last (or a rejection)."""
+    found = await repository.get_task(session, task_id)
+    if found is None:
+        raise NotFound("No such task.")
+    if not may_decide(principal, found):
+        raise Forbidden("Only an approver of this task's department may decide it.")
+    # Every decision on one application takes the application's row lock first, so two
+    # departments approving at the same moment cannot both miss being the last one.
+    application = await repository.get_application(session, found.application_no, lock=True)
+    task = await repository.get_task(session, task_id, lock=True)
+    if application is None or task is None:
+        raise NotFound("No such task.")
+    if task.status != "open":
+        raise Conflict(f"This task is already {task.status}.")
+    opinion = opinion.strip()
+    if decision == "reject" and not opinion:
+        raise Unprocessable(
+            "A rejection must give its reason.", errors=[{"field": "body.opinion", "message": "required to reject"}]
+        )
+    now = runtime.now()
+    task.status = "approved" if decision == "approve" else "rejected"
+    task.opinion = opinion
+    task.decided_by = principal.display
+    task.decided_at = now
+    clock = await clocks_repository.get(session, task.clock_id)
+    if clock is not None:
+        await close_clock(session, runtime=runtime, clock=clock, at=now, outcome=task.status)
+    await outbox.add(
+        session,
+        TaskDecided(
+            task_id=task.task_id,
+            application_no=application.application_no,
+            department=task.department,
+            decision="approve" if decision == "approve" else "reject",
+            opinion=opinion,
+            decided_by=principal.display,
+            decided_at=now,
+        ),
+    )
+    certificate = None
+    if decision == "reject":
+        await _reject(session, runtime=runtime, application=application, task=task, now=now)
+    else:
+        tasks = await repository.tasks_of(session, application.application_no)
+        if all(t.status == "approved" for t in tasks):
+            certificate = await _approve(session, runtime=runtime, application=application, now=now)
+    await session.flush()
+    return Decided(task=task, application=application, certificate=certificate)
+
+
+async def _close_whole(session: AsyncSession, *, runtime: Runtime, application: Application, now: datetime) -> int:
+    """Stop the application's and stage's clocks; the working days the application used."""
+    used = 0
+    for clock in await clocks_repository.of_application(
+        session, application.application_no, statuses=("running", "suspended")
+    ):
+        if clock.kind == "application":
+            calendar = await load_calendar(session)
+            elapsed = calendar.working_days_between(clock.started_on, runtime.local_date(now)).days
+            used = max(elapsed - clock.suspended_days, 0)
+        if clock.kind in ("application", "stage"):
+            await close_clock(session, runtime=runtime, clock=clock, at=now, outcome=application.status)
+    return used
+
+
+async def _approve(session: AsyncSession, *, runtime: Runtime, application: Application, now: datetime) -> Certificate:
+    application.status = "approved"
+    application.decided_at = now
+    application.working_days_used = await _close_whole(session, runtime=runtime, application=application, now=now)
+    await outbox.add(
+        session,
+        ApplicationApproved(
+            application_no=application.application_no,
+            item_code=application.item_code,
+            departments=list(application.departments),
+            decided_at=now,
+            project_no=application.project_no,
+            stage=application.stage,
+            working_days_used=application.working_days_used,
+        ),
+    )
+    log.info("application.approved", application_no=application.application_no)
+    return await certificates.issue(session, runtime=runtime, application=application, at=now)
+
+
+async def _reject(
+    session: AsyncSession, *, runtime: Runtime, application: Application, task: Task, now: datetime
+) -> None:
+    application.status = "rejected"
+    application.decided_at = now
+    application.reason = task.opinion
+    for other in await repository.tasks_of(session, application.application_no):
+        if other.status != "open":
+            continue
+        other.status = "cancelled"
+        other.decided_at = now
+        other.opinion = f"cancelled: {task.department} rejected the application"
+        clock = await clocks_repository.get(session, other.clock_id)
+        if clock is not None:
+            await close_clock(session, runtime=runtime, clock=clock, at=now, outcome="cancelled")
+        await outbox.add(
+            session,
+            TaskCancelled(
+                task_id=other.task_id,
+                application_no=application.application_no,
+                department=other.department,
+                reason=f"{task.department} rejected the application: {task.opinion}",
+                cancelled_at=now,
+            ),
+        )
+    application.working_days_used = await _close_whole(session, runtime=runtime, application=application, now=now)
+    await outbox.add(
+        session,
+        ApplicationRejected(
+            application_no=application.application_no,
+            item_code=application.item_code,
+            department=task.department,
+            reason=task.opinion or "",
+            decided_at=now,
+            project_no=application.project_no,
+            stage=application.stage,
+        ),
+    )
+    log.info("application.rejected", application_no=application.application_no, department=task.department)

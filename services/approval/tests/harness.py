@@ -1,0 +1,223 @@
+"""Test harness of approval: the service in-process on a real database and a real nats-server,
+intake's (and rating's, delivery's) events published as real envelopes on the bus, approval's
+own events read back from its stream, and time under the test's control."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from nats.aio.msg import Msg
+
+from owkernel.bus import Bus
+from owkernel.contracts import Envelope, EventData, decode, encode, make_envelope, spec_for
+from owkernel.contracts.common import Applicant, DeliveryChoice, ItemSnapshot
+from owkernel.contracts.intake import ApplicationAccepted
+from owkernel.testing import RunningService, ServiceRunner, SigningKeys, eventually, service_settings
+from services.approval.app import create_app
+from services.approval.settings import ApprovalSettings
+
+INI = Path(__file__).resolve().parent.parent / "alembic.ini"
+HALL = ZoneInfo("Asia/Shanghai")
+
+
+def at(day: date, hour: int = 10, minute: int = 0) -> datetime:
+    """A moment of a day in the hall's time zone."""
+    return datetime.combine(day, time(hour, minute), tzinfo=HALL)
+
+
+class FakeClock:
+    """The service's "now", moved by the test instead of by sleeping."""
+
+    def __init__(self, start: datetime) -> None:
+        self.current = start
+
+    def now(self) -> datetime:
+        """The current instant."""
+        return self.current
+
+    def set(self, day: date, hour: int = 10) -> None:
+        """Jump to ``hour`` o'clock of ``day`` in the hall."""
+        self.current = at(day, hour)
+
+
+def accepted(
+    application_no: str,
+    *,
+    departments: list[str],
+    lead: str | None = None,
+    committed_days: int = 5,
+    accepted_at: datetime,
+    project_no: str | None = None,
+    stage: int | None = None,
+    id_number: str = "370602198501010012",
+    name: str = "张三丰",
+    item_code: str = "ITEM-1",
+) -> ApplicationAccepted:
+    """The event intake publishes when the window accepts an application."""
+    return ApplicationAccepted(
+        application_no=application_no,
+        applicant=Applicant(id_number=id_number, kind="person", name=name),
+        item=ItemSnapshot(
+            code=item_code,
+            version=1,
+            name="建设工程规划许可",
+            kind="licensing",
+            department=lead or departments[0],
+            departments=departments,
+            lead_department=lead,
+            window="investment" if project_no else "general",
+            legal_days=20,
+            committed_days=committed_days,
+            trips=1,
+            fee_fen=0,
+        ),
+        window="investment" if project_no else "general",
+        clerk="clerk1",
+        accepted_at=accepted_at,
+        project_no=project_no,
+        stage=stage,
+        delivery=DeliveryChoice(method="window"),
+    )
+
+
+@dataclass
+class Approval:
+    """The running service, the bus the other services would publish on, and approval's events."""
+
+    svc: RunningService
+    bus: Bus
+    clock: FakeClock
+    keys: SigningKeys
+    events: list[Envelope] = field(default_factory=list)
+
+    @property
+    def client(self) -> Any:
+        """HTTP client on the service."""
+        return self.svc.client
+
+    async def publish(self, data: EventData) -> Envelope:
+        """Publish another service's event exactly as its outbox relay would."""
+        spec = spec_for(data)
+        envelope = make_envelope(data, source=spec.producer)
+        await self.bus.js.publish(
+            self.bus.wire_subject(spec.subject), encode(envelope), headers={"Nats-Msg-Id": envelope.id}
+        )
+        return envelope
+
+    def approver(self, department: str, username: str | None = None) -> dict[str, str]:
+        """Headers of an approver of ``department``."""
+        token = self.keys.staff(username or f"appr_{department.lower()}", "approver", department=department)
+        return {"Authorization": f"Bearer {token}"}
+
+    def supervisor(self) -> dict[str, str]:
+        """Headers of a supervisor."""
+        return {"Authorization": f"Bearer {self.keys.staff('sup', 'supervisor')}"}
+
+    def admin(self) -> dict[str, str]:
+        """Headers of the administrator."""
+        return {"Authorization": f"Bearer {self.keys.staff('admin', 'admin')}"}
+
+    def of(self, type_: str, **match: Any) -> list[Envelope]:
+        """Approval's events of a type whose data has every ``match`` value."""
+        return [e for e in self.events if e.type == type_ and all(e.data.get(k) == v for k, v in match.items())]
+
+    async def wait_events(self, type_: str, count: int = 1, timeout: float = 10.0, **match: Any) -> list[Envelope]:
+        """Wait until approval has published ``count`` such events."""
+
+        async def enough() -> list[Envelope]:
+            found = self.of(type_, **match)
+            return found if len(found) >= count else []
+
+        found: list[Envelope] = await eventually(enough, timeout=timeout)
+        return found
+
+    async def open_tasks(self, department: str, application_no: str) -> list[dict[str, Any]]:
+        """Wait until the application's tasks are listed for an approver of ``department``."""
+
+        async def listed() -> list[dict[str, Any]]:
+            r = await self.client.get(
+                "/api/v1/tasks", params={"status": "open", "limit": 200}, headers=self.approver(department)
+            )
+            assert r.status_code == 200, r.text
+            return [t for t in r.json()["items"] if t["application_no"] == application_no]
+
+        tasks: list[dict[str, Any]] = await eventually(listed)
+        return tasks
+
+    async def open_tasks_now(self, department: str, application_no: str) -> list[dict[str, Any]]:
+        """The application's open tasks an approver of ``department`` sees right now."""
+        r = await self.client.get(
+            "/api/v1/tasks", params={"status": "open", "limit": 200}, headers=self.approver(department)
+        )
+        assert r.status_code == 200, r.text
+        return [t for t in r.json()["items"] if t["application_no"] == application_no]
+
+    async def clock_of(self, kind: str, ref: str) -> dict[str, Any]:
+        """A clock by kind and ref, with its ledger."""
+        r = await self.client.get("/api/v1/clocks", params={"kind": kind, "limit": 200}, headers=self.supervisor())
+        assert r.status_code == 200, r.text
+        found = [c for c in r.json()["items"] if c["ref"] == ref]
+        assert found, f"no {kind} clock for {ref}"
+        detail = await self.client.get(f"/api/v1/clocks/{found[0]['clock_id']}", headers=self.supervisor())
+        assert detail.status_code == 200, detail.text
+        body: dict[str, Any] = detail.json()
+        return body
+
+    async def scan(self) -> dict[str, Any]:
+        """Run the card scan now."""
+        r = await self.client.post("/api/v1/supervision/scan", headers=self.supervisor())
+        assert r.status_code == 200, r.text
+        body: dict[str, Any] = r.json()
+        return body
+
+
+@contextlib.asynccontextmanager
+async def running_approval(
+    *,
+    database_url: str,
+    nats_url: str,
+    namespace: str,
+    keys: SigningKeys,
+    start: datetime,
+    **overrides: Any,
+) -> AsyncIterator[Approval]:
+    """Approval running against a real database and NATS, with a fake clock starting at ``start``."""
+    values: dict[str, Any] = {
+        "card_scan_interval_seconds": 3600.0,
+        "digest_check_seconds": 3600.0,
+        "notify_poll_seconds": 0.05,
+        "notify_backoff_seconds": 0.05,
+    }
+    values.update(overrides)
+    settings = service_settings(
+        ApprovalSettings, database_url=database_url, nats_url=nats_url, namespace=namespace, **values
+    )
+    clock = FakeClock(start)
+    factory: Callable[..., Any] = lambda s, **kw: create_app(s, now=clock.now, **kw)  # noqa: E731
+    async with ServiceRunner(create_app=factory, settings=settings, ini_path=INI, keys=keys) as svc:
+        bus = Bus(nats_url, name="approval-test", namespace=namespace)
+        await bus.connect()
+        await bus.ensure_streams()
+        harness = Approval(svc=svc, bus=bus, clock=clock, keys=keys)
+
+        async def collect(msg: Msg) -> None:
+            envelope, _ = decode(msg.data)
+            harness.events.append(envelope)
+
+        sub = await bus.js.subscribe(
+            bus.wire_subject("approval.>"), stream=bus.stream_name("approval"), cb=collect, ordered_consumer=True
+        )
+        try:
+            yield harness
+        finally:
+            with contextlib.suppress(Exception):
+                await sub.unsubscribe()
+            await asyncio.sleep(0)
+            await bus.close()
