@@ -169,7 +169,12 @@ class StreamConsumer:
         return float(min(self.options.backoff_base * 2 ** max(deliveries - 1, 0), self.options.backoff_max))
 
     async def handle_batch(self, msgs: list[Msg]) -> None:
-        """Handle fetched messages in one transaction, then ack, nak or term each."""
+        """Handle fetched messages in one transaction, then ack, nak or term each.
+
+        The common case (every event applies) runs without savepoints and writes the inbox rows
+        in one statement; if any event fails, that attempt rolls back whole and the batch runs
+        again with a SAVEPOINT per event, so the failing one is isolated and the rest apply.
+        """
         decoded: list[tuple[Msg, Envelope | None, EventData | None, str | None]] = []
         for msg in msgs:
             try:
@@ -177,23 +182,16 @@ class StreamConsumer:
                 decoded.append((msg, envelope, data, None))
             except (UnknownEventError, ValidationError, ValueError) as exc:
                 decoded.append((msg, None, None, f"undecodable: {exc}"))
-        outcome: list[str] = []  # "ack" | "nak" | "term" per message
-        consumer = self.durable
-        inbox = self.tables.inbox
+        outcome: list[str] = []
         try:
-            async with self.db.transaction() as session:
-                ids = [env.id for _, env, _, _ in decoded if env is not None]
-                seen: set[str] = set()
-                if ids:
-                    seen = set(
-                        (
-                            await session.execute(
-                                select(inbox.c.event_id).where(inbox.c.consumer == consumer, inbox.c.event_id.in_(ids))
-                            )
-                        ).scalars()
-                    )
-                for msg, maybe_envelope, maybe_data, error in decoded:
-                    outcome.append(await self._handle_one(session, msg, maybe_envelope, maybe_data, error, seen))
+            if all(env is not None and env.type in self.group.handlers for _, env, _, _ in decoded):
+                try:
+                    outcome = await self._apply_fast(decoded)
+                except Exception as exc:  # noqa: BLE001 - isolate the failing event below
+                    log.info("consumer.batch_isolating", durable=self.durable, error=repr(exc))
+                    outcome = []
+            if not outcome:
+                outcome = await self._apply_isolated(decoded)
         except Exception as exc:  # noqa: BLE001 - the commit failed: nothing applied, try all again
             log.warning("consumer.batch_failed", durable=self.durable, error=repr(exc))
             for msg in msgs:
@@ -208,6 +206,51 @@ class StreamConsumer:
                     await msg.term()
                 else:
                     await msg.nak(delay=self._backoff(msg.metadata.num_delivered or 1))
+
+    async def _seen(self, session: AsyncSession, ids: list[str]) -> set[str]:
+        if not ids:
+            return set()
+        inbox = self.tables.inbox
+        rows = await session.execute(
+            select(inbox.c.event_id).where(inbox.c.consumer == self.durable, inbox.c.event_id.in_(ids))
+        )
+        return set(rows.scalars())
+
+    async def _apply_fast(self, decoded: list[tuple[Msg, Envelope | None, EventData | None, str | None]]) -> list[str]:
+        outcome: list[str] = []
+        async with self.db.transaction() as session:
+            seen = await self._seen(session, [env.id for _, env, _, _ in decoded if env is not None])
+            now = datetime.now(UTC)
+            handled: list[dict[str, Any]] = []
+            for msg, envelope, data, _ in decoded:
+                assert envelope is not None and data is not None
+                if envelope.id in seen:
+                    EVENTS_HANDLED.labels(self.group.service, envelope.type, "duplicate").inc()
+                    outcome.append("ack")
+                    continue
+                correlation = (msg.headers or {}).get(CORRELATION_HEADER) or envelope.correlation_id
+                with bound_contextvars(request_id=correlation, event_id=envelope.id, event_type=envelope.type):
+                    await self.group.handlers[envelope.type](session, data, envelope)
+                seen.add(envelope.id)
+                handled.append(
+                    {"consumer": self.durable, "event_id": envelope.id, "subject": envelope.type, "handled_at": now}
+                )
+                outcome.append("ack")
+            if handled:
+                await session.execute(insert(self.tables.inbox), handled)
+        for row in handled:
+            EVENTS_HANDLED.labels(self.group.service, row["subject"], "ok").inc()
+        return outcome
+
+    async def _apply_isolated(
+        self, decoded: list[tuple[Msg, Envelope | None, EventData | None, str | None]]
+    ) -> list[str]:
+        outcome: list[str] = []
+        async with self.db.transaction() as session:
+            seen = await self._seen(session, [env.id for _, env, _, _ in decoded if env is not None])
+            for msg, maybe_envelope, maybe_data, error in decoded:
+                outcome.append(await self._handle_one(session, msg, maybe_envelope, maybe_data, error, seen))
+        return outcome
 
     async def _handle_one(
         self,

