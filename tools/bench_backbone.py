@@ -126,7 +126,7 @@ async def read_handled(url: str) -> dict[str, float]:
 
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 async def bench(events: int, rate: float, concurrency: int, per_txn: int = 1) -> dict[str, float]:
