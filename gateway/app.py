@@ -2,25 +2,146 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+import asyncio
+import logging
+import sys
+from http.cookiejar import CookieJar
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 
 from gateway.consumers import consumers
 from gateway.db import import_models, tables
+from gateway.door.openapi import OpenAPIMerger
+from gateway.door.proxy import Door
+from gateway.identity import service as identity
+from gateway.identity.endpoints import router as identity_router
+from gateway.identity.passwords import Passwords
+from gateway.identity.throttle import AddressThrottle
+from gateway.payments import service as payments
+from gateway.payments.endpoints import cashier
+from gateway.payments.endpoints import router as payments_router
 from gateway.settings import GatewaySettings, get_settings
-from owkernel.app import create_service_app
+from gateway.state import GatewayState
+from gateway.tokens.keys import KeyStore
+from gateway.tokens.verifier import GatewayVerifier, RevocationList
+from owkernel.app import Kernel, create_service_app
 from owkernel.auth import TokenVerifier
+from owkernel.settings import PlatformSettings
+
+log = structlog.get_logger("gateway.app")
 
 
-def create_app(settings: GatewaySettings | None = None, *, verifier: TokenVerifier | None = None) -> FastAPI:
-    """Build the gateway service."""
+class _NoCookies(CookieJar):
+    """The gateway's HTTP client keeps no cookies: upstream Set-Cookie is the caller's, not ours."""
+
+    def extract_cookies(self, response: Any, request: Any) -> None:
+        return None
+
+    def add_cookie_header(self, request: Any) -> None:
+        return None
+
+
+def create_app(
+    settings: GatewaySettings | None = None,
+    *,
+    verifier: TokenVerifier | None = None,
+    platform: PlatformSettings | None = None,
+) -> FastAPI:
+    """Build the gateway.
+
+    The gateway verifies tokens with its own key store; a ``verifier`` passed in is trusted in
+    addition, for tokens whose key the store does not know (tests signing with SigningKeys).
+    """
     import_models()
     settings = settings or get_settings()
-    return create_service_app(
+    platform = platform or PlatformSettings()
+    keys = KeyStore(settings)
+    revocations = RevocationList()
+    state = GatewayState(
+        settings=settings,
+        platform=platform,
+        keys=keys,
+        revocations=revocations,
+        verifier=GatewayVerifier(
+            keys=keys,
+            revocations=revocations,
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            cache_seconds=settings.token_cache_seconds,
+            fallback=verifier,
+        ),
+        passwords=Passwords(settings),
+        login_throttle=AddressThrottle(
+            max_failures=settings.login_address_max_failures, window_seconds=settings.login_address_window_seconds
+        ),
+    )
+
+    async def start_gateway(kernel: Kernel) -> None:
+        # httpx logs every request at INFO: once per proxied call is a cost, and the door logs its own.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+        kernel.http.cookies = _NoCookies()
+        await keys.start(kernel.db)
+        await revocations.sync(kernel.db)
+        async with kernel.db.transaction() as session:
+            generated = await identity.ensure_admin(
+                session, username=settings.admin_username, password=platform.admin_password, passwords=state.passwords
+            )
+        if generated is not None:
+            log.warning("admin.password_generated", username=settings.admin_username, password=generated)
+            print(
+                f"gateway: admin account '{settings.admin_username}' created with password {generated}"
+                " (set ONEWINDOW_ADMIN_PASSWORD to choose it)",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    async def sync_revocations(kernel: Kernel) -> None:
+        rounds = 0
+        while True:
+            await asyncio.sleep(settings.revocation_sync_seconds)
+            await revocations.sync(kernel.db)
+            rounds += 1
+            if rounds % 300 == 0:
+                from datetime import UTC, datetime
+
+                from gateway.tokens import repository as token_repository
+
+                async with kernel.db.transaction() as session:
+                    await token_repository.delete_expired_revocations(session, now=datetime.now(UTC))
+
+    async def expire_payments(kernel: Kernel) -> None:
+        while True:
+            await payments.expire_due(kernel.db)
+            await asyncio.sleep(settings.payment_sweep_seconds)
+
+    app = create_service_app(
         settings=settings,
         tables=tables,
-        routers=[],
+        routers=[identity_router, payments_router, cashier],
         consumers=consumers,
-        title="OneWindow gateway",
-        description="The one door: identity, tokens, routing, payments.",
-        verifier=verifier,
+        background=[sync_revocations, expire_payments],
+        title="OneWindow API",
+        description="The one door to OneWindow: identity and payments (gateway) and every service's API.",
+        verifier=state.verifier,
+        on_startup=[start_gateway],
+        extra_state={"gateway": state},
     )
+
+    prefixes: dict[str, list[str]] = {}
+    for prefix, service in settings.routes.items():
+        prefixes.setdefault(service, []).append(prefix.rstrip("/"))
+    merger = OpenAPIMerger(
+        upstreams=settings.upstreams(), prefixes=prefixes, cache_seconds=settings.openapi_cache_seconds
+    )
+    # FastAPI's own /openapi.json describes only the gateway; serve the merged document instead.
+    app.router.routes[:] = [r for r in app.router.routes if getattr(r, "path", None) != app.openapi_url]
+
+    @app.get("/openapi.json", include_in_schema=False)
+    async def openapi(request: Request) -> JSONResponse:
+        return JSONResponse(await merger.document(app.openapi(), request.app.state.kernel.http))
+
+    app.add_middleware(Door, settings=settings, state=state)
+    return app

@@ -21,4 +21,6 @@ outbox = Outbox(tables, source="gateway")
 
 def import_models() -> None:
     """Import every model module so ``Base.metadata`` is complete (Alembic, tests)."""
-    # Add each domain's models module here as it is written.
+    import gateway.identity.models
+    import gateway.payments.models
+    import gateway.tokens.models  # noqa: F401

@@ -4,9 +4,34 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from owkernel.settings import ServiceSettings
+
+# docs/conventions.md "Which service owns which path prefix": the second segment after /api/v1.
+DEFAULT_ROUTES: dict[str, str] = {
+    "/api/v1/catalog": "intake",
+    "/api/v1/applications": "intake",
+    "/api/v1/projects": "intake",
+    "/api/v1/appointments": "intake",
+    "/api/v1/consultations": "intake",
+    "/api/v1/tasks": "approval",
+    "/api/v1/supervision": "approval",
+    "/api/v1/calendar": "approval",
+    "/api/v1/certificates": "approval",
+    "/api/v1/clocks": "approval",
+    "/api/v1/shipments": "delivery",
+    "/api/v1/webhooks": "delivery",
+    "/api/v1/delivery": "delivery",
+    "/api/v1/ratings": "rating",
+    "/api/v1/kiosks": "rating",
+    "/api/v1/kiosk": "rating",
+    "/api/v1/rectifications": "rating",
+    "/api/v1/surveys": "rating",
+    "/api/v1/inspections": "rating",
+    "/api/v1/assessments": "rating",
+}
 
 
 class GatewaySettings(ServiceSettings):
@@ -17,6 +42,69 @@ class GatewaySettings(ServiceSettings):
     service_name: str = "gateway"
     port: int = 8000
     database_url: str = "sqlite+aiosqlite:///./.data/gateway.db"
+
+    # --- the one door ----------------------------------------------------------------------
+    # prefix (``/api/v1/<segment>``) -> service name; GATEWAY_ROUTES takes a JSON object.
+    routes: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_ROUTES))
+    intake_url: str = "http://127.0.0.1:8001"
+    approval_url: str = "http://127.0.0.1:8002"
+    delivery_url: str = "http://127.0.0.1:8003"
+    rating_url: str = "http://127.0.0.1:8004"
+    proxy_connect_timeout_seconds: float = 3.0
+    proxy_read_timeout_seconds: float = 30.0
+    # Larger than the services' own upload limit (10 MiB by default) plus multipart framing, so
+    # the service, which knows the material's rules, is the one that refuses a big file.
+    max_request_bytes: int = 12 * 1024 * 1024
+    # Overrides ONEWINDOW_RATE_LIMIT_PER_SECOND when set (0 turns the limit off).
+    rate_limit_per_second: float | None = None
+    # How many requests above the steady rate a caller may burst (token bucket size, in seconds of rate).
+    rate_limit_burst_seconds: float = 2.0
+    # Log every proxied request at the gateway too (each service already logs it with the same id).
+    proxy_access_log: bool = False
+    openapi_cache_seconds: float = 60.0
+
+    # --- identity and tokens ---------------------------------------------------------------
+    access_token_ttl_seconds: int = 900
+    refresh_token_ttl_seconds: int = 14 * 24 * 3600
+    # Production: the current signing key (Ed25519 private key, PEM) and earlier public keys
+    # (PEMs, concatenated) still published. Without them, keys live in the gateway database.
+    signing_key_pem: SecretStr | None = None
+    previous_public_keys_pem: str | None = None
+    # A rotated-out key stays in the JWKS this long, so tokens it signed keep working.
+    retired_key_keep_seconds: int = 24 * 3600
+    token_cache_seconds: float = 30.0
+    revocation_sync_seconds: float = 2.0
+    login_max_failures: int = 5
+    login_lock_seconds: int = 900
+    login_address_max_failures: int = 20
+    login_address_window_seconds: int = 300
+    # Argon2id cost (defaults: RFC 9106 low-memory profile); tests lower them.
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
+    argon2_parallelism: int = 4
+    admin_username: str = "admin"
+
+    # --- payment stub ----------------------------------------------------------------------
+    payment_secret: SecretStr = SecretStr("dev-payment-secret-change-me")
+    payment_expiry_seconds: float = 1800.0
+    payment_sweep_seconds: float = 30.0
+    # Where the stub provider posts its signed callback; defaults to this gateway.
+    payment_callback_url: str | None = None
+    payment_callback_tolerance_seconds: int = 300
+
+    def upstreams(self) -> dict[str, str]:
+        """Service name -> base URL."""
+        return {
+            "intake": self.intake_url.rstrip("/"),
+            "approval": self.approval_url.rstrip("/"),
+            "delivery": self.delivery_url.rstrip("/"),
+            "rating": self.rating_url.rstrip("/"),
+        }
+
+    def callback_url(self) -> str:
+        """The payment callback the stub provider calls."""
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
+        return self.payment_callback_url or f"http://{host}:{self.port}/api/v1/payments/callback"
 
 
 @lru_cache

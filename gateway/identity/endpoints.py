@@ -1,0 +1,215 @@
+"""Identity API: register, login, refresh, logout, me, staff accounts, key rotation, JWKS."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, Response
+
+from gateway.identity import repository, service
+from gateway.identity.schemas import (
+    KeyRotationOut,
+    LoginIn,
+    LogoutIn,
+    MeOut,
+    RefreshIn,
+    RegisterIn,
+    RegisterOut,
+    StaffIn,
+    StaffOut,
+    TokenOut,
+)
+from gateway.state import StateDep
+from gateway.tokens import service as tokens
+from owkernel.app import KernelDep, SessionDep
+from owkernel.auth import CurrentPrincipal, Principal, bearer_token, require_roles
+from owkernel.errors import Unauthorized, problem_response
+from owkernel.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
+
+router = APIRouter(tags=["identity"])
+AdminDep = Annotated[Principal, Depends(require_roles("admin"))]
+
+REFRESH_REFUSALS = {
+    "unknown": "The refresh token is not valid.",
+    "expired": "The refresh token has expired; log in again.",
+    "ended": "This login has ended; log in again.",
+    "reused": "This refresh token was already used: the whole login has been ended for safety; log in again.",
+}
+
+
+@router.post("/api/v1/auth/register", status_code=201, response_model=RegisterOut)
+async def register(body: RegisterIn, session: SessionDep, state: StateDep) -> RegisterOut:
+    """Register a person (resident ID number) or an enterprise (unified social credit code)."""
+    account = await service.register(
+        session,
+        id_number=body.id_number,
+        name=body.name,
+        password=body.password,
+        phone=body.phone,
+        passwords=state.passwords,
+    )
+    return RegisterOut(subject_id=account.id, kind=account.kind)
+
+
+@router.post("/api/v1/auth/login", response_model=TokenOut, responses={401: {}, 429: {}})
+async def login(body: LoginIn, request: Request, session: SessionDep, state: StateDep) -> Any:
+    """Log in with an identity number or staff username and a password."""
+    outcome = await service.login(
+        session,
+        account_name=body.account,
+        password=body.password,
+        address=request.client.host if request.client else "unknown",
+        passwords=state.passwords,
+        throttle=state.login_throttle,
+        keys=state.keys,
+        settings=state.settings,
+    )
+    # Refusals are returned, not raised, so the failure count they recorded is committed.
+    if outcome.locked_seconds is not None:
+        return problem_response(
+            429,
+            f"This account is locked after repeated failed logins; try again in {outcome.locked_seconds} seconds.",
+            headers={"Retry-After": str(outcome.locked_seconds)},
+            title="Account locked",
+            locked=True,
+        )
+    if outcome.pair is None:
+        return problem_response(401, "The account or the password is wrong.", headers={"WWW-Authenticate": "Bearer"})
+    return outcome.pair.body()
+
+
+@router.post("/api/v1/auth/refresh", response_model=TokenOut, responses={401: {}})
+async def refresh(body: RefreshIn, session: SessionDep, state: StateDep) -> Any:
+    """Spend a refresh token for a new pair (each refresh token works once)."""
+    outcome = await tokens.rotate(
+        session,
+        refresh_token=body.refresh_token,
+        keys=state.keys,
+        settings=state.settings,
+        revocations=state.revocations,
+    )
+    if outcome.pair is None:
+        # Returned, not raised: ending a login on reuse must be committed.
+        return problem_response(401, REFRESH_REFUSALS[outcome.refused or "unknown"])
+    return outcome.pair.body()
+
+
+@router.post("/api/v1/auth/logout", status_code=204, responses={401: {}})
+async def logout(request: Request, session: SessionDep, state: StateDep, body: LogoutIn | None = None) -> Response:
+    """End the caller's login: its access and refresh tokens stop working."""
+    ended = False
+    token = bearer_token(request)
+    if token is not None:
+        try:
+            verified = await state.verifier.check(token)
+        except Unauthorized:
+            if body is None or body.refresh_token is None:
+                raise
+        else:
+            claims = verified.claims
+            await tokens.revoke_access_token(
+                session, jti=str(claims["jti"]), exp=verified.exp, revocations=state.revocations
+            )
+            if claims.get("sid"):
+                await tokens.end_login(
+                    session,
+                    sid=str(claims["sid"]),
+                    reason="logout",
+                    settings=state.settings,
+                    revocations=state.revocations,
+                )
+            ended = True
+    if body is not None and body.refresh_token is not None:
+        sid = await tokens.login_of_refresh_token(session, body.refresh_token)
+        if sid is not None:
+            await tokens.end_login(
+                session, sid=sid, reason="logout", settings=state.settings, revocations=state.revocations
+            )
+            ended = True
+    if not ended:
+        raise Unauthorized("Nothing to log out: send the access token or the refresh token.")
+    return Response(status_code=204)
+
+
+@router.get("/api/v1/auth/me", response_model=MeOut)
+async def me(principal: CurrentPrincipal, session: SessionDep) -> MeOut:
+    """Who the caller is."""
+    account = await repository.by_id(session, principal.subject_id)
+    if account is None:
+        # A token from a trusted outside signer (tests): answer from its claims.
+        return MeOut(
+            subject_id=principal.subject_id,
+            kind=principal.kind,
+            name=principal.name or principal.display,
+            roles=sorted(principal.roles),
+            department=principal.department,
+            id_number=principal.id_number,
+            username=principal.username,
+        )
+    staff = account.kind == "staff"
+    return MeOut(
+        subject_id=account.id,
+        kind=account.kind,
+        name=account.name,
+        roles=list(account.roles or []) if staff else [],
+        department=account.department if staff else None,
+        id_number=None if staff else account.login,
+        username=account.login if staff else None,
+        phone=account.phone,
+    )
+
+
+def _staff_out(account: Any) -> StaffOut:
+    return StaffOut(
+        subject_id=account.id,
+        username=account.login,
+        name=account.name,
+        roles=list(account.roles or []),
+        department=account.department,
+        created_at=account.created_at,
+    )
+
+
+@router.post("/api/v1/admin/staff", status_code=201, response_model=StaffOut, tags=["admin"])
+async def create_staff(body: StaffIn, session: SessionDep, state: StateDep, _: AdminDep) -> StaffOut:
+    """Create a staff account (an existing username is 409)."""
+    account = await service.create_staff(
+        session,
+        username=body.username,
+        password=body.password,
+        name=body.name,
+        roles=list(body.roles),
+        department=body.department,
+        passwords=state.passwords,
+    )
+    return _staff_out(account)
+
+
+@router.get("/api/v1/admin/staff", response_model=Page[StaffOut], tags=["admin"])
+async def list_staff(
+    session: SessionDep, _: AdminDep, limit: LimitParam = 50, cursor: CursorParam = None
+) -> Page[StaffOut]:
+    """Staff accounts by username."""
+    key = decode_cursor(cursor, size=1)
+    after = str(key[0]) if key is not None else None
+    rows = await repository.staff_page(session, after=after, limit=limit + 1)
+    items = [_staff_out(a) for a in rows[:limit]]
+    next_cursor = encode_cursor([rows[limit - 1].login]) if len(rows) > limit else None
+    return Page[StaffOut](items=items, next_cursor=next_cursor)
+
+
+@router.post("/api/v1/admin/keys/rotate", response_model=KeyRotationOut, tags=["admin"])
+async def rotate_keys(kernel: KernelDep, state: StateDep, _: AdminDep) -> KeyRotationOut:
+    """Sign new tokens with a new key; the old key stays published, so nobody is logged out."""
+    # Its own transaction, committed before the key store reloads what it wrote.
+    async with kernel.db.transaction() as session:
+        kid, previous = await state.keys.rotate(session)
+    await state.keys.reload()
+    return KeyRotationOut(kid=kid, previous_kid=previous)
+
+
+@router.get("/.well-known/jwks.json", tags=["identity"])
+async def jwks(state: StateDep) -> JSONResponse:
+    """The public keys that verify access tokens."""
+    return JSONResponse(state.keys.jwks(), headers={"Cache-Control": "public, max-age=300"})

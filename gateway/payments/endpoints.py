@@ -1,0 +1,206 @@
+"""Payment API, the provider's callback, and the stub cashier page (``/pay/{payment_id}``)."""
+
+from __future__ import annotations
+
+import html
+import json
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import httpx
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from gateway.db import tables
+from gateway.payments import repository, service, signing
+from gateway.payments.models import Payment
+from gateway.payments.schemas import CallbackOut, PaymentIn, PaymentOut, ProviderNotification
+from gateway.state import StateDep
+from owkernel.app import KernelDep, SessionDep
+from owkernel.auth import CurrentPrincipal
+from owkernel.errors import Forbidden, NotFound, Unprocessable
+from owkernel.idempotency import Idempotency, IdempotencyKey, request_hash
+from owkernel.logs import current_request_id
+
+router = APIRouter(tags=["payments"])
+cashier = APIRouter(include_in_schema=False)
+idempotency = Idempotency(tables)
+
+
+def pay_url(payment_id: str) -> str:
+    """Where the payer goes to pay (the stub cashier)."""
+    return f"/pay/{payment_id}"
+
+
+def _out(payment: Payment) -> PaymentOut:
+    return PaymentOut(
+        payment_id=payment.id,
+        application_no=payment.application_no,
+        amount_fen=payment.amount_fen,
+        status=payment.status,
+        pay_url=pay_url(payment.id),
+        created_at=payment.created_at,
+        expires_at=payment.expires_at,
+        paid_at=payment.paid_at,
+        failure_reason=payment.failure_reason,
+    )
+
+
+@router.post("/api/v1/payments", status_code=201, response_model=PaymentOut, responses={200: {"model": PaymentOut}})
+async def create_payment(
+    body: PaymentIn,
+    request: Request,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    kernel: KernelDep,
+    state: StateDep,
+    key: IdempotencyKey = None,
+) -> Any:
+    """A payment order for an application's fee (an order already pending is returned with 200)."""
+    fingerprint = request_hash("POST /api/v1/payments", body.model_dump_json())
+    if key:
+        # A short transaction of its own: no database lock is held while intake is asked.
+        async with kernel.db.transaction() as check:
+            replay = await idempotency.replay(check, owner=principal.subject_id, key=key, fingerprint=fingerprint)
+        if replay is not None:
+            return replay
+    view = await service.application_view(
+        kernel.http,
+        intake_url=state.settings.upstreams()["intake"],
+        application_no=body.application_no,
+        authorization=request.headers["authorization"],
+        request_id=current_request_id(),
+    )
+    payment, created = await service.create_payment(
+        session,
+        application_no=body.application_no,
+        view=view,
+        principal=principal,
+        expiry_seconds=state.settings.payment_expiry_seconds,
+    )
+    out = _out(payment).model_dump(mode="json")
+    status = 201 if created else 200
+    await idempotency.remember(
+        session, owner=principal.subject_id, key=key, fingerprint=fingerprint, status_code=status, body=out
+    )
+    return JSONResponse(out, status_code=status)
+
+
+@router.post("/api/v1/payments/callback", response_model=CallbackOut, responses={401: {}, 422: {}})
+async def provider_callback(request: Request, session: SessionDep, state: StateDep) -> CallbackOut:
+    """The payment provider's signed notification; a replay changes nothing."""
+    raw = await request.body()
+    signing.verify(
+        state.settings.payment_secret.get_secret_value(),
+        timestamp=request.headers.get(signing.TIMESTAMP_HEADER),
+        signature_value=request.headers.get(signing.SIGNATURE_HEADER),
+        body=raw,
+        tolerance=state.settings.payment_callback_tolerance_seconds,
+    )
+    try:
+        note = ProviderNotification.model_validate_json(raw)
+    except ValueError:
+        raise Unprocessable("The notification is not valid.") from None
+    result, payment = await service.apply_notification(session, note=note)
+    return CallbackOut(result=result, payment_id=payment.id, status=payment.status)
+
+
+@router.get("/api/v1/payments/{payment_id}", response_model=PaymentOut)
+async def get_payment(payment_id: str, principal: CurrentPrincipal, session: SessionDep) -> PaymentOut:
+    """A payment order, for its payer and for staff."""
+    payment = await repository.get(session, payment_id)
+    if payment is None:
+        raise NotFound("There is no such payment.")
+    if not service.may_see(payment, principal):
+        raise Forbidden("This payment is not yours.")
+    return _out(payment)
+
+
+# --- the stub cashier and provider --------------------------------------------------------------
+
+PAGE = """<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>OneWindow cashier (stub)</title>
+<style>body{{font-family:sans-serif;max-width:32rem;margin:3rem auto}}
+button{{font-size:1.1rem;margin-right:1rem}}</style>
+</head><body>
+<h1>收银台 · Cashier (stub)</h1>
+<p>Application <b>{application_no}</b></p>
+<p>Amount <b>¥{yuan}</b> ({amount_fen} fen)</p>
+<p>Status <b id="status">{status}</b></p>
+{form}
+</body></html>"""
+
+FORM = """<form method="post" action="{action}">
+<button name="outcome" value="pay" type="submit">Pay 支付</button>
+<button name="outcome" value="fail" type="submit">Simulate failure</button>
+</form>"""
+
+
+async def _load(kernel: Any, payment_id: str) -> Payment:
+    async with kernel.db.transaction() as session:
+        payment = await repository.get(session, payment_id)
+    if payment is None:
+        raise NotFound("There is no such payment.")
+    return payment
+
+
+@cashier.get("/pay/{payment_id}", response_class=HTMLResponse)
+async def cashier_page(payment_id: str, kernel: KernelDep) -> HTMLResponse:
+    """The stub cashier page: the order and a pay button while it is pending."""
+    payment = await _load(kernel, payment_id)
+    form = FORM.format(action=html.escape(pay_url(payment.id))) if payment.status == "pending" else ""
+    return HTMLResponse(
+        PAGE.format(
+            application_no=html.escape(payment.application_no),
+            yuan=f"{payment.amount_fen / 100:.2f}",
+            amount_fen=payment.amount_fen,
+            status=html.escape(payment.status),
+            form=form,
+        )
+    )
+
+
+@cashier.post("/pay/{payment_id}")
+async def cashier_pay(
+    payment_id: str,
+    kernel: KernelDep,
+    state: StateDep,
+    outcome: Annotated[str, Form(pattern="^(pay|fail)$")] = "pay",
+) -> Response:
+    """The payer pressed a button: the stub provider sends its signed callback, then shows the page."""
+    # No transaction is held across the callback: the callback writes to the same database.
+    payment = await _load(kernel, payment_id)
+    if payment.status == "pending":
+        body = json.dumps(
+            {
+                "notification_id": uuid.uuid4().hex,
+                "payment_id": payment.id,
+                "amount_fen": payment.amount_fen,
+                "status": "success" if outcome == "pay" else "failed",
+                "at": datetime.now(UTC).isoformat(),
+                "reason": None if outcome == "pay" else "The payer cancelled at the cashier.",
+            }
+        ).encode()
+        timestamp = int(time.time())
+        secret = state.settings.payment_secret.get_secret_value()
+        try:
+            response = await kernel.http.post(
+                state.settings.callback_url(),
+                content=body,
+                headers={
+                    "Content-Type": "application/json",
+                    signing.TIMESTAMP_HEADER: str(timestamp),
+                    signing.SIGNATURE_HEADER: signing.signature(secret, timestamp, body),
+                },
+            )
+            answered = response.status_code
+        except httpx.HTTPError:
+            answered = 0
+        if answered != 200:
+            return HTMLResponse(
+                f"<p>The payment provider could not notify the merchant ({answered or 'unreachable'}).</p>",
+                status_code=502,
+            )
+    return RedirectResponse(pay_url(payment.id), status_code=303)
