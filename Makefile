@@ -36,7 +36,7 @@ test: venv-dev
 test-pg: venv-dev
 	ONEWINDOW_TEST_PG_URL=$${ONEWINDOW_TEST_PG_URL:-postgresql+asyncpg://postgres@127.0.0.1:5432} \
 	ONEWINDOW_TEST_NATS_URL=$${ONEWINDOW_TEST_NATS_URL:-nats://127.0.0.1:4222} \
-	$(PY) -m pytest -n 2 --dist loadgroup -q $(PYTEST_ARGS)
+	$(PY) -m pytest -n 2 --dist loadgroup -q -m "not makerun" $(PYTEST_ARGS)
 
 test-long: venv-dev
 	ONEWINDOW_TEST_LONG=1 $(PY) -m pytest -q -m "slow or stack" $(PYTEST_ARGS)
