@@ -2,25 +2,37 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import FastAPI
 
 from owkernel.app import create_service_app
 from owkernel.auth import TokenVerifier
-from services.intake.consumers import consumers
+from services.intake.applications.endpoints import router as applications_router
+from services.intake.applications.jobs import overdue_materials
+from services.intake.appointments.endpoints import router as appointments_router
+from services.intake.catalog.endpoints import router as catalog_router
+from services.intake.consultations.endpoints import router as consultations_router
+from services.intake.consumers import configure, consumers
 from services.intake.db import import_models, tables
+from services.intake.projects.endpoints import router as projects_router
 from services.intake.settings import IntakeSettings, get_settings
+from services.intake.storage import LocalFileStorage
 
 
 def create_app(settings: IntakeSettings | None = None, *, verifier: TokenVerifier | None = None) -> FastAPI:
     """Build the intake service."""
     import_models()
     settings = settings or get_settings()
+    configure(settings)
     return create_service_app(
         settings=settings,
         tables=tables,
-        routers=[],
+        routers=[catalog_router, applications_router, projects_router, appointments_router, consultations_router],
         consumers=consumers,
+        background=[overdue_materials],
         title="OneWindow intake",
         description="Catalog, applications, one-window acceptance, projects, appointments, consultations.",
         verifier=verifier,
+        extra_state={"storage": LocalFileStorage(Path(settings.storage_dir))},
     )

@@ -21,4 +21,8 @@ outbox = Outbox(tables, source="intake")
 
 def import_models() -> None:
     """Import every model module so ``Base.metadata`` is complete (Alembic, tests)."""
-    # Add each domain's models module here as it is written.
+    from services.intake.applications import models as _applications  # noqa: F401
+    from services.intake.appointments import models as _appointments  # noqa: F401
+    from services.intake.catalog import models as _catalog  # noqa: F401
+    from services.intake.consultations import models as _consultations  # noqa: F401
+    from services.intake.projects import models as _projects  # noqa: F401

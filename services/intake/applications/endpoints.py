@@ -1,0 +1,229 @@
+"""Application routes (docs/api.md "Applications"): the route owns the transaction."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from starlette.datastructures import UploadFile
+
+from owkernel.app import SessionDep
+from owkernel.auth import CurrentPrincipal, Principal, require_roles
+from owkernel.errors import Forbidden, PayloadTooLarge, Unprocessable
+from owkernel.idempotency import Idempotency, IdempotencyKey, request_hash
+from owkernel.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
+from services.intake.applications import repository, service
+from services.intake.applications.schemas import (
+    AcceptanceIn,
+    ApplicationCreate,
+    ApplicationSummary,
+    ApplicationView,
+    MaterialOut,
+    Status,
+)
+from services.intake.common import SettingsDep, StorageDep, Window, local_today, sees_everything
+from services.intake.db import tables
+from services.intake.settings import IntakeSettings
+
+router = APIRouter(prefix="/api/v1/applications", tags=["applications"])
+idempotency = Idempotency(tables)
+Clerk = Annotated[Principal, Depends(require_roles("clerk"))]
+# Multipart overhead allowed beyond the file itself before the body is refused unread.
+MULTIPART_SLACK = 64 * 1024
+UPLOAD_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                }
+            }
+        },
+    }
+}
+
+
+async def read_upload(request: Request, settings: IntakeSettings) -> tuple[bytes, str | None]:
+    """The ``file`` part of a multipart body, refused early when the body is declared too big."""
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > settings.max_upload_bytes + MULTIPART_SLACK:
+        raise PayloadTooLarge(f"A material may be at most {settings.max_upload_bytes} bytes.")
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        raise Unprocessable(
+            "Send the material as multipart/form-data with a `file` part.",
+            errors=[{"field": "file", "message": "required"}],
+        )
+    async with request.form(max_files=1, max_fields=10) as form:
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise Unprocessable("The `file` part is missing.", errors=[{"field": "file", "message": "required"}])
+        data = await upload.read(settings.max_upload_bytes + 1)
+        return data, upload.filename
+
+
+@router.post("", status_code=201, response_model=ApplicationView)
+async def create_application(
+    body: ApplicationCreate,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    settings: SettingsDep,
+    key: IdempotencyKey = None,
+) -> object:
+    """A draft with its application number: online for oneself, or by a clerk at the window."""
+    fingerprint = request_hash("POST /api/v1/applications", body.model_dump_json())
+    replay = await idempotency.replay(session, owner=principal.subject_id, key=key, fingerprint=fingerprint)
+    if replay is not None:
+        return replay
+    app = await service.create_application(session, settings=settings, principal=principal, data=body)
+    result = await service.view(session, settings=settings, principal=principal, no=app.application_no)
+    await idempotency.remember(
+        session, owner=principal.subject_id, key=key, fingerprint=fingerprint, status_code=201, body=result
+    )
+    return result
+
+
+@router.get("")
+async def list_applications(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    status: Status | None = None,
+    item_code: str | None = None,
+    window: Window | None = None,
+    department: str | None = None,
+    project_no: str | None = None,
+    applicant_id_number: str | None = None,
+    limit: LimitParam = 50,
+    cursor: CursorParam = None,
+) -> Page[ApplicationSummary]:
+    """Newest first: an applicant's own; a clerk's or supervisor's all; an approver's department's."""
+    applicant = applicant_id_number
+    if principal.kind in ("person", "enterprise"):
+        if applicant_id_number not in (None, principal.id_number):
+            raise Forbidden("An applicant lists only their own applications.")
+        if principal.id_number is None:
+            raise Forbidden("The token carries no identity number.")
+        applicant = principal.id_number
+    elif not sees_everything(principal):
+        if not (principal.has_role("approver") and principal.department):
+            raise Forbidden("This list is for applicants, window clerks, supervisors and department staff.")
+        if department not in (None, principal.department):
+            raise Forbidden("Department staff see what is routed to their own department.")
+        department = principal.department
+    key = decode_cursor(cursor, size=1)
+    before = key[0] if key else None
+    if before is not None and not isinstance(before, int):
+        raise Unprocessable("The cursor is not valid.", errors=[{"field": "cursor", "message": "invalid"}])
+    rows = await repository.list_applications(
+        session,
+        applicant=applicant,
+        department=department,
+        status=status,
+        item_code=item_code,
+        window=window,
+        project_no=project_no,
+        before_id=before,
+        limit=limit + 1,
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(
+        items=[service.summary(r) for r in rows],
+        next_cursor=encode_cursor([rows[-1].id]) if more and rows else None,
+    )
+
+
+@router.get("/{no}")
+async def get_application(
+    no: str, session: SessionDep, principal: CurrentPrincipal, settings: SettingsDep
+) -> ApplicationView:
+    """The whole application with its timeline, whichever service made each step."""
+    return await service.view(session, settings=settings, principal=principal, no=no)
+
+
+def _material_view(row: Any, settings: IntakeSettings) -> MaterialOut:
+    spec = {"code": row.code, "name": row.name, "critical": row.critical}
+    return service.material_out(row, spec, local_today(settings))
+
+
+@router.put("/{no}/materials/{material_code}", status_code=201, openapi_extra=UPLOAD_BODY)
+async def upload_material(
+    no: str,
+    material_code: str,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    settings: SettingsDep,
+    storage: StorageDep,
+) -> MaterialOut:
+    """Upload a material (PDF, JPEG or PNG by content; size limited); replaces an earlier upload."""
+    data, filename = await read_upload(request, settings)
+    row = await service.upload_material(
+        session,
+        settings=settings,
+        storage=storage,
+        principal=principal,
+        no=no,
+        code=material_code,
+        data=data,
+        filename=filename,
+    )
+    return _material_view(row, settings)
+
+
+@router.get("/{no}/materials/{material_code}", response_class=Response)
+async def download_material(
+    no: str, material_code: str, session: SessionDep, principal: CurrentPrincipal, storage: StorageDep
+) -> Response:
+    """The stored file of a material (its applicant and permitted staff)."""
+    data, content_type = await service.material_file(
+        session, storage=storage, principal=principal, no=no, code=material_code
+    )
+    return Response(content=data, media_type=content_type, headers={"X-Content-Type-Options": "nosniff"})
+
+
+@router.post("/{no}/submit")
+async def submit_application(
+    no: str, session: SessionDep, principal: CurrentPrincipal, settings: SettingsDep
+) -> ApplicationView:
+    """Submit for pre-review at the window."""
+    await service.submit(session, principal=principal, no=no)
+    return await service.view(session, settings=settings, principal=principal, no=no)
+
+
+@router.post("/{no}/acceptance")
+async def decide_acceptance(
+    no: str, body: AcceptanceIn, session: SessionDep, clerk: Clerk, settings: SettingsDep
+) -> ApplicationView:
+    """The clerk accepts (missing non-critical materials deferred: 容缺), returns, or refuses."""
+    await service.decide_acceptance(session, settings=settings, principal=clerk, no=no, data=body)
+    return await service.view(session, settings=settings, principal=clerk, no=no)
+
+
+@router.put("/{no}/supplements/{material_code}", status_code=201, openapi_extra=UPLOAD_BODY)
+async def supplement_material(
+    no: str,
+    material_code: str,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    settings: SettingsDep,
+    storage: StorageDep,
+) -> MaterialOut:
+    """Supply a deferred material: recorded and published; its wait ends."""
+    data, filename = await read_upload(request, settings)
+    row = await service.supplement(
+        session,
+        settings=settings,
+        storage=storage,
+        principal=principal,
+        no=no,
+        code=material_code,
+        data=data,
+        filename=filename,
+    )
+    return _material_view(row, settings)

@@ -1,0 +1,189 @@
+"""Application tables: the application, its materials, waits, timeline, visits and numbers."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from owkernel.tables import BigId
+from services.intake.db import Base
+
+# The order statuses move in; an event never moves an application backwards.
+STATUS_RANK = {
+    "draft": 0,
+    "returned": 1,
+    "submitted": 2,
+    "not_accepted": 3,
+    "accepted": 3,
+    "approved": 4,
+    "rejected": 4,
+    "completed": 5,
+}
+
+
+class Application(Base):
+    """One application, from draft to completed, under the item version it was made with."""
+
+    __tablename__ = "applications"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    application_no: Mapped[str] = mapped_column(String(32), unique=True)
+    status: Mapped[str] = mapped_column(String(20))
+    item_code: Mapped[str] = mapped_column(String(40))
+    item_version: Mapped[int] = mapped_column(Integer)
+    item_name: Mapped[str] = mapped_column(String(200))
+    item_trips: Mapped[int] = mapped_column(Integer)
+    # The item as it was (ItemSnapshot fields plus its materials): the application keeps it.
+    item: Mapped[dict[str, Any]] = mapped_column(JSON)
+    window: Mapped[str] = mapped_column(String(20))
+    department: Mapped[str] = mapped_column(String(40))
+    channel: Mapped[str] = mapped_column(String(10))  # online | window
+    applicant_id_number: Mapped[str] = mapped_column(String(32))
+    applicant_kind: Mapped[str] = mapped_column(String(12))
+    applicant_name: Mapped[str] = mapped_column(String(200))
+    applicant_phone: Mapped[str | None] = mapped_column(String(40))
+    applicant_subject_id: Mapped[str | None] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(120))
+    clerk: Mapped[str | None] = mapped_column(String(120))
+    form: Mapped[dict[str, Any]] = mapped_column(JSON)
+    delivery: Mapped[dict[str, Any]] = mapped_column(JSON)
+    project_no: Mapped[str | None] = mapped_column(String(32), index=True)
+    stage: Mapped[int | None] = mapped_column(Integer)
+    fee_fen: Mapped[int] = mapped_column(Integer)
+    payment_status: Mapped[str] = mapped_column(String(16))  # not_required | unpaid | paid
+    payment_id: Mapped[str | None] = mapped_column(String(64))
+    paid_amount_fen: Mapped[int | None] = mapped_column(Integer)
+    paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    certificate: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    deadline: Mapped[date | None] = mapped_column(Date)
+    working_days_used: Mapped[int | None] = mapped_column(Integer)
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        # Keyset pages: newest first, for one applicant or one status however deep.
+        Index("ix_applications_applicant_id", "applicant_id_number", "id"),
+        Index("ix_applications_status_id", "status", "id"),
+        Index("ix_applications_item_code_id", "item_code", "id"),
+    )
+
+
+class ApplicationDepartment(Base):
+    """The departments an application is routed to (what their staff may see)."""
+
+    __tablename__ = "application_departments"
+
+    application_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("applications.id", ondelete="CASCADE"), primary_key=True
+    )
+    department: Mapped[str] = mapped_column(String(40), primary_key=True)
+
+    __table_args__ = (Index("ix_application_departments_department", "department", "application_id"),)
+
+
+_WAITING = "is_deferred AND supplied_at IS NULL AND overdue_at IS NULL"
+
+
+class ApplicationMaterial(Base):
+    """A material of an application: uploaded, or deferred (容缺) and later supplied."""
+
+    __tablename__ = "application_materials"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    application_id: Mapped[int] = mapped_column(BigId, ForeignKey("applications.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(200))
+    critical: Mapped[bool] = mapped_column(Boolean)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    size: Mapped[int | None] = mapped_column(Integer)
+    content_type: Mapped[str | None] = mapped_column(String(40))
+    filename: Mapped[str | None] = mapped_column(String(200))
+    uploaded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    uploaded_by: Mapped[str | None] = mapped_column(String(120))
+    is_deferred: Mapped[bool] = mapped_column(Boolean, default=False)
+    due_date: Mapped[date | None] = mapped_column(Date)
+    supplied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    overdue_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        UniqueConstraint("application_id", "code", name="uq_application_materials_application_id_code"),
+        # The overdue scan reads only deferred materials still missing, by due date.
+        Index(
+            "ix_application_materials_waiting",
+            "due_date",
+            postgresql_where=text(_WAITING),
+            sqlite_where=text(_WAITING),
+        ),
+    )
+
+
+class Suspension(Base):
+    """A wait for the applicant (a deferred material, an unpaid fee): the clock stops meanwhile."""
+
+    __tablename__ = "suspensions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    application_id: Mapped[int] = mapped_column(BigId, ForeignKey("applications.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(60))
+    reason: Mapped[str] = mapped_column(String(30))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (UniqueConstraint("application_id", "key", name="uq_suspensions_application_id_key"),)
+
+
+class TimelineEntry(Base):
+    """One step of an application, whichever service made it."""
+
+    __tablename__ = "timeline_entries"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    application_id: Mapped[int] = mapped_column(BigId, ForeignKey("applications.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    event: Mapped[str] = mapped_column(String(80))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class Visit(Base):
+    """A trip the applicant actually made: at the window, to an appointment, to pick up."""
+
+    __tablename__ = "visits"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    id_number: Mapped[str] = mapped_column(String(32), index=True)
+    kind: Mapped[str] = mapped_column(String(12))  # window | appointment | pickup
+    window: Mapped[str | None] = mapped_column(String(20))
+    application_no: Mapped[str | None] = mapped_column(String(32), index=True)
+    item_code: Mapped[str | None] = mapped_column(String(40))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The hall's date of the visit: several steps on one day are one trip.
+    day: Mapped[date] = mapped_column(Date)
+
+
+class Sequence(Base):
+    """Counters behind readable numbers (one per year and window)."""
+
+    __tablename__ = "sequences"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer)

@@ -1,0 +1,199 @@
+"""How an application follows the other services' events: status, payment, certificate, timeline.
+
+Each function runs inside the consumer's transaction (a SAVEPOINT per event). An event about an
+application intake does not know yet, or one that arrives before the step it follows, raises
+``RetryLater``; the status never moves backwards, so a late event only adds its timeline entry.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from owkernel.consumer import PoisonEvent, RetryLater
+from owkernel.contracts import Envelope
+from owkernel.contracts.approval import (
+    ApplicationApproved,
+    ApplicationRejected,
+    CardRaised,
+    CertificateIssued,
+    ClockOpened,
+    TaskAssigned,
+    TaskDecided,
+)
+from owkernel.contracts.delivery import (
+    PickupCompleted,
+    ShipmentCreated,
+    ShipmentDelivered,
+    ShipmentFailed,
+    ShipmentStatusChanged,
+)
+from owkernel.contracts.gateway import PaymentExpired, PaymentFailed, PaymentSucceeded
+from services.intake.applications import repository
+from services.intake.applications.models import Application
+from services.intake.applications.service import record_visit, resume
+from services.intake.projects import repository as projects_repo
+from services.intake.settings import IntakeSettings
+
+NOT_YET_ACCEPTED = ("draft", "submitted", "returned")
+
+
+async def known(session: AsyncSession, no: str) -> Application:
+    """The application an event is about, locked; RetryLater while intake has not made it."""
+    app = await repository.get_by_no(session, no, for_update=True)
+    if app is None:
+        raise RetryLater(f"application {no} is not known (yet)")
+    return app
+
+
+def _detail(data: BaseModel, *drop: str) -> dict[str, Any]:
+    return data.model_dump(mode="json", exclude={"application_no", *drop})
+
+
+def note(
+    app: Application, session: AsyncSession, envelope: Envelope, data: BaseModel, at: datetime | None = None
+) -> None:
+    """A timeline entry named after the event's subject, whichever service sent it."""
+    repository.add_timeline(session, app.id, at=at or envelope.occurred_at, event=envelope.type, detail=_detail(data))
+
+
+async def _decided(session: AsyncSession, no: str, status: str) -> Application:
+    app = await known(session, no)
+    if app.status in NOT_YET_ACCEPTED:
+        raise RetryLater(f"application {no} is {app.status}; a decision follows acceptance")
+    if app.status == "not_accepted":
+        raise PoisonEvent(f"application {no} was not accepted; it cannot be {status}")
+    return app
+
+
+async def approved(session: AsyncSession, data: ApplicationApproved, envelope: Envelope) -> None:
+    """Every department approved: ``approved`` (and the project's stage with it)."""
+    app = await _decided(session, data.application_no, "approved")
+    if app.status == "accepted":
+        app.status = "approved"
+        app.decided_at = data.decided_at
+    if data.working_days_used is not None:
+        app.working_days_used = data.working_days_used
+    app.updated_at = envelope.occurred_at
+    stage = await projects_repo.stage_of_application(session, app.id)
+    if stage is not None:
+        stage.approved_at = data.decided_at
+        stage.working_days_used = data.working_days_used
+    note(app, session, envelope, data, data.decided_at)
+
+
+async def rejected(session: AsyncSession, data: ApplicationRejected, envelope: Envelope) -> None:
+    """One department rejected: ``rejected``, with its reason."""
+    app = await _decided(session, data.application_no, "rejected")
+    if app.status == "accepted":
+        app.status = "rejected"
+        app.decided_at = data.decided_at
+        app.reason = data.reason
+    app.updated_at = envelope.occurred_at
+    note(app, session, envelope, data, data.decided_at)
+
+
+async def certificate_issued(session: AsyncSession, data: CertificateIssued, envelope: Envelope) -> None:
+    """The certificate shows in the view."""
+    app = await known(session, data.application_no)
+    app.certificate = {
+        "certificate_no": data.certificate_no,
+        "verification_code": data.verification_code,
+        "issued_on": data.issued_on.isoformat(),
+    }
+    app.updated_at = envelope.occurred_at
+    note(app, session, envelope, data)
+
+
+async def _complete(session: AsyncSession, app: Application, at: datetime) -> None:
+    if app.status in NOT_YET_ACCEPTED:
+        raise RetryLater(f"application {app.application_no} is {app.status}; delivery follows approval")
+    # Delivered means approved, even when approval's event is still on its way: it will only
+    # add its timeline entry.
+    if app.status in ("accepted", "approved"):
+        app.status = "completed"
+        app.completed_at = at
+    app.updated_at = at
+
+
+async def shipment_delivered(session: AsyncSession, data: ShipmentDelivered, envelope: Envelope) -> None:
+    """The certificate reached the applicant by mail: ``completed``."""
+    app = await known(session, data.application_no)
+    await _complete(session, app, data.at)
+    note(app, session, envelope, data, data.at)
+
+
+async def pickup_completed(
+    session: AsyncSession, data: PickupCompleted, envelope: Envelope, *, settings: IntakeSettings
+) -> None:
+    """Collected at the window: ``completed``, and a trip the applicant made."""
+    app = await known(session, data.application_no)
+    await _complete(session, app, data.at)
+    note(app, session, envelope, data, data.at)
+    await record_visit(
+        session,
+        settings,
+        id_number=app.applicant_id_number,
+        kind="pickup",
+        window=app.window,
+        application_no=app.application_no,
+        item_code=app.item_code,
+        at=data.at,
+    )
+
+
+async def payment_succeeded(session: AsyncSession, data: PaymentSucceeded, envelope: Envelope) -> None:
+    """The fee is paid: the payment shows ``paid`` and the wait for it ends."""
+    app = await known(session, data.application_no)
+    if app.payment_status != "paid":
+        app.payment_status = "paid"
+        app.payment_id = data.payment_id
+        app.paid_amount_fen = data.amount_fen
+        app.paid_at = data.paid_at
+        app.updated_at = envelope.occurred_at
+    note(app, session, envelope, data, data.paid_at)
+    await resume(session, app, key="payment", at=data.paid_at)
+
+
+async def payment_outcome(session: AsyncSession, data: PaymentFailed | PaymentExpired, envelope: Envelope) -> None:
+    """A failed or expired payment attempt: a timeline entry; the fee stays unpaid."""
+    app = await known(session, data.application_no)
+    note(app, session, envelope, data)
+
+
+async def task_assigned(session: AsyncSession, data: TaskAssigned, envelope: Envelope) -> None:
+    """A department's task opened; its due date stands in as the deadline until approval gives one."""
+    app = await known(session, data.application_no)
+    if app.deadline is None:
+        app.deadline = data.due_date
+    note(app, session, envelope, data)
+
+
+async def timeline_only(
+    session: AsyncSession,
+    data: TaskDecided | ShipmentCreated | ShipmentStatusChanged | ShipmentFailed,
+    envelope: Envelope,
+) -> None:
+    """A step another service made, shown on the timeline."""
+    app = await known(session, data.application_no)
+    at = getattr(data, "decided_at", None) or getattr(data, "at", None)
+    note(app, session, envelope, data, at)
+
+
+async def card_raised(session: AsyncSession, data: CardRaised, envelope: Envelope) -> None:
+    """A yellow or red card on one of the application's clocks."""
+    if data.application_no is None:
+        return
+    app = await known(session, data.application_no)
+    note(app, session, envelope, data, data.raised_at)
+
+
+async def application_clock(session: AsyncSession, data: ClockOpened) -> None:
+    """The application's clock (committed working days from acceptance) gives its deadline."""
+    if data.clock_kind != "application" or data.application_no is None:
+        return
+    app = await known(session, data.application_no)
+    app.deadline = data.due_date

@@ -1,0 +1,273 @@
+"""Every application query."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence as Seq
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Select, case, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.intake.applications.models import (
+    Application,
+    ApplicationDepartment,
+    ApplicationMaterial,
+    Sequence,
+    Suspension,
+    TimelineEntry,
+    Visit,
+)
+
+
+async def next_sequence(session: AsyncSession, name: str) -> int:
+    """The next value of a named counter (atomic: one upsert that returns the new value)."""
+    dialect = session.get_bind().dialect.name
+    ins = postgresql.insert(Sequence) if dialect == "postgresql" else sqlite.insert(Sequence)
+    stmt = ins.values(name=name, value=1).on_conflict_do_update(
+        index_elements=[Sequence.name], set_={"value": Sequence.value + 1}
+    )
+    return int((await session.execute(stmt.returning(Sequence.value))).scalar_one())
+
+
+async def get_by_no(session: AsyncSession, no: str, *, for_update: bool = False) -> Application | None:
+    """One application by its number (locked for the rest of the transaction when asked)."""
+    stmt = select(Application).where(Application.application_no == no)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def get_by_ids(session: AsyncSession, ids: Seq[int]) -> dict[int, Application]:
+    """Applications by primary key."""
+    if not ids:
+        return {}
+    rows = (await session.execute(select(Application).where(Application.id.in_(ids)))).scalars()
+    return {row.id: row for row in rows}
+
+
+async def add_departments(session: AsyncSession, application_id: int, departments: Seq[str]) -> None:
+    """Route an application to its departments."""
+    await session.execute(
+        insert(ApplicationDepartment),
+        [{"application_id": application_id, "department": d} for d in sorted(set(departments))],
+    )
+
+
+async def departments_of(session: AsyncSession, application_id: int) -> list[str]:
+    """The departments an application is routed to."""
+    rows = await session.execute(
+        select(ApplicationDepartment.department)
+        .where(ApplicationDepartment.application_id == application_id)
+        .order_by(ApplicationDepartment.department)
+    )
+    return list(rows.scalars())
+
+
+async def materials_of(session: AsyncSession, application_id: int) -> list[ApplicationMaterial]:
+    """Every material row of an application."""
+    rows = await session.execute(
+        select(ApplicationMaterial)
+        .where(ApplicationMaterial.application_id == application_id)
+        .order_by(ApplicationMaterial.id)
+    )
+    return list(rows.scalars())
+
+
+async def get_material(session: AsyncSession, application_id: int, code: str) -> ApplicationMaterial | None:
+    """One material row."""
+    stmt = select(ApplicationMaterial).where(
+        ApplicationMaterial.application_id == application_id, ApplicationMaterial.code == code
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def timeline_of(session: AsyncSession, application_id: int) -> list[TimelineEntry]:
+    """An application's steps in the order they happened."""
+    rows = await session.execute(
+        select(TimelineEntry)
+        .where(TimelineEntry.application_id == application_id)
+        .order_by(TimelineEntry.at, TimelineEntry.id)
+    )
+    return list(rows.scalars())
+
+
+def add_timeline(
+    session: AsyncSession, application_id: int, *, at: datetime, event: str, detail: dict[str, Any]
+) -> None:
+    """Record one step."""
+    session.add(TimelineEntry(application_id=application_id, at=at, event=event, detail=detail))
+
+
+async def get_suspension(session: AsyncSession, application_id: int, key: str) -> Suspension | None:
+    """The wait of an application under ``key``, if it ever started."""
+    stmt = select(Suspension).where(Suspension.application_id == application_id, Suspension.key == key)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def open_suspensions(session: AsyncSession, application_id: int) -> list[Suspension]:
+    """Waits of an application that have not ended."""
+    stmt = select(Suspension).where(Suspension.application_id == application_id, Suspension.ended_at.is_(None))
+    return list((await session.execute(stmt)).scalars())
+
+
+async def list_applications(
+    session: AsyncSession,
+    *,
+    applicant: str | None,
+    department: str | None,
+    status: str | None,
+    item_code: str | None,
+    window: str | None,
+    project_no: str | None,
+    before_id: int | None,
+    limit: int,
+) -> list[Application]:
+    """A page of applications, newest first, below the cursor's id (a keyset seek, never OFFSET)."""
+    stmt: Select[Application] = select(Application).order_by(Application.id.desc()).limit(limit)
+    if applicant is not None:
+        stmt = stmt.where(Application.applicant_id_number == applicant)
+    if department is not None:
+        stmt = stmt.where(
+            Application.id.in_(
+                select(ApplicationDepartment.application_id).where(ApplicationDepartment.department == department)
+            )
+        )
+    if status is not None:
+        stmt = stmt.where(Application.status == status)
+    if item_code is not None:
+        stmt = stmt.where(Application.item_code == item_code)
+    if window is not None:
+        stmt = stmt.where(Application.window == window)
+    if project_no is not None:
+        stmt = stmt.where(Application.project_no == project_no)
+    if before_id is not None:
+        stmt = stmt.where(Application.id < before_id)
+    return list((await session.execute(stmt)).scalars())
+
+
+async def waiting_overdue(session: AsyncSession, *, today: date, limit: int) -> list[ApplicationMaterial]:
+    """Deferred materials still missing after their due date and not yet reported overdue."""
+    stmt = (
+        select(ApplicationMaterial)
+        .where(
+            ApplicationMaterial.is_deferred.is_(True),
+            ApplicationMaterial.supplied_at.is_(None),
+            ApplicationMaterial.overdue_at.is_(None),
+            ApplicationMaterial.due_date < today,
+        )
+        .order_by(ApplicationMaterial.due_date, ApplicationMaterial.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+def add_visit(
+    session: AsyncSession,
+    *,
+    id_number: str,
+    kind: str,
+    window: str | None,
+    application_no: str | None,
+    item_code: str | None,
+    at: datetime,
+    day: date,
+) -> None:
+    """Record a trip the applicant made."""
+    session.add(
+        Visit(
+            id_number=id_number,
+            kind=kind,
+            window=window,
+            application_no=application_no,
+            item_code=item_code,
+            at=at,
+            day=day,
+        )
+    )
+
+
+async def known_applicant(session: AsyncSession, id_number: str) -> Application | None:
+    """The applicant's latest application (to fill in a name the clerk did not type again)."""
+    stmt = (
+        select(Application).where(Application.applicant_id_number == id_number).order_by(Application.id.desc()).limit(1)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+@dataclass(frozen=True)
+class TripRow:
+    """Declared and actual trips of one item's applications."""
+
+    item_code: str
+    item_name: str
+    declared: int
+    applications: int
+    total: int
+    most: int
+    over: int
+
+
+async def trips_by_item(session: AsyncSession) -> list[TripRow]:
+    """Per item: applications accepted on, trips made (distinct days with a visit), over-declared."""
+    trips = (
+        select(Visit.application_no, func.count(func.distinct(Visit.day)).label("trips"))
+        .where(Visit.application_no.is_not(None))
+        .group_by(Visit.application_no)
+        .subquery()
+    )
+    made = func.coalesce(trips.c.trips, 0)
+    per_app = (
+        select(
+            Application.item_code.label("item_code"),
+            Application.item_trips.label("declared"),
+            made.label("made"),
+        )
+        .outerjoin(trips, trips.c.application_no == Application.application_no)
+        .where(Application.status.in_(("accepted", "approved", "rejected", "completed")))
+        .subquery()
+    )
+    stmt = (
+        select(
+            per_app.c.item_code,
+            func.max(per_app.c.declared),
+            func.count(),
+            func.sum(per_app.c.made),
+            func.max(per_app.c.made),
+            func.sum(case((per_app.c.made > per_app.c.declared, 1), else_=0)),
+        )
+        .group_by(per_app.c.item_code)
+        .order_by(per_app.c.item_code)
+    )
+    rows = (await session.execute(stmt)).all()
+    names = dict(
+        (
+            await session.execute(
+                select(Application.item_code, func.max(Application.item_name))
+                .where(Application.item_code.in_([r[0] for r in rows]))
+                .group_by(Application.item_code)
+            )
+        ).all()
+    )
+    return [
+        TripRow(
+            item_code=r[0],
+            item_name=names.get(r[0]) or r[0],
+            declared=int(r[1]),
+            applications=int(r[2]),
+            total=int(r[3] or 0),
+            most=int(r[4] or 0),
+            over=int(r[5] or 0),
+        )
+        for r in rows
+    ]
+
+
+async def mark_overdue(session: AsyncSession, material_id: int, at: datetime) -> None:
+    """Note that a deferred material was reported overdue."""
+    await session.execute(
+        update(ApplicationMaterial).where(ApplicationMaterial.id == material_id).values(overdue_at=at)
+    )

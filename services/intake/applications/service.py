@@ -1,0 +1,806 @@
+"""Application rules: who may act, one-window acceptance with 容缺, and every step published.
+
+Service functions receive the session and never commit; every event goes through the outbox in
+the caller's transaction. Status only moves forward (``STATUS_RANK``): an event from another
+service never takes an application back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from owkernel.auth import Principal
+from owkernel.contracts.common import Address, Applicant, DeferredMaterial, DeliveryChoice, ItemSnapshot
+from owkernel.contracts.intake import (
+    ApplicationAccepted,
+    ApplicationNotAccepted,
+    ApplicationResumed,
+    ApplicationReturned,
+    ApplicationSubmitted,
+    ApplicationSuspended,
+    MaterialSupplemented,
+    SuspensionReason,
+    VisitRecorded,
+)
+from owkernel.errors import Conflict, Forbidden, NotFound, PayloadTooLarge, Problem, Unprocessable
+from services.intake.applications import repository
+from services.intake.applications.models import Application, ApplicationMaterial, Suspension
+from services.intake.applications.schemas import (
+    AcceptanceIn,
+    ApplicantOut,
+    ApplicationCreate,
+    ApplicationSummary,
+    ApplicationView,
+    CertificateOut,
+    DeferredOut,
+    MaterialOut,
+    PaymentOut,
+    TimelineOut,
+)
+from services.intake.catalog import service as catalog
+from services.intake.catalog.models import CatalogItem
+from services.intake.common import WINDOW_LETTER, applicant_kind, local_today, sees_everything, utcnow
+from services.intake.db import outbox
+from services.intake.projects import repository as projects_repo
+from services.intake.projects.models import Project
+from services.intake.settings import IntakeSettings
+from services.intake.storage import FileStorage, sniff_content_type
+
+
+class UnsupportedMediaType(Problem):
+    """415: an upload that is not a PDF, JPEG or PNG by its content."""
+
+    status = 415
+
+
+# --- who may do what ------------------------------------------------------------------------
+
+
+def _agency_officer_of(project: Project | None, principal: Principal) -> bool:
+    return (
+        project is not None
+        and principal.is_staff
+        and project.agency_officer is not None
+        and project.agency_officer == principal.username
+    )
+
+
+async def _project_of(session: AsyncSession, app: Application) -> Project | None:
+    if app.project_no is None:
+        return None
+    return await projects_repo.get_project(session, app.project_no)
+
+
+async def ensure_can_read(session: AsyncSession, principal: Principal, app: Application) -> None:
+    """Its applicant, the clerks and overseers, the departments it is routed to, its agency officer."""
+    if principal.kind in ("person", "enterprise"):
+        if principal.id_number is not None and principal.id_number == app.applicant_id_number:
+            return
+        raise Forbidden("This application belongs to someone else.")
+    if sees_everything(principal):
+        return
+    if (
+        principal.has_role("approver")
+        and principal.department
+        and principal.department in await repository.departments_of(session, app.id)
+    ):
+        return
+    if _agency_officer_of(await _project_of(session, app), principal):
+        return
+    raise Forbidden("This application is not routed to you.")
+
+
+async def ensure_can_act(session: AsyncSession, principal: Principal, app: Application) -> bool:
+    """The applicant, a window clerk or the project's agency officer; True when staff act for them."""
+    if principal.kind in ("person", "enterprise"):
+        if principal.id_number is not None and principal.id_number == app.applicant_id_number:
+            return False
+        raise Forbidden("This application belongs to someone else.")
+    if principal.has_role("clerk"):
+        return True
+    if _agency_officer_of(await _project_of(session, app), principal):
+        return True
+    raise Forbidden("Only the applicant, a window clerk or the project's agency officer may do this.")
+
+
+async def load(session: AsyncSession, no: str, *, for_update: bool = False) -> Application:
+    """An application by number, or 404."""
+    app = await repository.get_by_no(session, no, for_update=for_update)
+    if app is None:
+        raise NotFound(f"No application {no}.")
+    return app
+
+
+# --- events -----------------------------------------------------------------------------------
+
+
+def applicant_of(app: Application) -> Applicant:
+    """The applicant as events carry it."""
+    kind: Literal["person", "enterprise"] = "enterprise" if app.applicant_kind == "enterprise" else "person"
+    return Applicant(
+        id_number=app.applicant_id_number,
+        kind=kind,
+        name=app.applicant_name,
+        phone=app.applicant_phone,
+        subject_id=app.applicant_subject_id,
+    )
+
+
+def delivery_of(app: Application) -> DeliveryChoice:
+    """The delivery choice as events carry it."""
+    address = app.delivery.get("address")
+    return DeliveryChoice(
+        method="mail" if app.delivery.get("method") == "mail" else "window",
+        address=Address.model_validate(address) if address else None,
+    )
+
+
+def item_snapshot(item: CatalogItem) -> dict[str, Any]:
+    """The version of the item an application keeps: ItemSnapshot's fields plus materials."""
+    return {
+        "code": item.code,
+        "version": item.version,
+        "name": item.name,
+        "kind": item.kind,
+        "department": item.department,
+        # The deciding departments: one element for a single-department item.
+        "departments": list(item.departments) or [item.department],
+        "lead_department": item.lead_department or item.department,
+        "window": item.window,
+        "legal_days": item.legal_days,
+        "committed_days": item.committed_days,
+        "trips": item.trips,
+        "fee_fen": item.fee_fen,
+        "online": item.online,
+        "stage": item.stage,
+        "materials": list(item.materials),
+    }
+
+
+async def suspend(
+    session: AsyncSession, app: Application, *, key: str, reason: SuspensionReason, at: datetime, detail: dict[str, Any]
+) -> None:
+    """Start a wait for the applicant (once per key) and tell approval to stop the clock."""
+    if await repository.get_suspension(session, app.id, key) is not None:
+        return
+    session.add(Suspension(application_id=app.id, key=key, reason=reason, started_at=at))
+    await outbox.add(session, ApplicationSuspended(application_no=app.application_no, key=key, reason=reason, at=at))
+    repository.add_timeline(
+        session, app.id, at=at, event="intake.application.suspended", detail={"key": key, "reason": reason, **detail}
+    )
+
+
+async def resume(session: AsyncSession, app: Application, *, key: str, at: datetime) -> None:
+    """End a wait that is open under ``key`` and tell approval to run the clock again."""
+    suspension = await repository.get_suspension(session, app.id, key)
+    if suspension is None or suspension.ended_at is not None:
+        return
+    suspension.ended_at = at
+    await outbox.add(session, ApplicationResumed(application_no=app.application_no, key=key, at=at))
+    repository.add_timeline(session, app.id, at=at, event="intake.application.resumed", detail={"key": key})
+
+
+async def record_visit(
+    session: AsyncSession,
+    settings: IntakeSettings,
+    *,
+    id_number: str,
+    kind: Literal["window", "appointment", "pickup"],
+    window: str | None,
+    application_no: str | None,
+    item_code: str | None,
+    at: datetime,
+) -> None:
+    """Record and publish a trip the applicant actually made."""
+    repository.add_visit(
+        session,
+        id_number=id_number,
+        kind=kind,
+        window=window,
+        application_no=application_no,
+        item_code=item_code,
+        at=at,
+        day=local_today(settings, at),
+    )
+    await outbox.add(
+        session,
+        VisitRecorded(
+            id_number=id_number,
+            kind=kind,
+            window=window if window in ("investment", "commercial", "general") else None,
+            application_no=application_no,
+            item_code=item_code,
+            at=at,
+        ),
+    )
+
+
+# --- the applicant's and the clerk's steps ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Who:
+    id_number: str
+    kind: Literal["person", "enterprise"]
+    name: str
+    phone: str | None
+    subject_id: str | None
+    channel: Literal["online", "window"]
+
+
+async def _who_applies(
+    session: AsyncSession, principal: Principal, data: ApplicationCreate, project: Project | None
+) -> _Who:
+    fallback_phone = data.delivery.address.phone if data.delivery.address else None
+    if principal.kind in ("person", "enterprise"):
+        if principal.id_number is None:
+            raise Forbidden("The token carries no identity number.")
+        if data.applicant_id_number is not None and data.applicant_id_number != principal.id_number:
+            raise Forbidden("An applicant applies for themselves; a window clerk applies on behalf of others.")
+        kind: Literal["person", "enterprise"] = "enterprise" if principal.kind == "enterprise" else "person"
+        return _Who(
+            id_number=principal.id_number,
+            kind=kind,
+            name=data.applicant_name or principal.name or "",
+            phone=data.applicant_phone or fallback_phone,
+            subject_id=principal.subject_id,
+            channel="online",
+        )
+    if _agency_officer_of(project, principal) and not principal.has_role("clerk"):
+        assert project is not None
+        if data.applicant_id_number not in (None, project.owner_id_number):
+            raise Forbidden("An agency officer applies for the project's own applicant only.")
+        owner_kind: Literal["person", "enterprise"] = "enterprise" if project.owner_kind == "enterprise" else "person"
+        return _Who(
+            id_number=project.owner_id_number,
+            kind=owner_kind,
+            name=project.owner_name,
+            phone=data.applicant_phone or fallback_phone,
+            subject_id=project.owner_subject_id,
+            channel="window",
+        )
+    if not principal.has_role("clerk"):
+        raise Forbidden("Staff apply only as window clerks, on behalf of an applicant.")
+    if data.applicant_id_number is None:
+        raise Unprocessable(
+            "A clerk applies on behalf of someone: give applicant_id_number.",
+            errors=[{"field": "body.applicant_id_number", "message": "required for a clerk"}],
+        )
+    kind = applicant_kind(data.applicant_id_number, data.applicant_kind, field="body.applicant_id_number")
+    known = await repository.known_applicant(session, data.applicant_id_number)
+    return _Who(
+        id_number=data.applicant_id_number,
+        kind=kind,
+        name=data.applicant_name or (known.applicant_name if known else ""),
+        phone=data.applicant_phone or (known.applicant_phone if known else None) or fallback_phone,
+        subject_id=known.applicant_subject_id if known else None,
+        channel="window",
+    )
+
+
+async def create_application(
+    session: AsyncSession, *, settings: IntakeSettings, principal: Principal, data: ApplicationCreate
+) -> Application:
+    """A draft under the item's current version, with its unified application number."""
+    project = None
+    if data.project_no is not None:
+        project = await projects_repo.get_project(session, data.project_no, for_update=True)
+        if project is None:
+            raise Unprocessable(
+                f"There is no project {data.project_no}.",
+                errors=[{"field": "body.project_no", "message": "unknown project"}],
+            )
+    who = await _who_applies(session, principal, data, project)
+    item = await catalog.item_for_application(session, code=data.item_code)
+    stage_row = None
+    if project is not None:
+        if project.owner_id_number != who.id_number:
+            raise Forbidden("The project belongs to another applicant.")
+        stages = await projects_repo.stages_of(session, project.id)
+        stage_row = next((s for s in stages if s.item_code == item.code), None)
+        if stage_row is None:
+            raise Unprocessable(
+                f"Item {item.code} is not a stage of project {project.project_no}.",
+                errors=[{"field": "body.item_code", "message": "not a stage of the project"}],
+            )
+        if stage_row.application_id is not None:
+            current = (await repository.get_by_ids(session, [stage_row.application_id])).get(stage_row.application_id)
+            if current is not None and current.status not in ("not_accepted", "rejected"):
+                raise Conflict(
+                    f"Stage {stage_row.stage} of project {project.project_no} already has application "
+                    f"{current.application_no}."
+                )
+    now = utcnow()
+    letter = WINDOW_LETTER[item.window]
+    year = local_today(settings, now).year
+    seq = await repository.next_sequence(session, f"app-{year}-{letter}")
+    snapshot = item_snapshot(item)
+    app = Application(
+        application_no=f"{year}-{letter}-{seq:06d}",
+        status="draft",
+        item_code=item.code,
+        item_version=item.version,
+        item_name=item.name,
+        item_trips=item.trips,
+        item=snapshot,
+        window=item.window,
+        department=item.department,
+        channel=who.channel,
+        applicant_id_number=who.id_number,
+        applicant_kind=who.kind,
+        applicant_name=who.name,
+        applicant_phone=who.phone,
+        applicant_subject_id=who.subject_id,
+        created_by=principal.display,
+        form=dict(data.form),
+        delivery=data.delivery.model_dump(mode="json"),
+        project_no=project.project_no if project else None,
+        stage=stage_row.stage if stage_row else None,
+        fee_fen=item.fee_fen,
+        payment_status="unpaid" if item.fee_fen > 0 else "not_required",
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(app)
+    await session.flush()
+    await repository.add_departments(session, app.id, snapshot["departments"])
+    if stage_row is not None:
+        stage_row.application_id = app.id
+    repository.add_timeline(
+        session,
+        app.id,
+        at=now,
+        event="intake.application.created",
+        detail={"channel": who.channel, "by": principal.display, "item_version": item.version},
+    )
+    if who.channel == "window":
+        await record_visit(
+            session,
+            settings,
+            id_number=who.id_number,
+            kind="window",
+            window=item.window,
+            application_no=app.application_no,
+            item_code=item.code,
+            at=now,
+        )
+    return app
+
+
+def _spec(app: Application, code: str) -> dict[str, Any]:
+    spec = next((m for m in app.item.get("materials", []) if m.get("code") == code), None)
+    if spec is None:
+        raise NotFound(f"Item {app.item_code} v{app.item_version} has no material {code}.")
+    return dict(spec)
+
+
+def check_upload(settings: IntakeSettings, data: bytes) -> str:
+    """The content type of an acceptable upload: 413 when too big, 415 when not PDF/JPEG/PNG."""
+    if len(data) > settings.max_upload_bytes:
+        raise PayloadTooLarge(f"A material may be at most {settings.max_upload_bytes} bytes.")
+    if not data:
+        raise Unprocessable("The file is empty.", errors=[{"field": "file", "message": "empty"}])
+    content_type = sniff_content_type(data)
+    if content_type is None:
+        raise UnsupportedMediaType("A material must be a PDF, JPEG or PNG file (judged by its content).")
+    return content_type
+
+
+def _safe_name(filename: str | None) -> str | None:
+    if not filename:
+        return None
+    # Only ever shown back, never used as a path: keep the last component, printable, short.
+    base = filename.replace("\\", "/").rsplit("/", 1)[-1]
+    return "".join(c for c in base if c.isprintable())[:200] or None
+
+
+async def upload_material(
+    session: AsyncSession,
+    *,
+    settings: IntakeSettings,
+    storage: FileStorage,
+    principal: Principal,
+    no: str,
+    code: str,
+    data: bytes,
+    filename: str | None,
+) -> ApplicationMaterial:
+    """Attach (or replace) a material while the application is a draft or back for correction."""
+    app = await load(session, no, for_update=True)
+    await ensure_can_act(session, principal, app)
+    if app.status not in ("draft", "returned"):
+        raise Conflict(f"Application {no} is {app.status}; materials are uploaded before submission.")
+    spec = _spec(app, code)
+    content_type = check_upload(settings, data)
+    stored = await storage.put(data)
+    material = await repository.get_material(session, app.id, code)
+    if material is None:
+        material = ApplicationMaterial(
+            application_id=app.id, code=code, name=spec.get("name", code), critical=bool(spec.get("critical", True))
+        )
+        session.add(material)
+    now = utcnow()
+    material.sha256 = stored.sha256
+    material.size = stored.size
+    material.content_type = content_type
+    material.filename = _safe_name(filename)
+    material.uploaded_at = now
+    material.uploaded_by = principal.display
+    app.updated_at = now
+    await session.flush()
+    return material
+
+
+async def submit(session: AsyncSession, *, principal: Principal, no: str) -> Application:
+    """Submit for pre-review at the window; every critical material must be there."""
+    app = await load(session, no, for_update=True)
+    await ensure_can_act(session, principal, app)
+    if app.status not in ("draft", "returned"):
+        raise Conflict(f"Application {no} is {app.status}; only a draft or a returned one is submitted.")
+    uploaded = {m.code for m in await repository.materials_of(session, app.id) if m.sha256}
+    missing = [
+        m["code"] for m in app.item.get("materials", []) if m.get("critical", True) and m["code"] not in uploaded
+    ]
+    if missing:
+        raise Unprocessable(
+            f"Critical materials are missing: {', '.join(missing)}.",
+            errors=[{"field": f"materials.{c}", "message": "critical material missing"} for c in missing],
+        )
+    now = utcnow()
+    resubmitted = app.status == "returned"
+    app.status = "submitted"
+    app.submitted_at = now
+    app.updated_at = now
+    await outbox.add(
+        session,
+        ApplicationSubmitted(
+            application_no=app.application_no,
+            item_code=app.item_code,
+            item_version=app.item_version,
+            applicant=applicant_of(app),
+        ),
+    )
+    repository.add_timeline(
+        session,
+        app.id,
+        at=now,
+        event="intake.application.submitted",
+        detail={"by": principal.display, "resubmitted": resubmitted},
+    )
+    return app
+
+
+async def _previous_stage_approved(session: AsyncSession, app: Application) -> None:
+    if app.project_no is None or app.stage is None or app.stage <= 1:
+        return
+    project = await projects_repo.get_project(session, app.project_no)
+    assert project is not None
+    previous = await projects_repo.get_stage(session, project.id, app.stage - 1)
+    prior = None
+    if previous is not None and previous.application_id is not None:
+        prior = (await repository.get_by_ids(session, [previous.application_id])).get(previous.application_id)
+    if prior is None or prior.status not in ("approved", "completed"):
+        raise Conflict(
+            f"Stage {app.stage} of project {app.project_no} is accepted only after stage {app.stage - 1} is approved."
+        )
+
+
+async def decide_acceptance(
+    session: AsyncSession, *, settings: IntakeSettings, principal: Principal, no: str, data: AcceptanceIn
+) -> Application:
+    """The clerk's pre-review: accept (with 容缺), return for correction, or refuse with a reason."""
+    app = await load(session, no, for_update=True)
+    if app.status != "submitted":
+        raise Conflict(f"Application {no} is {app.status}; only a submitted application is pre-reviewed.")
+    now = utcnow()
+    clerk = principal.username or principal.display
+    if data.decision in ("return", "reject"):
+        if not data.reason:
+            raise Unprocessable(
+                "Say why: a reason is required.", errors=[{"field": "body.reason", "message": "required"}]
+            )
+        app.reason = data.reason
+        app.clerk = clerk
+        app.updated_at = now
+        if data.decision == "return":
+            app.status = "returned"
+            await outbox.add(
+                session, ApplicationReturned(application_no=app.application_no, reason=data.reason, clerk=clerk)
+            )
+            event = "intake.application.returned"
+        else:
+            app.status = "not_accepted"
+            await outbox.add(
+                session, ApplicationNotAccepted(application_no=app.application_no, reason=data.reason, clerk=clerk)
+            )
+            event = "intake.application.not_accepted"
+        repository.add_timeline(session, app.id, at=now, event=event, detail={"clerk": clerk, "reason": data.reason})
+        return app
+    return await _accept(session, settings=settings, app=app, clerk=clerk, deferred_codes=data.deferred_materials)
+
+
+async def _accept(
+    session: AsyncSession, *, settings: IntakeSettings, app: Application, clerk: str, deferred_codes: list[str]
+) -> Application:
+    specs = {m["code"]: m for m in app.item.get("materials", [])}
+    rows = {m.code: m for m in await repository.materials_of(session, app.id)}
+    provided = {code for code, row in rows.items() if row.sha256}
+    errors: list[dict[str, str]] = []
+    for code in dict.fromkeys(deferred_codes):
+        if code not in specs:
+            errors.append({"field": "body.deferred_materials", "message": f"{code}: the item has no such material"})
+        elif specs[code].get("critical", True):
+            errors.append(
+                {"field": "body.deferred_materials", "message": f"{code}: a critical material cannot be deferred"}
+            )
+        elif code in provided:
+            errors.append({"field": "body.deferred_materials", "message": f"{code}: already provided"})
+    missing_critical = [c for c, s in specs.items() if s.get("critical", True) and c not in provided]
+    for code in missing_critical:
+        if code not in deferred_codes:
+            errors.append({"field": "materials", "message": f"{code}: a critical material is missing"})
+    if errors:
+        raise Unprocessable("The application cannot be accepted as it stands.", errors=errors)
+    await _previous_stage_approved(session, app)
+    now = utcnow()
+    due = local_today(settings, now) + timedelta(days=settings.supplement_days)
+    # Every missing non-critical material is deferred (容缺), listed by the clerk or not.
+    deferred = [specs[c] for c in specs if c not in provided]
+    for spec in deferred:
+        row = rows.get(spec["code"])
+        if row is None:
+            row = ApplicationMaterial(
+                application_id=app.id, code=spec["code"], name=spec.get("name", spec["code"]), critical=False
+            )
+            session.add(row)
+        row.is_deferred = True
+        row.due_date = due
+    app.status = "accepted"
+    app.accepted_at = now
+    app.updated_at = now
+    app.clerk = clerk
+    app.reason = None
+    await outbox.add(
+        session,
+        ApplicationAccepted(
+            application_no=app.application_no,
+            applicant=applicant_of(app),
+            item=ItemSnapshot.model_validate(app.item),
+            window=app.window,
+            clerk=clerk,
+            accepted_at=now,
+            project_no=app.project_no,
+            stage=app.stage,
+            deferred_materials=[
+                DeferredMaterial(code=s["code"], name=s.get("name", s["code"]), due_date=due) for s in deferred
+            ],
+            delivery=delivery_of(app),
+        ),
+    )
+    repository.add_timeline(
+        session,
+        app.id,
+        at=now,
+        event="intake.application.accepted",
+        detail={"clerk": clerk, "deferred_materials": [s["code"] for s in deferred]},
+    )
+    for spec in deferred:
+        await suspend(
+            session,
+            app,
+            key=f"material:{spec['code']}",
+            reason="deferred_material",
+            at=now,
+            detail={"material_code": spec["code"], "due_date": due.isoformat()},
+        )
+    if app.payment_status == "unpaid":
+        await suspend(session, app, key="payment", reason="unpaid_fee", at=now, detail={"amount_fen": app.fee_fen})
+    return app
+
+
+async def supplement(
+    session: AsyncSession,
+    *,
+    settings: IntakeSettings,
+    storage: FileStorage,
+    principal: Principal,
+    no: str,
+    code: str,
+    data: bytes,
+    filename: str | None,
+) -> ApplicationMaterial:
+    """Supply a deferred material: recorded, published, and its wait ends."""
+    app = await load(session, no, for_update=True)
+    on_behalf = await ensure_can_act(session, principal, app)
+    _spec(app, code)
+    if app.status not in ("accepted", "approved"):
+        raise Conflict(f"Application {no} is {app.status}; it takes no supplements.")
+    material = await repository.get_material(session, app.id, code)
+    if material is None or not material.is_deferred:
+        raise Conflict(f"Material {code} was not deferred at acceptance; nothing to supplement.")
+    if material.supplied_at is not None:
+        raise Conflict(f"Material {code} was already supplied.")
+    content_type = check_upload(settings, data)
+    stored = await storage.put(data)
+    now = utcnow()
+    material.sha256 = stored.sha256
+    material.size = stored.size
+    material.content_type = content_type
+    material.filename = _safe_name(filename)
+    material.uploaded_at = now
+    material.uploaded_by = principal.display
+    material.supplied_at = now
+    app.updated_at = now
+    await outbox.add(session, MaterialSupplemented(application_no=app.application_no, material_code=code, at=now))
+    late = material.due_date is not None and local_today(settings, now) > material.due_date
+    repository.add_timeline(
+        session,
+        app.id,
+        at=now,
+        event="intake.material.supplemented",
+        detail={"material_code": code, "by": principal.display, "late": late},
+    )
+    await resume(session, app, key=f"material:{code}", at=now)
+    if on_behalf and principal.has_role("clerk"):
+        await record_visit(
+            session,
+            settings,
+            id_number=app.applicant_id_number,
+            kind="window",
+            window=app.window,
+            application_no=app.application_no,
+            item_code=app.item_code,
+            at=now,
+        )
+    await session.flush()
+    return material
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def material_out(row: ApplicationMaterial | None, spec: dict[str, Any], today: Any) -> MaterialOut:
+    """One material's state."""
+    code = spec["code"]
+    name = spec.get("name", code)
+    critical = bool(spec.get("critical", True))
+    if row is None:
+        return MaterialOut(code=code, name=name, critical=critical, status="missing")
+    if row.is_deferred:
+        if row.supplied_at is not None:
+            status: Literal["missing", "uploaded", "deferred", "supplied", "overdue"] = "supplied"
+        elif row.overdue_at is not None or (row.due_date is not None and today > row.due_date):
+            status = "overdue"
+        else:
+            status = "deferred"
+    else:
+        status = "uploaded" if row.sha256 else "missing"
+    return MaterialOut(
+        code=code,
+        name=name,
+        critical=critical,
+        status=status,
+        sha256=row.sha256,
+        size=row.size,
+        content_type=row.content_type,
+        uploaded_at=row.uploaded_at,
+        due_date=row.due_date,
+        supplied_at=row.supplied_at,
+    )
+
+
+def applicant_out(app: Application) -> ApplicantOut:
+    """Who applied."""
+    return ApplicantOut(
+        id_number=app.applicant_id_number,
+        kind=app.applicant_kind,
+        name=app.applicant_name,
+        phone=app.applicant_phone,
+        subject_id=app.applicant_subject_id,
+    )
+
+
+def payment_out(app: Application) -> PaymentOut:
+    """The fee and its payment."""
+    amount = app.paid_amount_fen if app.payment_status == "paid" and app.paid_amount_fen is not None else app.fee_fen
+    return PaymentOut(
+        status=app.payment_status,
+        payment_id=app.payment_id,
+        amount_fen=amount,
+        paid_at=app.paid_at,
+    )
+
+
+async def view(session: AsyncSession, *, settings: IntakeSettings, principal: Principal, no: str) -> ApplicationView:
+    """The whole application, as its applicant or permitted staff see it."""
+    app = await load(session, no)
+    await ensure_can_read(session, principal, app)
+    rows = {m.code: m for m in await repository.materials_of(session, app.id)}
+    today = local_today(settings)
+    materials = [material_out(rows.get(spec["code"]), spec, today) for spec in app.item.get("materials", [])]
+    deferred = [
+        DeferredOut(
+            code=m.code,
+            name=m.name,
+            due_date=m.due_date,
+            supplied_at=m.supplied_at,
+            overdue=m.overdue_at is not None
+            or (m.supplied_at is None and m.due_date is not None and today > m.due_date),
+        )
+        for m in rows.values()
+        if m.is_deferred
+    ]
+    timeline = [
+        TimelineOut(at=t.at, event=t.event, detail=t.detail) for t in await repository.timeline_of(session, app.id)
+    ]
+    return ApplicationView(
+        application_no=app.application_no,
+        status=app.status,
+        item_code=app.item_code,
+        item_version=app.item_version,
+        item_name=app.item_name,
+        item=app.item,
+        window=app.window,
+        department=app.department,
+        departments=await repository.departments_of(session, app.id),
+        channel=app.channel,
+        applicant=applicant_out(app),
+        project_no=app.project_no,
+        stage=app.stage,
+        form=app.form,
+        deadline=app.deadline,
+        materials=materials,
+        deferred_materials=deferred,
+        delivery=app.delivery,
+        fee_fen=app.fee_fen,
+        payment=payment_out(app),
+        certificate=CertificateOut.model_validate(app.certificate) if app.certificate else None,
+        clerk=app.clerk,
+        reason=app.reason,
+        working_days_used=app.working_days_used,
+        created_at=app.created_at,
+        submitted_at=app.submitted_at,
+        accepted_at=app.accepted_at,
+        decided_at=app.decided_at,
+        completed_at=app.completed_at,
+        timeline=timeline,
+    )
+
+
+def summary(app: Application) -> ApplicationSummary:
+    """One line of the list."""
+    return ApplicationSummary(
+        application_no=app.application_no,
+        status=app.status,
+        item_code=app.item_code,
+        item_name=app.item_name,
+        item_version=app.item_version,
+        window=app.window,
+        department=app.department,
+        applicant=applicant_out(app),
+        project_no=app.project_no,
+        stage=app.stage,
+        deadline=app.deadline,
+        fee_fen=app.fee_fen,
+        payment_status=app.payment_status,
+        created_at=app.created_at,
+        submitted_at=app.submitted_at,
+        accepted_at=app.accepted_at,
+    )
+
+
+async def material_file(
+    session: AsyncSession, *, storage: FileStorage, principal: Principal, no: str, code: str
+) -> tuple[bytes, str]:
+    """The stored file of a material and its type."""
+    app = await load(session, no)
+    await ensure_can_read(session, principal, app)
+    _spec(app, code)
+    row = await repository.get_material(session, app.id, code)
+    if row is None or row.sha256 is None:
+        raise NotFound(f"Material {code} of application {no} has no file.")
+    return await storage.get(row.sha256), row.content_type or "application/octet-stream"

@@ -1,0 +1,114 @@
+"""Appointment routes: slots of a window, booking, cancelling, attending."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from fastapi import APIRouter, Request
+
+from owkernel.app import SessionDep
+from owkernel.auth import CurrentPrincipal
+from owkernel.errors import Forbidden, Unprocessable
+from owkernel.idempotency import Idempotency, IdempotencyKey, request_hash
+from owkernel.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
+from services.intake.appointments import repository, service
+from services.intake.appointments.schemas import AppointmentIn, AppointmentOut, SlotOpen, SlotOut, WindowKind
+from services.intake.common import SettingsDep, sees_everything
+from services.intake.db import tables
+
+router = APIRouter(prefix="/api/v1/appointments", tags=["appointments"])
+idempotency = Idempotency(tables)
+
+
+@router.get("/slots")
+async def list_slots(window: WindowKind, date: date, session: SessionDep, settings: SettingsDep) -> list[SlotOut]:
+    """A window's slots on a day, with their free places."""
+    return [s.out() for s in await service.day_slots(session, settings=settings, window=window, day=date)]
+
+
+@router.post("/slots", status_code=201)
+async def open_slot(body: SlotOpen, session: SessionDep, principal: CurrentPrincipal) -> SlotOut:
+    """Open a slot (weekends, holidays, extended hours, lunch, door-to-door), resize or close it."""
+    return (await service.open_slot(session, principal=principal, data=body)).out()
+
+
+@router.post("", status_code=201, response_model=AppointmentOut)
+async def book(
+    body: AppointmentIn,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    settings: SettingsDep,
+    key: IdempotencyKey = None,
+) -> object:
+    """Book a place in a slot (409 when full)."""
+    fingerprint = request_hash("POST /api/v1/appointments", body.model_dump_json())
+    replay = await idempotency.replay(session, owner=principal.subject_id, key=key, fingerprint=fingerprint)
+    if replay is not None:
+        return replay
+    result = service.out(await service.book(session, settings=settings, principal=principal, data=body))
+    await idempotency.remember(
+        session, owner=principal.subject_id, key=key, fingerprint=fingerprint, status_code=201, body=result
+    )
+    return result
+
+
+@router.get("")
+async def list_appointments(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    window: WindowKind | None = None,
+    date: date | None = None,
+    status: Literal["booked", "cancelled", "attended"] | None = None,
+    limit: LimitParam = 50,
+    cursor: CursorParam = None,
+) -> Page[AppointmentOut]:
+    """Newest first: an applicant's own; all for the hall's staff."""
+    id_number = None
+    if principal.kind in ("person", "enterprise"):
+        if principal.id_number is None:
+            raise Forbidden("The token carries no identity number.")
+        id_number = principal.id_number
+    elif not sees_everything(principal):
+        raise Forbidden("Appointments are for applicants and the hall's staff.")
+    key = decode_cursor(cursor, size=1)
+    before = key[0] if key else None
+    if before is not None and not isinstance(before, int):
+        raise Unprocessable("The cursor is not valid.", errors=[{"field": "cursor", "message": "invalid"}])
+    rows = await repository.page(
+        session, id_number=id_number, window=window, day=date, status=status, before_id=before, limit=limit + 1
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(items=[service.out(r) for r in rows], next_cursor=encode_cursor([rows[-1].id]) if more else None)
+
+
+@router.get("/{appointment_id}")
+async def get_appointment(appointment_id: str, session: SessionDep, principal: CurrentPrincipal) -> AppointmentOut:
+    """One booking."""
+    row = await service.load(session, appointment_id)
+    service.ensure_can_read(principal, row)
+    return service.out(row)
+
+
+@router.delete("/{appointment_id}")
+async def cancel(appointment_id: str, session: SessionDep, principal: CurrentPrincipal) -> AppointmentOut:
+    """Cancel; the place is free again."""
+    return service.out(await service.cancel(session, principal=principal, appointment_id=appointment_id))
+
+
+@router.post("/{appointment_id}/cancel")
+async def cancel_post(appointment_id: str, session: SessionDep, principal: CurrentPrincipal) -> AppointmentOut:
+    """Cancel (for clients that cannot send DELETE)."""
+    return service.out(await service.cancel(session, principal=principal, appointment_id=appointment_id))
+
+
+@router.post("/{appointment_id}/attend")
+async def attend(
+    appointment_id: str, session: SessionDep, principal: CurrentPrincipal, settings: SettingsDep
+) -> AppointmentOut:
+    """A clerk marks the applicant came: a trip is recorded."""
+    return service.out(
+        await service.attend(session, settings=settings, principal=principal, appointment_id=appointment_id)
+    )

@@ -1,0 +1,288 @@
+"""Appointment rules: slots per window with capacity (409 when full), any day a window opens.
+
+Every window opens the configured weekday slots by default; staff open more (weekends,
+holidays, extended hours, lunch time, door-to-door) or close one by setting its capacity to 0.
+Intake does not keep a holiday calendar: closing a default slot on a holiday is the hall's act.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from owkernel.auth import Principal
+from owkernel.errors import Conflict, Forbidden, NotFound, Unprocessable
+from services.intake.applications import repository as applications_repo
+from services.intake.applications.service import record_visit
+from services.intake.appointments import repository
+from services.intake.appointments.models import Appointment, AppointmentSlot
+from services.intake.appointments.schemas import AppointmentIn, AppointmentOut, SlotOpen, SlotOut
+from services.intake.common import applicant_kind, sees_everything, utcnow
+from services.intake.settings import IntakeSettings
+
+
+@dataclass(frozen=True)
+class SlotDef:
+    """A slot as it stands: a default, or a row staff opened or that has bookings."""
+
+    slot: str
+    window: str
+    day: date
+    start: str
+    end: str
+    kind: str
+    capacity: int
+    booked: int
+
+    def out(self) -> SlotOut:
+        """The API shape."""
+        return SlotOut(
+            slot=self.slot,
+            window=self.window,
+            date=self.day,
+            start=self.start,
+            end=self.end,
+            kind=self.kind,
+            capacity=self.capacity,
+            booked=self.booked,
+            available=max(self.capacity - self.booked, 0),
+        )
+
+
+def slot_id(day: date, start: str) -> str:
+    """What clients book: the local start, ``YYYY-MM-DDTHH:MM``."""
+    return f"{day.isoformat()}T{start}"
+
+
+def default_slots(settings: IntakeSettings, window: str, day: date) -> dict[str, SlotDef]:
+    """The slots a window opens on a weekday unless staff changed them."""
+    if day.weekday() >= 5:
+        return {}
+    out: dict[str, SlotDef] = {}
+    for spec in settings.weekday_slots:
+        kind, _, hours = spec.partition(" ")
+        start, _, end = hours.strip().partition("-")
+        sid = slot_id(day, start)
+        out[sid] = SlotDef(sid, window, day, start, end, kind, settings.slot_capacity, 0)
+    return out
+
+
+def _from_row(row: AppointmentSlot) -> SlotDef:
+    return SlotDef(row.slot, row.window, row.day, row.start, row.end, row.kind, row.capacity, row.booked)
+
+
+async def day_slots(session: AsyncSession, *, settings: IntakeSettings, window: str, day: date) -> list[SlotDef]:
+    """Every slot of a window on a day: the defaults, overridden by what staff opened or changed."""
+    slots = default_slots(settings, window, day)
+    for row in await repository.slots_of_day(session, window, day):
+        slots[row.slot] = _from_row(row)
+    return sorted(slots.values(), key=lambda s: s.start)
+
+
+async def open_slot(session: AsyncSession, *, principal: Principal, data: SlotOpen) -> SlotDef:
+    """A window opens a slot (weekend, holiday, extended hours...), resizes it, or closes it with 0."""
+    if not (principal.is_staff and principal.has_role("clerk", "admin")):
+        raise Forbidden("Window clerks and administrators open slots.")
+    sid = slot_id(data.date, data.start)
+    await repository.upsert_slot(
+        session,
+        {
+            "window": data.window,
+            "slot": sid,
+            "day": data.date,
+            "start": data.start,
+            "end": data.end,
+            "kind": data.kind,
+            "capacity": data.capacity,
+            "booked": 0,
+            "opened_by": principal.display,
+        },
+    )
+    row = await repository.get_slot(session, data.window, sid)
+    assert row is not None
+    await session.refresh(row)
+    return _from_row(row)
+
+
+def _slot_start(settings: IntakeSettings, sid: str) -> datetime:
+    try:
+        naive = datetime.strptime(sid, "%Y-%m-%dT%H:%M")
+    except ValueError as exc:
+        raise Unprocessable(
+            "The slot is not a date and time.", errors=[{"field": "body.slot", "message": "invalid"}]
+        ) from exc
+    return naive.replace(tzinfo=ZoneInfo(settings.timezone))
+
+
+async def book(
+    session: AsyncSession, *, settings: IntakeSettings, principal: Principal, data: AppointmentIn
+) -> Appointment:
+    """Take a place in a slot; 409 when it is full."""
+    if principal.kind in ("person", "enterprise"):
+        if principal.id_number is None:
+            raise Forbidden("The token carries no identity number.")
+        if data.applicant_id_number not in (None, principal.id_number):
+            raise Forbidden("An applicant books for themselves.")
+        id_number, name, subject = (
+            principal.id_number,
+            data.applicant_name or principal.name or "",
+            principal.subject_id,
+        )
+    elif principal.has_role("clerk"):
+        if data.applicant_id_number is None:
+            raise Unprocessable(
+                "A clerk books on behalf of someone: give applicant_id_number.",
+                errors=[{"field": "body.applicant_id_number", "message": "required for a clerk"}],
+            )
+        applicant_kind(data.applicant_id_number, None, field="body.applicant_id_number")
+        id_number, name, subject = data.applicant_id_number.upper(), data.applicant_name or "", None
+    else:
+        raise Forbidden("Appointments are booked by applicants, or by a clerk for them.")
+    start = _slot_start(settings, data.slot)
+    if start <= utcnow():
+        raise Unprocessable("That slot has begun or passed.", errors=[{"field": "body.slot", "message": "past"}])
+    day = start.date()
+    slots = {s.slot: s for s in await day_slots(session, settings=settings, window=data.window, day=day)}
+    slot = slots.get(data.slot)
+    if slot is None or slot.capacity == 0:
+        raise Unprocessable(
+            f"The {data.window} window opens no slot at {data.slot}.",
+            errors=[{"field": "body.slot", "message": "not open"}],
+        )
+    if slot.kind != data.kind:
+        raise Unprocessable(
+            f"The slot at {data.slot} is a {slot.kind} slot.", errors=[{"field": "body.kind", "message": slot.kind}]
+        )
+    item_code = data.item_code
+    if data.application_no is not None:
+        app = await applications_repo.get_by_no(session, data.application_no)
+        if app is None or app.applicant_id_number != id_number:
+            raise Unprocessable(
+                f"No application {data.application_no} of this applicant.",
+                errors=[{"field": "body.application_no", "message": "unknown"}],
+            )
+        item_code = app.item_code
+    if await repository.booked_by(session, data.window, data.slot, id_number) is not None:
+        raise Conflict("This applicant already has a booking in that slot.")
+    await repository.ensure_slot(
+        session,
+        {
+            "window": slot.window,
+            "slot": slot.slot,
+            "day": slot.day,
+            "start": slot.start,
+            "end": slot.end,
+            "kind": slot.kind,
+            "capacity": slot.capacity,
+            "booked": 0,
+            "opened_by": None,
+        },
+    )
+    if not await repository.take_place(session, data.window, data.slot):
+        raise Conflict(f"The slot at {data.slot} is full.")
+    row = Appointment(
+        appointment_id=uuid.uuid4().hex,
+        window=data.window,
+        slot=data.slot,
+        day=day,
+        start=slot.start,
+        end=slot.end,
+        kind=slot.kind,
+        id_number=id_number,
+        name=name,
+        phone=data.phone,
+        subject_id=subject,
+        application_no=data.application_no,
+        item_code=item_code,
+        address=data.address.model_dump() if data.address else None,
+        status="booked",
+        created_by=principal.display,
+        created_at=utcnow(),
+    )
+    session.add(row)
+    await session.flush()
+    return row
+
+
+def ensure_can_read(principal: Principal, row: Appointment) -> None:
+    """The applicant and the hall's staff."""
+    if principal.kind in ("person", "enterprise") and principal.id_number == row.id_number:
+        return
+    if sees_everything(principal):
+        return
+    raise Forbidden("This appointment is someone else's.")
+
+
+async def load(session: AsyncSession, appointment_id: str, *, for_update: bool = False) -> Appointment:
+    """A booking or 404."""
+    row = await repository.get(session, appointment_id, for_update=for_update)
+    if row is None:
+        raise NotFound(f"No appointment {appointment_id}.")
+    return row
+
+
+async def cancel(session: AsyncSession, *, principal: Principal, appointment_id: str) -> Appointment:
+    """Cancel a booking; its place is free again."""
+    row = await load(session, appointment_id, for_update=True)
+    ensure_can_read(principal, row)
+    if row.status == "cancelled":
+        return row
+    if row.status == "attended":
+        raise Conflict("This appointment was attended; it cannot be cancelled.")
+    row.status = "cancelled"
+    row.cancelled_at = utcnow()
+    await repository.give_back_place(session, row.window, row.slot)
+    return row
+
+
+async def attend(
+    session: AsyncSession, *, settings: IntakeSettings, principal: Principal, appointment_id: str
+) -> Appointment:
+    """The applicant came (or was visited at home): a trip is recorded when they came."""
+    if not (principal.is_staff and principal.has_role("clerk")):
+        raise Forbidden("A window clerk marks an appointment attended.")
+    row = await load(session, appointment_id, for_update=True)
+    if row.status != "booked":
+        raise Conflict(f"This appointment is {row.status}.")
+    now = utcnow()
+    row.status = "attended"
+    row.attended_at = now
+    # Door-to-door service spares the applicant the trip: nothing to count.
+    if row.kind != "door_to_door":
+        await record_visit(
+            session,
+            settings,
+            id_number=row.id_number,
+            kind="appointment",
+            window=row.window,
+            application_no=row.application_no,
+            item_code=row.item_code,
+            at=now,
+        )
+    return row
+
+
+def out(row: Appointment) -> AppointmentOut:
+    """The API shape."""
+    return AppointmentOut(
+        appointment_id=row.appointment_id,
+        window=row.window,
+        slot=row.slot,
+        date=row.day,
+        start=row.start,
+        end=row.end,
+        kind=row.kind,
+        status=row.status,
+        id_number=row.id_number,
+        name=row.name,
+        application_no=row.application_no,
+        item_code=row.item_code,
+        address=row.address,
+        created_at=row.created_at,
+        cancelled_at=row.cancelled_at,
+        attended_at=row.attended_at,
+    )

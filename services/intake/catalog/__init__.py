@@ -1,0 +1,1 @@
+"""The catalog of service items: versioned, importable, with the published trip figures."""

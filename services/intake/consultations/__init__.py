@@ -1,0 +1,1 @@
+"""Online consultations on a service item, each on a reply clock."""

@@ -1,0 +1,93 @@
+"""Consultation routes: ask, reply, read."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Request
+
+from owkernel.app import SessionDep
+from owkernel.auth import CurrentPrincipal
+from owkernel.errors import Forbidden, Unprocessable
+from owkernel.idempotency import Idempotency, IdempotencyKey, request_hash
+from owkernel.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
+from services.intake.common import SettingsDep, sees_everything
+from services.intake.consultations import repository, service
+from services.intake.consultations.schemas import ConsultationIn, ConsultationOut, ReplyIn
+from services.intake.db import tables
+
+router = APIRouter(prefix="/api/v1/consultations", tags=["consultations"])
+idempotency = Idempotency(tables)
+
+
+@router.post("", status_code=201, response_model=ConsultationOut)
+async def ask(
+    body: ConsultationIn,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    settings: SettingsDep,
+    key: IdempotencyKey = None,
+) -> object:
+    """A question on a service item; its reply clock starts."""
+    fingerprint = request_hash("POST /api/v1/consultations", body.model_dump_json())
+    replay = await idempotency.replay(session, owner=principal.subject_id, key=key, fingerprint=fingerprint)
+    if replay is not None:
+        return replay
+    result = service.out(await service.ask(session, settings=settings, principal=principal, data=body))
+    await idempotency.remember(
+        session, owner=principal.subject_id, key=key, fingerprint=fingerprint, status_code=201, body=result
+    )
+    return result
+
+
+@router.post("/{consultation_id}/reply")
+async def reply(
+    consultation_id: str, body: ReplyIn, session: SessionDep, principal: CurrentPrincipal
+) -> ConsultationOut:
+    """A staff reply; the clock closes."""
+    return service.out(await service.reply(session, principal=principal, consultation_id=consultation_id, data=body))
+
+
+@router.get("/{consultation_id}")
+async def get_consultation(consultation_id: str, session: SessionDep, principal: CurrentPrincipal) -> ConsultationOut:
+    """One consultation."""
+    row = await service.load(session, consultation_id)
+    service.ensure_can_read(principal, row)
+    return service.out(row)
+
+
+@router.get("")
+async def list_consultations(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    status: Literal["open", "replied"] | None = None,
+    department: str | None = None,
+    item_code: str | None = None,
+    limit: LimitParam = 50,
+    cursor: CursorParam = None,
+) -> Page[ConsultationOut]:
+    """Newest first: the asker's own; a department's for its staff; all for clerks and supervisors."""
+    asker = None
+    if not principal.is_staff:
+        asker = principal.subject_id
+    elif not sees_everything(principal):
+        if not principal.department or department not in (None, principal.department):
+            raise Forbidden("Department staff see their own department's consultations.")
+        department = principal.department
+    key = decode_cursor(cursor, size=1)
+    before = key[0] if key else None
+    if before is not None and not isinstance(before, int):
+        raise Unprocessable("The cursor is not valid.", errors=[{"field": "cursor", "message": "invalid"}])
+    rows = await repository.page(
+        session,
+        asker=asker,
+        department=department,
+        status=status,
+        item_code=item_code,
+        before_id=before,
+        limit=limit + 1,
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(items=[service.out(r) for r in rows], next_cursor=encode_cursor([rows[-1].id]) if more else None)

@@ -1,0 +1,1 @@
+"""Investment construction projects: four stage applications in order, agency officers."""

@@ -1,0 +1,184 @@
+"""What intake's tests share: the running service, tokens, valid identity numbers, event reading."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from nats.js.errors import NotFoundError
+from stdnum.cn import ric, uscc
+
+from owkernel.contracts import Envelope, EventData, decode
+from owkernel.testing import RunningService, SigningKeys
+
+HERE = Path(__file__).resolve().parent
+INI = HERE.parent / "alembic.ini"
+DEMO_CATALOG = HERE.parent.parent.parent / "demo" / "catalog.yaml"
+PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+_serial = itertools.count(1)
+
+
+def resident_id(serial: int | None = None) -> str:
+    """A valid GB 11643 resident ID number (Zhifu district, Yantai)."""
+    n = next(_serial) if serial is None else serial
+    body = f"37060219850101{n % 1000:03d}"
+    return body + ric.calc_check_digit(body + "0")
+
+
+def credit_code(serial: int | None = None) -> str:
+    """A valid GB 32100 unified social credit code."""
+    n = next(_serial) if serial is None else serial
+    body = f"91370602MA3C{n % 10000:04d}0"
+    return body + uscc.calc_check_digit(body)
+
+
+def bearer(token: str) -> dict[str, str]:
+    """Authorization header."""
+    return {"Authorization": f"Bearer {token}"}
+
+
+SIMPLE_ITEM: dict[str, Any] = {
+    "code": "T-001",
+    "name": "测试许可事项",
+    "kind": "licensing",
+    "department": "MARKET",
+    "window": "commercial",
+    "legal_days": 20,
+    "committed_days": 5,
+    "trips": 1,
+    "online": True,
+    "fee_fen": 0,
+    "materials": [
+        {"code": "M1", "name": "申请表", "critical": True},
+        {"code": "M2", "name": "补充说明", "critical": False},
+        {"code": "M3", "name": "场地照片", "critical": False},
+    ],
+}
+
+MAIL = {
+    "method": "mail",
+    "address": {
+        "region_code": "370602001001",
+        "detail": "芝罘区南大街1号",
+        "recipient": "张三",
+        "phone": "13800000000",
+    },
+}
+
+
+@dataclass
+class Hall:
+    """The running intake service and the people using it."""
+
+    svc: RunningService
+    keys: SigningKeys
+    namespace: str
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        """HTTP into the app (ASGI)."""
+        client: httpx.AsyncClient = self.svc.client
+        return client
+
+    @property
+    def admin(self) -> dict[str, str]:
+        """The administrator's header."""
+        return bearer(self.keys.staff("admin", "admin"))
+
+    @property
+    def clerk(self) -> dict[str, str]:
+        """A window clerk's header."""
+        return bearer(self.keys.staff("clerk1", "clerk"))
+
+    def approver(self, department: str) -> dict[str, str]:
+        """A department approver's header."""
+        return bearer(self.keys.staff(f"approver_{department.lower()}", "approver", department=department))
+
+    def citizen(self, id_number: str, name: str = "张三") -> dict[str, str]:
+        """A citizen's header."""
+        return bearer(self.keys.citizen(id_number, name))
+
+    def enterprise(self, code: str, name: str = "烟台示范科技有限公司") -> dict[str, str]:
+        """An enterprise's header."""
+        return bearer(self.keys.token(f"e-{code}", kind="enterprise", id_number=code, name=name))
+
+    async def add_item(self, **overrides: Any) -> dict[str, Any]:
+        """Create a catalog item (the simple one, changed by ``overrides``)."""
+        r = await self.client.post("/api/v1/catalog/items", json=SIMPLE_ITEM | overrides, headers=self.admin)
+        assert r.status_code == 201, r.text
+        body: dict[str, Any] = r.json()
+        return body
+
+    async def import_demo(self) -> dict[str, Any]:
+        """Load the demo catalog through the bulk import."""
+        r = await self.client.post(
+            "/api/v1/catalog/import",
+            headers=self.admin,
+            files={"file": ("catalog.yaml", DEMO_CATALOG.read_bytes(), "application/yaml")},
+        )
+        assert r.status_code == 200, r.text
+        body: dict[str, Any] = r.json()
+        return body
+
+    async def apply(self, who: dict[str, str], item_code: str = "T-001", **body: Any) -> dict[str, Any]:
+        """Create an application."""
+        r = await self.client.post("/api/v1/applications", json={"item_code": item_code} | body, headers=who)
+        assert r.status_code == 201, r.text
+        created: dict[str, Any] = r.json()
+        return created
+
+    async def upload(self, who: dict[str, str], no: str, code: str, data: bytes = PDF) -> httpx.Response:
+        """Upload a material."""
+        return await self.client.put(
+            f"/api/v1/applications/{no}/materials/{code}", files={"file": (f"{code}.pdf", data)}, headers=who
+        )
+
+    async def submitted(self, who: dict[str, str], item_code: str = "T-001", **body: Any) -> str:
+        """An application with its critical materials, submitted; returns its number."""
+        app = await self.apply(who, item_code, **body)
+        no: str = app["application_no"]
+        for m in app["item"]["materials"]:
+            if m["critical"]:
+                assert (await self.upload(who, no, m["code"])).status_code == 201
+        r = await self.client.post(f"/api/v1/applications/{no}/submit", headers=who)
+        assert r.status_code == 200, r.text
+        return no
+
+    async def accept(self, no: str, deferred: Sequence[str] = ()) -> httpx.Response:
+        """The clerk accepts."""
+        return await self.client.post(
+            f"/api/v1/applications/{no}/acceptance",
+            json={"decision": "accept", "deferred_materials": list(deferred), "reason": ""},
+            headers=self.clerk,
+        )
+
+    async def view(self, no: str, who: dict[str, str] | None = None) -> dict[str, Any]:
+        """The application as the clerk (or ``who``) sees it."""
+        r = await self.client.get(f"/api/v1/applications/{no}", headers=who or self.clerk)
+        assert r.status_code == 200, r.text
+        body: dict[str, Any] = r.json()
+        return body
+
+    async def published(self, subject: str | None = None) -> list[tuple[Envelope, EventData]]:
+        """Every event intake published so far (read back from its JetStream stream)."""
+        bus = self.svc.kernel.bus
+        await self.svc.kernel.relay.drain_once()
+        stream = bus.stream_name("intake")
+        try:
+            info = await bus.js.stream_info(stream)
+        except NotFoundError:
+            return []
+        out = []
+        for seq in range(info.state.first_seq, info.state.last_seq + 1):
+            if seq == 0:
+                continue
+            msg = await bus.js.get_msg(stream, seq)
+            envelope, data = decode(msg.data)
+            if subject is None or envelope.type == subject:
+                out.append((envelope, data))
+        return out
