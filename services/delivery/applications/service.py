@@ -10,6 +10,7 @@ from owkernel.contracts.approval import CertificateIssued
 from owkernel.contracts.intake import ApplicationAccepted
 from services.delivery.applications import repository
 from services.delivery.applications.models import DeliveryApplication
+from services.delivery.pickups import repository as pickups_repo
 from services.delivery.pickups import service as pickups
 from services.delivery.regions.divisions import is_valid_region
 from services.delivery.shipments import repository as shipments_repo
@@ -57,13 +58,16 @@ async def dispatch_certificate(session: AsyncSession, *, data: CertificateIssued
     if application.certificate_no is None:
         application.certificate_no = data.certificate_no
         application.certificate_issued_at = utcnow()
-    if application.method != "mail":
-        await pickups.open_pickup(session, application=application, reason="chosen")
+    # The same certificate again (a redelivered or re-published event) changes nothing.
+    if await pickups_repo.by_application(session, application.application_no) is not None:
         return
     if await shipments_repo.by_attempt(
         session, application_no=application.application_no, direction="outbound", attempt=1
     ):
-        return  # the same certificate again (a redelivered or re-published event)
+        return
+    if application.method != "mail":
+        await pickups.open_pickup(session, application=application, reason="chosen")
+        return
     address = shipments.address_of_application(application)
     if address is None:
         log.warning("certificate.no_address", application_no=application.application_no)

@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from owkernel.testing import eventually
 from services.delivery.tests.support import Delivery, accepted, certificate, new_idn, new_no
+
+
+async def pickup_of(delivery: Delivery, no: str) -> dict[str, Any] | None:
+    """The pickup record of an application, as staff see it."""
+    r = await delivery.client.get(f"/api/v1/delivery/pickups/{no}", headers=delivery.staff("clerk"))
+    found: dict[str, Any] | None = r.json() if r.status_code == 200 else None
+    return found
 
 
 async def test_mail_certificate_makes_one_shipment_even_when_redelivered(delivery: Delivery) -> None:
@@ -117,6 +125,15 @@ async def test_window_pickup_checks_identity_and_completes(delivery: Delivery) -
 
     again = await delivery.client.post(path, json={"collector_id_number": idn}, headers=clerk)
     assert again.status_code == 409
+    # The certificate published again later does not put it back at the window.
+    await delivery.publisher.certificate(no, idn)
+    marker, marker_idn = new_no(), new_idn()
+    await delivery.publisher.accepted(marker, marker_idn, method="window")
+    await delivery.publisher.certificate(marker, marker_idn)
+    await eventually(lambda: pickup_of(delivery, marker))
+    still = await pickup_of(delivery, no)
+    assert still is not None and still["status"] == "completed"
+    assert len(await delivery.published("delivery.pickup.ready", no)) == 1
     unknown = await delivery.client.post(
         f"/api/v1/delivery/pickups/{new_no()}/complete", json={"collector_id_number": idn}, headers=clerk
     )

@@ -15,7 +15,7 @@ from services.delivery.partners.secrets import CourierSecrets
 from services.delivery.timeutil import utcnow
 from services.delivery.webhooks.models import ProcessedWebhook
 
-TIMESTAMP_ERRORS = ("Message timestamp too old", "Message timestamp too new", "Invalid Signature Headers")
+TIMESTAMP_ERRORS = ("Message timestamp too old", "Message timestamp too new")
 
 
 class CourierReport(BaseModel):
