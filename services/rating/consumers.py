@@ -6,7 +6,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from owkernel.consumer import ConsumerGroup
 from owkernel.contracts import Envelope
-from owkernel.contracts.approval import ApplicationApproved, ApplicationRejected, CardRaised, ClockClosed, ClockOpened
+from owkernel.contracts.approval import (
+    ApplicationApproved,
+    ApplicationRejected,
+    CardRaised,
+    ClockClosed,
+    ClockOpened,
+    ClockRescheduled,
+)
 from owkernel.contracts.intake import ApplicationAccepted, VisitRecorded
 from services.rating.attribution import service as attribution
 from services.rating.rectifications import service as rectifications
@@ -47,6 +54,14 @@ async def on_clock_opened(session: AsyncSession, data: ClockOpened, envelope: En
     await supervision.clock_opened(session, data=data)
     if data.clock_kind == "rectification":
         await rectifications.apply_clock_opened(session, data=data)
+
+
+@consumers.on(ClockRescheduled)
+async def on_clock_rescheduled(session: AsyncSession, data: ClockRescheduled, envelope: Envelope) -> None:
+    """A due date moved; a rectification shows its new one."""
+    await supervision.clock_rescheduled(session, data=data)
+    if data.clock_kind == "rectification":
+        await rectifications.apply_clock_rescheduled(session, data=data)
 
 
 @consumers.on(CardRaised)

@@ -48,6 +48,7 @@ async def on_time(session: AsyncSession, *, scope: str, lower: datetime, upper: 
     else:
         query = (
             select(Application.window, func.count(), _count_if(Clock.on_time.is_(True)))
+            .select_from(Clock)
             .join(Application, Application.application_no == Clock.application_no)
             .where(in_period)
             .group_by(Application.window)
@@ -67,6 +68,7 @@ async def red_cards(session: AsyncSession, *, scope: str, lower: datetime, upper
     else:
         query = (
             select(Application.window, func.count())
+            .select_from(Card)
             .join(Application, Application.application_no == Card.application_no)
             .where(in_period)
             .group_by(Application.window)

@@ -13,7 +13,7 @@ from services.rating.db import Base
 class Application(Base):
     """An accepted application: its applicant, item, window and clerk, and whether it is decided."""
 
-    __tablename__ = "applications"
+    __tablename__ = "rated_applications"
 
     application_no: Mapped[str] = mapped_column(String(40), primary_key=True)
     # Personal data: used to check who may rate and for the return visit, never shown to staff rated.

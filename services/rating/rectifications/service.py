@@ -8,7 +8,7 @@ from pydantic import JsonValue
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from owkernel import Conflict, Forbidden, NotFound, Principal, RetryLater, Unprocessable
-from owkernel.contracts.approval import CardRaised, ClockClosed, ClockOpened
+from owkernel.contracts.approval import CardRaised, ClockClosed, ClockOpened, ClockRescheduled
 from owkernel.contracts.rating import RectificationClosed, RectificationOpened
 from services.rating.common import aware, local_date, new_id, utcnow
 from services.rating.db import outbox
@@ -205,6 +205,15 @@ async def apply_clock_opened(session: AsyncSession, *, data: ClockOpened) -> Non
     if case is None:
         raise RetryLater(f"rectification {data.ref} is not known")
     case.clock_id = data.clock_id
+    case.due_date = data.due_date
+
+
+async def apply_clock_rescheduled(session: AsyncSession, *, data: ClockRescheduled) -> None:
+    """Supervision moved the case's due date."""
+    case = await repository.get_for_update(session, data.ref)
+    if case is None:
+        raise RetryLater(f"rectification {data.ref} is not known")
+    case.clock_id = case.clock_id or data.clock_id
     case.due_date = data.due_date
 
 

@@ -14,12 +14,12 @@ from services.rating.db import Base
 class Review(Base):
     """One rating, attributed to application, item, department, window and clerk where known."""
 
-    __tablename__ = "reviews"
+    __tablename__ = "ratings"
     __table_args__ = (
         # The figures scan by period; the composite lets PostgreSQL answer from the index alone.
-        Index("ix_reviews_rated_at", "rated_at"),
-        Index("ix_reviews_department_rated_at", "department", "rated_at"),
-        Index("ix_reviews_kiosk_rated_at", "kiosk_id", "rated_at"),
+        Index("ix_ratings_rated_at", "rated_at"),
+        Index("ix_ratings_department_rated_at", "department", "rated_at"),
+        Index("ix_ratings_kiosk_rated_at", "kiosk_id", "rated_at"),
     )
 
     review_id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -64,7 +64,7 @@ class RatingLink(Base):
 class SigningSecret(Base):
     """A generated HMAC key kept so every replica and restart signs links the same way."""
 
-    __tablename__ = "signing_secrets"
+    __tablename__ = "rating_link_secrets"
 
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     secret: Mapped[str] = mapped_column(String(200))

@@ -13,8 +13,8 @@ from services.rating.db import Base
 class Clock(Base):
     """A supervision clock, for the on-time rate of the assessment."""
 
-    __tablename__ = "clocks"
-    __table_args__ = (Index("ix_clocks_closed_at", "closed_at"),)
+    __tablename__ = "rating_clocks"
+    __table_args__ = (Index("ix_rating_clocks_closed_at", "closed_at"),)
 
     clock_id: Mapped[str] = mapped_column(String(60), primary_key=True)
     kind: Mapped[str] = mapped_column(String(20))
@@ -30,8 +30,8 @@ class Clock(Base):
 class Card(Base):
     """A yellow or red card raised by approval's supervision engine."""
 
-    __tablename__ = "cards"
-    __table_args__ = (Index("ix_cards_raised_at", "raised_at"),)
+    __tablename__ = "rating_cards"
+    __table_args__ = (Index("ix_rating_cards_raised_at", "raised_at"),)
 
     card_id: Mapped[str] = mapped_column(String(60), primary_key=True)
     clock_id: Mapped[str] = mapped_column(String(60))
@@ -47,7 +47,7 @@ class Card(Base):
 class Visit(Base):
     """A trip an applicant made for an application (its absence makes the application fully online)."""
 
-    __tablename__ = "visits"
+    __tablename__ = "applicant_trips"
 
     event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     application_no: Mapped[str | None] = mapped_column(String(40), index=True)

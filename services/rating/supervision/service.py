@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from owkernel import RetryLater
-from owkernel.contracts.approval import CardRaised, ClockClosed, ClockOpened
+from owkernel.contracts.approval import CardRaised, ClockClosed, ClockOpened, ClockRescheduled
 from owkernel.contracts.intake import VisitRecorded
 from services.rating.supervision import repository
 from services.rating.supervision.models import Card, Clock, Visit
@@ -22,6 +22,14 @@ async def clock_opened(session: AsyncSession, *, data: ClockOpened) -> None:
     clock.department = data.department
     clock.application_no = data.application_no
     clock.started_on = data.started_on
+    clock.due_date = data.due_date
+
+
+async def clock_rescheduled(session: AsyncSession, *, data: ClockRescheduled) -> None:
+    """A clock's due date moved (suspension, extension, a year's calendar entered)."""
+    clock = await repository.get_clock(session, data.clock_id)
+    if clock is None:
+        raise RetryLater(f"clock {data.clock_id} is not known yet")
     clock.due_date = data.due_date
 
 
