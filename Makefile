@@ -56,7 +56,7 @@ bench: venv-dev
 	$(PY) -m tools.bench $(BENCH_ARGS)
 
 catalogue: venv
-	$(PY) -m tools.catalogue > docs/events.md
+	$(PY) -m tools.catalogue
 
 # make migration SVC=services/intake MSG="applications"
 migration: venv-dev

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from owkernel.contracts import REGISTRY, EventData, EventSpec, decode, encode, event, make_envelope
-from tools.catalogue import consumers_by_subject, render
+from tools.catalogue import consumers_by_subject, readme_with_catalogue, render
 
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCER_DIRS = {
@@ -64,5 +64,7 @@ def test_every_consumed_subject_has_a_producer_that_publishes_it() -> None:
 
 
 def test_catalogue_is_current() -> None:
-    committed = (ROOT / "docs" / "events.md").read_text(encoding="utf-8")
-    assert committed == render(), "docs/events.md is stale: run `make catalogue`"
+    text = render()
+    assert (ROOT / "docs" / "events.md").read_text(encoding="utf-8") == text, "stale: run `make catalogue`"
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert readme_with_catalogue(readme, text) == readme, "the README's catalogue is stale: run `make catalogue`"

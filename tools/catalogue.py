@@ -76,5 +76,23 @@ def render() -> str:
     return "\n".join(lines) + "\n"
 
 
+START, END = "<!-- events:start -->", "<!-- events:end -->"
+
+
+def readme_with_catalogue(readme: str, catalogue: str) -> str:
+    """The README with its catalogue section replaced by ``catalogue``'s table."""
+    table = catalogue[catalogue.index("| subject |") :]
+    head, rest = readme.split(START, 1)
+    _, tail = rest.split(END, 1)
+    return f"{head}{START}\n{table}{END}{tail}"
+
+
 if __name__ == "__main__":
-    sys.stdout.write(render())
+    from pathlib import Path
+
+    text = render()
+    root = Path(__file__).resolve().parent.parent
+    (root / "docs" / "events.md").write_text(text, encoding="utf-8")
+    readme = root / "README.md"
+    readme.write_text(readme_with_catalogue(readme.read_text(encoding="utf-8"), text), encoding="utf-8")
+    sys.stdout.write(f"wrote docs/events.md and the README's catalogue ({text.count(chr(10))} lines)\n")
