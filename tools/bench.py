@@ -1,0 +1,70 @@
+"""`make bench`: every measured figure of the platform, printed in one run.
+
+Each section starts what it needs as real processes on this machine (loopback only, bounded in
+time) and prints its figures; a section that fails says so and the others still run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import platform
+import subprocess
+import sys
+import time
+
+from owkernel.testing import subprocess_env
+
+SECTIONS: dict[str, list[str]] = {
+    "backbone": ["-m", "tools.bench_backbone", "--events", "20000", "--rate", "2500", "--per-txn", "10"],
+    "backbone-single": ["-m", "tools.bench_backbone", "--events", "5000", "--rate", "1000", "--per-txn", "1"],
+    "gateway": ["-m", "gateway.bench"],
+    "platform": ["-m", "tools.bench_platform"],
+    "intake": ["-m", "services.intake.bench"],
+    "approval": ["-m", "services.approval.bench"],
+    "rating": ["-m", "services.rating.bench"],
+}
+
+
+def machine() -> str:
+    """One line about where the figures come from."""
+    try:
+        cpu = next(
+            line.split(":", 1)[1].strip()
+            for line in open("/proc/cpuinfo", encoding="utf-8")
+            if line.startswith("model name")
+        )
+    except (OSError, StopIteration):
+        cpu = platform.processor() or "unknown CPU"
+    import os
+
+    return f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, {platform.system()}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("sections", nargs="*", default=list(SECTIONS), help=f"any of {', '.join(SECTIONS)}")
+    args = parser.parse_args()
+    print(f"machine: {machine()}", flush=True)
+    failed = 0
+    for name in args.sections:
+        argv = SECTIONS[name]
+        module = argv[1]
+        try:
+            importlib.util.find_spec(module)
+        except ModuleNotFoundError:
+            print(f"[{name}] not available ({module} missing)")
+            continue
+        if importlib.util.find_spec(module) is None:
+            print(f"[{name}] not available ({module} missing)")
+            continue
+        print(f"\n[{name}]", flush=True)
+        started = time.monotonic()
+        result = subprocess.run([sys.executable, *argv], env=subprocess_env(), check=False, timeout=1800)
+        print(f"[{name}] {'done' if result.returncode == 0 else 'FAILED'} in {time.monotonic() - started:.0f}s")
+        failed += result.returncode != 0
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
