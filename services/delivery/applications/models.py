@@ -13,7 +13,7 @@ from services.delivery.db import Base
 class DeliveryApplication(Base):
     """An accepted application: who applied, how the certificate travels, and its certificate."""
 
-    __tablename__ = "applications"
+    __tablename__ = "delivery_applications"
 
     application_no: Mapped[str] = mapped_column(String(40), primary_key=True)
     applicant_id_number: Mapped[str] = mapped_column(String(40), index=True)
