@@ -19,7 +19,6 @@ from typing import Any, TypeVar
 
 import structlog
 from nats.aio.msg import Msg
-from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from pydantic import ValidationError
 from sqlalchemy import insert, select
@@ -155,9 +154,12 @@ class StreamConsumer:
                     delay = 0.2
                 try:
                     msgs = await self._sub.fetch(self.options.batch, timeout=self.options.fetch_timeout)
-                except NatsTimeoutError:
+                except TimeoutError:
+                    # Nothing to fetch (nats-py raises either its own TimeoutError or asyncio's).
+                    delay = 0.2
                     continue
                 await self.handle_batch(msgs)
+                delay = 0.2
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - NATS or DB away: wait and try again
