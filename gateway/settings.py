@@ -70,6 +70,9 @@ class GatewaySettings(ServiceSettings):
     # (PEMs, concatenated) still published. Without them, keys live in the gateway database.
     signing_key_pem: SecretStr | None = None
     previous_public_keys_pem: str | None = None
+    # After a rotation the new key is published at once and signs only this much later, so that
+    # services (which refetch the key set at most every 5 s) know it before they see it.
+    key_activation_delay_seconds: float = 10.0
     # A rotated-out key stays in the JWKS this long, so tokens it signed keep working.
     retired_key_keep_seconds: int = 24 * 3600
     token_cache_seconds: float = 30.0

@@ -53,30 +53,47 @@ async def register(body: RegisterIn, session: SessionDep, state: StateDep) -> Re
 
 
 @router.post("/api/v1/auth/login", response_model=TokenOut, responses={401: {}, 429: {}})
-async def login(body: LoginIn, request: Request, session: SessionDep, state: StateDep) -> Any:
+async def login(body: LoginIn, request: Request, kernel: KernelDep, state: StateDep) -> Any:
     """Log in with an identity number or staff username and a password."""
-    outcome = await service.login(
-        session,
-        account_name=body.account,
-        password=body.password,
-        address=request.client.host if request.client else "unknown",
-        passwords=state.passwords,
-        throttle=state.login_throttle,
-        keys=state.keys,
-        settings=state.settings,
-    )
-    # Refusals are returned, not raised, so the failure count they recorded is committed.
-    if outcome.locked_seconds is not None:
-        return problem_response(
-            429,
-            f"This account is locked after repeated failed logins; try again in {outcome.locked_seconds} seconds.",
-            headers={"Retry-After": str(outcome.locked_seconds)},
-            title="Account locked",
-            locked=True,
+    address = request.client.host if request.client else "unknown"
+    # Two short transactions around the password check: Argon2 takes tens of milliseconds and
+    # no database connection is held meanwhile.
+    async with kernel.db.transaction() as session:
+        candidate = await service.login_candidate(
+            session, account_name=body.account, address=address, throttle=state.login_throttle
         )
+    if candidate.locked_seconds is not None:
+        return _locked(candidate.locked_seconds)
+    ok = await state.passwords.verify(candidate.password_hash, body.password)
+    new_hash = None
+    if ok and candidate.password_hash and state.passwords.needs_rehash(candidate.password_hash):
+        new_hash = await state.passwords.hash(body.password)
+    async with kernel.db.transaction() as session:
+        outcome = await service.finish_login(
+            session,
+            candidate=candidate,
+            password_ok=ok,
+            new_hash=new_hash,
+            address=address,
+            throttle=state.login_throttle,
+            keys=state.keys,
+            settings=state.settings,
+        )
+    if outcome.locked_seconds is not None:
+        return _locked(outcome.locked_seconds)
     if outcome.pair is None:
         return problem_response(401, "The account or the password is wrong.", headers={"WWW-Authenticate": "Bearer"})
     return outcome.pair.body()
+
+
+def _locked(seconds: int) -> JSONResponse:
+    return problem_response(
+        429,
+        f"This account is locked after repeated failed logins; try again in {seconds} seconds.",
+        headers={"Retry-After": str(seconds)},
+        title="Account locked",
+        locked=True,
+    )
 
 
 @router.post("/api/v1/auth/refresh", response_model=TokenOut, responses={401: {}})

@@ -38,6 +38,8 @@ async def register(
         raise Unprocessable(
             str(exc), errors=[{"field": "body.id_number", "message": str(exc), "type": "identity_number"}]
         ) from None
+    # Hashed first: the slow part runs before this request holds a database connection.
+    password_hash = await passwords.hash(password)
     if await repository.by_login(session, number.number) is not None:
         raise Conflict("An account with this identity number already exists.")
     account = Account(
@@ -46,7 +48,7 @@ async def register(
         login=number.number,
         name=name.strip(),
         phone=phone.strip(),
-        password_hash=await passwords.hash(password),
+        password_hash=password_hash,
         roles=[],
         department=None,
         failed_logins=0,
@@ -77,6 +79,7 @@ async def create_staff(
             "A username cannot be an identity number.",
             errors=[{"field": "body.username", "message": "is an identity number", "type": "value_error"}],
         )
+    password_hash = await passwords.hash(password)
     if await repository.by_login(session, username) is not None:
         raise Conflict("A staff account with this username already exists.")
     account = Account(
@@ -85,7 +88,7 @@ async def create_staff(
         login=username,
         name=name.strip(),
         phone=None,
-        password_hash=await passwords.hash(password),
+        password_hash=password_hash,
         roles=sorted(set(roles)),
         department=department,
         failed_logins=0,
@@ -103,6 +106,15 @@ class LoginOutcome:
     locked_seconds: int | None = None
 
 
+@dataclass(frozen=True)
+class LoginCandidate:
+    """The account a login names, read before the (slow) password check."""
+
+    account_id: str | None
+    password_hash: str | None
+    locked_seconds: int | None
+
+
 def normalize_account(raw: str) -> str:
     """An identity number in its canonical form, or the username as typed."""
     value = raw.strip()
@@ -112,33 +124,45 @@ def normalize_account(raw: str) -> str:
         return value
 
 
-async def login(
-    session: AsyncSession,
-    *,
-    account_name: str,
-    password: str,
-    address: str,
-    passwords: Passwords,
-    throttle: AddressThrottle,
-    keys: KeyStore,
-    settings: GatewaySettings,
-) -> LoginOutcome:
-    """Check a password and start a login; failures are counted per account and per address."""
+async def login_candidate(
+    session: AsyncSession, *, account_name: str, address: str, throttle: AddressThrottle
+) -> LoginCandidate:
+    """Who is logging in, refused early when the address or the account is throttled."""
     wait = throttle.retry_after(address)
     if wait is not None:
         raise TooManyRequests(
             "Too many failed logins from this address; try again later.", headers={"Retry-After": str(wait)}
         )
-    now = datetime.now(UTC)
     account = await repository.by_login(session, normalize_account(account_name))
-    if account is not None and account.locked_until is not None and _aware(account.locked_until) > now:
-        remaining = int((_aware(account.locked_until) - now).total_seconds()) + 1
-        return LoginOutcome(locked_seconds=remaining)
-    ok = await passwords.verify(account.password_hash if account else None, password)
-    if not ok or account is None:
+    if account is None:
+        return LoginCandidate(account_id=None, password_hash=None, locked_seconds=None)
+    now = datetime.now(UTC)
+    locked = None
+    if account.locked_until is not None and _aware(account.locked_until) > now:
+        locked = int((_aware(account.locked_until) - now).total_seconds()) + 1
+    return LoginCandidate(account_id=account.id, password_hash=account.password_hash, locked_seconds=locked)
+
+
+async def finish_login(
+    session: AsyncSession,
+    *,
+    candidate: LoginCandidate,
+    password_ok: bool,
+    new_hash: str | None,
+    address: str,
+    throttle: AddressThrottle,
+    keys: KeyStore,
+    settings: GatewaySettings,
+) -> LoginOutcome:
+    """Record the password check: count a failure (locking after too many) or start the login."""
+    account = await repository.by_id(session, candidate.account_id) if candidate.account_id else None
+    if not password_ok or account is None:
         throttle.failed(address)
         if account is None:
             return LoginOutcome()
+        now = datetime.now(UTC)
+        if account.locked_until is not None and _aware(account.locked_until) > now:
+            return LoginOutcome(locked_seconds=int((_aware(account.locked_until) - now).total_seconds()) + 1)
         account.failed_logins = (account.failed_logins or 0) + 1
         if account.failed_logins >= settings.login_max_failures:
             account.failed_logins = 0
@@ -148,8 +172,8 @@ async def login(
         return LoginOutcome()
     account.failed_logins = 0
     account.locked_until = None
-    if passwords.needs_rehash(account.password_hash):
-        account.password_hash = await passwords.hash(password)
+    if new_hash is not None and account.password_hash == candidate.password_hash:
+        account.password_hash = new_hash
     pair = await tokens.start_login(session, account=account, keys=keys, settings=settings)
     return LoginOutcome(pair=pair)
 

@@ -2,8 +2,12 @@
 
 Keys live in the gateway database (so a restart or a second instance signs and verifies with the
 same keys) unless production hands one in as a PEM (``GATEWAY_SIGNING_KEY_PEM``, with earlier
-public keys in ``GATEWAY_PREVIOUS_PUBLIC_KEYS_PEM``). Rotation signs with a new key from then on
-and keeps publishing the old public key until every token it signed has expired.
+public keys in ``GATEWAY_PREVIOUS_PUBLIC_KEYS_PEM``).
+
+Rotation is publish-then-sign: the new key is in the JWKS at once, but tokens are signed with it
+only ``key_activation_delay_seconds`` later. A service that fetched the key set just before the
+rotation may refetch only every few seconds (owkernel.auth); by the time it sees the new kid it
+is allowed to. The old key stays published until every token it signed has expired.
 """
 
 from __future__ import annotations
@@ -62,10 +66,16 @@ def load_private(pem: str) -> Ed25519PrivateKey:
 
 @dataclass(frozen=True)
 class ActiveKey:
-    """The key new tokens are signed with."""
+    """A key that signs (or will sign, or did sign) tokens."""
 
     kid: str
     private: Ed25519PrivateKey
+    created_at: datetime | None = None
+    retired_at: datetime | None = None
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 class KeyStore:
@@ -74,7 +84,7 @@ class KeyStore:
     def __init__(self, settings: GatewaySettings) -> None:
         self.settings = settings
         self.from_settings = settings.signing_key_pem is not None
-        self._active: ActiveKey | None = None
+        self._signers: list[ActiveKey] = []  # newest first
         self._published: list[dict[str, Any]] = []
         self._db: Database | None = None
         self._loaded_at = 0.0
@@ -95,7 +105,7 @@ class KeyStore:
         assert self.settings.signing_key_pem is not None
         private = load_private(self.settings.signing_key_pem.get_secret_value())
         current = public_jwk(private.public_key())
-        self._active = ActiveKey(kid=current["kid"], private=private)
+        self._signers = [ActiveKey(kid=current["kid"], private=private)]
         published = [current]
         for block in _PEM_BLOCK.findall(self.settings.previous_public_keys_pem or ""):
             public = serialization.load_pem_public_key(block.encode())
@@ -112,9 +122,15 @@ class KeyStore:
         keep_since = datetime.now(UTC) - timedelta(seconds=self.settings.retired_key_keep_seconds)
         async with self._db.transaction() as session:
             rows = await repository.published_signing_keys(session, retired_after=keep_since)
-        active = next((r for r in rows if r.retired_at is None), None)
-        if active is not None:
-            self._active = ActiveKey(kid=active.kid, private=load_private(active.private_pem))
+        self._signers = [
+            ActiveKey(
+                kid=r.kid,
+                private=load_private(r.private_pem),
+                created_at=_aware(r.created_at),
+                retired_at=_aware(r.retired_at),
+            )
+            for r in rows
+        ]
         self._published = [dict(r.public_jwk) for r in rows]
         self._loaded_at = time.monotonic()
 
@@ -143,27 +159,28 @@ class KeyStore:
         if self.from_settings:
             raise Conflict("The signing key comes from settings; rotate it by changing GATEWAY_SIGNING_KEY_PEM.")
         old = await repository.current_signing_key(session)
-        if old is not None:
-            old.retired_at = datetime.now(UTC)
         new = await self._add_new_key(session)
+        if old is not None:
+            # The old key keeps signing until the new one is active, then only verifies.
+            old.retired_at = new.created_at + timedelta(seconds=self.settings.key_activation_delay_seconds)
         return new.kid, old.kid if old is not None else None
 
     def jwks(self) -> dict[str, Any]:
         """The public key set (``/.well-known/jwks.json``)."""
         return {"keys": [dict(k) for k in self._published]}
 
+    def active(self, now: datetime | None = None) -> ActiveKey:
+        """The key that signs now: the newest matured one still allowed to sign, else the oldest."""
+        now = now or datetime.now(UTC)
+        delay = timedelta(seconds=self.settings.key_activation_delay_seconds)
+        candidates = [k for k in self._signers if k.retired_at is None or k.retired_at > now]
+        if not candidates:
+            raise RuntimeError("the key store has no signing key (not started?)")
+        matured = [k for k in candidates if k.created_at is None or k.created_at + delay <= now]
+        # None matured (a rotation right after the first key was made): keep the one signing so far.
+        return matured[0] if matured else candidates[-1]
+
     def sign(self, claims: dict[str, Any]) -> str:
         """An access token: EdDSA, ``kid`` and ``typ`` in the header."""
-        if self._active is None:
-            raise RuntimeError("the key store is not started")
-        return jwt.encode(
-            claims,
-            self._active.private,
-            algorithm="EdDSA",
-            headers={"kid": self._active.kid, "typ": ACCESS_TYP},
-        )
-
-    @property
-    def current_kid(self) -> str | None:
-        """The kid new tokens carry."""
-        return self._active.kid if self._active else None
+        key = self.active()
+        return jwt.encode(claims, key.private, algorithm="EdDSA", headers={"kid": key.kid, "typ": ACCESS_TYP})
