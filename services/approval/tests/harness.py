@@ -87,6 +87,15 @@ def accepted(
     )
 
 
+@dataclass(frozen=True)
+class Seen:
+    """An event approval published, as read back from its stream."""
+
+    id: str
+    type: str
+    data: dict[str, Any]
+
+
 @dataclass
 class Approval:
     """The running service, the bus the other services would publish on, and approval's events."""
@@ -95,7 +104,7 @@ class Approval:
     bus: Bus
     clock: FakeClock
     keys: SigningKeys
-    events: list[Envelope] = field(default_factory=list)
+    events: list[Seen] = field(default_factory=list)
 
     @property
     def client(self) -> Any:
@@ -124,18 +133,18 @@ class Approval:
         """Headers of the administrator."""
         return {"Authorization": f"Bearer {self.keys.staff('admin', 'admin')}"}
 
-    def of(self, type_: str, **match: Any) -> list[Envelope]:
+    def of(self, type_: str, **match: Any) -> list[Seen]:
         """Approval's events of a type whose data has every ``match`` value."""
         return [e for e in self.events if e.type == type_ and all(e.data.get(k) == v for k, v in match.items())]
 
-    async def wait_events(self, type_: str, count: int = 1, timeout: float = 10.0, **match: Any) -> list[Envelope]:
+    async def wait_events(self, type_: str, count: int = 1, timeout: float = 10.0, **match: Any) -> list[Seen]:
         """Wait until approval has published ``count`` such events."""
 
-        async def enough() -> list[Envelope]:
+        async def enough() -> list[Seen]:
             found = self.of(type_, **match)
             return found if len(found) >= count else []
 
-        found: list[Envelope] = await eventually(enough, timeout=timeout)
+        found: list[Seen] = await eventually(enough, timeout=timeout)
         return found
 
     async def open_tasks(self, department: str, application_no: str) -> list[dict[str, Any]]:
@@ -209,7 +218,7 @@ async def running_approval(
 
         async def collect(msg: Msg) -> None:
             envelope, _ = decode(msg.data)
-            harness.events.append(envelope)
+            harness.events.append(Seen(id=envelope.id, type=envelope.type, data=dict(envelope.data)))
 
         sub = await bus.js.subscribe(
             bus.wire_subject("approval.>"), stream=bus.stream_name("approval"), cb=collect, ordered_consumer=True
