@@ -9,7 +9,6 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -21,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from owkernel.tables import BigId
-from services.intake.db import Base
+from services.intake.db import Base, UTCDateTime
 
 # The order statuses move in; an event never moves an application backwards.
 STATUS_RANK = {
@@ -68,17 +67,17 @@ class Application(Base):
     payment_status: Mapped[str] = mapped_column(String(16))  # not_required | unpaid | paid
     payment_id: Mapped[str | None] = mapped_column(String(64))
     paid_amount_fen: Mapped[int | None] = mapped_column(Integer)
-    paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     certificate: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     deadline: Mapped[date | None] = mapped_column(Date)
     working_days_used: Mapped[int | None] = mapped_column(Integer)
     reason: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (
         # Keyset pages: newest first, for one applicant or one status however deep.
@@ -118,12 +117,12 @@ class ApplicationMaterial(Base):
     size: Mapped[int | None] = mapped_column(Integer)
     content_type: Mapped[str | None] = mapped_column(String(40))
     filename: Mapped[str | None] = mapped_column(String(200))
-    uploaded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    uploaded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     uploaded_by: Mapped[str | None] = mapped_column(String(120))
     is_deferred: Mapped[bool] = mapped_column(Boolean, default=False)
     due_date: Mapped[date | None] = mapped_column(Date)
-    supplied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    overdue_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    supplied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    overdue_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (
         UniqueConstraint("application_id", "code", name="uq_application_materials_application_id_code"),
@@ -146,8 +145,8 @@ class Suspension(Base):
     application_id: Mapped[int] = mapped_column(BigId, ForeignKey("applications.id", ondelete="CASCADE"))
     key: Mapped[str] = mapped_column(String(60))
     reason: Mapped[str] = mapped_column(String(30))
-    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (UniqueConstraint("application_id", "key", name="uq_suspensions_application_id_key"),)
 
@@ -159,7 +158,7 @@ class TimelineEntry(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     application_id: Mapped[int] = mapped_column(BigId, ForeignKey("applications.id", ondelete="CASCADE"), index=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
     event: Mapped[str] = mapped_column(String(80))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
 
@@ -175,7 +174,7 @@ class Visit(Base):
     window: Mapped[str | None] = mapped_column(String(20))
     application_no: Mapped[str | None] = mapped_column(String(32), index=True)
     item_code: Mapped[str | None] = mapped_column(String(40))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
     # The hall's date of the visit: several steps on one day are one trip.
     day: Mapped[date] = mapped_column(Date)
 

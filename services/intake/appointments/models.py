@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, Index, Integer, String
+from sqlalchemy import JSON, Date, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from owkernel.tables import BigId
-from services.intake.db import Base
+from services.intake.db import Base, UTCDateTime
 
 
 class AppointmentSlot(Base):
@@ -53,9 +53,9 @@ class Appointment(Base):
     address: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(12))  # booked | cancelled | attended
     created_by: Mapped[str] = mapped_column(String(120))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    attended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (
         Index("ix_appointments_id_number_id", "id_number", "id"),

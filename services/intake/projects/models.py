@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from owkernel.tables import BigId
-from services.intake.db import Base
+from services.intake.db import Base, UTCDateTime
 
 
 class Project(Base):
@@ -30,7 +30,7 @@ class Project(Base):
     agency_officer: Mapped[str | None] = mapped_column(String(120), index=True)
     agency: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_by: Mapped[str] = mapped_column(String(120))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     __table_args__ = (Index("ix_projects_owner_id", "owner_id_number", "id"),)
 
@@ -46,6 +46,6 @@ class ProjectStage(Base):
     item_code: Mapped[str] = mapped_column(String(40))
     application_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("applications.id"))
     working_days_used: Mapped[int | None] = mapped_column(Integer)
-    approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (UniqueConstraint("project_id", "stage", name="uq_project_stages_project_id_stage"),)

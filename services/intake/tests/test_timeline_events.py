@@ -113,7 +113,7 @@ async def test_timeline_follows_approval_and_delivery(patient_hall: Hall, others
     assert (await hall.accept(no)).status_code == 200
 
     async def approved() -> bool:
-        return (await hall.view(no))["status"] == "approved"
+        return bool((await hall.view(no))["status"] == "approved")
 
     await eventually(approved, timeout=20)
     await others.approval(
@@ -159,9 +159,7 @@ async def test_timeline_follows_approval_and_delivery(patient_hall: Hall, others
         ),
     )
     await others.publish("gateway", PaymentFailed(payment_id="p0", application_no=no, reason="card declined"))
-    await others.publish(
-        "gateway", PaymentSucceeded(payment_id="p1", application_no=no, amount_fen=5000, paid_at=NOW)
-    )
+    await others.publish("gateway", PaymentSucceeded(payment_id="p1", application_no=no, amount_fen=5000, paid_at=NOW))
     later = NOW + timedelta(hours=1)
     await others.publish(
         "delivery",
@@ -179,7 +177,12 @@ async def test_timeline_follows_approval_and_delivery(patient_hall: Hall, others
 
     view = await eventually(completed, timeout=20)
     assert view["certificate"] == {"certificate_no": "CERT-1", "verification_code": "V3RIFY", "issued_on": "2026-05-07"}
-    assert view["payment"] == {"status": "paid", "payment_id": "p1", "amount_fen": 5000, "paid_at": view["payment"]["paid_at"]}
+    assert view["payment"] == {
+        "status": "paid",
+        "payment_id": "p1",
+        "amount_fen": 5000,
+        "paid_at": view["payment"]["paid_at"],
+    }
     assert view["deadline"] == "2026-05-14", "the application clock's due date"
 
     async def every_step() -> list[str] | None:
@@ -238,9 +241,8 @@ async def test_rejection_pickup_and_unknown_application(hall: Hall, others: Othe
     )
 
     async def settled() -> bool:
-        return (await hall.view(rejected_no))["status"] == "rejected" and (await hall.view(picked_no))[
-            "status"
-        ] == "completed"
+        statuses = ((await hall.view(rejected_no))["status"], (await hall.view(picked_no))["status"])
+        return statuses == ("rejected", "completed")
 
     await eventually(settled, timeout=20)
     assert (await hall.view(rejected_no, me))["reason"] == "不符合条件"

@@ -1,8 +1,8 @@
-"""catalog applications projects appointments consultations
+"""intake domains
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-26 13:42:45.828039
+Create Date: 2026-11-26 13:48:15.712355
 """
 
 from collections.abc import Sequence
