@@ -36,7 +36,7 @@ def create_app(settings: DeliverySettings | None = None, *, verifier: TokenVerif
                 secrets=secrets,
                 webhook_base_url=settings.webhook_base_url,
                 delay_seconds=delay,
-                poll_seconds=min(settings.simulator_poll_seconds, max(delay, 0.05)),
+                poll_seconds=settings.simulator_poll_seconds,
             ).run()
 
         background.append(simulated_couriers)

@@ -11,6 +11,7 @@ report sent twice (lost answer, two workers) is a replay that changes nothing.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import secrets as random_secrets
 from collections.abc import Sequence
@@ -121,13 +122,21 @@ class Simulator:
     poll_seconds: float = 0.5
     batch: int = 100
 
+    def __post_init__(self) -> None:
+        self._wake = asyncio.Event()
+        # A waybill is booked in a transaction that also stages ShipmentCreated, whose commit
+        # runs the database's commit hooks: the couriers start at once instead of at the next poll.
+        self.db.on_commit(self._wake.set)
+
     async def run(self) -> None:
         """Work the queue forever."""
         log.info("simulator.started", delay_seconds=self.delay_seconds, webhook_base_url=self.webhook_base_url)
         while True:
-            worked = await self.tick()
-            if worked < self.batch:
-                await asyncio.sleep(self.poll_seconds)
+            if await self.tick():
+                continue  # something was due: look again at once (a zero pace chains reports)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+            self._wake.clear()
 
     async def tick(self) -> int:
         """Claim and send one batch of due reports; return how many were tried."""

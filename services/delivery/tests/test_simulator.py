@@ -8,10 +8,19 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from owkernel.testing import SigningKeys, eventually, free_port, fresh_database_url
+from owkernel.testing import ServiceRunner, SigningKeys, eventually, free_port, fresh_database_url
+from services.delivery.app import create_app
 from services.delivery.partners.models import SimCourierJob
 from services.delivery.partners.simulated import FAIL_FIRST_ATTEMPT
-from services.delivery.tests.support import Delivery, delivery_settings, new_idn, new_no, publisher_on, served
+from services.delivery.tests.support import (
+    INI,
+    Delivery,
+    delivery_settings,
+    new_idn,
+    new_no,
+    publisher_on,
+    served,
+)
 from services.delivery.webhooks.models import WebhookReceipt
 
 
@@ -78,3 +87,35 @@ async def test_simulated_courier_carries_the_certificate_to_delivered(
                     select(func.count()).select_from(SimCourierJob).where(SimCourierJob.done.is_(False))
                 )
             assert outcomes == {"accepted"} and pending == 0
+
+
+async def test_simulated_courier_keeps_its_reports_while_the_webhook_is_unreachable(
+    nats_url: str, signing_keys: SigningKeys, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    namespace = "t" + uuid.uuid4().hex[:10]
+    url = fresh_database_url("delivery_down", tmp_path_factory.mktemp("down"))
+    settings = delivery_settings(
+        url,
+        nats_url,
+        namespace,
+        simulator_enabled=True,
+        courier_delay_seconds=0.0,
+        webhook_base_url=f"http://127.0.0.1:{free_port()}",  # nobody listens there
+    )
+    async with (
+        publisher_on(nats_url, namespace) as publisher,
+        ServiceRunner(create_app=create_app, settings=settings, ini_path=INI, keys=signing_keys) as svc,
+    ):
+        delivery = Delivery(svc=svc, keys=signing_keys, publisher=publisher)
+        no, idn, shipment = await delivery.ship()
+
+        async def retried() -> SimCourierJob | None:
+            async with svc.kernel.db.transaction() as session:
+                query = select(SimCourierJob).where(SimCourierJob.tracking_no == shipment["tracking_no"])
+                job = (await session.execute(query)).scalar_one()
+                return job if job.attempts >= 1 else None
+
+        job = await eventually(retried)
+        # The report is still owed (not dropped), and nothing moved.
+        assert job.next_index == 0 and not job.done and job.last_error
+        assert (await delivery.shipments(no, idn))[0]["status"] == "created"
