@@ -1,0 +1,153 @@
+"""The one door: routing, header hygiene, streamed uploads, limits, dead and slow services, OpenAPI."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import AsyncIterator
+
+import pytest
+
+from gateway.tests.support import Stack, bearer, running_stack
+from owkernel.testing import fresh_database_url
+
+
+async def test_proxies_with_request_id_and_token_and_strips_hop_by_hop(stack: Stack) -> None:
+    _, tokens = await stack.citizen()
+    r = await stack.client.get(
+        "/api/v1/tasks/echo",
+        headers=bearer(tokens["access_token"])
+        | {
+            "X-Request-ID": "req-door-1",
+            "Connection": "keep-alive, X-Hop-Secret",
+            "X-Hop-Secret": "must not pass",
+            "Proxy-Authorization": "Basic c2VjcmV0",
+            "X-Custom": "passes",
+        },
+    )
+    assert r.status_code == 200, r.text
+    seen = r.json()["headers"]
+    assert seen["authorization"] == f"Bearer {tokens['access_token']}"
+    assert seen["x-request-id"] == "req-door-1" and r.headers["x-request-id"] == "req-door-1"
+    assert seen["x-custom"] == "passes" and seen["x-forwarded-for"] == "127.0.0.1"
+    assert "x-hop-secret" not in seen and "proxy-authorization" not in seen
+    assert r.json()["subject"]  # the service verified the token itself
+    assert len(r.headers.get_list("date")) == 1 and len(r.headers.get_list("server")) == 1
+
+    anonymous = await stack.client.get("/api/v1/catalog/items/ITEM-1")  # no token is fine at the door
+    assert anonymous.status_code == 200 and anonymous.json()["code"] == "ITEM-1"
+    assert anonymous.headers["x-request-id"]
+    assert (await stack.client.get("/api/v1/tasks/echo")).status_code == 401  # the service wants one
+
+
+async def test_roles_are_checked_by_the_service_behind(stack: Stack) -> None:
+    _, tokens = await stack.citizen()
+    r = await stack.client.get("/api/v1/supervision/cards", headers=bearer(tokens["access_token"]))
+    assert r.status_code == 403 and r.headers["content-type"] == "application/problem+json"
+    supervisor = await stack.staff("supervisor")
+    assert (await stack.client.get("/api/v1/supervision/cards", headers=bearer(supervisor))).status_code == 200
+
+
+def _multipart(boundary: str, content: bytes, chunk: int = 256 * 1024) -> AsyncIterator[bytes]:
+    async def body() -> AsyncIterator[bytes]:
+        yield (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="plan.pdf"\r\n'
+            "Content-Type: application/pdf\r\n\r\n"
+        ).encode()
+        for start in range(0, len(content), chunk):
+            yield content[start : start + chunk]
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    return body()
+
+
+async def test_streamed_upload_is_proxied(stack: Stack) -> None:
+    _, tokens = await stack.citizen()
+    content = os.urandom(3 * 1024 * 1024 + 17)
+    boundary = "owtestboundary"
+    # chunked (no Content-Length): streamed through in both directions
+    r = await stack.client.put(
+        "/api/v1/applications/A1/materials/M1",
+        content=_multipart(boundary, content),
+        headers=bearer(tokens["access_token"]) | {"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert r.status_code == 201, r.text
+    assert r.json() == {"size": len(content), "sha256": hashlib.sha256(content).hexdigest(), "filename": "plan.pdf"}
+    # with Content-Length, as browsers send files
+    r = await stack.client.put(
+        "/api/v1/applications/A1/materials/M2",
+        files={"file": ("m2.pdf", content[:100_000], "application/pdf")},
+        headers=bearer(tokens["access_token"]),
+    )
+    assert r.status_code == 201 and r.json()["size"] == 100_000
+
+
+async def test_request_size_limit(stack: Stack) -> None:
+    limit = stack.settings.max_request_bytes
+    big = b"x" * (limit + 1)
+    r = await stack.client.put("/api/v1/applications/A1/materials/M1", content=big)
+    assert r.status_code == 413 and r.headers["content-type"] == "application/problem+json"
+
+    # streamed without a length: cut off once it passes the limit, while the service is reading it
+    _, tokens = await stack.citizen()
+    r = await stack.client.put(
+        "/api/v1/applications/A1/materials/M1",
+        content=_multipart("b0undary", big, chunk=1024 * 1024),
+        headers=bearer(tokens["access_token"]) | {"Content-Type": "multipart/form-data; boundary=b0undary"},
+    )
+    assert r.status_code == 413, r.text
+
+
+async def test_dead_and_slow_services(stack: Stack) -> None:
+    dead = await stack.client.get("/api/v1/shipments", headers={"X-Request-ID": "req-dead"})
+    assert dead.status_code == 502 and dead.headers["content-type"] == "application/problem+json"
+    assert dead.json()["request_id"] == "req-dead"
+    assert (await stack.client.post("/api/v1/ratings", json={"score": 5})).status_code == 502
+    slow = await stack.client.get("/api/v1/clocks/slow", params={"seconds": 3})
+    assert slow.status_code == 504 and slow.json()["status"] == 504
+
+
+async def test_posts_are_sent_once(stack: Stack) -> None:
+    before = stack.upstream.posts
+    for _ in range(3):
+        assert (await stack.client.post("/api/v1/tasks/count")).status_code == 200
+    assert stack.upstream.posts == before + 3
+
+
+async def test_merged_openapi_and_docs(stack: Stack) -> None:
+    doc = (await stack.client.get("/openapi.json")).json()
+    assert "/api/v1/auth/login" in doc["paths"] and "/api/v1/payments" in doc["paths"]
+    assert "/api/v1/tasks/echo" in doc["paths"] and "/api/v1/catalog/items/{code}" in doc["paths"]
+    assert "/healthz" not in doc["paths"]
+    assert doc["x-unavailable"] == ["delivery", "rating"]  # down, and the document still comes
+    docs = await stack.client.get("/docs")
+    assert docs.status_code == 200 and "/openapi.json" in docs.text
+
+
+@pytest.fixture(scope="module")
+async def limited(nats_url: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
+    tmp = tmp_path_factory.mktemp("limited")
+    async with running_stack(
+        database_url=fresh_database_url("gateway_limited", tmp),
+        upstream_database_url=fresh_database_url("upstream_limited", tmp),
+        nats_url=nats_url,
+        rate_limit=5.0,
+        rate_limit_burst_seconds=1.0,
+        login_address_max_failures=3,
+    ) as running:
+        yield running
+
+
+async def test_rate_limit_per_identity(limited: Stack) -> None:
+    statuses = [(await limited.client.get("/api/v1/catalog/items/X")).status_code for _ in range(12)]
+    assert statuses.count(200) >= 5 and 429 in statuses
+    r = await limited.client.get("/api/v1/catalog/items/X")
+    assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
+    assert r.headers["content-type"] == "application/problem+json"
+
+
+async def test_login_throttled_per_address(limited: Stack) -> None:
+    for _ in range(limited.settings.login_address_max_failures):
+        await limited.client.post("/api/v1/auth/login", json={"account": "nobody_here", "password": "wrong-pass"})
+    r = await limited.client.post("/api/v1/auth/login", json={"account": "admin", "password": "anything-at-all"})
+    assert r.status_code == 429 and int(r.headers["retry-after"]) > 0
