@@ -145,6 +145,17 @@ async def test_inbound_mail_of_materials(delivery: Delivery) -> None:
     outbound_path = f"/api/v1/delivery/inbound/{parcel['shipment_id']}x/received"
     assert (await delivery.client.post(outbound_path, json={}, headers=clerk)).status_code == 404
 
+    # A parcel the courier could not collect: the applicant brings the materials to the window.
+    third = await delivery.client.post(
+        "/api/v1/delivery/inbound", json={"application_no": no, "sender": sender}, headers=delivery.citizen(idn)
+    )
+    assert (await delivery.report(third.json(), "failed", extra={"reason": "nobody home"})).json()["applied"]
+    failed = await delivery.published("delivery.shipment.failed", no)
+    assert [(f["direction"], f["action"], f["reason"]) for f in failed] == [
+        ("inbound", "return_to_window", "nobody home")
+    ]
+    assert len(await delivery.shipments(no, idn)) == 3  # no automatic re-collection
+
 
 async def test_coverage_per_county_and_township(delivery: Delivery) -> None:
     _, _, one = await delivery.ship(region_code="370614206001")  # 蓬莱区 北隍城乡
