@@ -8,6 +8,7 @@ cleanly on Ctrl-C.
 
 from __future__ import annotations
 
+import base64
 import json
 import secrets
 import signal
@@ -62,7 +63,11 @@ def main() -> int:
     )
     courier_secrets = settings.courier_secrets or _persistent_secret(
         data / "courier-secrets.json",
-        json.dumps({c: "whsec_" + secrets.token_urlsafe(24) for c in ("sim-express", "sim-post")}),
+        # Standard Webhooks secrets are "whsec_" + base64 of the key bytes (strict decoders reject
+        # anything else).
+        json.dumps(
+            {c: "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode() for c in ("sim-express", "sim-post")}
+        ),
     )
     ports = {c.name: getattr(settings, f"{c.name}_port") for c in COMPONENTS}
     stack = Stack(
