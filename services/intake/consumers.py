@@ -17,11 +17,15 @@ from owkernel.contracts.approval import (
     CertificateIssued,
     ClockClosed,
     ClockOpened,
+    ClockRescheduled,
     TaskAssigned,
+    TaskCancelled,
     TaskDecided,
 )
 from owkernel.contracts.delivery import (
     PickupCompleted,
+    PickupReady,
+    ShipmentCancelled,
     ShipmentCreated,
     ShipmentDelivered,
     ShipmentFailed,
@@ -80,6 +84,12 @@ async def on_task_decided(session: AsyncSession, data: TaskDecided, envelope: En
     await reactions.timeline_only(session, data, envelope)
 
 
+@consumers.on(TaskCancelled)
+async def on_task_cancelled(session: AsyncSession, data: TaskCancelled, envelope: Envelope) -> None:
+    """Timeline."""
+    await reactions.timeline_only(session, data, envelope)
+
+
 @consumers.on(CardRaised)
 async def on_card(session: AsyncSession, data: CardRaised, envelope: Envelope) -> None:
     """Timeline of the application the card is about."""
@@ -93,6 +103,15 @@ async def on_clock_opened(session: AsyncSession, data: ClockOpened, envelope: En
         await reactions.application_clock(session, data)
     elif data.clock_kind == "consultation":
         await consultations.clock_opened(session, data)
+
+
+@consumers.on(ClockRescheduled)
+async def on_clock_rescheduled(session: AsyncSession, data: ClockRescheduled, envelope: Envelope) -> None:
+    """The deadline (or a consultation's reply due date) moved."""
+    if data.clock_kind == "application":
+        await reactions.application_clock(session, data)
+    elif data.clock_kind == "consultation":
+        await consultations.clock_rescheduled(session, data)
 
 
 @consumers.on(ClockClosed)
@@ -117,6 +136,18 @@ async def on_shipment_status(session: AsyncSession, data: ShipmentStatusChanged,
 @consumers.on(ShipmentFailed)
 async def on_shipment_failed(session: AsyncSession, data: ShipmentFailed, envelope: Envelope) -> None:
     """Timeline."""
+    await reactions.timeline_only(session, data, envelope)
+
+
+@consumers.on(ShipmentCancelled)
+async def on_shipment_cancelled(session: AsyncSession, data: ShipmentCancelled, envelope: Envelope) -> None:
+    """Timeline."""
+    await reactions.timeline_only(session, data, envelope)
+
+
+@consumers.on(PickupReady)
+async def on_pickup_ready(session: AsyncSession, data: PickupReady, envelope: Envelope) -> None:
+    """Timeline: the certificate waits at the window."""
     await reactions.timeline_only(session, data, envelope)
 
 

@@ -21,11 +21,15 @@ from owkernel.contracts.approval import (
     CardRaised,
     CertificateIssued,
     ClockOpened,
+    ClockRescheduled,
     TaskAssigned,
+    TaskCancelled,
     TaskDecided,
 )
 from owkernel.contracts.delivery import (
     PickupCompleted,
+    PickupReady,
+    ShipmentCancelled,
     ShipmentCreated,
     ShipmentDelivered,
     ShipmentFailed,
@@ -174,12 +178,18 @@ async def task_assigned(session: AsyncSession, data: TaskAssigned, envelope: Env
 
 async def timeline_only(
     session: AsyncSession,
-    data: TaskDecided | ShipmentCreated | ShipmentStatusChanged | ShipmentFailed,
+    data: TaskDecided
+    | TaskCancelled
+    | ShipmentCreated
+    | ShipmentStatusChanged
+    | ShipmentFailed
+    | ShipmentCancelled
+    | PickupReady,
     envelope: Envelope,
 ) -> None:
     """A step another service made, shown on the timeline."""
     app = await known(session, data.application_no)
-    at = getattr(data, "decided_at", None) or getattr(data, "at", None)
+    at = getattr(data, "decided_at", None) or getattr(data, "cancelled_at", None) or getattr(data, "at", None)
     note(app, session, envelope, data, at)
 
 
@@ -191,8 +201,9 @@ async def card_raised(session: AsyncSession, data: CardRaised, envelope: Envelop
     note(app, session, envelope, data, data.raised_at)
 
 
-async def application_clock(session: AsyncSession, data: ClockOpened) -> None:
-    """The application's clock (committed working days from acceptance) gives its deadline."""
+async def application_clock(session: AsyncSession, data: ClockOpened | ClockRescheduled) -> None:
+    """The application's clock (committed working days from acceptance) gives its deadline; it
+    moves when a wait for the applicant ends, an extension is granted or a calendar is entered."""
     if data.clock_kind != "application" or data.application_no is None:
         return
     app = await known(session, data.application_no)

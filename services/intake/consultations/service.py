@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from owkernel.auth import Principal
 from owkernel.consumer import RetryLater
-from owkernel.contracts.approval import ClockClosed, ClockOpened
+from owkernel.contracts.approval import ClockClosed, ClockOpened, ClockRescheduled
 from owkernel.contracts.intake import ConsultationAsked, ConsultationReplied
 from owkernel.errors import Conflict, Forbidden, NotFound
 from services.intake.catalog import service as catalog
@@ -116,12 +116,17 @@ async def reply(session: AsyncSession, *, principal: Principal, consultation_id:
     return row
 
 
-async def clock_opened(session: AsyncSession, data: ClockOpened) -> None:
+async def clock_opened(session: AsyncSession, data: ClockOpened | ClockRescheduled) -> None:
     """The approval service's reply clock: its due date shows on the consultation."""
     row = await repository.get(session, data.ref, for_update=True)
     if row is None:
         raise RetryLater(f"consultation {data.ref} is not known (yet)")
     row.due_date = data.due_date
+
+
+async def clock_rescheduled(session: AsyncSession, data: ClockRescheduled) -> None:
+    """The reply clock's due date moved."""
+    await clock_opened(session, data)
 
 
 async def clock_closed(session: AsyncSession, data: ClockClosed) -> None:

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import update
@@ -23,10 +24,18 @@ from owkernel.contracts.approval import (
     CardRaised,
     CertificateIssued,
     ClockOpened,
+    ClockRescheduled,
     TaskAssigned,
+    TaskCancelled,
     TaskDecided,
 )
-from owkernel.contracts.delivery import PickupCompleted, ShipmentCreated, ShipmentDelivered, ShipmentStatusChanged
+from owkernel.contracts.delivery import (
+    PickupCompleted,
+    PickupReady,
+    ShipmentCreated,
+    ShipmentDelivered,
+    ShipmentStatusChanged,
+)
 from owkernel.contracts.gateway import PaymentFailed, PaymentSucceeded
 from owkernel.contracts.intake import ApplicationResumed, ApplicationSuspended, MaterialOverdue, VisitRecorded
 from owkernel.db import Database
@@ -236,6 +245,37 @@ async def test_rejection_pickup_and_unknown_application(hall: Hall, others: Othe
         ),
         ApplicationApproved(application_no=picked_no, item_code="T-001", departments=["MARKET"], decided_at=NOW),
     )
+    await others.approval(
+        ClockOpened(
+            clock_id="c2",
+            clock_kind="application",
+            ref=picked_no,
+            application_no=picked_no,
+            started_on=date(2026, 5, 6),
+            due_date=date(2026, 5, 13),
+            working_days=5,
+        ),
+        ClockRescheduled(
+            clock_id="c2",
+            clock_kind="application",
+            ref=picked_no,
+            application_no=picked_no,
+            due_date=date(2026, 5, 15),
+            reason="suspension",
+            suspended_days=2,
+            at=NOW,
+        ),
+        TaskCancelled(
+            task_id="t9",
+            application_no=rejected_no,
+            department="LAND",
+            reason="another department rejected",
+            cancelled_at=NOW,
+        ),
+    )
+    await others.publish(
+        "delivery", PickupReady(pickup_id="p1", application_no=picked_no, window="commercial", reason="chosen", at=NOW)
+    )
     await others.publish(
         "delivery", PickupCompleted(pickup_id="p1", application_no=picked_no, window="commercial", clerk="c", at=NOW)
     )
@@ -246,6 +286,19 @@ async def test_rejection_pickup_and_unknown_application(hall: Hall, others: Othe
 
     await eventually(settled, timeout=20)
     assert (await hall.view(rejected_no, me))["reason"] == "不符合条件"
+
+    async def rescheduled() -> dict[str, Any] | None:
+        view = await hall.view(picked_no, me)
+        return view if view["deadline"] == "2026-05-15" else None
+
+    picked = await eventually(rescheduled, timeout=20)
+    assert {"delivery.pickup.ready", "delivery.pickup.completed"} <= {t["event"] for t in picked["timeline"]}
+
+    async def cancelled_task_noted() -> bool:
+        events = [t["event"] for t in (await hall.view(rejected_no))["timeline"]]
+        return "approval.task.cancelled" in events
+
+    await eventually(cancelled_task_noted, timeout=20)
     visits = [d for _, d in await hall.published("intake.visit.recorded")]
     pickups = [v for v in visits if isinstance(v, VisitRecorded) and v.kind == "pickup"]
     assert len(pickups) == 1 and pickups[0].application_no == picked_no and pickups[0].id_number == idn
