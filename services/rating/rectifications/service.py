@@ -15,6 +15,7 @@ from services.rating.db import outbox
 from services.rating.rectifications import repository
 from services.rating.rectifications.models import Rectification
 from services.rating.reviews import repository as reviews
+from services.rating.reviews import rollup
 from services.rating.settings import RatingSettings
 
 OVERSIGHT = ("supervisor", "admin")
@@ -145,7 +146,7 @@ async def decide_appeal(
         case.status = "open"
         return case
     if case.review_id is not None:
-        await reviews.annul(session, case.review_id)
+        await rollup.annul(session, review_id=case.review_id)
     await _close(session, settings=settings, case=case, status="annulled", result=opinion)
     return case
 
@@ -183,7 +184,7 @@ async def _close(
         if case.on_time is None:
             case.on_time = _on_time_by_due_date(now, case.due_date, settings)
         if case.review_id is not None:
-            await reviews.mark_rectified(session, case.review_id, on_time=case.on_time)
+            await rollup.rectified(session, review_id=case.review_id, on_time=case.on_time)
     await outbox.add(
         session,
         RectificationClosed(
@@ -236,7 +237,7 @@ async def apply_clock_closed(session: AsyncSession, *, data: ClockClosed) -> Non
         raise RetryLater(f"rectification {data.ref} is not known")
     case.on_time = data.on_time
     if case.status == "rectified" and case.review_id is not None:
-        await reviews.mark_rectified(session, case.review_id, on_time=data.on_time)
+        await rollup.rectified(session, review_id=case.review_id, on_time=data.on_time)
 
 
 def cursor_key(case: Rectification) -> list[JsonValue]:

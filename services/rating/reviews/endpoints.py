@@ -138,8 +138,8 @@ async def stats(
             raise Unauthorized("Figures by clerk need a supervisor's token.", headers={"WWW-Authenticate": "Bearer"})
         if not principal.has_role(*OVERSIGHT):
             raise Forbidden("Figures by clerk are for supervisors.")
-    lower, upper = period(from_, to, settings)
-    result = await service.stats(session, by=by, lower=lower, upper=upper, channel=channel)
+    period(from_, to, settings)  # 422 when 'to' is before 'from'
+    result = await service.stats(session, by=by, start=from_, end=to, channel=channel)
     result["from_"] = from_.isoformat() if from_ else None
     result["to"] = to.isoformat() if to else None
     return result

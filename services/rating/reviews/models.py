@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Index, SmallInteger, String, Text
+from sqlalchemy import JSON, Boolean, Date, DateTime, Index, Integer, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.rating.db import Base
@@ -40,6 +40,8 @@ class Review(Base):
     # Personal data: who rated. Never leaves the service towards staff.
     rater_id_number: Mapped[str | None] = mapped_column(String(40))
     rated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The hall's calendar day of ``rated_at``: the day the rating counts for in the figures.
+    rated_on: Mapped[date] = mapped_column(Date)
     # An appeal against it was upheld: it no longer counts.
     annulled: Mapped[bool] = mapped_column(Boolean, default=False)
     # For a bad review: its rectification closed within its deadline (None while open).
@@ -69,3 +71,27 @@ class SigningSecret(Base):
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     secret: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RatingDaily(Base):
+    """The figures rolled up per local day, grouping, key and channel, kept in step with every
+    rating, annulment and rectification (same transaction), so the public figures read a few
+    rows per day instead of every rating."""
+
+    __tablename__ = "rating_daily"
+
+    dim: Mapped[str] = mapped_column(String(12), primary_key=True)  # department | window | item | clerk | channel
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)  # "" when the rating names none
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)
+    satisfied: Mapped[int] = mapped_column(Integer, default=0)
+    bad: Mapped[int] = mapped_column(Integer, default=0)
+    rectified: Mapped[int] = mapped_column(Integer, default=0)
+    rectified_on_time: Mapped[int] = mapped_column(Integer, default=0)
+    score_sum: Mapped[int] = mapped_column(Integer, default=0)
+    s1: Mapped[int] = mapped_column(Integer, default=0)
+    s2: Mapped[int] = mapped_column(Integer, default=0)
+    s3: Mapped[int] = mapped_column(Integer, default=0)
+    s4: Mapped[int] = mapped_column(Integer, default=0)
+    s5: Mapped[int] = mapped_column(Integer, default=0)

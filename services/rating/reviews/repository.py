@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Integer, and_, case, func, or_, select, update
+from sqlalchemy import Integer, and_, case, delete, func, literal, literal_column, or_, select
+from sqlalchemy import insert as sa_insert
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql.elements import ColumnElement
 
-from services.rating.reviews.models import RatingLink, Review, SigningSecret
+from services.rating.reviews.models import RatingDaily, RatingLink, Review, SigningSecret
 
+# A literal, not a bound parameter: PostgreSQL must see GROUP BY and SELECT use the same expression.
+EMPTY = literal_column("''")
+COUNTERS = ("n", "satisfied", "bad", "rectified", "rectified_on_time", "score_sum", "s1", "s2", "s3", "s4", "s5")
 GROUPS = {
     "department": Review.department,
     "window": Review.window,
@@ -99,34 +107,11 @@ def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0).cast(Integer)
 
 
-async def stats(
-    session: AsyncSession,
-    *,
-    by: str,
-    lower: datetime | None,
-    upper: datetime | None,
-    channel: str | None = None,
-) -> list[StatRow]:
-    """Counts per group over a period: every figure in one pass over the period's reviews."""
-    key = GROUPS[by]
-    query = select(
-        key.label("key"),
-        func.count().label("n"),
-        _count_if(Review.score >= 3).label("satisfied"),
-        _count_if(Review.score <= 2).label("bad"),
-        _count_if(Review.rectified.is_(True)).label("rectified"),
-        _count_if(Review.rectified_on_time.is_(True)).label("rectified_on_time"),
-        func.coalesce(func.sum(Review.score), 0).cast(Integer).label("score_sum"),
-        *(_count_if(Review.score == s).label(f"s{s}") for s in range(1, 6)),
-    ).where(Review.annulled.is_(False))
-    if lower is not None:
-        query = query.where(Review.rated_at >= lower)
-    if upper is not None:
-        query = query.where(Review.rated_at < upper)
-    if channel is not None:
-        query = query.where(Review.channel == channel)
-    query = query.group_by(key).order_by(key)
-    rows = (await session.execute(query)).all()
+def _sum(column: ColumnElement[int] | QueryableAttribute[int]) -> ColumnElement[int]:
+    return func.coalesce(func.sum(column), 0).cast(Integer)
+
+
+def _stat_rows(rows: Any) -> list[StatRow]:
     return [
         StatRow(
             key=row.key,
@@ -142,16 +127,88 @@ async def stats(
     ]
 
 
-async def mark_rectified(session: AsyncSession, review_id: str, *, on_time: bool | None) -> None:
-    """A bad review's rectification closed (on time or not, or not known yet)."""
-    await session.execute(
-        update(Review).where(Review.review_id == review_id).values(rectified=True, rectified_on_time=on_time)
+async def stats(
+    session: AsyncSession, *, by: str, start: date | None, end: date | None, channel: str | None = None
+) -> list[StatRow]:
+    """Figures per group over local days ``start``..``end`` (inclusive), from the daily roll-up."""
+    d = RatingDaily
+    query = select(
+        func.nullif(d.key, "").label("key"),
+        *(_sum(getattr(d, c)).label(c) for c in COUNTERS),
+    ).where(d.dim == by)
+    if start is not None:
+        query = query.where(d.day >= start)
+    if end is not None:
+        query = query.where(d.day <= end)
+    if channel is not None:
+        query = query.where(d.channel == channel)
+    query = query.group_by(d.key).having(func.sum(d.n) > 0).order_by(d.key)
+    return _stat_rows(await session.execute(query))
+
+
+async def stats_from_ratings(
+    session: AsyncSession, *, by: str, start: date | None, end: date | None, channel: str | None = None
+) -> list[StatRow]:
+    """The same figures counted from every rating (the roll-up's reference; slow on millions)."""
+    key = GROUPS[by]
+    query = select(
+        key.label("key"),
+        func.count().label("n"),
+        _count_if(Review.score >= 3).label("satisfied"),
+        _count_if(Review.score <= 2).label("bad"),
+        _count_if(Review.rectified.is_(True)).label("rectified"),
+        _count_if(Review.rectified_on_time.is_(True)).label("rectified_on_time"),
+        _sum(Review.score).label("score_sum"),
+        *(_count_if(Review.score == s).label(f"s{s}") for s in range(1, 6)),
+    ).where(Review.annulled.is_(False))
+    if start is not None:
+        query = query.where(Review.rated_on >= start)
+    if end is not None:
+        query = query.where(Review.rated_on <= end)
+    if channel is not None:
+        query = query.where(Review.channel == channel)
+    # Ordered as the roll-up orders them: the unattributed group ("") first on every backend.
+    query = query.group_by(key).order_by(func.coalesce(key, EMPTY))
+    return _stat_rows(await session.execute(query))
+
+
+async def bump_daily(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Add differences to daily roll-up rows, creating the rows that do not exist yet."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(RatingDaily)
+    statement = statement.on_conflict_do_update(
+        index_elements=["dim", "day", "key", "channel"],
+        set_={c: getattr(RatingDaily, c) + getattr(statement.excluded, c) for c in COUNTERS},
     )
+    await session.execute(statement, rows)
 
 
-async def annul(session: AsyncSession, review_id: str) -> None:
-    """An upheld appeal: the review no longer counts."""
-    await session.execute(update(Review).where(Review.review_id == review_id).values(annulled=True))
+async def rebuild_daily(session: AsyncSession) -> None:
+    """Recount the whole daily roll-up from the ratings (after a bulk load, or to repair it)."""
+    await session.execute(delete(RatingDaily))
+    for dim, column in GROUPS.items():
+        source = select(
+            literal(dim).label("dim"),
+            Review.rated_on,
+            func.coalesce(column, EMPTY).label("key"),
+            Review.channel,
+            func.count(),
+            _count_if(Review.score >= 3),
+            _count_if(Review.score <= 2),
+            _count_if(Review.rectified.is_(True)),
+            _count_if(Review.rectified_on_time.is_(True)),
+            _sum(Review.score),
+            *(_count_if(Review.score == s) for s in range(1, 6)),
+        ).where(Review.annulled.is_(False))
+        source = source.group_by(Review.rated_on, func.coalesce(column, EMPTY), Review.channel)
+        await session.execute(sa_insert(RatingDaily).from_select(["dim", "day", "key", "channel", *COUNTERS], source))
+
+
+async def get_for_update(session: AsyncSession, review_id: str) -> Review | None:
+    """One review, row-locked for the rest of the transaction."""
+    result = await session.execute(select(Review).where(Review.review_id == review_id).with_for_update())
+    return result.scalar_one_or_none()
 
 
 def add_link(session: AsyncSession, link: RatingLink) -> None:

@@ -9,7 +9,7 @@ import hmac
 import json
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -19,10 +19,10 @@ from owkernel import Conflict, Forbidden, NotFound, Principal, Problem, Unauthor
 from owkernel.contracts.rating import Channel, ReviewSubmitted
 from services.rating.attribution import repository as applications
 from services.rating.attribution.models import Application
-from services.rating.common import aware, new_id, utcnow
+from services.rating.common import aware, local_date, new_id, utcnow
 from services.rating.db import outbox
 from services.rating.rectifications import service as rectifications
-from services.rating.reviews import repository
+from services.rating.reviews import repository, rollup
 from services.rating.reviews.models import RatingLink, Review, SigningSecret
 from services.rating.settings import RatingSettings
 
@@ -55,11 +55,13 @@ async def submit(
     rater_id_number: str | None = None,
     rated_at: datetime | None = None,
     responsible_department: str | None = None,
+    batch: rollup.Rollup | None = None,
 ) -> tuple[Review, str | None]:
     """Save one rating from any channel, publish it, and open a rectification for a bad one.
 
     Attribution comes from the application when there is one; explicit values fill the rest.
-    Returns the review and the id of the rectification it opened, if any.
+    Returns the review and the id of the rectification it opened, if any. With ``batch`` the
+    daily figures are gathered there for the caller to write; otherwise they are written now.
     """
     if application is not None:
         department = department or application.department
@@ -85,7 +87,12 @@ async def submit(
         annulled=False,
         rectified=False,
     )
+    review.rated_on = local_date(review.rated_at, settings)
     repository.add(session, review)
+    if batch is not None:
+        batch.add(review, rollup.contribution(review))
+    else:
+        await rollup.counted(session, review)
     await outbox.add(
         session,
         ReviewSubmitted(
@@ -334,10 +341,10 @@ def figures(row: repository.StatRow, *, key: str | None) -> dict[str, Any]:
 
 
 async def stats(
-    session: AsyncSession, *, by: str, lower: datetime | None, upper: datetime | None, channel: str | None
+    session: AsyncSession, *, by: str, start: date | None, end: date | None, channel: str | None
 ) -> dict[str, Any]:
-    """Satisfaction figures per group, and the total over the same period."""
-    rows = await repository.stats(session, by=by, lower=lower, upper=upper, channel=channel)
+    """Satisfaction figures per group over local days ``start``..``end``, and their total."""
+    rows = await repository.stats(session, by=by, start=start, end=end, channel=channel)
     items = [figures(row, key=row.key) for row in rows]
     total = repository.StatRow(
         key="total",

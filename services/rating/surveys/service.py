@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from owkernel import Principal, Unprocessable
 from services.rating.common import day_start, local_date, new_id, utcnow
 from services.rating.reviews import repository as reviews
+from services.rating.reviews import rollup
 from services.rating.reviews import service as ratings
 from services.rating.settings import RatingSettings
 from services.rating.surveys import repository
@@ -202,6 +203,7 @@ async def import_file(
         errors=parsed.errors,
     )
     repository.add(session, record)
+    figures = rollup.Rollup()
     for row, key in zip(parsed.rows, keys, strict=True):
         if key in taken:
             record.rows_duplicate += 1
@@ -220,6 +222,8 @@ async def import_file(
             dedupe_key=key,
             # Midday of the survey day in the hall's time: the day it counts for, whatever the zone.
             rated_at=day_start(row.surveyed_on, settings) + timedelta(hours=12),
+            batch=figures,
         )
         record.rows_added += 1
+    await figures.flush(session)
     return record

@@ -245,3 +245,15 @@ async def wait_decided(rating: Client, application_no: str) -> None:
 def yesterday() -> date:
     """A past day in the hall's zone (safe for survey and inspection dates)."""
     return (datetime.now(UTC) + timedelta(hours=8)).date() - timedelta(days=1)
+
+
+async def assert_figures_consistent(rating: Client) -> None:
+    """The daily roll-up the figures read agrees with a count over every rating."""
+    from services.rating.reviews import repository
+
+    async with rating.svc.kernel.db.transaction() as session:
+        for by in repository.GROUPS:
+            for channel in (None, "survey"):
+                fast = await repository.stats(session, by=by, start=None, end=None, channel=channel)
+                slow = await repository.stats_from_ratings(session, by=by, start=None, end=None, channel=channel)
+                assert fast == slow, (by, channel)

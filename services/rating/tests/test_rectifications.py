@@ -7,7 +7,7 @@ from typing import Any
 
 from owkernel.contracts.approval import CardRaised, ClockClosed, ClockOpened
 from owkernel.testing import eventually
-from services.rating.tests.conftest import Client, Feeder, decided_application, unique
+from services.rating.tests.conftest import Client, Feeder, assert_figures_consistent, decided_application, unique
 
 
 async def bad_review(rating: Client, feeder: Feeder, department: str, score: int = 2) -> tuple[str, str, str]:
@@ -123,6 +123,7 @@ async def test_bad_review_opens_a_case_whose_clock_turns_yellow_and_red(rating: 
     public = await rating.http.get("/api/v1/rectifications/published", params={"department": dept})
     assert [(p["outcome"], p["result"]) for p in public.json()["items"]] == [("rectified", "已培训整改，流程公示")]
     assert no not in public.text and "窗口推诿" not in public.text
+    await assert_figures_consistent(rating)
 
 
 def card(clock: str, case_id: str, dept: str, color: str, due: date) -> CardRaised:
@@ -175,6 +176,7 @@ async def test_upheld_appeal_annuls_the_review(rating: Client, feeder: Feeder) -
     # The annulled review no longer counts anywhere.
     stats = (await rating.http.get("/api/v1/ratings/stats", params={"by": "department"})).json()
     assert dept not in {i["key"] for i in stats["items"]}
+    await assert_figures_consistent(rating)
     own = await rating.http.get("/api/v1/ratings", headers=rating.citizen(applicant))
     assert own.json()["items"][0]["annulled"] is True
 

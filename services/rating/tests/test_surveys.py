@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.rating.tests.conftest import Client, yesterday
+from services.rating.tests.conftest import Client, assert_figures_consistent, yesterday
 
 DAY = yesterday().isoformat()
 
@@ -60,6 +60,7 @@ async def test_good_rows_kept_bad_rows_reported_repeat_adds_nothing(rating: Clie
     assert len(listing.json()["items"]) == 3
     one = await rating.http.get(f"/api/v1/surveys/imports/{report['import_id']}", headers=rating.admin)
     assert one.json()["errors"] == report["errors"]
+    await assert_figures_consistent(rating)
 
 
 async def test_a_bad_survey_response_is_followed_up(rating: Client) -> None:

@@ -1,0 +1,58 @@
+"""Rating's migration tree: ratings saved before the daily roll-up get their day and are counted."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from alembic import command
+from sqlalchemy import text
+
+from owkernel.db import Database
+from owkernel.migrations import alembic_config, heads
+from services.rating.reviews import repository
+from services.rating.tests.conftest import INI
+
+
+def test_one_head() -> None:
+    assert heads(INI) == ["0003"]
+
+
+async def test_roll_up_migration_counts_earlier_ratings(database_url: str, tmp_path: Path) -> None:
+    config = alembic_config(INI, database_url)
+    await asyncio.to_thread(command.upgrade, config, "0002")
+    db = Database(database_url)
+    try:
+        async with db.transaction() as session:
+            for review_id, score, at, department in (
+                # 23:30 UTC is the next morning in the hall (UTC+8): it counts for 2 March.
+                ("RV-1", 5, datetime(2026, 3, 1, 23, 30, tzinfo=UTC), "D1"),
+                ("RV-2", 2, datetime(2026, 3, 2, 3, 0, tzinfo=UTC), "D1"),
+                ("RV-3", 4, datetime(2026, 3, 1, 10, 0, tzinfo=UTC), None),
+            ):
+                await session.execute(
+                    text(
+                        "INSERT INTO ratings (review_id, channel, score, department, rated_at, annulled, rectified)"
+                        " VALUES (:id, 'online', :score, :department, :at, false, false)"
+                    ),
+                    {"id": review_id, "score": score, "department": department, "at": at},
+                )
+        await asyncio.to_thread(command.upgrade, config, "head")
+        async with db.transaction() as session:
+            days: dict[str, object] = {
+                r[0]: r[1] for r in await session.execute(text("SELECT review_id, rated_on FROM ratings"))
+            }
+            assert {k: date.fromisoformat(str(v)) for k, v in days.items()} == {
+                "RV-1": date(2026, 3, 2),
+                "RV-2": date(2026, 3, 2),
+                "RV-3": date(2026, 3, 1),
+            }
+            rows = await repository.stats(session, by="department", start=None, end=None)
+            assert [(r.key, r.count, r.satisfied, r.bad) for r in rows] == [(None, 1, 1, 0), ("D1", 2, 1, 1)]
+            for by in repository.GROUPS:
+                assert await repository.stats(session, by=by, start=None, end=None) == (
+                    await repository.stats_from_ratings(session, by=by, start=None, end=None)
+                )
+    finally:
+        await db.dispose()
