@@ -17,7 +17,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from services.rating.reviews.models import RatingDaily, RatingLink, Review, SigningSecret
 
 # A literal, not a bound parameter: PostgreSQL must see GROUP BY and SELECT use the same expression.
-EMPTY = literal_column("''")
+EMPTY: ColumnElement[str] = literal_column("''")
 COUNTERS = ("n", "satisfied", "bad", "rectified", "rectified_on_time", "score_sum", "s1", "s2", "s3", "s4", "s5")
 GROUPS = {
     "department": Review.department,
