@@ -35,11 +35,13 @@ async def claim_due(session: AsyncSession, *, now: datetime, lease_until: dateti
         .where(text(Q_PENDING), Notification.next_attempt_at <= now)
         .order_by(Notification.next_attempt_at)
         .limit(limit)
-        .scalar_subquery()
     )
+    ids = list((await session.execute(due)).scalars())
+    if not ids:
+        return []
     stmt = (
         update(Notification)
-        .where(Notification.id.in_(due), Notification.status == "pending", Notification.next_attempt_at <= now)
+        .where(Notification.id.in_(ids), Notification.status == "pending", Notification.next_attempt_at <= now)
         .values(next_attempt_at=lease_until, attempts=Notification.attempts + 1)
         .returning(
             Notification.id,

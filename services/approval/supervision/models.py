@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Date, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Date, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.approval.db import Base
@@ -14,16 +14,16 @@ BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class Card(Base):
-    """A yellow (near the deadline) or red (overdue) card on one clock; one per clock and color."""
+    """A yellow (near the deadline) or red (overdue) card on one clock; one per clock and color
+    (the card id is "<clock id>/<color>", so a second one cannot exist)."""
 
     __tablename__ = "supervision_cards"
     __table_args__ = (
-        UniqueConstraint("clock_id", "color"),
         Index("ix_supervision_cards_raised", "raised_at", "card_id"),
         Index("ix_supervision_cards_department_color", "department", "color"),
     )
 
-    card_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    card_id: Mapped[str] = mapped_column(String(50), primary_key=True)
     clock_id: Mapped[str] = mapped_column(String(36))
     color: Mapped[str] = mapped_column(String(10))
     clock_kind: Mapped[str] = mapped_column(String(20))

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, insert, or_, select, text, update
+from sqlalchemy import and_, case, func, insert, literal, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.approval.clocks.models import Q_RED_PENDING, Q_YELLOW_PENDING, Clock
+from services.approval.db import UtcDateTime
 from services.approval.supervision.models import Card, SupervisionRecord
 
 CLAIMED = (
@@ -24,52 +25,85 @@ CLAIMED = (
 )
 
 
-async def claim_red(session: AsyncSession, *, today: date, limit: int) -> list[Any]:
-    """Mark up to ``limit`` overdue running clocks red and return them (never the same clock twice).
-
-    The inner query walks the partial index of clocks still to be carded, by due date; the
-    outer UPDATE re-checks the level, so two scanners at once cannot both claim a clock.
-    """
-    due = (
-        select(Clock.clock_id)
-        .where(text(Q_RED_PENDING), Clock.due_date < today)
-        .order_by(Clock.due_date)
-        .limit(limit)
-        .scalar_subquery()
-    )
+async def _claim(
+    session: AsyncSession, *, pending: str, date_column: Any, today: date, level: int, limit: int
+) -> list[Any]:
+    # Two statements on purpose: the SELECT walks the partial index of clocks still to be carded
+    # by date (a million quiet clocks cost nothing); the UPDATE then reaches each chosen row by
+    # primary key. (Folded into one UPDATE ... IN (subquery), PostgreSQL picks a hash semi-join
+    # over the whole table.) The UPDATE re-checks the level, so two scanners at once never
+    # claim the same clock: the second one's row lock waits, then no longer matches.
+    due = select(Clock.clock_id).where(text(pending), date_column <= today).order_by(date_column).limit(limit)
+    ids = list((await session.execute(due)).scalars())
+    if not ids:
+        return []
     stmt = (
         update(Clock)
-        .where(Clock.clock_id.in_(due), Clock.card_level < 2)
-        .values(card_level=2)
+        .where(Clock.clock_id.in_(ids), Clock.card_level < level)
+        .values(card_level=level)
         .returning(*CLAIMED)
         .execution_options(synchronize_session=False)
     )
     return list((await session.execute(stmt)).all())
+
+
+async def claim_red(session: AsyncSession, *, today: date, limit: int) -> list[Any]:
+    """Mark up to ``limit`` running clocks whose due date has passed red, and return them."""
+    return await _claim(
+        session,
+        pending=Q_RED_PENDING,
+        date_column=Clock.due_date,
+        today=today - timedelta(days=1),
+        level=2,
+        limit=limit,
+    )
 
 
 async def claim_yellow(session: AsyncSession, *, today: date, limit: int) -> list[Any]:
-    """Mark up to ``limit`` running clocks that reached their yellow date yellow and return them."""
-    due = (
-        select(Clock.clock_id)
-        .where(text(Q_YELLOW_PENDING), Clock.yellow_on <= today)
-        .order_by(Clock.yellow_on)
-        .limit(limit)
-        .scalar_subquery()
+    """Mark up to ``limit`` running clocks that reached their yellow date yellow, and return them."""
+    return await _claim(
+        session, pending=Q_YELLOW_PENDING, date_column=Clock.yellow_on, today=today, level=1, limit=limit
     )
-    stmt = (
-        update(Clock)
-        .where(Clock.clock_id.in_(due), Clock.card_level < 1)
-        .values(card_level=1)
-        .returning(*CLAIMED)
-        .execution_options(synchronize_session=False)
-    )
-    return list((await session.execute(stmt)).all())
 
 
-async def insert_cards(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    """Write cards in one statement."""
-    if rows:
-        await session.execute(insert(Card), rows)
+def card_id(clock_id: str, color: str) -> str:
+    """The one card a clock can have in a color."""
+    return f"{clock_id}/{color}"
+
+
+async def insert_cards(session: AsyncSession, *, clock_ids: list[str], color: str, raised_at: datetime) -> None:
+    """Write the cards of claimed clocks in one INSERT ... SELECT (no row travels through Python)."""
+    if not clock_ids:
+        return
+    source = select(
+        (Clock.clock_id + literal(f"/{color}")).label("card_id"),
+        Clock.clock_id,
+        literal(color).label("color"),
+        Clock.kind,
+        Clock.ref,
+        Clock.department,
+        Clock.application_no,
+        Clock.project_no,
+        Clock.stage,
+        Clock.task_id,
+        Clock.due_date,
+        literal(raised_at, UtcDateTime()).label("raised_at"),
+    ).where(Clock.clock_id.in_(clock_ids))
+    columns = [
+        "card_id",
+        "clock_id",
+        "color",
+        "clock_kind",
+        "ref",
+        "department",
+        "application_no",
+        "project_no",
+        "stage",
+        "task_id",
+        "due_date",
+        "raised_at",
+    ]
+    await session.execute(insert(Card).from_select(columns, source))
 
 
 async def list_cards(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -35,26 +34,10 @@ async def raise_cards(session: AsyncSession, *, color: str, today: date, now: da
     rows = await claim(session, today=today, limit=limit)
     if not rows:
         return 0
-    cards: list[dict[str, Any]] = []
     events = []
+    reminders_due: list[dict[str, Any]] = []
     for row in rows:
-        card_id = str(uuid.uuid4())
-        cards.append(
-            {
-                "card_id": card_id,
-                "clock_id": row.clock_id,
-                "color": color,
-                "clock_kind": row.kind,
-                "ref": row.ref,
-                "department": row.department,
-                "application_no": row.application_no,
-                "project_no": row.project_no,
-                "stage": row.stage,
-                "task_id": row.task_id,
-                "due_date": row.due_date,
-                "raised_at": now,
-            }
-        )
+        card_id = repository.card_id(row.clock_id, color)
         events.append(
             CardRaised(
                 card_id=card_id,
@@ -71,9 +54,20 @@ async def raise_cards(session: AsyncSession, *, color: str, today: date, now: da
                 task_id=row.task_id,
             )
         )
-    await repository.insert_cards(session, cards)
+        if row.kind == "task":
+            reminders_due.append(
+                {
+                    "card_id": card_id,
+                    "color": color,
+                    "department": row.department,
+                    "task_id": row.task_id,
+                    "application_no": row.application_no,
+                    "due_date": row.due_date,
+                }
+            )
+    await repository.insert_cards(session, clock_ids=[row.clock_id for row in rows], color=color, raised_at=now)
     await add_events(session, events)
-    await reminders.remind_cards(session, cards=[c for c in cards if c["clock_kind"] == "task"], now=now)
+    await reminders.remind_cards(session, cards=reminders_due, now=now)
     return len(rows)
 
 
