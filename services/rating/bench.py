@@ -1,6 +1,6 @@
 """Benchmark of the satisfaction figures: stats query time over N ratings.
 
-    PYTHONPATH=.:libs .venv/bin/python -m services.rating.bench [--ratings N] [--repeat K]
+    PYTHONPATH=.:libs .venv/bin/python -m services.rating.bench [--ratings N] [--repeat K] [--gateway-seconds S]
 
 With ``ONEWINDOW_TEST_PG_URL`` set it runs on a fresh PostgreSQL database with 1,000,000 ratings
 by default; otherwise on a SQLite file with 200,000. Ratings are bulk-inserted with one SQL
@@ -8,6 +8,8 @@ statement (generate_series / a recursive CTE): 59 departments, 3 windows, 715 it
 four channels, a year of dates, mostly satisfied. Then each grouping of ``GET /api/v1/ratings/stats``
 is timed through the service's own query code, over the whole year and over one month: the
 roll-up the endpoint reads, and for comparison the same figures counted from every rating.
+Then the whole platform is started as processes (tools.stack, same databases backend) and kiosk
+votes are sent through the gateway for ``--gateway-seconds``: ratings per second and latency.
 """
 
 from __future__ import annotations
@@ -124,8 +126,17 @@ async def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--ratings", type=int, default=1_000_000 if env.pg_url else 200_000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--gateway-seconds", type=float, default=10.0, help="0 skips the run through the gateway")
+    parser.add_argument("--kiosks", type=int, default=40)
+    parser.add_argument("--concurrency", type=int, default=32)
     args = parser.parse_args(argv)
+    await stats_benchmark(args, env)
+    if args.gateway_seconds > 0:
+        await gateway_benchmark(args, env)
 
+
+async def stats_benchmark(args: argparse.Namespace, env: TestEnvironment) -> None:
+    """Stats query time over ``args.ratings`` ratings."""
     import_models()
     url = fresh_database_url("rating_bench", Path(tempfile.mkdtemp(prefix="rating-bench-")))
     await asyncio.to_thread(upgrade, INI, url)
@@ -154,6 +165,84 @@ async def main(argv: list[str] | None = None) -> None:
     finally:
         await db.dispose()
         await drop(url, env)
+
+
+async def gateway_benchmark(args: argparse.Namespace, env: TestEnvironment) -> None:
+    """Kiosk votes per second through the gateway, with the whole platform running as processes."""
+    import httpx
+
+    from tools.stack import COMPONENTS, test_stack
+
+    password = "Bench-Admin-Pass-1!"
+    data_dir = Path(tempfile.mkdtemp(prefix="rating-bench-stack-"))
+    urls = {c.name: fresh_database_url(f"rbench_{c.name}", data_dir) for c in COMPONENTS}
+    stack = test_stack(
+        data_dir,
+        nats_url=None,
+        database_urls=urls,
+        extra_env={
+            "ONEWINDOW_ADMIN_PASSWORD": password,
+            "ONEWINDOW_RATE_LIMIT_PER_SECOND": "0",
+            # Throttling is per device; the benchmark measures the path, not the throttle.
+            "RATING_KIOSK_MIN_INTERVAL_SECONDS": "0",
+            "RATING_KIOSK_MAX_PER_HOUR": "100000000",
+        },
+    )
+    backend = "PostgreSQL" if env.pg_url else "SQLite"
+    try:
+        await asyncio.to_thread(stack.start_all)
+        await asyncio.to_thread(stack.wait_ready, None, 120.0)
+        limits = httpx.Limits(max_connections=args.concurrency, max_keepalive_connections=args.concurrency)
+        async with httpx.AsyncClient(base_url=stack.gateway_url, timeout=30, limits=limits, trust_env=False) as http:
+            login = await http.post("/api/v1/auth/login", json={"account": "admin", "password": password})
+            login.raise_for_status()
+            admin = {"Authorization": f"Bearer {login.json()['access_token']}"}
+            keys = []
+            for i in range(args.kiosks):
+                r = await http.post(
+                    "/api/v1/kiosks", json={"window": "general", "department": f"D{i % 12:02d}"}, headers=admin
+                )
+                r.raise_for_status()
+                keys.append(r.json()["device_key"])
+            latencies: list[float] = []
+            statuses: dict[int, int] = {}
+            deadline = time.monotonic() + args.gateway_seconds
+
+            async def worker(n: int) -> None:
+                i = n
+                while time.monotonic() < deadline:
+                    began = time.perf_counter()
+                    r = await http.post(
+                        "/api/v1/kiosk/ratings",
+                        json={"window": "general", "score": 5 - (i % 5)},
+                        headers={"X-Device-Key": keys[i % len(keys)]},
+                    )
+                    latencies.append((time.perf_counter() - began) * 1000)
+                    statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
+                    i += args.concurrency
+
+            began = time.monotonic()
+            await asyncio.gather(*(worker(n) for n in range(args.concurrency)))
+            elapsed = time.monotonic() - began
+            ok = statuses.get(201, 0)
+            latencies.sort()
+            print(
+                f"\nkiosk ratings through the gateway ({backend}, {args.kiosks} kiosks, {args.concurrency} in flight): "
+                f"{ok / elapsed:.0f} ratings/s over {elapsed:.0f} s; latency ms median "
+                f"{statistics.median(latencies):.1f}, p95 {latencies[int(0.95 * (len(latencies) - 1))]:.1f}; "
+                f"statuses {dict(sorted(statuses.items()))}"
+            )
+            stats_ms = []
+            for _ in range(5):
+                began_q = time.perf_counter()
+                (await http.get("/api/v1/ratings/stats", params={"by": "department"})).raise_for_status()
+                stats_ms.append((time.perf_counter() - began_q) * 1000)
+            median = statistics.median(stats_ms)
+            print(f"GET /api/v1/ratings/stats?by=department through the gateway: median {median:.1f} ms")
+    finally:
+        await asyncio.to_thread(stack.stop_all)
+        for url in urls.values():
+            await drop(url, env)
 
 
 async def drop(url: str, env: TestEnvironment) -> None:
