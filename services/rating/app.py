@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from owkernel.app import Kernel, create_service_app
 from owkernel.auth import TokenVerifier
 from services.rating.assessments.endpoints import router as assessments
+from services.rating.assessments.service import monthly
 from services.rating.consumers import consumers
 from services.rating.db import import_models, tables
 from services.rating.inspections.endpoints import router as inspections
@@ -44,5 +45,6 @@ def create_app(settings: RatingSettings | None = None, *, verifier: TokenVerifie
         description="Rating: 好差评 from every channel, surveys, rectifications, satisfaction figures.",
         verifier=verifier,
         on_startup=[load_signer],
+        background=[monthly],
         extra_state={"link_signer": signer},
     )

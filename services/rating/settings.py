@@ -50,6 +50,9 @@ class RatingSettings(ServiceSettings):
     assessment_weights: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
     assessment_red_card_points: float = Field(default=5.0, ge=0)
     assessment_default_finding_points: int = Field(default=5, ge=0)
+    # Compute and publish last month's assessment by itself (checked this often), besides on demand.
+    assessment_auto: bool = True
+    assessment_check_seconds: float = Field(default=3600.0, gt=0)
 
 
 @lru_cache

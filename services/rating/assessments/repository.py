@@ -105,6 +105,12 @@ async def replace(session: AsyncSession, *, month: str, rows: list[Assessment]) 
     session.add_all(rows)
 
 
+async def month_published(session: AsyncSession, *, month: str) -> bool:
+    """True when some assessment of ``month`` is published."""
+    found = await session.execute(select(Assessment.key).where(Assessment.month == month).limit(1))
+    return found.first() is not None
+
+
 async def page(
     session: AsyncSession,
     *,

@@ -12,15 +12,18 @@ A component with nothing to measure scores in full. Scores never go below zero.
 
 from __future__ import annotations
 
+import asyncio
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from owkernel import Principal, Unprocessable
+from owkernel.app import Kernel
 from owkernel.contracts.rating import AssessmentComponent, AssessmentPublished
 from services.rating.assessments import repository
 from services.rating.assessments.models import Assessment
-from services.rating.common import day_start, parse_month, utcnow
+from services.rating.common import day_start, local_date, parse_month, utcnow
 from services.rating.db import outbox
 from services.rating.settings import DEFAULT_WEIGHTS, RatingSettings
 
@@ -130,3 +133,32 @@ async def compute(
             )
     await repository.replace(session, month=month, rows=rows)
     return rows
+
+
+SYSTEM = Principal(subject_id="system", kind="staff", roles=frozenset({"supervisor"}), username="system")
+
+
+def previous_month(settings: RatingSettings) -> str:
+    """``YYYY-MM`` of the month before this one, in the hall's time."""
+    today = local_date(utcnow(), settings)
+    return (today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+
+
+async def compute_if_missing(session: AsyncSession, *, settings: RatingSettings, month: str) -> bool:
+    """Compute and publish ``month`` unless it has been; True when it computed something."""
+    if await repository.month_published(session, month=month):
+        return False
+    rows = await compute(session, settings=settings, principal=SYSTEM, month=month)
+    return bool(rows)
+
+
+async def monthly(kernel: Kernel) -> None:
+    """Background job: once the month is over, its assessment is computed and published by itself."""
+    settings = kernel.settings
+    assert isinstance(settings, RatingSettings)
+    if not settings.assessment_auto:
+        return
+    while True:
+        await asyncio.sleep(settings.assessment_check_seconds)
+        async with kernel.db.transaction() as session:
+            await compute_if_missing(session, settings=settings, month=previous_month(settings))

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from owkernel.contracts.approval import CardRaised, ClockClosed, ClockOpened
 from owkernel.contracts.intake import VisitRecorded
 from owkernel.testing import eventually
+from services.rating.assessments import service
 from services.rating.attribution.models import Application
 from services.rating.supervision.models import Card, Clock, Visit
 from services.rating.tests.conftest import Client, Feeder, accepted, idn, unique
@@ -191,3 +192,24 @@ async def test_monthly_assessment_matches_a_hand_computed_example(rating: Client
     assert (
         await rating.http.post("/api/v1/assessments", json={"month": MONTH}, headers=rating.staff("c", "clerk"))
     ).status_code == 403
+
+
+async def test_last_month_is_assessed_by_itself_once(rating: Client) -> None:
+    settings = rating.svc.settings
+    assert service.previous_month(settings) == MONTH
+    earlier = (FIRST - timedelta(days=1)).replace(day=1)
+    survey = f"response_id,surveyed_on,department,score\nE1,{earlier + timedelta(days=3)},D-EARLY,4\n"
+    r = await rating.http.post(
+        "/api/v1/surveys/imports",
+        data={"institution": "自动"},
+        files={"file": ("e.csv", survey.encode(), "text/csv")},
+        headers=rating.admin,
+    )
+    assert r.json()["added"] == 1
+    month = earlier.strftime("%Y-%m")
+    async with rating.svc.kernel.db.transaction() as session:
+        assert await service.compute_if_missing(session, settings=settings, month=month) is True
+    async with rating.svc.kernel.db.transaction() as session:
+        assert await service.compute_if_missing(session, settings=settings, month=month) is False
+    one = await rating.http.get(f"/api/v1/assessments/{month}/department/D-EARLY")
+    assert one.json()["score"] == 100.0
