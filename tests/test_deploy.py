@@ -370,6 +370,10 @@ def test_essential_settings_point_at_the_right_services(overlay: str, name: str)
             service_port(url, {"app.kubernetes.io/name": other, "app.kubernetes.io/component": "api"})
             assert urlsplit(url).port == default_of(other, "port")
 
+    if name == "delivery":
+        # The simulated couriers post signed webhooks as if they were partners: dev only.
+        assert env["DELIVERY_SIMULATOR_ENABLED"] == ("true" if overlay == "dev" else "false")
+
     # One database per component, on the CloudNativePG cluster's read-write Service, as the
     # component's own role; the migration Job and the init container use the very same URL.
     db_url = env[f"{prefix}_DATABASE_URL"]
