@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 
 from owkernel.app import SessionDep
 from owkernel.auth import Principal
 from owkernel.errors import Forbidden, NotFound
+from owkernel.idempotency import IdempotencyKey, request_hash
 from owkernel.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
 from services.approval.clocks import repository, service
 from services.approval.clocks.models import Clock
 from services.approval.clocks.schemas import ClockDetailOut, ClockOut, ExtensionIn, LedgerEntryOut
-from services.approval.deps import RuntimeDep, Staff, Supervisor, sees_all
+from services.approval.deps import RuntimeDep, Staff, Supervisor, idempotency, sees_all
 
 router = APIRouter(prefix="/api/v1/clocks", tags=["clocks"])
 
@@ -123,13 +125,27 @@ async def get_clock(clock_id: str, session: SessionDep, principal: Staff) -> Clo
 
 @router.post("/{clock_id}/extensions", response_model=ClockDetailOut)
 async def extend_clock(
-    clock_id: str, body: ExtensionIn, session: SessionDep, principal: Supervisor, runtime: RuntimeDep
-) -> ClockDetailOut:
+    clock_id: str,
+    body: ExtensionIn,
+    request: Request,
+    session: SessionDep,
+    principal: Supervisor,
+    runtime: RuntimeDep,
+    key: IdempotencyKey = None,
+) -> object:
     """Grant a running clock more working days (a supervisor's decision, with its reason)."""
+    fingerprint = request_hash("POST", request.url.path, body.model_dump_json())
+    replay = await idempotency.replay(session, owner=principal.subject_id, key=key, fingerprint=fingerprint)
+    if replay is not None:
+        return replay
     clock = await repository.get(session, clock_id)
     if clock is None:
         raise NotFound("No such clock.")
     await service.extend(
         session, runtime=runtime, clock=clock, working_days=body.working_days, reason=body.reason, by=principal.display
     )
-    return await _detail(session, clock)
+    result = (await _detail(session, clock)).model_dump(mode="json")
+    await idempotency.remember(
+        session, owner=principal.subject_id, key=key, fingerprint=fingerprint, status_code=200, body=result
+    )
+    return JSONResponse(result, status_code=200)

@@ -120,7 +120,8 @@ async def decide(
         session, runtime=runtime, task_id=task_id, principal=principal, decision=body.decision, opinion=body.opinion
     )
     found = await repository.task_with_clock(session, task_id)
-    assert found is not None
+    if found is None:
+        raise NotFound("No such task.")
     result = DecisionOut(
         task=task_out(*found),
         application_no=decided.application.application_no,

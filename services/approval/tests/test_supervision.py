@@ -12,54 +12,54 @@ from owkernel.testing import eventually
 from services.approval.tests.harness import Approval, accepted, at
 
 
-async def test_consultation_reply_clocks_and_the_on_time_reply_rate(approval: Approval) -> None:
+async def test_consultation_reply_clocks_and_the_on_time_reply_rate(alone: Approval) -> None:
     # Asked Monday 2 November with one working day to reply: due Tuesday 3.
-    await approval.publish(
+    await alone.publish(
         ConsultationAsked(consultation_id="Q-1", item_code="ITEM-1", department="TAX", asked_at=at(date(2026, 11, 2)))
     )
-    await approval.publish(
+    await alone.publish(
         ConsultationAsked(consultation_id="Q-2", item_code="ITEM-1", department="TAX", asked_at=at(date(2026, 11, 2)))
     )
     # A reply that overtakes its question is retried until the question is in.
-    await approval.publish(
+    await alone.publish(
         ConsultationReplied(consultation_id="Q-3", department="TAX", replied_at=at(date(2026, 11, 3), 11))
     )
-    await approval.publish(
+    await alone.publish(
         ConsultationAsked(
             consultation_id="Q-3", item_code="ITEM-1", department="TAX", asked_at=at(date(2026, 11, 2)), reply_days=2
         )
     )
-    opened = await approval.wait_events("approval.clock.opened", 3, clock_kind="consultation")
+    opened = await alone.wait_events("approval.clock.opened", 3, clock_kind="consultation")
     assert {e.data["ref"]: e.data["due_date"] for e in opened} == {
         "Q-1": "2026-11-03",
         "Q-2": "2026-11-03",
         "Q-3": "2026-11-04",
     }
-    await approval.publish(
+    await alone.publish(
         ConsultationReplied(consultation_id="Q-1", department="TAX", replied_at=at(date(2026, 11, 3), 16))
     )
-    closed = await approval.wait_events("approval.clock.closed", 2, clock_kind="consultation", timeout=20)
+    closed = await alone.wait_events("approval.clock.closed", 2, clock_kind="consultation", timeout=20)
     assert {e.data["ref"]: e.data["on_time"] for e in closed} == {"Q-1": True, "Q-3": True}
 
-    approval.clock.set(date(2026, 11, 4))
-    scanned = await approval.scan()
+    alone.clock.set(date(2026, 11, 4))
+    scanned = await alone.scan()
     assert scanned["red"] == 1
-    [red] = await approval.wait_events("approval.card.raised", clock_kind="consultation", color="red")
+    [red] = await alone.wait_events("approval.card.raised", clock_kind="consultation", color="red")
     assert red.data["ref"] == "Q-2" and red.data["department"] == "TAX"
-    summary = await approval.client.get("/api/v1/supervision/summary", headers=approval.supervisor())
+    summary = await alone.client.get("/api/v1/supervision/summary", headers=alone.supervisor())
     [tax] = [d for d in summary.json()["departments"] if d["department"] == "TAX"]
     # Two answered on time, one unanswered past its deadline.
     assert tax["consultations"] == 3 and tax["consultations_replied_on_time"] == 2
     assert tax["consultation_on_time_rate"] == round(2 / 3, 4) and tax["red_cards"] == 1
-    await approval.publish(
+    await alone.publish(
         ConsultationReplied(consultation_id="Q-2", department="TAX", replied_at=at(date(2026, 11, 4), 9))
     )
-    [late] = await approval.wait_events("approval.clock.closed", ref="Q-2")
+    [late] = await alone.wait_events("approval.clock.closed", ref="Q-2")
     assert late.data["on_time"] is False and late.data["outcome"] == "replied"
 
 
-async def test_rectification_clocks_from_rating(approval: Approval) -> None:
-    await approval.publish(
+async def test_rectification_clocks_from_rating(alone: Approval) -> None:
+    await alone.publish(
         RectificationOpened(
             rectification_id="RC-1",
             origin="review",
@@ -70,25 +70,25 @@ async def test_rectification_clocks_from_rating(approval: Approval) -> None:
             opened_at=at(date(2026, 9, 28)),
         )
     )
-    [opened] = await approval.wait_events("approval.clock.opened", ref="RC-1")
+    [opened] = await alone.wait_events("approval.clock.opened", ref="RC-1")
     # Rating shows this due date: five working days over National Day.
     assert opened.data["clock_kind"] == "rectification" and opened.data["due_date"] == "2026-10-10"
     assert opened.data["department"] == "LAND" and opened.data["application_no"] == "A-77"
-    await approval.publish(
+    await alone.publish(
         RectificationClosed(
             rectification_id="RC-1", department="LAND", outcome="rectified", closed_at=at(date(2026, 10, 9))
         )
     )
-    [closed] = await approval.wait_events("approval.clock.closed", ref="RC-1")
+    [closed] = await alone.wait_events("approval.clock.closed", ref="RC-1")
     assert closed.data["on_time"] is True and closed.data["outcome"] == "rectified"
 
 
-async def test_overdue_materials_and_failed_deliveries_are_on_record(approval: Approval) -> None:
-    await approval.publish(
+async def test_overdue_materials_and_failed_deliveries_are_on_record(alone: Approval) -> None:
+    await alone.publish(
         MaterialOverdue(application_no="M-1", material_code="M2", due_date=date(2026, 11, 20))
     )  # before its acceptance: retried
-    await approval.publish(accepted("M-1", departments=["LAND"], accepted_at=at(date(2026, 11, 2))))
-    await approval.publish(
+    await alone.publish(accepted("M-1", departments=["LAND"], accepted_at=at(date(2026, 11, 2))))
+    await alone.publish(
         ShipmentFailed(
             shipment_id="SH-1",
             application_no="M-1",
@@ -99,7 +99,7 @@ async def test_overdue_materials_and_failed_deliveries_are_on_record(approval: A
     )
 
     async def both() -> list[dict[str, object]]:
-        r = await approval.client.get("/api/v1/supervision/records", headers=approval.supervisor())
+        r = await alone.client.get("/api/v1/supervision/records", headers=alone.supervisor())
         assert r.status_code == 200
         items: list[dict[str, object]] = r.json()["items"]
         return items if len(items) == 2 else []
