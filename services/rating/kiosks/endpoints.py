@@ -74,24 +74,32 @@ async def revoke_kiosk(kiosk_id: str, session: SessionDep, _: Admin) -> Response
 @router.post("/api/v1/kiosk/ratings", status_code=201, response_model=RatingOut)
 async def kiosk_vote(
     body: KioskVoteIn,
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     device_key: DeviceKey = None,
+    key: IdempotencyKey = None,
 ) -> Any:
-    """A vote from a registered kiosk (throttled per device)."""
+    """A vote from a registered kiosk (throttled per device; a retried Idempotency-Key replays the vote)."""
     kiosk = await service.authenticate(session, device_key=device_key)
-    review, rectification_id = await service.vote(
-        session,
-        settings=settings,
-        kiosk=kiosk,
-        window=body.window,
-        score=body.score,
-        indicators=body.indicators.given() if body.indicators else None,
-        comment=body.comment,
-        application_no=body.application_no,
-        clerk=body.clerk,
+
+    async def create() -> dict[str, Any]:
+        review, rectification_id = await service.vote(
+            session,
+            settings=settings,
+            kiosk=kiosk,
+            window=body.window,
+            score=body.score,
+            indicators=body.indicators.given() if body.indicators else None,
+            comment=body.comment,
+            application_no=body.application_no,
+            clerk=body.clerk,
+        )
+        # A kiosk is anonymous and shows nothing back but the receipt.
+        out = rating_out(review, rectification_id=rectification_id)
+        out["application_no"] = None
+        return out
+
+    return await idempotent_create(
+        session, request=request, owner=kiosk.kiosk_id, key=key, body=body.model_dump_json(), create=create
     )
-    # A kiosk is anonymous and shows nothing back but the receipt.
-    out = rating_out(review, rectification_id=rectification_id)
-    out["application_no"] = None
-    return out

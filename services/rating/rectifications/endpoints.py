@@ -141,9 +141,9 @@ async def published(
 
 @router.get("/{rectification_id}", response_model=RectificationOut)
 async def get_case(rectification_id: str, session: SessionDep, principal: CurrentPrincipal) -> Any:
-    """One case."""
+    """One case: for supervisors, the department concerned, and the applicant who rated (to follow it)."""
     case = await service.load(session, rectification_id)
-    if not service.may_see(principal, case):
+    if not (service.may_see(principal, case) or await service.is_rater(session, principal, case)):
         raise NotFound(f"No rectification {rectification_id}.")
     return case_out(case, principal)
 

@@ -81,6 +81,14 @@ def may_see(principal: Principal, case: Rectification) -> bool:
     return principal.is_staff and principal.department is not None and principal.department == case.department
 
 
+async def is_rater(session: AsyncSession, principal: Principal, case: Rectification) -> bool:
+    """True when the caller is the applicant whose review opened the case."""
+    if principal.is_staff or not principal.id_number or case.review_id is None:
+        return False
+    review = await reviews.get(session, case.review_id)
+    return review is not None and review.rater_id_number == principal.id_number
+
+
 async def load(session: AsyncSession, rectification_id: str, *, for_update: bool = False) -> Rectification:
     """A case or 404."""
     case = await (repository.get_for_update if for_update else repository.get)(session, rectification_id)
@@ -95,11 +103,10 @@ async def record_visit(
     """The return visit: the applicant's account, told by them or taken down by a supervisor."""
     if principal.has_role(*OVERSIGHT):
         by = principal.username or principal.subject_id
-    else:
-        review = await reviews.get(session, case.review_id) if case.review_id else None
-        if review is None or review.rater_id_number is None or review.rater_id_number != principal.id_number:
-            raise Forbidden("Only the person who rated, or a supervisor, records the return visit.")
+    elif await is_rater(session, principal, case):
         by = "applicant"
+    else:
+        raise Forbidden("Only the person who rated, or a supervisor, records the return visit.")
     if case.status in CLOSED:
         raise Conflict(f"The case is already {case.status}.")
     case.visit_account = account

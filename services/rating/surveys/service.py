@@ -30,6 +30,8 @@ from services.rating.surveys.models import SurveyImport
 REQUIRED = ("response_id", "surveyed_on", "department", "score")
 OPTIONAL = ("window", "item_code", "clerk", "comment")
 LEVELS = {"非常满意": 5, "满意": 4, "基本满意": 3, "不满意": 2, "非常不满意": 1}
+# A report lists this many bad rows at most (the count covers them all).
+MAX_REPORTED_ERRORS = 1000
 LIMITS = {
     "response_id": 100,
     "department": 80,
@@ -200,7 +202,7 @@ async def import_file(
         rows_added=0,
         rows_duplicate=parsed.duplicates_in_file,
         rows_rejected=len(parsed.errors),
-        errors=parsed.errors,
+        errors=parsed.errors[:MAX_REPORTED_ERRORS],
     )
     repository.add(session, record)
     figures = rollup.Rollup()

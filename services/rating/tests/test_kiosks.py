@@ -107,3 +107,15 @@ async def test_bad_kiosk_vote_opens_a_case_for_the_kiosks_department(rating: Cli
     r = await vote(rating, undepartmented["device_key"], score=2)
     case = await rating.http.get(f"/api/v1/rectifications/{r.json()['rectification_id']}", headers=rating.supervisor)
     assert case.json()["department"] == "HALL"
+
+
+async def test_a_retried_vote_is_not_counted_twice(rating: Client) -> None:
+    kiosk = await register(rating, department="D-RETRY")
+    headers = {"X-Device-Key": kiosk["device_key"], "Idempotency-Key": "vote-1"}
+    body = {"window": "general", "score": 3}
+    first = await rating.http.post("/api/v1/kiosk/ratings", json=body, headers=headers)
+    again = await rating.http.post("/api/v1/kiosk/ratings", json=body, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.json()["review_id"] == first.json()["review_id"]
+    stats = await rating.http.get("/api/v1/ratings/stats", params={"by": "department"})
+    assert next(i for i in stats.json()["items"] if i["key"] == "D-RETRY")["count"] == 1

@@ -90,6 +90,10 @@ async def test_bad_review_opens_a_case_whose_clock_turns_yellow_and_red(rating: 
     )
     assert visit.status_code == 200
     assert visit.json()["visit"]["visited_by"] == "applicant" and visit.json()["visit"]["confirmed"] is True
+    # The applicant follows their case; nothing in it names them.
+    followed = await rating.http.get(f"/api/v1/rectifications/{case_id}", headers=rating.citizen(applicant))
+    assert followed.status_code == 200 and followed.json()["application_no"] is None
+    assert applicant not in followed.text
 
     # The department records its result: the case closes and its outcome is published.
     staff = rating.staff("appr_" + dept.lower(), "approver", department=dept)
