@@ -1,0 +1,308 @@
+"""The web console in a real browser: one whole story through the pages.
+
+The whole platform runs as processes (nats-server, migrations, the gateway serving the console
+at `/`, the four services), with the demo data loaded through the public API. Debian's
+Chromium, driven by Playwright, then walks: a citizen finds an item in the service guide,
+applies (certificate by mail), uploads the critical materials and submits; the window clerk
+pre-reviews and accepts with the missing non-critical material deferred (容缺); the citizen
+supplies it; the department's approver approves with an opinion; the citizen's page follows
+the certificate's shipment to `completed`, and the citizen rates the service; the supervisor's
+board shows the figures, on a desktop and on a phone, in Chinese and in English.
+
+A screenshot of every page is kept under test-artifacts/browser/.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, ViewportSize, expect, sync_playwright
+
+from owkernel.testing import TestEnvironment, fresh_database_url
+from tools.seed import DEMO_PASSWORD, demo_resident_id, seed
+from tools.stack import COMPONENTS, Stack
+from tools.stack import test_stack as stack_on_free_ports
+
+pytestmark = [pytest.mark.xdist_group("stack"), pytest.mark.browser]
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts" / "browser"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ADMIN_PASSWORD = "Admin-Browser-Pass-1!"
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
+PHONE: ViewportSize = {"width": 375, "height": 812}
+PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+# The demo catalog's low-income allowance: free, one department (CIVIL), two critical
+# materials (APPLY, INCOME) and one that may follow later (HOUSING).
+ITEM = "CIVIL-002"
+APPROVER = "approver_civil"
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """The whole platform on free ports, with the demo catalog, staff and citizen loaded."""
+    data = tmp_path_factory.mktemp("browser-stack")
+    env = TestEnvironment()
+    running = stack_on_free_ports(
+        data,
+        nats_url=env.nats_url,
+        namespace=("br" + uuid.uuid4().hex[:8]) if env.nats_url else "",
+        database_urls={c.name: fresh_database_url(f"browser_{c.name}", data / "db") for c in COMPONENTS},
+        extra_env={
+            "ONEWINDOW_ADMIN_PASSWORD": ADMIN_PASSWORD,
+            "ONEWINDOW_COURIER_DELAY_SECONDS": "0.2",
+            "ONEWINDOW_RATE_LIMIT_PER_SECOND": "0",
+        },
+    )
+    try:
+        running.start_all()
+        running.wait_ready(timeout=90)
+        seed(running.gateway_url, ADMIN_PASSWORD)
+        yield running
+    finally:
+        running.stop_all()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, headless (never a downloaded browser build)."""
+    assert Path(CHROMIUM).exists(), "Debian's chromium is not installed: apt-get install -y chromium"
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@dataclass
+class Console:
+    """The console at a base URL, with one browser tab per person and what went wrong in them."""
+
+    browser: Browser
+    base: str
+    artifacts: Path
+    errors: list[str] = field(default_factory=list)
+    contexts: list[BrowserContext] = field(default_factory=list)
+
+    def tab(self, viewport: ViewportSize = DESKTOP) -> Page:
+        context = self.browser.new_context(viewport=viewport, locale="zh-CN", timezone_id="Asia/Shanghai")
+        context.set_default_timeout(15_000)
+        self.contexts.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda exc: self.errors.append(f"page error: {exc}"))
+
+        def on_console(msg: ConsoleMessage) -> None:
+            # A 4xx the page handles is logged by Chromium as a failed resource; script errors are not fine.
+            if msg.type == "error" and "Failed to load resource" not in msg.text:
+                self.errors.append(f"console: {msg.text}")
+
+        page.on("console", on_console)
+        return page
+
+    def login(self, page: Page, account: str, password: str = DEMO_PASSWORD) -> None:
+        page.goto(f"{self.base}#/login")
+        page.locator("#login-form input[name=account]").fill(account)
+        page.locator("#login-form input[name=password]").fill(password)
+        page.locator("#login-form button[type=submit]").click()
+        page.wait_for_function("!location.hash.startsWith('#/login')")
+        expect(page.locator("main h1")).to_be_visible()
+
+    def shot(self, page: Page, name: str) -> None:
+        """Screenshot the whole page; every label on it must exist in the page's language."""
+        page.wait_for_function("document.querySelector('#main').getAttribute('aria-busy') !== 'true'")
+        page.screenshot(path=str(self.artifacts / f"{name}.png"), full_page=True)
+        missing = page.evaluate("[...(window.owMissingLabels || [])]")
+        assert missing == [], f"labels missing on {name}: {missing}"
+
+    def close(self) -> None:
+        for context in self.contexts:
+            context.close()
+
+
+def upload(page: Page, code: str, name: str) -> None:
+    """Choose a PDF for one material and press its upload (or supply) button."""
+    row = page.locator(f"li.material[data-code='{code}']")
+    row.locator("input[type=file]").set_input_files({"name": name, "mimeType": "application/pdf", "buffer": PDF})
+    row.locator("button.upload").click()
+
+
+def run_story(console: Console, citizen_id: str) -> dict[str, Any]:
+    """The whole story through the pages; returns what it saw."""
+    seen: dict[str, Any] = {}
+
+    # --- the citizen: log in, find the item, apply, upload, submit --------------------------
+    citizen = console.tab()
+    citizen.goto(console.base)
+    expect(citizen.locator("main h1")).to_have_text("办事指南")
+    citizen.goto(f"{console.base}#/login")
+    expect(citizen.locator("#login-form")).to_be_visible()
+    console.shot(citizen, "01-login")
+    console.login(citizen, citizen_id)
+    expect(citizen.locator("main h1")).to_have_text("我的办件")
+
+    citizen.locator("nav a[href='#/catalog']").click()
+    citizen.get_by_label("搜索事项").fill("最低生活保障")
+    citizen.get_by_role("button", name="筛选").click()
+    card = citizen.locator(f"article.item[data-code='{ITEM}']")
+    expect(card).to_be_visible()
+    expect(citizen.locator("article.item")).to_have_count(1)
+    expect(card).to_contain_text("零跑腿")
+    expect(card).to_contain_text("20 个工作日")
+    card.locator("summary").click()
+    expect(card.locator(".materials li")).to_have_count(3)
+    console.shot(citizen, "02-catalog")
+
+    card.get_by_role("link", name="在线申请").click()
+    expect(citizen.locator("main h1")).to_contain_text("最低生活保障审核")
+    citizen.get_by_label("申请事由").fill("家庭收入低于当地最低生活保障标准，申请低保。")
+    citizen.get_by_label(re.compile("行政区划代码")).fill("370602001001")
+    citizen.get_by_label(re.compile("详细地址")).fill("芝罘区南大街1号")
+    citizen.get_by_label(re.compile("收件人")).fill("张三")
+    citizen.get_by_label(re.compile("联系电话")).fill("13800000000")
+    console.shot(citizen, "03-apply")
+    citizen.get_by_role("button", name="创建申请").click()
+    citizen.wait_for_url(re.compile(r"#/applications/"))
+    expect(citizen.locator("#app-status")).to_have_attribute("data-status", "draft")
+    no = citizen.locator("#app-no").inner_text().strip()
+    seen["application_no"] = no
+
+    upload(citizen, "APPLY", "申请书.pdf")
+    expect(citizen.locator("li.material[data-code='APPLY']")).to_have_attribute("data-status", "uploaded")
+    upload(citizen, "INCOME", "收入证明.pdf")
+    expect(citizen.locator("li.material[data-code='INCOME']")).to_have_attribute("data-status", "uploaded")
+    expect(citizen.locator("li.material[data-code='HOUSING']")).to_have_attribute("data-status", "missing")
+    console.shot(citizen, "04-application-draft")
+    citizen.locator("#submit-application").click()
+    expect(citizen.locator("#app-status")).to_have_attribute("data-status", "submitted")
+    expect(citizen.locator("#status")).to_contain_text("等待窗口预审")
+
+    # --- the window clerk: the queue, pre-review, accept with HOUSING deferred (容缺) ---------
+    clerk = console.tab()
+    console.login(clerk, "clerk")
+    expect(clerk.locator("main h1")).to_have_text("窗口受理")
+    row = clerk.locator(f"#desk-queue li[data-no='{no}']")
+    expect(row).to_be_visible()
+    console.shot(clerk, "05-desk-queue")
+    row.get_by_role("link", name="预审").click()
+    expect(clerk.locator("main h1")).to_contain_text(no)
+    expect(clerk.locator("#decision-accept")).to_be_disabled()
+    expect(clerk.locator("#decision-deferred")).to_be_checked()
+    expect(clerk.locator("#defer-HOUSING")).to_be_checked()
+    console.shot(clerk, "06-desk-review")
+    clerk.locator("#decide").click()
+    expect(clerk.locator("#app-status")).to_have_attribute("data-status", "accepted")
+    expect(clerk.locator("#review-done")).to_be_visible()
+
+    # --- the citizen sees it accepted (the page polls) and supplies the deferred material ---
+    housing = citizen.locator("li.material[data-code='HOUSING']")
+    expect(housing).to_have_attribute("data-status", "deferred", timeout=20_000)
+    expect(citizen.locator("#app-status")).to_have_attribute("data-status", "accepted")
+    upload(citizen, "HOUSING", "住房情况说明.pdf")
+    expect(citizen.locator("li.material[data-code='HOUSING']")).to_have_attribute("data-status", "supplied")
+
+    # --- the approver: the department's inbox, approve with an opinion -----------------------
+    approver = console.tab()
+    console.login(approver, APPROVER)
+    expect(approver.locator("main h1")).to_have_text("审批待办")
+    task = approver.locator(f"#tasks li[data-no='{no}']")
+    refresh = approver.get_by_role("button", name="刷新")
+    for _ in range(60):  # the task is opened by an event: refresh until it is there
+        if task.count():
+            break
+        refresh.click()
+        approver.wait_for_timeout(500)
+    expect(task).to_be_visible()
+    expect(task).to_contain_text("最低生活保障审核")
+    expect(task.locator(".chip")).to_have_text("正常")
+    console.shot(approver, "07-inbox")
+    task.get_by_label("审批意见").fill("材料齐全，符合低保条件，同意。")
+    task.get_by_role("button", name="批准", exact=True).click()
+    expect(approver.locator("#status")).to_contain_text(no)
+    expect(task).to_have_count(0)
+
+    # --- the supervisor opens the board before the rating exists ------------------------------
+    supervisor = console.tab()
+    console.login(supervisor, "supervisor")
+    expect(supervisor.locator("main h1")).to_have_text("电子监察看板")
+    expect(supervisor.locator("#kpi-satisfaction .kpi-value")).to_have_text("—")
+    expect(supervisor.locator("#panel-ontime li[data-key='CIVIL']")).to_contain_text("100%")
+
+    # --- the citizen follows it to completed (mailed and delivered), then rates ---------------
+    expect(citizen.locator("#app-status")).to_have_attribute("data-status", "completed", timeout=60_000)
+    expect(citizen.locator("#certificate")).to_be_visible()
+    expect(citizen.locator("#shipment .shipment-item")).to_have_attribute("data-status", "delivered")
+    expect(citizen.locator("#timeline li[data-event='approval.application.approved']")).to_have_count(1)
+    console.shot(citizen, "08-application-completed")
+    citizen.get_by_label(re.compile("非常满意")).check()
+    citizen.get_by_label("意见建议（可选）").fill("全程网办，证照免费寄到家，很方便。")
+    citizen.get_by_role("button", name="提交评价").click()
+    expect(citizen.locator("#rated")).to_contain_text("5")
+    console.shot(citizen, "09-rated")
+    citizen.set_viewport_size(PHONE)
+    console.shot(citizen, "10-application-phone")
+    citizen.locator("nav a[href='#/mine']").click()
+    expect(citizen.locator(f"#my-applications li[data-no='{no}'] .chip")).to_have_text("已办结")
+    console.shot(citizen, "11-mine-phone")
+
+    # --- the board picks the rating up by itself (polling), as charts; phone; English ---------
+    expect(supervisor.locator("#kpi-satisfaction .kpi-value")).to_have_text("100%", timeout=20_000)
+    expect(supervisor.locator("#panel-satisfaction li[data-key='CIVIL']")).to_contain_text("100%")
+    expect(supervisor.locator("#panel-satisfaction li[data-key='CIVIL'] svg.bar rect")).to_have_count(2)
+    expect(supervisor.locator("#panel-channels desc")).to_contain_text("网上")
+    console.shot(supervisor, "12-board")
+    supervisor.set_viewport_size(PHONE)
+    console.shot(supervisor, "13-board-phone")
+    supervisor.locator("#lang-toggle").click()
+    expect(supervisor.locator("main h1")).to_have_text("Supervision board")
+    assert supervisor.evaluate("document.documentElement.lang") == "en"
+    supervisor.set_viewport_size(DESKTOP)
+    console.shot(supervisor, "14-board-en")
+    seen["errors"] = list(console.errors)
+    return seen
+
+
+def test_a_citizen_applies_a_clerk_accepts_an_approver_approves_the_citizen_rates(
+    stack: Stack, browser: Browser
+) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    base = f"{stack.gateway_url}/"
+    index = httpx.get(base, timeout=10, trust_env=False)
+    assert index.status_code == 200 and "app.js" in index.text, (
+        f"the gateway does not serve the web console at / ({index.status_code})"
+    )
+    console = Console(browser=browser, base=base, artifacts=ARTIFACTS)
+    try:
+        seen = run_story(console, demo_resident_id())
+    finally:
+        console.close()
+    assert seen["errors"] == [], seen["errors"]
+
+    # What the pages showed is what the platform holds.
+    with httpx.Client(base_url=stack.gateway_url, timeout=10, trust_env=False) as client:
+        token = client.post("/api/v1/auth/login", json={"account": demo_resident_id(), "password": DEMO_PASSWORD})
+        headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        app = client.get(f"/api/v1/applications/{seen['application_no']}", headers=headers).json()
+        assert app["status"] == "completed"
+        assert [m["status"] for m in app["materials"]] == ["uploaded", "uploaded", "supplied"]
+        ratings = client.get("/api/v1/ratings", headers=headers, params={"application_no": app["application_no"]})
+        assert [r["score"] for r in ratings.json()["items"]] == [5]
+    for name in ("01-login", "04-application-draft", "08-application-completed", "12-board", "13-board-phone"):
+        assert (ARTIFACTS / f"{name}.png").stat().st_size > 10_000

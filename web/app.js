@@ -1,0 +1,186 @@
+// The OneWindow web console: a single-page app with hash routes, no build step. Each view is a
+// module under views/ that returns the DOM of its page; the router owns the header, the focus
+// and the timers a page starts.
+import { api, me, clearSession, tokens } from "./api.js";
+import { h, clear, announce } from "./dom.js";
+import { t, lang, setLang, applyLang } from "./i18n.js";
+import { isApplicant, hasRole, homeOf } from "./session.js";
+import { loginView } from "./views/login.js";
+import { catalogView } from "./views/catalog.js";
+import { applyView, myApplicationsView } from "./views/apply.js";
+import { applicationView } from "./views/application.js";
+import { deskQueueView, deskReviewView, deskBehalfView, deskPickupsView, deskAppointmentsView } from "./views/desk.js";
+import { inboxView } from "./views/inbox.js";
+import { boardView } from "./views/board.js";
+
+const APPLICANT = isApplicant;
+const ROLE = hasRole;
+
+const ROUTES = [
+  { path: /^\/login$/, view: loginView, public: true },
+  { path: /^\/catalog$/, view: catalogView, public: true },
+  { path: /^\/apply\/([^/]+)$/, view: applyView, keys: ["code"], allow: APPLICANT },
+  { path: /^\/mine$/, view: myApplicationsView, allow: APPLICANT },
+  { path: /^\/applications\/([^/]+)$/, view: applicationView, keys: ["no"], allow: (w) => !!w },
+  { path: /^\/desk$/, view: deskQueueView, allow: ROLE("clerk") },
+  { path: /^\/desk\/review\/([^/]+)$/, view: deskReviewView, keys: ["no"], allow: ROLE("clerk") },
+  { path: /^\/desk\/behalf$/, view: deskBehalfView, allow: ROLE("clerk") },
+  { path: /^\/desk\/pickups$/, view: deskPickupsView, allow: ROLE("clerk") },
+  { path: /^\/desk\/appointments$/, view: deskAppointmentsView, allow: ROLE("clerk") },
+  { path: /^\/inbox$/, view: inboxView, allow: ROLE("approver", "supervisor") },
+  { path: /^\/board$/, view: boardView, allow: ROLE("supervisor", "admin") },
+];
+
+const NAV = [
+  { href: "#/catalog", label: "nav.catalog", show: (w) => !w || APPLICANT(w) },
+  { href: "#/mine", label: "nav.mine", show: APPLICANT },
+  { href: "#/desk", label: "nav.desk", show: ROLE("clerk") },
+  { href: "#/desk/behalf", label: "nav.behalf", show: ROLE("clerk") },
+  { href: "#/desk/pickups", label: "nav.pickups", show: ROLE("clerk") },
+  { href: "#/desk/appointments", label: "nav.appointments", show: ROLE("clerk") },
+  { href: "#/inbox", label: "nav.inbox", show: ROLE("approver") },
+  { href: "#/board", label: "nav.board", show: ROLE("supervisor", "admin") },
+];
+
+export function navigate(hash) {
+  if (window.location.hash === hash) render();
+  else window.location.hash = hash;
+}
+
+function currentPath() {
+  const raw = window.location.hash.replace(/^#/, "") || "/";
+  const [path, qs] = raw.split("?");
+  return { path: path || "/", query: new URLSearchParams(qs || "") };
+}
+
+function renderChrome() {
+  const who = tokens() ? me() : null;
+  document.getElementById("skip-link").textContent = t("app.skip");
+  document.getElementById("brand-title").textContent = t("app.title");
+  document.getElementById("brand-sub").textContent = t("app.subtitle");
+  document.getElementById("foot-text").textContent = t("app.footer");
+  const toggle = document.getElementById("lang-toggle");
+  toggle.textContent = t("app.lang");
+  toggle.setAttribute("aria-label", t("app.lang.label"));
+  toggle.setAttribute("lang", lang() === "zh" ? "en" : "zh-CN");
+  const logout = document.getElementById("logout");
+  logout.textContent = who ? t("app.logout") : t("app.login");
+  logout.hidden = false;
+  logout.dataset.action = who ? "logout" : "login";
+  document.getElementById("who").textContent = who ? t("app.signedInAs", { name: who.name || who.username || "" }) : "";
+  const nav = document.getElementById("nav");
+  nav.setAttribute("aria-label", t("app.nav"));
+  const list = clear(document.getElementById("nav-list"));
+  const { path } = currentPath();
+  for (const item of NAV) {
+    if (!item.show(who)) continue;
+    const target = item.href.slice(1);
+    const active = path === target || (target !== "/desk" && path.startsWith(`${target}/`));
+    list.append(h("li", {}, h("a", { href: item.href, "aria-current": active ? "page" : null }, t(item.label))));
+  }
+}
+
+// --- timers a page starts: stopped when the page goes ---------------------------------------
+let timers = [];
+function stopTimers() {
+  timers.forEach((id) => window.clearInterval(id));
+  timers = [];
+}
+
+let renderSerial = 0;
+
+export async function render({ focus = true } = {}) {
+  const serial = ++renderSerial;
+  stopTimers();
+  renderChrome();
+  const main = document.getElementById("main");
+  const { path, query } = currentPath();
+  const who = tokens() ? me() : null;
+  if (path === "/") {
+    window.location.replace(homeOf(who));
+    return;
+  }
+  const route = ROUTES.find((r) => r.path.test(path));
+  if (!route) {
+    clear(main).append(h("h1", { tabindex: "-1" }, t("app.notFound")));
+    return;
+  }
+  if (!route.public && !who) {
+    window.location.replace(`#/login?next=${encodeURIComponent(path)}`);
+    return;
+  }
+  if (route.allow && !route.allow(who)) {
+    clear(main).append(h("h1", { tabindex: "-1" }, t("app.forbidden")), h("p", {}, h("a", { href: homeOf(who) }, t("app.back"))));
+    return;
+  }
+  const match = path.match(route.path);
+  const params = {};
+  (route.keys || []).forEach((k, i) => {
+    params[k] = decodeURIComponent(match[i + 1]);
+  });
+  main.setAttribute("aria-busy", "true");
+  clear(main).append(h("p", { class: "loading" }, t("app.loading")));
+  const ctx = {
+    params,
+    query,
+    who,
+    navigate,
+    rerender: () => render({ focus: false }),
+    /** Run fn every ms while this page is shown. */
+    every(ms, fn) {
+      const id = window.setInterval(() => {
+        if (serial === renderSerial && !document.hidden) fn();
+      }, ms);
+      timers.push(id);
+    },
+    get current() {
+      return serial === renderSerial;
+    },
+  };
+  let node;
+  try {
+    node = await route.view(ctx);
+  } catch (err) {
+    node = h("div", {}, h("h1", { tabindex: "-1" }, t("app.notFound")), h("p", { class: "alert", role: "alert" }, t("app.error", { message: err.message || String(err) })));
+  }
+  if (serial !== renderSerial) return;
+  main.removeAttribute("aria-busy");
+  clear(main).append(node);
+  document.body.dataset.route = path.split("/")[1] || "home";
+  if (focus) {
+    const heading = main.querySelector("h1");
+    if (heading) {
+      heading.setAttribute("tabindex", "-1");
+      heading.focus({ preventScroll: false });
+    }
+  }
+}
+
+async function signOut() {
+  try {
+    const held = tokens();
+    if (held) await api("/auth/logout", { method: "POST", json: { refresh_token: held.refresh } });
+  } catch {
+    /* the tokens are dropped anyway */
+  }
+  clearSession();
+  navigate("#/login");
+}
+
+window.addEventListener("hashchange", () => render());
+window.addEventListener("ow:lang", () => render({ focus: false }));
+window.addEventListener("ow:signed-out", () => {
+  announce(t("app.signedOut"), "error");
+  const { path } = currentPath();
+  if (path !== "/login") window.location.hash = `#/login?next=${encodeURIComponent(path)}`;
+});
+
+document.addEventListener("DOMContentLoaded", () => {
+  applyLang();
+  document.getElementById("lang-toggle").addEventListener("click", () => setLang(lang() === "zh" ? "en" : "zh"));
+  document.getElementById("logout").addEventListener("click", (e) => {
+    if (e.currentTarget.dataset.action === "logout") signOut();
+    else navigate("#/login");
+  });
+  render({ focus: false });
+});

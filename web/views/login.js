@@ -1,0 +1,109 @@
+// Unified login: an ID number / credit code for applicants, a username for staff; and registration.
+import { api, setSession, clearSession } from "../api.js";
+import { h, field, alertBox, announce, busy } from "../dom.js";
+import { t } from "../i18n.js";
+import { homeOf } from "../session.js";
+
+async function signIn(account, password) {
+  const pair = await api("/auth/login", { method: "POST", json: { account, password }, auth: false });
+  setSession(pair, null);
+  try {
+    const who = await api("/auth/me");
+    setSession(null, who);
+    return who;
+  } catch (err) {
+    clearSession();
+    throw err;
+  }
+}
+
+export async function loginView(ctx) {
+  const next = ctx.query.get("next");
+  const done = (who) => {
+    announce(t("login.welcome", { name: who.name || who.username || "" }), "ok");
+    ctx.navigate(next && next !== "/login" ? `#${next}` : homeOf(who));
+  };
+
+  const account = h("input", { name: "account", autocomplete: "username", autocapitalize: "off", spellcheck: "false" });
+  const password = h("input", { name: "password", type: "password", autocomplete: "current-password" });
+  const alert = alertBox();
+  const submit = h("button", { type: "submit", class: "primary" }, t("login.submit"));
+  const form = h(
+    "form",
+    { class: "card form narrow", id: "login-form", novalidate: true },
+    field(t("login.account"), account, { required: true }),
+    field(t("login.password"), password, { required: true }),
+    alert,
+    h("div", { class: "actions" }, submit),
+  );
+  form.addEventListener(
+    "submit",
+    busy(submit, async (e) => {
+      e.preventDefault();
+      alert.show("");
+      if (!account.value.trim() || !password.value) {
+        alert.show(t("login.failed", { message: t("login.account") }));
+        return;
+      }
+      try {
+        done(await signIn(account.value.trim(), password.value));
+      } catch (err) {
+        alert.show(t("login.failed", { message: err.message }));
+        password.select();
+      }
+    }),
+  );
+  // The submit listener is attached with busy(), which needs the event: keep default prevented.
+  form.addEventListener("submit", (e) => e.preventDefault());
+
+  // Registration for a citizen or an enterprise.
+  const regId = h("input", { name: "id_number", autocomplete: "off", autocapitalize: "characters", spellcheck: "false" });
+  const regName = h("input", { name: "name", autocomplete: "name" });
+  const regPhone = h("input", { name: "phone", type: "tel", autocomplete: "tel", inputmode: "tel" });
+  const regPassword = h("input", { name: "password", type: "password", autocomplete: "new-password", minlength: "8" });
+  const regAlert = alertBox();
+  const regSubmit = h("button", { type: "submit" }, t("register.submit"));
+  const regForm = h(
+    "form",
+    { class: "form", id: "register-form", novalidate: true },
+    field(t("register.idNumber"), regId, { required: true }),
+    field(t("register.name"), regName, { required: true }),
+    field(t("register.phone"), regPhone, { required: true }),
+    field(t("register.password"), regPassword, { required: true }),
+    regAlert,
+    h("div", { class: "actions" }, regSubmit),
+  );
+  regForm.addEventListener("submit", (e) => e.preventDefault());
+  regForm.addEventListener(
+    "submit",
+    busy(regSubmit, async () => {
+      regAlert.show("");
+      try {
+        await api("/auth/register", {
+          method: "POST",
+          auth: false,
+          json: {
+            id_number: regId.value.trim().toUpperCase(),
+            name: regName.value.trim(),
+            phone: regPhone.value.trim(),
+            password: regPassword.value,
+          },
+        });
+        const who = await signIn(regId.value.trim().toUpperCase(), regPassword.value);
+        announce(t("register.done"), "ok");
+        done(who);
+      } catch (err) {
+        regAlert.show(err.full || err.message);
+      }
+    }),
+  );
+
+  return h(
+    "section",
+    { class: "page login" },
+    h("h1", {}, t("login.title")),
+    h("p", { class: "lead" }, t("login.intro")),
+    form,
+    h("details", { class: "card narrow register" }, h("summary", {}, t("login.register")), h("h2", { class: "visually-hidden" }, t("register.title")), regForm),
+  );
+}
