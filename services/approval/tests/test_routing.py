@@ -3,6 +3,7 @@ rejected at the first rejection; only the department's approvers decide; certifi
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 
 from services.approval.tests.harness import Approval, accepted, at
@@ -163,3 +164,50 @@ async def test_only_the_departments_approvers_decide(approval: Approval) -> None
     assert twice.status_code == 409
     await approval.wait_events("approval.application.approved", application_no="A-3")
     assert len(approval.of("approval.task.decided", application_no="A-3")) == 1
+
+
+async def test_simultaneous_last_approvals_approve_exactly_once(approval: Approval) -> None:
+    departments = ["D1", "D2", "D3", "D4"]
+    await approval.publish(accepted("P-5", departments=departments, lead="D1", accepted_at=at(date(2026, 11, 2))))
+    tasks = {d: (await approval.open_tasks(d, "P-5"))[0] for d in departments}
+    results = await asyncio.gather(
+        *(
+            approval.client.post(
+                f"/api/v1/tasks/{tasks[d]['task_id']}/decision",
+                json={"decision": "approve", "opinion": "同意"},
+                headers=approval.approver(d),
+            )
+            for d in departments
+        )
+    )
+    assert [r.status_code for r in results] == [200] * 4
+    assert sorted(r.json()["application_status"] for r in results) == ["approved"] + ["in_review"] * 3
+    await approval.wait_events("approval.application.approved", application_no="P-5")
+    await approval.wait_events("approval.task.decided", 4, application_no="P-5")
+    await asyncio.sleep(0.3)  # give a duplicate every chance to show up
+    assert len(approval.of("approval.application.approved", application_no="P-5")) == 1
+    assert len(approval.of("approval.certificate.issued", application_no="P-5")) == 1
+
+
+async def test_the_holder_and_staff_read_the_certificate(approval: Approval) -> None:
+    await approval.publish(
+        accepted("A-6", departments=["LAND"], accepted_at=at(date(2026, 11, 2)), id_number="370602198501010039")
+    )
+    [task] = await approval.open_tasks("LAND", "A-6")
+    r = await approval.client.post(
+        f"/api/v1/tasks/{task['task_id']}/decision", json={"decision": "approve"}, headers=approval.approver("LAND")
+    )
+    no = r.json()["certificate_no"]
+    holder = {"Authorization": f"Bearer {approval.keys.citizen('370602198501010039')}"}
+    other = {"Authorization": f"Bearer {approval.keys.citizen('370602198501010047')}"}
+    mine = await approval.client.get(f"/api/v1/certificates/{no}", headers=holder)
+    assert mine.status_code == 200 and mine.json()["application_no"] == "A-6"
+    code = mine.json()["verification_code"]
+    assert len(code) == 10
+    assert (await approval.client.get(f"/api/v1/certificates/{no}", headers=other)).status_code == 403
+    assert (await approval.client.get(f"/api/v1/certificates/{no}", headers=approval.supervisor())).status_code == 200
+    assert (await approval.client.get(f"/api/v1/certificates/{no}")).status_code == 401
+    # The code is forgiving about case and spacing as printed.
+    spaced = f"{code[:5].lower()} {code[5:]}"
+    check = await approval.client.get(f"/api/v1/certificates/{no}/verify", params={"code": spaced})
+    assert check.json()["valid"] is True
