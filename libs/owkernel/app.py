@@ -195,6 +195,7 @@ def create_service_app(
             name=name,
             namespace=settings.nats_namespace,
             duplicate_window=settings.nats_duplicate_window_seconds,
+            replicas=settings.nats_stream_replicas,
         )
         http = make_http_client()
         relay = OutboxRelay(

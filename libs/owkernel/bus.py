@@ -24,11 +24,14 @@ log = structlog.get_logger("owkernel.bus")
 class Bus:
     """One service's NATS connection and JetStream context."""
 
-    def __init__(self, url: str, *, name: str, namespace: str = "", duplicate_window: float = 120.0) -> None:
+    def __init__(
+        self, url: str, *, name: str, namespace: str = "", duplicate_window: float = 120.0, replicas: int = 1
+    ) -> None:
         self.url = url
         self.name = name
         self.namespace = namespace
         self.duplicate_window = duplicate_window
+        self.replicas = replicas
         self._nc: Client | None = None
         self._js: JetStreamContext | None = None
         self._streams_ready = False
@@ -111,6 +114,7 @@ class Bus:
                 retention=RetentionPolicy.LIMITS,
                 duplicate_window=self.duplicate_window,
                 max_age=30 * 24 * 3600.0,
+                num_replicas=self.replicas,
             )
             try:
                 await self.js.add_stream(config)

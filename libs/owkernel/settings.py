@@ -37,6 +37,8 @@ class ServiceSettings(BaseSettings):
     # subjects become "<ns>.<subject>" and streams "<NS>_<SERVICE>".
     nats_namespace: str = ""
     nats_duplicate_window_seconds: float = 120.0
+    # Replicas of each JetStream stream this component creates (3 on a 3-node cluster).
+    nats_stream_replicas: int = Field(default=1, ge=1, le=5)
     consumer_max_deliveries: int = 8
     consumer_batch: int = 256
     consumer_ack_wait_seconds: float = 30.0
