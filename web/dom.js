@@ -121,6 +121,15 @@ export function alertBox() {
   return box;
 }
 
+/** What went wrong, for an alert: a localized kind of problem, then the server's own words. */
+export function errorText(err) {
+  const status = err && err.status;
+  const detail = (err && (err.full || err.message)) || String(err);
+  if (!status) return t("error.network", { detail });
+  const kind = status >= 500 ? "error.5xx" : `error.${status}`;
+  return `${tOr(kind, t("error.other"))} ${detail}`;
+}
+
 export function money(fen) {
   if (!fen) return t("fee.free");
   return `¥${(fen / 100).toFixed(2)}`;

@@ -1,7 +1,7 @@
 // One application as its applicant follows it: materials, submit, pay, progress, timeline,
 // certificate, shipment or pickup, and the rating. Updates itself every 5 seconds.
 import { api, newKey, ApiError } from "../api.js";
-import { h, clear, field, alertBox, announce, busy, money, statusChip, date, dateTime } from "../dom.js";
+import { h, clear, field, alertBox, announce, busy, money, statusChip, date, dateTime, errorText } from "../dom.js";
 import { t, tOr } from "../i18n.js";
 
 const EDITABLE = ["draft", "returned"];
@@ -93,7 +93,7 @@ export function materialsPanel(app, { onChanged }) {
     );
     if (m.status === "uploaded" || m.status === "supplied") {
       const view = h("button", { type: "button", class: "link-button" }, t("app.download"));
-      view.addEventListener("click", busy(view, () => openMaterial(app.application_no, m.code).catch((err) => alert.show(err.message))));
+      view.addEventListener("click", busy(view, () => openMaterial(app.application_no, m.code).catch((err) => alert.show(errorText(err)))));
       li.querySelector(".material-head").append(view);
     }
     if (canUpload) {
@@ -119,7 +119,7 @@ export function materialsPanel(app, { onChanged }) {
             announce(t(supplement ? "app.supplemented" : "app.uploaded", { name: m.name }), "ok");
             await onChanged();
           } catch (err) {
-            alert.show(err.full || err.message);
+            alert.show(errorText(err));
           }
         }),
       );
@@ -241,7 +241,7 @@ async function ratingBox(app) {
         if (err instanceof ApiError && err.status === 409) {
           form.replaceWith(h("p", { class: "done", id: "rated" }, err.message));
         } else {
-          alert.show(err.full || err.message);
+          alert.show(errorText(err));
         }
       }
     }),
@@ -264,7 +264,7 @@ export function actionsBox(app, { refresh }) {
           announce(t("app.submittedOk"), "ok");
           await refresh(true);
         } catch (err) {
-          alert.show(err.full || err.message);
+          alert.show(errorText(err));
         }
       }),
     );
@@ -286,7 +286,7 @@ export function actionsBox(app, { refresh }) {
           announce(t("app.payOpened", { url: order.pay_url }), "info");
           if (!opened) linkSlot.querySelector("a").focus();
         } catch (err) {
-          alert.show(err.full || err.message);
+          alert.show(errorText(err));
         }
       }),
     );
@@ -334,6 +334,7 @@ export async function applicationView(ctx) {
   const timelineSlot = h("div", { class: "card" });
   let lastSignature = "";
   let lastStatus = app.status;
+  let lastPayment = app.payment && app.payment.status;
 
   async function paint(force) {
     const sig = signature(app);
@@ -352,8 +353,11 @@ export async function applicationView(ctx) {
       const rating = await ratingBox(app);
       clear(ratingSlot).append(rating || "");
     }
+    const payment = app.payment && app.payment.status;
     if (statusChanged && !force) announce(t("app.statusChanged", { status: t(`status.${app.status}`) }), "info");
+    else if (payment !== lastPayment && payment === "paid") announce(t("app.paid"), "ok");
     lastStatus = app.status;
+    lastPayment = payment;
   }
 
   async function refresh(force = false) {

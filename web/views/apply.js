@@ -1,7 +1,7 @@
 // Applying: the form of an item (for oneself, or by a clerk on someone's behalf), and the list of
 // one's own applications.
 import { api, all, newKey } from "../api.js";
-import { h, field, fieldError, alertBox, announce, busy, money, statusChip, date, dateTime } from "../dom.js";
+import { h, field, fieldError, alertBox, announce, busy, money, statusChip, date, dateTime, errorText } from "../dom.js";
 import { t } from "../i18n.js";
 import { itemFacts, materialsList } from "./catalog.js";
 
@@ -127,7 +127,7 @@ export function applicationForm({ item, items, behalf, who, onCreated }) {
         announce(t("apply.created", { no: created.application_no }), "ok");
         onCreated(created);
       } catch (err) {
-        alert.show(err.full || err.message);
+        alert.show(errorText(err));
       }
     }),
   );

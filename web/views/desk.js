@@ -1,7 +1,7 @@
 // The window desk (clerk): the pre-review queue, the pre-review itself (accept, accept with
 // deferred materials, return, refuse), applying on someone's behalf, window pickup, appointments.
 import { api, all, newKey } from "../api.js";
-import { h, clear, field, fieldError, alertBox, announce, busy, statusChip, date, dateTime, today } from "../dom.js";
+import { h, clear, field, fieldError, alertBox, announce, busy, statusChip, date, dateTime, today, errorText } from "../dom.js";
 import { t, tOr } from "../i18n.js";
 import { applicationForm } from "./apply.js";
 import { materialsPanel, actionsBox, timelineList } from "./application.js";
@@ -124,7 +124,7 @@ function decisionForm(app, { onDone }) {
         announce(t("desk.decided", { no: result.application_no, status: t(`status.${result.status}`) }), "ok");
         onDone(result);
       } catch (err) {
-        alert.show(err.full || err.message);
+        alert.show(errorText(err));
       }
     }),
   );
@@ -226,7 +226,7 @@ function pickupRow(p, onDone) {
         announce(t("pickups.done", { no: p.application_no }), "ok");
         await onDone();
       } catch (err) {
-        alert.show(err.full || err.message);
+        alert.show(errorText(err));
       }
     }),
   );
@@ -305,7 +305,7 @@ export async function deskAppointmentsView(ctx) {
                         announce(t("appts.attended"), "ok");
                         await load();
                       } catch (err) {
-                        alert.show(err.full || err.message);
+                        alert.show(errorText(err));
                       }
                     }),
                   );
@@ -320,7 +320,7 @@ export async function deskAppointmentsView(ctx) {
           : h("p", { class: "empty" }, t("appts.empty")),
       );
     } catch (err) {
-      alert.show(err.full || err.message);
+      alert.show(errorText(err));
     }
   }
   const form = h("form", { class: "filters" }, field(t("catalog.window"), windowSel), field(t("appts.date"), day), h("div", { class: "actions" }, h("button", { type: "submit" }, t("app.refresh"))));

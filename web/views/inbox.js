@@ -1,7 +1,7 @@
 // The approver's inbox: the department's open tasks by due date, with their card, and a decision
 // with an opinion.
 import { api, all, newKey } from "../api.js";
-import { h, clear, field, fieldError, alertBox, announce, busy, cardChip, date, daysUntil, dateTime, statusChip } from "../dom.js";
+import { h, clear, field, fieldError, alertBox, announce, busy, cardChip, date, daysUntil, dateTime, statusChip, errorText } from "../dom.js";
 import { t } from "../i18n.js";
 import { materialsList } from "./catalog.js";
 
@@ -37,7 +37,7 @@ function taskCard(task, onDone) {
         announce(t("inbox.decided", { no: result.application_no, status: t(`status.${result.task.status}`) }), "ok");
         await onDone();
       } catch (err) {
-        alert.show(err.full || err.message);
+        alert.show(errorText(err));
       }
     });
   approve.addEventListener("click", decide("approve", approve));

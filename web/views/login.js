@@ -1,6 +1,6 @@
 // Unified login: an ID number / credit code for applicants, a username for staff; and registration.
 import { api, setSession, clearSession } from "../api.js";
-import { h, field, alertBox, announce, busy } from "../dom.js";
+import { h, field, alertBox, announce, busy, errorText } from "../dom.js";
 import { t } from "../i18n.js";
 import { homeOf } from "../session.js";
 
@@ -48,7 +48,7 @@ export async function loginView(ctx) {
       try {
         done(await signIn(account.value.trim(), password.value));
       } catch (err) {
-        alert.show(t("login.failed", { message: err.message }));
+        alert.show(err.status === 401 ? t("login.wrong") : t("login.failed", { message: errorText(err) }));
         password.select();
       }
     }),
@@ -93,7 +93,7 @@ export async function loginView(ctx) {
         announce(t("register.done"), "ok");
         done(who);
       } catch (err) {
-        regAlert.show(err.full || err.message);
+        regAlert.show(errorText(err));
       }
     }),
   );
