@@ -55,6 +55,8 @@ class GatewaySettings(ServiceSettings):
     # Larger than the services' own upload limit (10 MiB by default) plus multipart framing, so
     # the service, which knows the material's rules, is the one that refuses a big file.
     max_request_bytes: int = 12 * 1024 * 1024
+    # The gateway's own API (identity, payments, cashier) takes small JSON and form bodies only.
+    own_max_request_bytes: int = 64 * 1024
     # Overrides ONEWINDOW_RATE_LIMIT_PER_SECOND when set (0 turns the limit off).
     rate_limit_per_second: float | None = None
     # How many requests above the steady rate a caller may burst (token bucket size, in seconds of rate).

@@ -99,6 +99,7 @@ class Door:
         rate = state.rate_limit
         self.limiter = RateLimiter(rate=rate, burst_seconds=settings.rate_limit_burst_seconds) if rate > 0 else None
         self.max_body = settings.max_request_bytes
+        self.own_max_body = settings.own_max_request_bytes
         self.timeout = {
             "connect": settings.proxy_connect_timeout_seconds,
             "read": settings.proxy_read_timeout_seconds,
@@ -117,7 +118,7 @@ class Door:
             return
         path: str = scope["path"]
         if not path.startswith("/api/v1/"):
-            await self.app(scope, receive, send)
+            await self._own(scope, receive, send)
             return
         end = path.find("/", 8)
         prefix = path if end == -1 else path[:end]
@@ -126,9 +127,51 @@ class Door:
             # The gateway's own API (or an unknown path: FastAPI answers 404).
             if self.limiter is not None and not await self._own_route_allowed(scope, send):
                 return
-            await self.app(scope, receive, send)
+            await self._own(scope, receive, send)
             return
         await self._proxy(scope, receive, send, prefix, route[1])
+
+    async def _own(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The gateway's own routes take small bodies only (JSON, forms): a big one is refused unread,
+        one without a length is read here up to the limit and handed on."""
+        length: bytes | None = None
+        chunked = False
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                length = value
+            elif name == b"transfer-encoding":
+                chunked = True
+        too_big = False
+        if length is not None:
+            try:
+                too_big = int(length) > self.own_max_body
+            except ValueError:
+                too_big = False  # the server in front has refused it already
+        elif chunked:
+            body = bytearray()
+            more = True
+            while more and not too_big:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return
+                body += message.get("body", b"")
+                more = message.get("more_body", False)
+                too_big = len(body) > self.own_max_body
+            if not too_big:
+                buffered: list[Message] = [{"type": "http.request", "body": bytes(body), "more_body": False}]
+
+                async def replay() -> Message:
+                    return buffered.pop() if buffered else await receive()
+
+                await self.app(scope, replay, send)
+                return
+        if too_big:
+            for message in _problem_message(
+                413, f"The request body is larger than {self.own_max_body} bytes.", new_request_id(), []
+            ):
+                await send(message)
+            return
+        await self.app(scope, receive, send)
 
     async def _own_route_allowed(self, scope: Scope, send: Send) -> bool:
         assert self.limiter is not None
@@ -346,6 +389,7 @@ class Door:
             timed_out = isinstance(exc, TimeoutError | asyncio.TimeoutError) or isinstance(
                 exc.__cause__, TimeoutError | asyncio.TimeoutError
             )
+            log.warning("upstream_failed", request_id=rid, upstream=base, error=repr(exc), cause=repr(exc.__cause__))
             if timed_out:
                 return await self._reply_problem(send, 504, "The service did not answer in time.", rid)
             return await self._reply_problem(send, 502, "The service is not reachable right now.", rid)
