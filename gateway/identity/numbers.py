@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength, ValidationError
@@ -32,23 +33,39 @@ def _why(exc: ValidationError, what: str) -> str:
     return f"This is not a valid {what}."
 
 
+def _meant_as_resident_id(number: str) -> bool:
+    """17 digits, a digit or X, and a birth date where GB 11643 puts it.
+
+    Such a string is taken as a resident ID number even when it fails: a mistyped ID number
+    must not pass as an enterprise's credit code (an all-digit string meets the MOD 31 check
+    one time in 31).
+    """
+    if not (len(number) == 18 and number[:17].isdigit() and (number[17].isdigit() or number[17] == "X")):
+        return False
+    try:
+        born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        return False
+    return date(1900, 1, 1) <= born <= date.today()
+
+
 def classify(raw: str) -> IdentityNumber:
     """Validate ``raw`` and tell whether it names a person or an enterprise."""
     number = raw.strip().upper()
     try:
         return IdentityNumber(number=ric.validate(number), kind="person")
     except ValidationError as person_error:
+        if _meant_as_resident_id(number) or (len(number) == 18 and number[:17].isdigit() and number[17] == "X"):
+            raise InvalidIdentityNumberError(_why(person_error, "resident ID number")) from None
         try:
             return IdentityNumber(number=uscc.validate(number), kind="enterprise")
         except ValidationError as enterprise_error:
-            # 17 digits and a digit or X: meant as a resident ID number; else as a credit code.
-            looks_personal = len(number) == 18 and number[:17].isdigit() and (number[17].isdigit() or number[17] == "X")
-            if looks_personal:
-                raise InvalidIdentityNumberError(_why(person_error, "resident ID number")) from None
             if len(number) != 18:
                 raise InvalidIdentityNumberError(
                     "An identity number is an 18-character resident ID number or unified social credit code."
                 ) from None
+            if number[:17].isdigit():
+                raise InvalidIdentityNumberError(_why(person_error, "resident ID number")) from None
             raise InvalidIdentityNumberError(_why(enterprise_error, "unified social credit code")) from None
 
 
