@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Select, case, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import load_only
 
 from services.intake.applications.models import (
     Application,
@@ -19,6 +20,31 @@ from services.intake.applications.models import (
     Suspension,
     TimelineEntry,
     Visit,
+)
+
+# The columns a list line (ApplicationSummary) reads.
+SUMMARY_COLUMNS = (
+    Application.id,
+    Application.application_no,
+    Application.status,
+    Application.item_code,
+    Application.item_name,
+    Application.item_version,
+    Application.window,
+    Application.department,
+    Application.applicant_id_number,
+    Application.applicant_kind,
+    Application.applicant_name,
+    Application.applicant_phone,
+    Application.applicant_subject_id,
+    Application.project_no,
+    Application.stage,
+    Application.deadline,
+    Application.fee_fen,
+    Application.payment_status,
+    Application.created_at,
+    Application.submitted_at,
+    Application.accepted_at,
 )
 
 
@@ -126,15 +152,32 @@ async def list_applications(
     limit: int,
 ) -> list[Application]:
     """A page of applications, newest first, below the cursor's id (a keyset seek, never OFFSET)."""
-    stmt: Select[Application] = select(Application).order_by(Application.id.desc()).limit(limit)
+    # A list line needs no JSON (item snapshot, form, delivery): leave it unread.
+    stmt: Select[Application] = (
+        select(Application)
+        .options(load_only(*SUMMARY_COLUMNS, raiseload=True))
+        .order_by(Application.id.desc())
+        .limit(limit)
+    )
+    if before_id is not None:
+        stmt = stmt.where(Application.id < before_id)
+    if department is not None:
+        routed = select(ApplicationDepartment.application_id).where(ApplicationDepartment.department == department)
+        if before_id is not None:
+            routed = routed.where(ApplicationDepartment.application_id < before_id)
+        if (applicant, status, item_code, window, project_no) == (None, None, None, None, None):
+            # Only the department: take the page's ids from its own index first, then those rows.
+            routed = routed.order_by(ApplicationDepartment.application_id.desc()).limit(limit)
+            stmt = stmt.where(Application.id.in_(routed.scalar_subquery()))
+        else:
+            stmt = stmt.join(ApplicationDepartment, ApplicationDepartment.application_id == Application.id).where(
+                ApplicationDepartment.department == department
+            )
+            if before_id is not None:
+                # Both sides bounded, so a merge join starts at the cursor on both indexes.
+                stmt = stmt.where(ApplicationDepartment.application_id < before_id)
     if applicant is not None:
         stmt = stmt.where(Application.applicant_id_number == applicant)
-    if department is not None:
-        stmt = stmt.where(
-            Application.id.in_(
-                select(ApplicationDepartment.application_id).where(ApplicationDepartment.department == department)
-            )
-        )
     if status is not None:
         stmt = stmt.where(Application.status == status)
     if item_code is not None:
@@ -143,8 +186,6 @@ async def list_applications(
         stmt = stmt.where(Application.window == window)
     if project_no is not None:
         stmt = stmt.where(Application.project_no == project_no)
-    if before_id is not None:
-        stmt = stmt.where(Application.id < before_id)
     return list((await session.execute(stmt)).scalars())
 
 

@@ -300,6 +300,25 @@ async def test_bad_items_and_item_versions(hall: Hall) -> None:
     assert (await hall.client.post(f"/api/v1/applications/{no}/submit", headers=me)).status_code == 200
 
 
+async def test_numbers_are_unique_under_concurrency(hall: Hall) -> None:
+    await hall.add_item()
+    await hall.add_item(code="T-GEN", window="general")
+    people = [hall.citizen(resident_id()) for _ in range(8)]
+    created = await asyncio.gather(
+        *(
+            hall.client.post("/api/v1/applications", json={"item_code": code}, headers=who)
+            for who in people
+            for code in ("T-001", "T-GEN")
+        )
+    )
+    assert all(r.status_code == 201 for r in created)
+    numbers = [r.json()["application_no"] for r in created]
+    assert len(set(numbers)) == 16
+    year = numbers[0][:4]
+    assert sorted(n for n in numbers if "-C-" in n) == [f"{year}-C-{i:06d}" for i in range(1, 9)]
+    assert sorted(n for n in numbers if "-G-" in n) == [f"{year}-G-{i:06d}" for i in range(1, 9)]
+
+
 async def test_create_is_idempotent(hall: Hall) -> None:
     await hall.add_item()
     me = hall.citizen(resident_id())

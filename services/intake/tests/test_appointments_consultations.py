@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -74,6 +75,19 @@ async def test_slots_capacity_and_cancellation(hall: Hall) -> None:
     other = hall.citizen(resident_id())
     r = await hall.client.delete(f"/api/v1/appointments/{mine[0]['appointment_id']}", headers=other)
     assert r.status_code == 403
+
+
+async def test_the_last_places_go_once(hall: Hall) -> None:
+    wednesday = next_weekday(2)
+    ten = f"{wednesday.isoformat()}T10:00"
+    people = [hall.citizen(resident_id()) for _ in range(7)]
+    results = await asyncio.gather(*(book(hall, who, window="commercial", slot=ten, kind="regular") for who in people))
+    assert sorted(r.status_code for r in results) == [201, 201, 201, 201, 409, 409, 409]
+    params = {"window": "commercial", "date": wednesday.isoformat()}
+    slot = next(
+        s for s in (await hall.client.get("/api/v1/appointments/slots", params=params)).json() if s["slot"] == ten
+    )
+    assert slot["booked"] == 4
 
 
 async def test_weekends_holidays_door_to_door_and_trips(hall: Hall) -> None:
