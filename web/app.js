@@ -2,7 +2,7 @@
 // module under views/ that returns the DOM of its page; the router owns the header, the focus
 // and the timers a page starts.
 import { api, me, clearSession, tokens } from "./api.js";
-import { h, clear, announce } from "./dom.js";
+import { h, clear, announce, clearAnnouncement } from "./dom.js";
 import { t, lang, setLang, applyLang } from "./i18n.js";
 import { isApplicant, hasRole, homeOf } from "./session.js";
 import { loginView } from "./views/login.js";
@@ -168,7 +168,10 @@ async function signOut() {
 }
 
 window.addEventListener("hashchange", () => render());
-window.addEventListener("ow:lang", () => render({ focus: false }));
+window.addEventListener("ow:lang", () => {
+  clearAnnouncement();
+  render({ focus: false });
+});
 window.addEventListener("ow:signed-out", () => {
   announce(t("app.signedOut"), "error");
   const { path } = currentPath();

@@ -98,16 +98,29 @@ export function fieldError(control, message) {
   else control.removeAttribute("aria-invalid");
 }
 
-/** Announce a status message in the page's polite live region. */
+let announceTimer = 0;
+
+/** Announce a status message in the page's polite live region (it fades after a while). */
 export function announce(message, kind = "info") {
   const region = document.getElementById("status");
   if (!region) return;
+  window.clearTimeout(announceTimer);
   region.dataset.kind = kind;
   region.textContent = "";
   // A fresh text node after a tick, so screen readers announce a repeated message too.
-  window.setTimeout(() => {
+  announceTimer = window.setTimeout(() => {
     region.textContent = message;
+    announceTimer = window.setTimeout(() => {
+      region.textContent = "";
+    }, 12000);
   }, 30);
+}
+
+/** Clear the live region (the language changed: an old message would be in the old one). */
+export function clearAnnouncement() {
+  window.clearTimeout(announceTimer);
+  const region = document.getElementById("status");
+  if (region) region.textContent = "";
 }
 
 /** An inline alert box (role=alert) to put next to a form. */

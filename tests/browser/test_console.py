@@ -226,9 +226,10 @@ def run_story(console: Console, citizen_id: str) -> dict[str, Any]:
     expect(clerk.locator("#app-status")).to_have_attribute("data-status", "accepted")
     expect(clerk.locator("#review-done")).to_be_visible()
 
-    # --- the citizen sees it accepted (the page polls) and supplies the deferred material ---
+    # --- the citizen sees it accepted and supplies the deferred material ----------------------
+    citizen.locator("#refresh").click()
     housing = citizen.locator("li.material[data-code='HOUSING']")
-    expect(housing).to_have_attribute("data-status", "deferred", timeout=20_000)
+    expect(housing).to_have_attribute("data-status", "deferred")
     expect(citizen.locator("#app-status")).to_have_attribute("data-status", "accepted")
     upload(citizen, "HOUSING", "住房情况说明.pdf")
     expect(citizen.locator("li.material[data-code='HOUSING']")).to_have_attribute("data-status", "supplied")
@@ -269,7 +270,7 @@ def run_story(console: Console, citizen_id: str) -> dict[str, Any]:
     citizen.get_by_label(re.compile("非常满意")).check()
     citizen.get_by_label("意见建议（可选）").fill("全程网办，证照免费寄到家，很方便。")
     citizen.get_by_role("button", name="提交评价").click()
-    expect(citizen.locator("#rated")).to_contain_text("5")
+    expect(citizen.locator("#rated")).to_contain_text("5 分（非常满意）")
     console.shot(citizen, "09-rated")
     citizen.set_viewport_size(PHONE)
     console.shot(citizen, "10-application-phone")

@@ -206,7 +206,7 @@ async function ratingBox(app) {
     mine = [];
   }
   if (mine.length) {
-    box.append(h("p", { class: "done", id: "rated" }, t("app.ratedAlready", { score: `${mine[0].score} · ${t(`score.${mine[0].score}`)}` })));
+    box.append(h("p", { class: "done", id: "rated" }, t("app.ratedAlready", { n: mine[0].score, label: t(`score.${mine[0].score}`) })));
     return box;
   }
   const alert = alertBox();
@@ -236,7 +236,7 @@ async function ratingBox(app) {
           json: { application_no: app.application_no, score, comment: comment.value.trim() || null },
         });
         announce(t("app.rated"), "ok");
-        form.replaceWith(h("p", { class: "done", id: "rated" }, t("app.ratedAlready", { score: `${score} · ${t(`score.${score}`)}` })));
+        form.replaceWith(h("p", { class: "done", id: "rated" }, t("app.ratedAlready", { n: score, label: t(`score.${score}`) })));
       } catch (err) {
         if (err instanceof ApiError && err.status === 409) {
           form.replaceWith(h("p", { class: "done", id: "rated" }, err.message));
@@ -371,12 +371,14 @@ export async function applicationView(ctx) {
 
   await paint(true);
   ctx.every(5000, () => refresh(false));
+  const refreshButton = h("button", { type: "button", id: "refresh" }, t("app.refresh"));
+  refreshButton.addEventListener("click", busy(refreshButton, () => refresh(false)));
   return h(
     "section",
     { class: "page application", "data-no": no },
     h("p", { class: "crumbs" }, h("a", { href: ctx.who && ctx.who.kind === "staff" ? "#/desk" : "#/mine" }, ctx.who && ctx.who.kind === "staff" ? t("nav.desk") : t("nav.mine"))),
     heading,
-    h("p", { class: "hint" }, t("app.autoRefresh")),
+    h("div", { class: "toolbar" }, refreshButton, h("p", { class: "hint" }, t("app.autoRefresh"))),
     summarySlot,
     actionsSlot,
     materialsSlot,
