@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
+from typing import cast
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.approval.calendar.models import CalendarDay, CalendarYear
@@ -45,4 +46,4 @@ async def replace_days(session: AsyncSession, year: int, days: Iterable[tuple[da
     await session.execute(delete(CalendarDay).where(CalendarDay.year == year))
     rows = [{"day": d, "year": year, "kind": k, "name": n} for d, k, n in days]
     if rows:
-        await session.execute(insert(CalendarDay), rows)
+        await session.execute(insert(cast(Table, CalendarDay.__table__)), rows)
