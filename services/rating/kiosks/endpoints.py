@@ -81,13 +81,12 @@ async def kiosk_vote(
     key: IdempotencyKey = None,
 ) -> Any:
     """A vote from a registered kiosk (throttled per device; a retried Idempotency-Key replays the vote)."""
-    kiosk = await service.authenticate(session, device_key=device_key)
 
     async def create() -> dict[str, Any]:
         review, rectification_id = await service.vote(
             session,
             settings=settings,
-            kiosk=kiosk,
+            device_key=device_key,
             window=body.window,
             score=body.score,
             indicators=body.indicators.given() if body.indicators else None,
@@ -100,6 +99,8 @@ async def kiosk_vote(
         out["application_no"] = None
         return out
 
+    # Replays are per device: the owner is the key's hash (no read needed when no key is sent).
+    owner = "kiosk:" + service.hash_key(device_key or "")[:40]
     return await idempotent_create(
-        session, request=request, owner=kiosk.kiosk_id, key=key, body=body.model_dump_json(), create=create
+        session, request=request, owner=owner, key=key, body=body.model_dump_json(), create=create
     )

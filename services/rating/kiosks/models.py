@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, String
+from sqlalchemy import DateTime, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.rating.db import Base
@@ -24,3 +24,6 @@ class Kiosk(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_vote_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The hourly cap counts votes in a window that starts with the first vote after the last one ended.
+    hour_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    hour_votes: Mapped[int] = mapped_column(Integer, default=0)

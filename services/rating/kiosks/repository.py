@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import case, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.rating.kiosks.models import Kiosk
@@ -26,22 +27,53 @@ async def by_key_hash(session: AsyncSession, key_hash: str) -> Kiosk | None:
     return result.scalar_one_or_none()
 
 
-async def claim_vote_slot(session: AsyncSession, kiosk_id: str, *, now: datetime, not_after: datetime) -> bool:
-    """Atomically take the kiosk's next vote slot: only if its last vote is older than ``not_after``.
+@dataclass(frozen=True)
+class Slot:
+    """The kiosk that took a vote slot."""
 
-    One conditional UPDATE, so two simultaneous presses of one device cannot both pass.
+    kiosk_id: str
+    window: str
+    department: str | None
+
+
+async def take_vote_slot(
+    session: AsyncSession,
+    *,
+    key_hash: str,
+    window: str,
+    now: datetime,
+    not_after: datetime | None,
+    hour_ago: datetime,
+    max_per_hour: int,
+) -> Slot | None:
+    """Atomically take the next vote slot of the kiosk holding ``key_hash``, if it may vote now.
+
+    One conditional UPDATE ... RETURNING: the key, revocation, window, the interval since the
+    last vote and the hourly cap are checked and the counters moved in one statement, so two
+    simultaneous presses of one device cannot both pass. None when any check fails.
     """
+    new_hour = or_(Kiosk.hour_started_at.is_(None), Kiosk.hour_started_at <= hour_ago)
+    conditions = [
+        Kiosk.key_hash == key_hash,
+        Kiosk.revoked_at.is_(None),
+        Kiosk.window == window,
+        or_(new_hour, Kiosk.hour_votes < max_per_hour),
+    ]
+    if not_after is not None:
+        conditions.append(or_(Kiosk.last_vote_at.is_(None), Kiosk.last_vote_at <= not_after))
     result = await session.execute(
         update(Kiosk)
-        .where(
-            Kiosk.kiosk_id == kiosk_id,
-            Kiosk.revoked_at.is_(None),
-            or_(Kiosk.last_vote_at.is_(None), Kiosk.last_vote_at <= not_after),
+        .where(*conditions)
+        .values(
+            last_vote_at=now,
+            hour_started_at=case((new_hour, now), else_=Kiosk.hour_started_at),
+            hour_votes=case((new_hour, 1), else_=Kiosk.hour_votes + 1),
         )
-        .values(last_vote_at=now)
+        .returning(Kiosk.kiosk_id, Kiosk.window, Kiosk.department)
         .execution_options(synchronize_session=False)
     )
-    return bool(getattr(result, "rowcount", 0))
+    row = result.first()
+    return Slot(kiosk_id=row.kiosk_id, window=row.window, department=row.department) if row else None
 
 
 async def page(session: AsyncSession, *, limit: int, after: str | None) -> list[Kiosk]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import math
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,7 +14,6 @@ from services.rating.attribution import repository as applications
 from services.rating.common import aware, new_id, utcnow
 from services.rating.kiosks import repository
 from services.rating.kiosks.models import Kiosk
-from services.rating.reviews import repository as reviews
 from services.rating.reviews import service as ratings
 from services.rating.reviews.models import Review
 from services.rating.settings import RatingSettings
@@ -70,7 +69,7 @@ async def vote(
     session: AsyncSession,
     *,
     settings: RatingSettings,
-    kiosk: Kiosk,
+    device_key: str | None,
     window: str,
     score: int,
     indicators: dict[str, int] | None,
@@ -79,17 +78,22 @@ async def vote(
     clerk: str | None,
 ) -> tuple[Review, str | None]:
     """A vote on the spot, throttled per device so one kiosk cannot stuff the box."""
-    if window != kiosk.window:
-        raise Forbidden(f"This kiosk stands at window {kiosk.window}.")
+    if not device_key:
+        raise Unauthorized("A kiosk vote needs its X-Device-Key.")
     now = utcnow()
-    hourly = await reviews.count_kiosk_votes_since(session, kiosk.kiosk_id, now - timedelta(hours=1))
-    if hourly >= settings.kiosk_max_per_hour:
-        raise TooManyRequests("This kiosk has voted too often this hour.", headers={"Retry-After": "60"})
     interval = timedelta(seconds=settings.kiosk_min_interval_seconds)
-    if not await repository.claim_vote_slot(session, kiosk.kiosk_id, now=now, not_after=now - interval):
-        last = aware(kiosk.last_vote_at) if kiosk.last_vote_at else now
-        wait = max(1, math.ceil((last + interval - now).total_seconds()))
-        raise TooManyRequests("One vote at a time: wait a moment.", headers={"Retry-After": str(wait)})
+    slot = await repository.take_vote_slot(
+        session,
+        key_hash=hash_key(device_key),
+        window=window,
+        now=now,
+        not_after=now - interval if interval else None,
+        hour_ago=now - timedelta(hours=1),
+        max_per_hour=settings.kiosk_max_per_hour,
+    )
+    if slot is None:
+        await _refusal(session, settings=settings, device_key=device_key, window=window, now=now, interval=interval)
+        raise AssertionError("unreachable")  # _refusal always raises
     application = await applications.get(session, application_no) if application_no else None
     return await ratings.submit(
         session,
@@ -99,10 +103,32 @@ async def vote(
         indicators=indicators,
         comment=comment,
         application=application,
-        department=None if application is not None else kiosk.department,
-        window=kiosk.window,
+        department=None if application is not None else slot.department,
+        window=slot.window,
         clerk=clerk,
-        kiosk_id=kiosk.kiosk_id,
+        kiosk_id=slot.kiosk_id,
         rated_at=now,
-        responsible_department=None if application is not None else (kiosk.department or settings.hall_department),
+        responsible_department=None if application is not None else (slot.department or settings.hall_department),
     )
+
+
+async def _refusal(
+    session: AsyncSession,
+    *,
+    settings: RatingSettings,
+    device_key: str,
+    window: str,
+    now: datetime,
+    interval: timedelta,
+) -> None:
+    """Say why a kiosk may not vote now (only on the unhappy path: one more read)."""
+    kiosk = await authenticate(session, device_key=device_key)
+    if window != kiosk.window:
+        raise Forbidden(f"This kiosk stands at window {kiosk.window}.")
+    hour_start = aware(kiosk.hour_started_at) if kiosk.hour_started_at else None
+    if hour_start and hour_start > now - timedelta(hours=1) and kiosk.hour_votes >= settings.kiosk_max_per_hour:
+        wait = math.ceil((hour_start + timedelta(hours=1) - now).total_seconds())
+        raise TooManyRequests("This kiosk has voted too often this hour.", headers={"Retry-After": str(wait)})
+    last = aware(kiosk.last_vote_at) if kiosk.last_vote_at else now
+    wait = max(1, math.ceil((last + interval - now).total_seconds()))
+    raise TooManyRequests("One vote at a time: wait a moment.", headers={"Retry-After": str(wait)})

@@ -19,7 +19,6 @@ class Review(Base):
         # The figures scan by period; the composite lets PostgreSQL answer from the index alone.
         Index("ix_ratings_rated_at", "rated_at"),
         Index("ix_ratings_department_rated_at", "department", "rated_at"),
-        Index("ix_ratings_kiosk_rated_at", "kiosk_id", "rated_at"),
     )
 
     review_id: Mapped[str] = mapped_column(String(40), primary_key=True)

@@ -54,14 +54,6 @@ async def existing_dedupe_keys(session: AsyncSession, keys: list[str]) -> set[st
     return taken
 
 
-async def count_kiosk_votes_since(session: AsyncSession, kiosk_id: str, since: datetime) -> int:
-    """How many votes a kiosk cast since ``since``."""
-    count = await session.execute(
-        select(func.count()).select_from(Review).where(Review.kiosk_id == kiosk_id, Review.rated_at > since)
-    )
-    return int(count.scalar_one())
-
-
 async def page(
     session: AsyncSession,
     *,

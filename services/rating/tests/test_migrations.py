@@ -1,4 +1,4 @@
-"""Rating's migration tree: ratings saved before the daily roll-up get their day and are counted."""
+"""Rating's migration tree: data saved by earlier revisions survives and is brought up to date."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from services.rating.tests.conftest import INI
 
 
 def test_one_head() -> None:
-    assert heads(INI) == ["0003"]
+    assert heads(INI) == ["0004"]
 
 
 async def test_roll_up_migration_counts_earlier_ratings(database_url: str, tmp_path: Path) -> None:
@@ -38,6 +38,13 @@ async def test_roll_up_migration_counts_earlier_ratings(database_url: str, tmp_p
                     ),
                     {"id": review_id, "score": score, "department": department, "at": at},
                 )
+            await session.execute(
+                text(
+                    'INSERT INTO kiosks (kiosk_id, "window", key_hash, created_by, created_at)'
+                    " VALUES ('KS-1', 'general', 'h', 'admin', :at)"
+                ),
+                {"at": datetime(2026, 3, 1, tzinfo=UTC)},
+            )
         await asyncio.to_thread(command.upgrade, config, "head")
         async with db.transaction() as session:
             days: dict[str, object] = {
@@ -48,6 +55,8 @@ async def test_roll_up_migration_counts_earlier_ratings(database_url: str, tmp_p
                 "RV-2": date(2026, 3, 2),
                 "RV-3": date(2026, 3, 1),
             }
+            votes = (await session.execute(text("SELECT hour_votes FROM kiosks"))).scalar_one()
+            assert votes == 0  # a kiosk registered before the hourly counter starts with an empty hour
             rows = await repository.stats(session, by="department", start=None, end=None)
             assert [(r.key, r.count, r.satisfied, r.bad) for r in rows] == [(None, 1, 1, 0), ("D1", 2, 1, 1)]
             for by in repository.GROUPS:
