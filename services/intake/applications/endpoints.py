@@ -133,7 +133,7 @@ async def list_applications(
     rows = rows[:limit]
     return Page(
         items=[service.summary(r) for r in rows],
-        next_cursor=encode_cursor([rows[-1].id]) if more and rows else None,
+        next_cursor=encode_cursor([rows[-1]["id"]]) if more and rows else None,
     )
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from owkernel.auth import Principal
@@ -771,25 +772,31 @@ async def view(session: AsyncSession, *, settings: IntakeSettings, principal: Pr
     )
 
 
-def summary(app: Application) -> ApplicationSummary:
-    """One line of the list."""
+def summary(row: RowMapping) -> ApplicationSummary:
+    """One line of the list, from a row of ``repository.SUMMARY_COLUMNS``."""
     return ApplicationSummary(
-        application_no=app.application_no,
-        status=app.status,
-        item_code=app.item_code,
-        item_name=app.item_name,
-        item_version=app.item_version,
-        window=app.window,
-        department=app.department,
-        applicant=applicant_out(app),
-        project_no=app.project_no,
-        stage=app.stage,
-        deadline=app.deadline,
-        fee_fen=app.fee_fen,
-        payment_status=app.payment_status,
-        created_at=app.created_at,
-        submitted_at=app.submitted_at,
-        accepted_at=app.accepted_at,
+        application_no=row["application_no"],
+        status=row["status"],
+        item_code=row["item_code"],
+        item_name=row["item_name"],
+        item_version=row["item_version"],
+        window=row["window"],
+        department=row["department"],
+        applicant=ApplicantOut(
+            id_number=row["applicant_id_number"],
+            kind=row["applicant_kind"],
+            name=row["applicant_name"],
+            phone=row["applicant_phone"],
+            subject_id=row["applicant_subject_id"],
+        ),
+        project_no=row["project_no"],
+        stage=row["stage"],
+        deadline=row["deadline"],
+        fee_fen=row["fee_fen"],
+        payment_status=row["payment_status"],
+        created_at=row["created_at"],
+        submitted_at=row["submitted_at"],
+        accepted_at=row["accepted_at"],
     )
 
 
