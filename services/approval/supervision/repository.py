@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, case, func, insert, literal, or_, select, text, update
+from sqlalchemy import String, Table, and_, any_, bindparam, case, func, insert, literal, or_, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.approval.clocks.models import Q_RED_PENDING, Q_YELLOW_PENDING, Clock
@@ -15,6 +16,16 @@ from services.approval.supervision.models import Card, SupervisionRecord
 # Core tables for the scan's set-based statements: the ORM's bulk paths cost more than the rows.
 CLOCKS = cast(Table, Clock.__table__)
 CARDS = cast(Table, Card.__table__)
+
+
+def among(session: AsyncSession, column: Any, ids: list[str]) -> Any:
+    """``column IN ids``; on PostgreSQL one array parameter (``= ANY``) instead of thousands of
+    expanded parameters, which SQLAlchemy would otherwise render and bind one by one."""
+    bind: Any = session.bind
+    if bind is not None and bind.dialect.name == "postgresql":
+        return column == any_(bindparam("ids", ids, type_=ARRAY(String())))
+    return column.in_(ids)
+
 
 CLAIMED = (
     Clock.clock_id,
@@ -44,7 +55,7 @@ async def _claim(
     table = CLOCKS
     stmt = (
         update(table)
-        .where(table.c.clock_id.in_(ids), table.c.card_level < level)
+        .where(among(session, table.c.clock_id, ids), table.c.card_level < level)
         .values(card_level=level)
         .returning(*(table.c[c.key] for c in CLAIMED))
     )
@@ -92,7 +103,7 @@ async def insert_cards(session: AsyncSession, *, clock_ids: list[str], color: st
         Clock.task_id,
         Clock.due_date,
         literal(raised_at, UtcDateTime()).label("raised_at"),
-    ).where(Clock.clock_id.in_(clock_ids))
+    ).where(among(session, Clock.clock_id, clock_ids))
     columns = [
         "card_id",
         "clock_id",
