@@ -135,12 +135,12 @@ class Console:
         page.locator("#login-form input[name=account]").fill(account)
         page.locator("#login-form input[name=password]").fill(password)
         page.locator("#login-form button[type=submit]").click()
-        page.wait_for_function("!location.hash.startsWith('#/login')")
+        expect(page).not_to_have_url(re.compile("#/login"))
         expect(page.locator("main h1")).to_be_visible()
 
     def shot(self, page: Page, name: str) -> None:
         """Screenshot the whole page; every label on it must exist in the page's language."""
-        page.wait_for_function("document.querySelector('#main').getAttribute('aria-busy') !== 'true'")
+        expect(page.locator("#main")).not_to_have_attribute("aria-busy", "true")
         page.screenshot(path=str(self.artifacts / f"{name}.png"), full_page=True)
         missing = page.evaluate("[...(window.owMissingLabels || [])]")
         assert missing == [], f"labels missing on {name}: {missing}"
