@@ -11,6 +11,7 @@ import uuid
 from typing import Any
 
 import jwt
+import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from gateway.state import GatewayState
@@ -191,3 +192,25 @@ async def test_keys_survive_a_restart(stack: Stack) -> None:
     await fresh.start(stack.app.state.kernel.db)
     assert jwt.get_unverified_header(tokens["access_token"])["kid"] in {k["kid"] for k in fresh.jwks()["keys"]}
     assert fresh.active().kid == _state(stack).keys.active().kid
+
+
+async def test_keys_from_settings_pems() -> None:
+    from cryptography.hazmat.primitives import serialization
+
+    from gateway.settings import GatewaySettings
+    from gateway.tokens.keys import KeyStore, private_pem, public_jwk
+    from owkernel.errors import Conflict
+
+    current, previous = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
+    old_public = previous.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    settings = GatewaySettings(signing_key_pem=private_pem(current), previous_public_keys_pem=old_public.decode())
+    store = KeyStore(settings)
+    await store.start(None)  # type: ignore[arg-type]  # no database in this mode
+    kids = [k["kid"] for k in store.jwks()["keys"]]
+    assert kids == [public_jwk(current.public_key())["kid"], public_jwk(previous.public_key())["kid"]]
+    token = store.sign({"sub": "x"})
+    assert jwt.get_unverified_header(token)["kid"] == kids[0]
+    with pytest.raises(Conflict):
+        await store.rotate(None)  # type: ignore[arg-type]
