@@ -46,8 +46,8 @@ async def _claim(
     # Two statements on purpose: the SELECT walks the partial index of clocks still to be carded
     # by date (a million quiet clocks cost nothing); the UPDATE then reaches each chosen row by
     # primary key. (Folded into one UPDATE ... IN (subquery), PostgreSQL picks a hash semi-join
-    # over the whole table.) The UPDATE re-checks the level, so two scanners at once never
-    # claim the same clock: the second one's row lock waits, then no longer matches.
+    # over the whole table.) The UPDATE re-checks status and level, so two scanners at once never
+    # claim the same clock, nor one a clock stopped meanwhile: the row lock waits, then no match.
     due = select(Clock.clock_id).where(text(pending), date_column <= today).order_by(date_column).limit(limit)
     ids = list((await session.execute(due)).scalars())
     if not ids:
@@ -55,7 +55,7 @@ async def _claim(
     table = CLOCKS
     stmt = (
         update(table)
-        .where(among(session, table.c.clock_id, ids), table.c.card_level < level)
+        .where(among(session, table.c.clock_id, ids), table.c.status == "running", table.c.card_level < level)
         .values(card_level=level)
         .returning(*(table.c[c.key] for c in CLAIMED))
     )
