@@ -207,7 +207,7 @@ def run_story(console: Console, citizen_id: str) -> dict[str, Any]:
     console.shot(citizen, "04-application-draft")
     citizen.locator("#submit-application").click()
     expect(citizen.locator("#app-status")).to_have_attribute("data-status", "submitted")
-    expect(citizen.locator("#status")).to_contain_text("等待窗口预审")
+    expect(citizen.locator("#status")).to_contain_text(re.compile("等待窗口预审|已提交"))
 
     # --- the window clerk: the queue, pre-review, accept with HOUSING deferred (容缺) ---------
     clerk = console.tab()
