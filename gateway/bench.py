@@ -1,16 +1,18 @@
 """What the gateway costs: one read endpoint, straight to the service and through the gateway.
 
-    PYTHONPATH=.:libs .venv/bin/python -m gateway.bench [--seconds 10] [--connections 16]
+    PYTHONPATH=.:libs .venv/bin/python -m gateway.bench [--seconds 10] [--connections 16] [--upstream both]
 
 Starts real processes on free loopback ports: a nats-server, a small service on the kernel with
-one JSON read endpoint (``GET /api/v1/catalog/items/{code}``, a row read from its database by
-default or a constant with ``--static``), and the gateway (uvicorn, its own migrated database,
-rate limit off). A load generator in a separate process keeps ``--connections`` keep-alive
-connections busy for a fixed time (a minimal HTTP/1.1 client on uvloop, so that the generator
-takes as little of the machine as it can: no wrk here) and measures every response. Direct and
-proxied runs alternate ``--rounds`` times; the report gives requests/s, p50 and p99 of both, the
-ratio, the added p50, and the CPU time each server process spent per request (a figure that
-other load on the machine does not distort).
+one JSON read endpoint (``GET /api/v1/catalog/items/{code}``: a row read from its database with
+``--upstream db``, a constant with ``--upstream static``; both runs by default; its log at the
+services' default level), and the gateway (uvicorn, its own migrated database, rate limit off).
+A load generator in a separate process keeps ``--connections`` keep-alive connections busy for
+a fixed time (a minimal HTTP/1.1 client on uvloop, so that the generator takes as little of the
+machine as it can: no wrk here) and measures every response; every request carries a real
+access token, which the gateway verifies. Direct and proxied runs alternate ``--rounds`` times
+and the best round of each is reported (other load on a shared machine only slows a round); the
+report gives requests/s, p50 and p99 of both, the ratio, the added p50, and the CPU time each
+server process spent per request (a figure that other load distorts less).
 
 ``run_bench(...)`` returns the same figures for tools/bench.py.
 """
@@ -470,11 +472,23 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each measured run")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=2, help="direct/proxied pairs (the best of each is reported)")
-    parser.add_argument("--static", action="store_true", help="the upstream answers a constant, no database read")
+    parser.add_argument(
+        "--upstream",
+        choices=["db", "static", "both"],
+        default="both",
+        help="the endpoint reads a row from the service's database (db), answers a constant (static), or both runs",
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
-    result = run_bench(seconds=args.seconds, connections=args.connections, rounds=args.rounds, static=args.static)
-    print(json.dumps(result.as_dict(), indent=2) if args.json else result.report())
+    variants = {"db": [False], "static": [True], "both": [False, True]}[args.upstream]
+    results = [
+        run_bench(seconds=args.seconds, connections=args.connections, rounds=args.rounds, static=static)
+        for static in variants
+    ]
+    if args.json:
+        print(json.dumps([r.as_dict() for r in results], indent=2))
+    else:
+        print("\n".join(r.report() for r in results))
 
 
 if __name__ == "__main__":

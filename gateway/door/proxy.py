@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -250,7 +251,7 @@ class Door:
             elif name == b"content-length":
                 length = value
             headers.append((name, value))
-        rid = request_id or new_request_id()
+        rid = request_id or os.urandom(16).hex()  # what new_request_id() makes, without the UUID object
         try:
             status = await self._forward(
                 scope, receive, send, base, method, rid, auth, length, chunked, connection, forwarded_for, host, headers
