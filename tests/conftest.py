@@ -54,6 +54,10 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
             "ONEWINDOW_ADMIN_PASSWORD": ADMIN_PASSWORD,
             "ONEWINDOW_COURIER_DELAY_SECONDS": "0.2",
             "ONEWINDOW_RATE_LIMIT_PER_SECOND": "0",
+            # A one-day rectification clock is yellow at once, and the scan runs every second,
+            # so the story sees a card without waiting days.
+            "RATING_RECTIFICATION_DUE_WORKING_DAYS": "1",
+            "APPROVAL_CARD_SCAN_INTERVAL_SECONDS": "1",
         },
     )
     stack.start_all()
