@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 export PYTHONPATH := $(CURDIR):$(CURDIR)/libs
 COMPONENTS := gateway services/intake services/approval services/delivery services/rating
 
-.PHONY: help run test test-pg test-long lint format check bench clean venv venv-dev migration catalogue
+.PHONY: chromium help run test test-pg test-long lint format check bench clean venv venv-dev migration catalogue
 
 help:
 	@echo "make run      start the whole platform locally (installs what is missing)"
@@ -27,16 +27,24 @@ $(VENV)/.dev-stamp: $(VENV)/.runtime-stamp requirements-dev.txt
 venv: $(VENV)/.runtime-stamp
 venv-dev: $(VENV)/.dev-stamp
 
+# The browser tests drive Debian's Chromium (never a downloaded browser); CJK fonts make the
+# Chinese labels readable in their screenshots. Installed when missing and when we may.
+chromium:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  echo "installing chromium (Debian package) for the browser tests" && \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; } || \
+	  echo "chromium is missing: the browser tests will fail (apt-get install chromium)"
+
 run: venv
 	$(PY) -m tools.run
 
-test: venv-dev
+test: venv-dev chromium
 	$(PY) -m pytest -n 2 --dist loadgroup -q $(PYTEST_ARGS)
 
 test-pg: venv-dev
 	ONEWINDOW_TEST_PG_URL=$${ONEWINDOW_TEST_PG_URL:-postgresql+asyncpg://postgres@127.0.0.1:5432} \
 	ONEWINDOW_TEST_NATS_URL=$${ONEWINDOW_TEST_NATS_URL:-nats://127.0.0.1:4222} \
-	$(PY) -m pytest -n 2 --dist loadgroup -q -m "not makerun" $(PYTEST_ARGS)
+	$(PY) -m pytest -n 2 --dist loadgroup -q -m "not makerun and not browser" $(PYTEST_ARGS)
 
 test-long: venv-dev
 	ONEWINDOW_TEST_LONG=1 $(PY) -m pytest -q -m "slow or stack" $(PYTEST_ARGS)
