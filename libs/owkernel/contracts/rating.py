@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
+
+from annotated_types import Interval
 
 from owkernel.contracts._base import EventData, event
 
@@ -61,15 +63,20 @@ class InspectionRecorded(EventData):
     rectification_id: str | None = None
 
 
+# Finite, bounded numbers (a NaN or an infinity has no JSON form).
+Points = Annotated[float, Interval(ge=0, le=100)]
+Measure = Annotated[float, Interval(ge=0, le=1_000_000)]
+
+
 class AssessmentComponent(EventData):
     """One line of a 100-point assessment's breakdown."""
 
     name: str
-    weight: float
+    weight: Points
     # The measured value (a rate 0..1, or a count for red cards and inspection findings);
     # None when there was nothing to measure that month (the component then scores in full).
-    value: float | None = None
-    score: float
+    value: Measure | None = None
+    score: Points
     detail: str | None = None
 
 
@@ -78,6 +85,6 @@ class AssessmentPublished(EventData):
     month: str
     scope: Literal["window", "department"]
     key: str
-    score: float
+    score: Points
     breakdown: list[AssessmentComponent]
     published_at: datetime
