@@ -22,18 +22,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from owkernel.tables import BigId
 from services.intake.db import Base, UTCDateTime
 
-# The order statuses move in; an event never moves an application backwards.
-STATUS_RANK = {
-    "draft": 0,
-    "returned": 1,
-    "submitted": 2,
-    "not_accepted": 3,
-    "accepted": 3,
-    "approved": 4,
-    "rejected": 4,
-    "completed": 5,
-}
-
 
 class Application(Base):
     """One application, from draft to completed, under the item version it was made with."""

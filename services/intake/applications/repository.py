@@ -132,12 +132,6 @@ async def get_suspension(session: AsyncSession, application_id: int, key: str) -
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-async def open_suspensions(session: AsyncSession, application_id: int) -> list[Suspension]:
-    """Waits of an application that have not ended."""
-    stmt = select(Suspension).where(Suspension.application_id == application_id, Suspension.ended_at.is_(None))
-    return list((await session.execute(stmt)).scalars())
-
-
 async def list_applications(
     session: AsyncSession,
     *,

@@ -1,8 +1,8 @@
 """Application rules: who may act, one-window acceptance with 容缺, and every step published.
 
 Service functions receive the session and never commit; every event goes through the outbox in
-the caller's transaction. Status only moves forward (``STATUS_RANK``): an event from another
-service never takes an application back.
+the caller's transaction. Intake sets the first statuses (draft to accepted or not accepted);
+the other services' events set the rest (``reactions``), and never take an application back.
 """
 
 from __future__ import annotations
