@@ -113,6 +113,7 @@ class StreamConsumer:
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self._sub: Any = None
+        self._handling = False
 
     def start(self) -> None:
         """Start the consume loop (it waits for NATS if needed)."""
@@ -121,6 +122,9 @@ class StreamConsumer:
     async def stop(self) -> None:
         """Graceful drain: finish and ack the batch in hand, then stop fetching."""
         self._stopping = True
+        if self._task is not None and not self._handling:
+            # Waiting in a fetch holds nothing: stop now rather than wait out its timeout.
+            self._task.cancel()
         if self._task is not None:
             try:
                 await asyncio.wait_for(self._task, timeout=self.options.ack_wait)
@@ -158,7 +162,11 @@ class StreamConsumer:
                     # Nothing to fetch (nats-py raises either its own TimeoutError or asyncio's).
                     delay = 0.2
                     continue
-                await self.handle_batch(msgs)
+                self._handling = True
+                try:
+                    await self.handle_batch(msgs)
+                finally:
+                    self._handling = False
                 delay = 0.2
             except asyncio.CancelledError:
                 raise
