@@ -145,7 +145,18 @@ def test_kill_every_process_under_load_loses_nothing(platform: Platform) -> None
         assert len(issued) == 1, f"{no}: {len(issued)} certificates"
         shipments = me.call("GET", "/api/v1/shipments", 200, params={"application_no": no})["items"]
         assert len(shipments) == 1, f"{no}: {len(shipments)} shipments"
-        me.call("POST", "/api/v1/ratings", 201, json={"application_no": no, "score": 4})
+
+        def rated(no: str = no) -> bool:
+            # Rating learns of the decision from its own (restarted) consumer: wait for it.
+            r = me.http.post(
+                "/api/v1/ratings",
+                json={"application_no": no, "score": 4},
+                headers={"Authorization": f"Bearer {me.token}"},
+            )
+            assert r.status_code in (201, 409), r.text
+            return r.status_code == 201
+
+        wait_for(f"{no} can be rated", rated, 30)
         me.call("POST", "/api/v1/ratings", 409, json={"application_no": no, "score": 4})
 
     groups = consumer_groups()
