@@ -8,7 +8,7 @@ one JSON read endpoint (``GET /api/v1/catalog/items/{code}``: a row read from it
 services' default level), and the gateway (uvicorn, its own migrated database, rate limit off).
 A load generator in a separate process keeps ``--connections`` keep-alive connections busy for
 a fixed time (a minimal HTTP/1.1 client on uvloop, so that the generator takes as little of the
-machine as it can: no wrk here) and measures every response; every request carries a real
+machine as it can), or wrk where it is installed, and measures every response; every request carries a real
 access token, which the gateway verifies. Direct and proxied runs alternate ``--rounds`` times
 and the best round of each is reported (other load on a shared machine only slows a round); the
 report gives requests/s, p50 and p99 of both, the ratio, the added p50, and the CPU time each
@@ -277,6 +277,7 @@ class BenchResult:
     connections: int
     rounds: int
     upstream: str
+    loader: str
     rounds_detail: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -294,7 +295,7 @@ class BenchResult:
         return "\n".join(
             [
                 f"gateway bench: GET /api/v1/catalog/items/{{code}} ({self.upstream}), {self.connections} connections,"
-                f" {self.rounds} x {self.seconds:.0f} s per target, {os.cpu_count()} CPUs",
+                f" {self.rounds} x {self.seconds:.0f} s per target, load from {self.loader}, {os.cpu_count()} CPUs",
                 f"  direct   {self._line(self.direct)}",
                 f"  proxied  {self._line(self.proxied)}",
                 f"  ratio    {self.ratio:.2f}   added p50 {self.added_p50_ms:+.2f} ms",
@@ -329,6 +330,46 @@ def _run_load(url: str, *, seconds: float, connections: int, token: str | None) 
     return Figures(**json.loads(out.stdout.decode().strip().splitlines()[-1]))
 
 
+def _duration_ms(text: str) -> float:
+    """wrk's latency figures: ``812.00us``, ``1.23ms``, ``2.00s``."""
+    for unit, factor in (("us", 0.001), ("ms", 1.0), ("s", 1000.0)):
+        if text.endswith(unit):
+            return float(text[: -len(unit)]) * factor
+    return float(text)
+
+
+def _run_wrk(url: str, *, seconds: float, connections: int, token: str | None) -> Figures:
+    """The same measurement with wrk (C, one thread), where it is installed."""
+    wrk = shutil.which("wrk")
+    assert wrk is not None
+    cmd = [wrk, "-t1", f"-c{connections}", "--latency"]
+    if token:
+        cmd += ["-H", f"Authorization: Bearer {token}"]
+    subprocess.run([*cmd, "-d1s", url], capture_output=True, check=True, timeout=60)  # warm-up
+    out = subprocess.run([*cmd, f"-d{int(seconds)}s", url], capture_output=True, check=True, timeout=seconds + 60)
+    text = out.stdout.decode()
+    figures: dict[str, float] = {"errors": 0}
+    for line in text.splitlines():
+        parts = line.split()
+        if line.startswith("Requests/sec:"):
+            figures["rps"] = float(parts[1])
+        elif parts[:1] == ["50.000%"] or parts[:1] == ["50%"]:
+            figures["p50_ms"] = _duration_ms(parts[1])
+        elif parts[:1] == ["99.000%"] or parts[:1] == ["99%"]:
+            figures["p99_ms"] = _duration_ms(parts[1])
+        elif "requests in" in line:
+            figures["requests"] = int(parts[0])
+        elif line.strip().startswith("Non-2xx or 3xx responses:"):
+            figures["errors"] = int(parts[-1])
+    return Figures(
+        rps=figures["rps"],
+        p50_ms=figures["p50_ms"],
+        p99_ms=figures["p99_ms"],
+        requests=int(figures["requests"]),
+        errors=int(figures["errors"]),
+    )
+
+
 def _wait_ready(url: str, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -359,7 +400,13 @@ def _token(gateway: str) -> str:
 
 
 def run_bench(
-    *, seconds: float = 10.0, connections: int = 16, rounds: int = 2, static: bool = False, quiet: bool = False
+    *,
+    seconds: float = 10.0,
+    connections: int = 16,
+    rounds: int = 2,
+    static: bool = False,
+    loader: str = "python",
+    quiet: bool = False,
 ) -> BenchResult:
     """Start everything, measure direct and proxied ``rounds`` times each (alternating), stop everything."""
     work = Path(tempfile.mkdtemp(prefix="ow-gateway-bench-"))
@@ -413,10 +460,11 @@ def run_bench(
         gateway_cpu: list[float] = []
         upstream_cpu: list[float] = []
         detail: list[dict[str, Any]] = []
+        load = _run_wrk if loader == "wrk" else _run_load
         for _ in range(rounds):
-            direct_runs.append(_run_load(upstream_url + path, seconds=seconds, connections=connections, token=token))
+            direct_runs.append(load(upstream_url + path, seconds=seconds, connections=connections, token=token))
             up0, gw0 = _cpu_seconds(upstream.pid), _cpu_seconds(gateway.pid)
-            proxied = _run_load(gateway_url + path, seconds=seconds, connections=connections, token=token)
+            proxied = load(gateway_url + path, seconds=seconds, connections=connections, token=token)
             up1, gw1 = _cpu_seconds(upstream.pid), _cpu_seconds(gateway.pid)
             proxied_runs.append(proxied)
             # CPU over warm-up + run, divided by the requests of both (warm-up runs at the same pace).
@@ -448,6 +496,7 @@ def run_bench(
             connections=connections,
             rounds=rounds,
             upstream="constant JSON" if static else "one row read from its database",
+            loader=loader,
             rounds_detail=detail,
         )
     finally:
@@ -478,11 +527,18 @@ def main(argv: list[str] | None = None) -> None:
         default="both",
         help="the endpoint reads a row from the service's database (db), answers a constant (static), or both runs",
     )
+    parser.add_argument(
+        "--loader",
+        choices=["auto", "python", "wrk"],
+        default="auto",
+        help="load generator: wrk where installed (auto), else the built-in one",
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
+    loader = args.loader if args.loader != "auto" else ("wrk" if shutil.which("wrk") else "python")
     variants = {"db": [False], "static": [True], "both": [False, True]}[args.upstream]
     results = [
-        run_bench(seconds=args.seconds, connections=args.connections, rounds=args.rounds, static=static)
+        run_bench(seconds=args.seconds, connections=args.connections, rounds=args.rounds, static=static, loader=loader)
         for static in variants
     ]
     if args.json:

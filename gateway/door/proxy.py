@@ -5,9 +5,9 @@ pays for no routing, validation or dependency layers: one dict lookup for the ro
 token check, a token bucket, then httpx's transport on the shared client (aiohttp underneath)
 with both bodies streamed. The gateway's own paths fall through to FastAPI.
 
-Why the transport and not ``client.send``: the client's layers (auth flow, redirects, cookie
-jar, event hooks, per-request logging) cost about as much as the transport itself here and a
-proxy needs none of them; requests and responses are still httpx's.
+Why a transport and not ``client.send``: the client's layers (auth flow, redirects, cookie jar,
+event hooks, per-request logging) cost about as much as the transport itself here and a proxy
+needs none of them; requests and responses are still httpx's (see door/transport.py).
 """
 
 from __future__ import annotations
@@ -22,10 +22,12 @@ from typing import Any
 import aiohttp
 import httpx
 import structlog
+from httpx_aiohttp import AiohttpTransport
 from prometheus_client.metrics import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.door.ratelimit import RateLimiter
+from gateway.door.transport import ProxyTransport
 from gateway.settings import GatewaySettings
 from gateway.state import GatewayState
 from owkernel.errors import Unauthorized, problem_body
@@ -202,8 +204,13 @@ class Door:
     def _transport_of(self, scope: Scope) -> httpx.AsyncBaseTransport:
         if self._transport is None:
             client: httpx.AsyncClient = scope["app"].state.kernel.http
-            # The shared client's own transport (the aiohttp one), so one connection pool serves all.
-            self._transport = client._transport
+            shared = client._transport
+            # The shared client's aiohttp session (one connection pool), through the lean transport.
+            self._transport = (
+                ProxyTransport(shared, connect=self.timeout["connect"], read=self.timeout["read"])
+                if isinstance(shared, AiohttpTransport)
+                else shared
+            )
         return self._transport
 
     def _url(self, base: str, scope: Scope) -> httpx.URL:
@@ -387,7 +394,7 @@ class Door:
                 )
             if isinstance(content, _BodyStream) and content.gone:
                 return 499
-            timed_out = isinstance(exc, TimeoutError | asyncio.TimeoutError) or isinstance(
+            timed_out = isinstance(exc, httpx.TimeoutException | TimeoutError | asyncio.TimeoutError) or isinstance(
                 exc.__cause__, TimeoutError | asyncio.TimeoutError
             )
             log.warning("upstream_failed", request_id=rid, upstream=base, error=repr(exc), cause=repr(exc.__cause__))
