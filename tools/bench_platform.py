@@ -1,0 +1,246 @@
+"""The whole platform under load: full applications per second, create to `completed`.
+
+Starts the gateway, four services and nats-server as processes (SQLite, simulated couriers with
+no delay), then citizens apply, a clerk accepts, an approver decides and couriers deliver, all
+through the gateway. Prints completed applications per second, p50/p99 create-to-completed
+latency, and each process's resident memory at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tools.seed import seed
+from tools.stack import test_stack
+
+PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+ADMIN = "Bench-Admin-Pass-1!"
+MAIL = {
+    "method": "mail",
+    "address": {
+        "region_code": "370602001001",
+        "detail": "芝罘区南大街1号",
+        "recipient": "压测",
+        "phone": "13800000000",
+    },
+}
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time a process has used (user + system), from /proc."""
+    import os
+
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except OSError:
+        return float("nan")
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process in MB (from /proc)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+async def login(client: httpx.AsyncClient, account: str, password: str) -> dict[str, str]:
+    r = await client.post("/api/v1/auth/login", json={"account": account, "password": password})
+    r.raise_for_status()
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+async def run(seconds: float, workers: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        stack = test_stack(
+            Path(tmp),
+            nats_url=None,
+            extra_env={
+                "ONEWINDOW_ADMIN_PASSWORD": ADMIN,
+                "ONEWINDOW_COURIER_DELAY_SECONDS": "0",
+                "ONEWINDOW_RATE_LIMIT_PER_SECOND": "0",
+                "GATEWAY_LOG_LEVEL": "WARNING",
+                "INTAKE_LOG_LEVEL": "WARNING",
+                "APPROVAL_LOG_LEVEL": "WARNING",
+                "DELIVERY_LOG_LEVEL": "WARNING",
+                "RATING_LOG_LEVEL": "WARNING",
+            },
+        )
+        stack.start_all()
+        try:
+            stack.wait_ready(timeout=120)
+            await asyncio.to_thread(seed, stack.gateway_url, ADMIN)
+            return await load(stack, seconds, workers)
+        finally:
+            stack.stop_all()
+
+
+async def load(stack: Any, seconds: float, workers: int) -> dict[str, Any]:
+    from stdnum.cn import ric
+
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+    async with httpx.AsyncClient(base_url=stack.gateway_url, timeout=60, limits=limits, trust_env=False) as c:
+        admin = await login(c, "admin", ADMIN)
+        dept = "BENCH" + uuid.uuid4().hex[:4].upper()
+        code = "BENCH-" + uuid.uuid4().hex[:6].upper()
+        (
+            await c.post(
+                "/api/v1/catalog/items",
+                headers=admin,
+                json={
+                    "code": code,
+                    "name": "压测事项",
+                    "kind": "licensing",
+                    "department": dept,
+                    "window": "general",
+                    "legal_days": 10,
+                    "committed_days": 5,
+                    "trips": 0,
+                    "online": True,
+                    "fee_fen": 0,
+                    "materials": [{"code": "M1", "name": "申请表", "critical": True}],
+                },
+            )
+        ).raise_for_status()
+        for username, role, department in (("bench_clerk", "clerk", None), ("bench_approver", "approver", dept)):
+            body: dict[str, Any] = {
+                "username": username,
+                "password": "Bench-Pass-123!",
+                "name": username,
+                "roles": [role],
+            }
+            if department:
+                body["department"] = department
+            await c.post("/api/v1/admin/staff", headers=admin, json=body)
+        clerk = await login(c, "bench_clerk", "Bench-Pass-123!")
+        approver = await login(c, "bench_approver", "Bench-Pass-123!")
+        citizens = []
+        for i in range(workers):
+            body17 = f"3706021990{i % 12 + 1:02d}{i % 28 + 1:02d}{uuid.uuid4().int % 1000:03d}"
+            number = body17 + ric.calc_check_digit(body17 + "0")
+            await c.post(
+                "/api/v1/auth/register",
+                json={"id_number": number, "name": f"压测{i}", "password": "Bench-Pass-123!", "phone": "13800000000"},
+            )
+            citizens.append(await login(c, number, "Bench-Pass-123!"))
+
+        started: dict[str, float] = {}
+        done: dict[str, float] = {}
+        stop_at = time.monotonic() + seconds
+        errors = 0
+
+        async def citizen(me: dict[str, str]) -> None:
+            nonlocal errors
+            while time.monotonic() < stop_at:
+                t0 = time.monotonic()
+                try:
+                    r = await c.post("/api/v1/applications", headers=me, json={"item_code": code, "delivery": MAIL})
+                    r.raise_for_status()
+                    no = r.json()["application_no"]
+                    started[no] = t0
+                    (
+                        await c.put(
+                            f"/api/v1/applications/{no}/materials/M1",
+                            headers=me,
+                            files={"file": ("M1.pdf", PDF, "application/pdf")},
+                        )
+                    ).raise_for_status()
+                    (await c.post(f"/api/v1/applications/{no}/submit", headers=me)).raise_for_status()
+                    (
+                        await c.post(
+                            f"/api/v1/applications/{no}/acceptance",
+                            headers=clerk,
+                            json={"decision": "accept", "deferred_materials": [], "reason": ""},
+                        )
+                    ).raise_for_status()
+                except httpx.HTTPError:
+                    errors += 1
+
+        async def approve() -> None:
+            while time.monotonic() < stop_at + 60 and (len(done) < len(started) or time.monotonic() < stop_at):
+                r = await c.get("/api/v1/tasks", headers=approver, params={"status": "open", "limit": 200})
+                items = r.json().get("items", []) if r.status_code == 200 else []
+                await asyncio.gather(
+                    *(
+                        c.post(
+                            f"/api/v1/tasks/{t['task_id']}/decision",
+                            headers=approver,
+                            json={"decision": "approve", "opinion": "同意"},
+                        )
+                        for t in items
+                    )
+                )
+                if not items:
+                    await asyncio.sleep(0.05)
+
+        async def watch() -> None:
+            # One list call a quarter second (newest first) rather than a GET per application: the
+            # bench must not be what loads the platform.
+            while time.monotonic() < stop_at + 60 and (len(done) < len(started) or time.monotonic() < stop_at):
+                r = await c.get(
+                    "/api/v1/applications",
+                    headers=clerk,
+                    params={"status": "completed", "item_code": code, "limit": 200},
+                )
+                now = time.monotonic()
+                if r.status_code == 200:
+                    for row in r.json()["items"]:
+                        done.setdefault(row["application_no"], now)
+                await asyncio.sleep(0.25)
+
+        t_start = time.monotonic()
+        await asyncio.gather(*(citizen(me) for me in citizens), approve(), watch())
+        elapsed = (max(done.values()) if done else time.monotonic()) - t_start
+        latencies = sorted((done[no] - started[no]) * 1000 for no in done if no in started)
+        memory = {name: rss_mb(proc.pid) for name, proc in stack.processes.items()}
+        cpu = {name: cpu_seconds(proc.pid) for name, proc in stack.processes.items()}
+        if stack.nats is not None and stack.nats.process is not None:
+            memory["nats-server"] = rss_mb(stack.nats.process.pid)
+            cpu["nats-server"] = cpu_seconds(stack.nats.process.pid)
+        return {
+            "started": len(started),
+            "completed": len(done),
+            "errors": errors,
+            "seconds": elapsed,
+            "per_s": len(done) / elapsed if elapsed else 0.0,
+            "p50_ms": statistics.median(latencies) if latencies else float("nan"),
+            "p99_ms": latencies[min(len(latencies) - 1, round(0.99 * (len(latencies) - 1)))]
+            if latencies
+            else float("nan"),
+            "memory": memory,
+            "cpu": cpu,
+        }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=30.0, help="how long citizens keep applying")
+    parser.add_argument("--workers", type=int, default=8, help="citizens applying at once")
+    args = parser.parse_args()
+    r = asyncio.run(run(args.seconds, args.workers))
+    print(
+        f"platform: {r['completed']}/{r['started']} applications created→completed "
+        f"({r['errors']} request errors) in {r['seconds']:.1f}s = {r['per_s']:.1f} applications/s; "
+        f"create→completed p50 {r['p50_ms']:.0f} ms, p99 {r['p99_ms']:.0f} ms"
+    )
+    print("resident memory: " + ", ".join(f"{k} {v:.0f} MB" for k, v in r["memory"].items()))
+    print("CPU seconds used: " + ", ".join(f"{k} {v:.1f}" for k, v in r["cpu"].items()))
+
+
+if __name__ == "__main__":
+    main()
