@@ -278,6 +278,9 @@ class BenchResult:
     rounds: int
     upstream: str
     loader: str
+    single_direct_p50_ms: float
+    single_proxied_p50_ms: float
+    load_average: tuple[float, float, float]
     rounds_detail: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -292,6 +295,7 @@ class BenchResult:
         """The human-readable summary."""
         gw = f"{self.gateway_cpu_us_per_request:.0f}" if self.gateway_cpu_us_per_request else "n/a"
         up = f"{self.upstream_cpu_us_per_request:.0f}" if self.upstream_cpu_us_per_request else "n/a"
+        single_added = self.single_proxied_p50_ms - self.single_direct_p50_ms
         return "\n".join(
             [
                 f"gateway bench: GET /api/v1/catalog/items/{{code}} ({self.upstream}), {self.connections} connections,"
@@ -299,7 +303,10 @@ class BenchResult:
                 f"  direct   {self._line(self.direct)}",
                 f"  proxied  {self._line(self.proxied)}",
                 f"  ratio    {self.ratio:.2f}   added p50 {self.added_p50_ms:+.2f} ms",
-                f"  CPU per request: gateway {gw} us, upstream {up} us",
+                f"  one connection: p50 direct {self.single_direct_p50_ms:.2f} ms, proxied"
+                f" {self.single_proxied_p50_ms:.2f} ms, added {single_added:+.2f} ms",
+                f"  CPU per request: gateway {gw} us, upstream {up} us"
+                f"   (load average before: {' '.join(f'{x:.1f}' for x in self.load_average)})",
             ]
         )
 
@@ -454,6 +461,7 @@ def run_bench(
         _wait_ready(upstream_url)
         _wait_ready(gateway_url)
         token = _token(gateway_url)
+        load_average = os.getloadavg()
         path = f"/api/v1/catalog/items/{ITEM_CODE}"
         direct_runs: list[Figures] = []
         proxied_runs: list[Figures] = []
@@ -480,6 +488,10 @@ def run_bench(
                     flush=True,
                 )
 
+        # Unloaded latency: what one hop through the gateway adds when nothing queues.
+        single_direct = load(upstream_url + path, seconds=3, connections=1, token=token)
+        single_proxied = load(gateway_url + path, seconds=3, connections=1, token=token)
+
         def best(runs: list[Figures]) -> Figures:
             # The best round of each: other load on a shared machine only ever makes a round slower.
             return max(runs, key=lambda f: f.rps)
@@ -497,6 +509,9 @@ def run_bench(
             rounds=rounds,
             upstream="constant JSON" if static else "one row read from its database",
             loader=loader,
+            single_direct_p50_ms=single_direct.p50_ms,
+            single_proxied_p50_ms=single_proxied.p50_ms,
+            load_average=load_average,
             rounds_detail=detail,
         )
     finally:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Integer, String
+from sqlalchemy import DateTime, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway.db import Base
@@ -14,6 +14,16 @@ class Payment(Base):
     """An order to pay one application's fee: pending -> paid | failed | expired."""
 
     __tablename__ = "payments"
+    # One pending order per application: two payers racing cannot open two (the loser gets 409).
+    __table_args__ = (
+        Index(
+            "uq_payments_one_pending",
+            "application_no",
+            unique=True,
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     application_no: Mapped[str] = mapped_column(String(64), index=True)

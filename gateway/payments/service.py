@@ -74,8 +74,12 @@ async def create_payment(
         raise Conflict("This application has no fee to pay.")
     now = datetime.now(UTC)
     pending = await repository.latest_for(session, application_no, status="pending")
-    if pending is not None and _aware(pending.expires_at) > now and pending.amount_fen == fee:
-        return pending, False
+    if pending is not None:
+        if _aware(pending.expires_at) > now and pending.amount_fen == fee:
+            return pending, False
+        # Past its time (the sweeper has not come by yet) or for another amount: it ends here.
+        if await repository.transition(session, pending.id, to="expired"):
+            await outbox.add(session, PaymentExpired(payment_id=pending.id, application_no=application_no))
     payment = Payment(
         id="pay_" + uuid.uuid4().hex,
         application_no=application_no,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import uuid
@@ -216,3 +217,21 @@ async def test_unpaid_order_expires(hasty: Stack) -> None:
     raw, headers = _callback(hasty, _note(order))
     r = await hasty.client.post("/api/v1/payments/callback", content=raw, headers=headers)
     assert r.json()["result"] == "ignored" and r.json()["status"] == "expired"
+
+
+async def test_one_pending_order_per_application(stack: Stack) -> None:
+    number, tokens = await stack.citizen()
+    no = _application(stack, number, fee=800)
+    auth = bearer(tokens["access_token"])
+    replies = await asyncio.gather(
+        *(stack.client.post("/api/v1/payments", json={"application_no": no}, headers=auth) for _ in range(6))
+    )
+    assert {r.status_code for r in replies} <= {200, 201, 409}
+    ids = {r.json()["payment_id"] for r in replies if r.status_code in (200, 201)}
+    assert len(ids) == 1 and sum(r.status_code == 201 for r in replies) == 1
+    # the fee changed while the order was pending: that order ends, a new one is made
+    stack.upstream.applications[no]["fee_fen"] = 900
+    r = await stack.client.post("/api/v1/payments", json={"application_no": no}, headers=auth)
+    assert r.status_code == 201 and r.json()["amount_fen"] == 900 and r.json()["payment_id"] not in ids
+    (old,) = ids
+    assert [t for t, _ in await _events(stack, old)] == ["gateway.payment.expired"]
