@@ -54,7 +54,15 @@ HOP_BY_HOP = frozenset(
 )
 # The server in front (uvicorn) writes its own Date and Server fields.
 RESPONSE_DROP = HOP_BY_HOP | {b"date", b"server"}
-REQUEST_DROP = HOP_BY_HOP | {b"host", b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host", b"x-request-id"}
+# Expect: the server in front has answered 100-continue already, when the door read the body.
+REQUEST_DROP = HOP_BY_HOP | {
+    b"host",
+    b"expect",
+    b"x-forwarded-for",
+    b"x-forwarded-proto",
+    b"x-forwarded-host",
+    b"x-request-id",
+}
 SMALL_BODY = 64 * 1024
 URL_CACHE_SIZE = 4096
 
@@ -68,7 +76,9 @@ class ClientGoneError(Exception):
 
 
 def _problem_message(status: int, detail: str, request_id: str, headers: list[tuple[bytes, bytes]]) -> list[Message]:
-    body = json.dumps(problem_body(status, detail, request_id=request_id), ensure_ascii=False).encode()
+    body = json.dumps(
+        problem_body(status, detail, request_id=request_id), ensure_ascii=False, separators=(",", ":")
+    ).encode()
     return [
         {
             "type": "http.response.start",
@@ -375,9 +385,12 @@ class Door:
                 content = bytes(buffer)
         elif size is not None or chunked:
             content = self._stream_body(receive)
-        request = httpx.Request(
-            method, self._url(base, scope), headers=headers, content=content, extensions={"timeout": self.timeout}
-        )
+        try:
+            request = httpx.Request(
+                method, self._url(base, scope), headers=headers, content=content, extensions={"timeout": self.timeout}
+            )
+        except (httpx.InvalidURL, ValueError, UnicodeError):
+            return await self._reply_problem(send, 400, "The request's path or headers cannot be forwarded.", rid)
 
         # 5. Send once: never retried here (the transport only retries an idempotent request
         #    whose pooled connection turned out to be closed before anything was sent).
