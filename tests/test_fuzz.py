@@ -1,0 +1,123 @@
+"""Fuzzed APIs: schemathesis against the merged OpenAPI through the gateway, as each role, finds no
+server error; and for every by-id read, another applicant gets 403 or 404."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ADMIN_PASSWORD, Platform
+from tests.e2e import MAIL, PDF, Caller, citizen, new_item, staff, wait_for
+
+pytestmark = [pytest.mark.stack, pytest.mark.xdist_group("stack")]
+
+ROLES = ("citizen", "clerk", "approver", "supervisor", "admin")
+
+
+def token_for(platform: Platform, role: str) -> str:
+    root = Caller(platform.url).login("admin", ADMIN_PASSWORD)
+    if role == "admin":
+        assert root.token
+        return root.token
+    if role == "citizen":
+        me, _ = citizen(platform.url)
+        assert me.token
+        return me.token
+    who = staff(platform.url, root, role, "DRC" if role == "approver" else None)
+    assert who.token
+    return who.token
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_no_server_error_for_any_generated_request(platform: Platform, role: str, tmp_path: Path) -> None:
+    token = token_for(platform, role)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "schemathesis.cli",
+            "run",
+            f"{platform.url}/openapi.json",
+            "--checks",
+            "not_a_server_error",
+            "--max-examples",
+            "4",
+            "--phases",
+            "fuzzing",
+            "--header",
+            f"Authorization: Bearer {token}",
+            "--request-timeout",
+            "20",
+            "--seed",
+            "2026",
+            "--exclude-path-regex",
+            "^/api/v1/(calendar|auth/logout)",  # would change the platform under other tests
+            "--report",
+            "junit",
+            "--report-dir",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    tail = (result.stdout + result.stderr)[-6000:]
+    assert result.returncode == 0, f"schemathesis as {role} found server errors:\n{tail}"
+    assert "passed" in result.stdout, f"schemathesis ran nothing as {role}:\n{tail}"
+    print(result.stdout[-600:])
+
+
+def test_another_applicant_cannot_read_what_is_not_theirs(platform: Platform) -> None:
+    url = platform.url
+    root = Caller(url).login("admin", ADMIN_PASSWORD)
+    item = new_item(root, department="DRC", fee_fen=100, materials=[{"code": "M1", "name": "申请表", "critical": True}])
+    clerk = staff(url, root, "clerk")
+    owner, _ = citizen(url)
+    other, _ = citizen(url)
+    no = owner.call("POST", "/api/v1/applications", 201, json={"item_code": item, "delivery": MAIL})["application_no"]
+    owner.call(
+        "PUT", f"/api/v1/applications/{no}/materials/M1", (200, 201), files={"file": ("M1.pdf", PDF, "application/pdf")}
+    )
+    owner.call("POST", f"/api/v1/applications/{no}/submit", (200, 201, 202))
+    clerk.call(
+        "POST",
+        f"/api/v1/applications/{no}/acceptance",
+        (200, 201),
+        json={"decision": "accept", "deferred_materials": [], "reason": ""},
+    )
+    payment = owner.call("POST", "/api/v1/payments", (200, 201), json={"application_no": no})
+    wait_for("accepted", lambda: owner.call("GET", f"/api/v1/applications/{no}", 200)["status"] == "accepted")
+
+    refused = (403, 404)
+    other.call("GET", f"/api/v1/applications/{no}", refused)
+    other.call("GET", f"/api/v1/applications/{no}/materials/M1", refused)
+    other.call(
+        "PUT", f"/api/v1/applications/{no}/materials/M1", refused, files={"file": ("M1.pdf", PDF, "application/pdf")}
+    )
+    other.call("POST", f"/api/v1/applications/{no}/submit", refused)
+    other.call(
+        "PUT",
+        f"/api/v1/applications/{no}/supplements/M1",
+        (*refused, 409, 422),
+        files={"file": ("M1.pdf", PDF, "application/pdf")},
+    )
+    other.call("GET", f"/api/v1/payments/{payment['payment_id']}", refused)
+    other.call("POST", "/api/v1/payments", refused, json={"application_no": no})
+    shipments = other.http.get(
+        "/api/v1/shipments", params={"application_no": no}, headers={"Authorization": f"Bearer {other.token}"}
+    )
+    assert shipments.status_code in refused or shipments.json()["items"] == [], shipments.text
+    other.call("POST", "/api/v1/ratings", (*refused, 409), json={"application_no": no, "score": 1})
+    mine = other.call("GET", "/api/v1/applications", 200)["items"]
+    assert all(row["application_no"] != no for row in mine)
+    other.call(
+        "POST",
+        f"/api/v1/applications/{no}/acceptance",
+        403,
+        json={"decision": "accept", "deferred_materials": [], "reason": ""},
+    )
+    other.call("GET", "/api/v1/tasks", 403)
