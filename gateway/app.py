@@ -6,11 +6,13 @@ import asyncio
 import logging
 import sys
 from http.cookiejar import CookieJar
+from pathlib import Path
 from typing import Any
 
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from starlette.staticfiles import StaticFiles
 
 from gateway.consumers import consumers
 from gateway.db import import_models, tables
@@ -32,6 +34,7 @@ from owkernel.auth import TokenVerifier
 from owkernel.settings import PlatformSettings
 
 log = structlog.get_logger("gateway.app")
+WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 
 
 class _NoCookies(CookieJar):
@@ -142,6 +145,11 @@ def create_app(
     @app.get("/openapi.json", include_in_schema=False)
     async def openapi(request: Request) -> JSONResponse:
         return JSONResponse(await merger.document(app.openapi(), request.app.state.kernel.http))
+
+    # The reference web console (web/: static files, no build step) at /, mounted last so no API
+    # or cashier route is shadowed; unknown paths still answer problem+json 404.
+    if WEB_DIR.is_dir():
+        app.mount("/", StaticFiles(directory=WEB_DIR, html=True), name="web")
 
     app.add_middleware(Door, settings=settings, state=state)
     return app
