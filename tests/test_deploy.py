@@ -620,9 +620,19 @@ def test_ingress_exposes_only_the_gateways_public_paths_over_tls(overlay: str) -
                     return True
         return False
 
-    for public in ("/api/v1/auth/login", "/api/v1/webhooks/sim-express", "/.well-known/jwks.json", "/pay/p-1", "/docs"):
+    public_paths = (
+        "/api/v1/auth/login",
+        "/api/v1/webhooks/sim-express",
+        "/.well-known/jwks.json",
+        "/pay/p-1",
+        "/docs",
+        "/",
+        "/app.js",
+        "/views/board.js",
+    )  # the last three: the web console
+    for public in public_paths:
         assert routed(public), f"{public} is not routed to the gateway"
-    for private in ("/metrics", "/healthz", "/readyz", "/"):
+    for private in ("/metrics", "/healthz", "/readyz"):
         assert not routed(private), f"{private} must not be reachable from outside"
 
 
