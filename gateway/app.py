@@ -12,12 +12,14 @@ from typing import Any
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from httpx_aiohttp import AiohttpTransport
 from starlette.staticfiles import StaticFiles
 
 from gateway.consumers import consumers
 from gateway.db import import_models, tables
 from gateway.door.openapi import OpenAPIMerger
 from gateway.door.proxy import Door
+from gateway.door.transport import install_cookieless_session
 from gateway.identity import service as identity
 from gateway.identity.endpoints import router as identity_router
 from gateway.identity.passwords import Passwords
@@ -86,6 +88,9 @@ def create_app(
         # httpx logs every request at INFO: once per proxied call is a cost, and the door logs its own.
         logging.getLogger("httpx").setLevel(logging.WARNING)
         kernel.http.cookies = _NoCookies()
+        shared = kernel.http._transport
+        if isinstance(shared, AiohttpTransport):
+            install_cookieless_session(shared)
         await keys.start(kernel.db)
         await revocations.sync(kernel.db)
         async with kernel.db.transaction() as session:

@@ -281,6 +281,7 @@ class BenchResult:
     single_direct_p50_ms: float
     single_proxied_p50_ms: float
     load_average: tuple[float, float, float]
+    niceness: int
     rounds_detail: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -306,7 +307,8 @@ class BenchResult:
                 f"  one connection: p50 direct {self.single_direct_p50_ms:.2f} ms, proxied"
                 f" {self.single_proxied_p50_ms:.2f} ms, added {single_added:+.2f} ms",
                 f"  CPU per request: gateway {gw} us, upstream {up} us"
-                f"   (load average before: {' '.join(f'{x:.1f}' for x in self.load_average)})",
+                f"   (load average before: {' '.join(f'{x:.1f}' for x in self.load_average)}"
+                + (f", measured processes at nice {self.niceness})" if self.niceness else ")"),
             ]
         )
 
@@ -321,9 +323,18 @@ def _cpu_seconds(pid: int) -> float | None:
         return None
 
 
+# On a shared machine, --priority runs the measured processes ahead of everyone else's (root only).
+_NICE = {"value": 0}
+
+
+def _niceness() -> None:
+    if _NICE["value"]:
+        os.nice(_NICE["value"])
+
+
 def _spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     handle = open(log, "ab")  # noqa: SIM115 - owned by the process
-    return subprocess.Popen(args, env=env, stdout=handle, stderr=subprocess.STDOUT, cwd=ROOT)
+    return subprocess.Popen(args, env=env, stdout=handle, stderr=subprocess.STDOUT, cwd=ROOT, preexec_fn=_niceness)
 
 
 def _run_load(url: str, *, seconds: float, connections: int, token: str | None) -> Figures:
@@ -331,7 +342,9 @@ def _run_load(url: str, *, seconds: float, connections: int, token: str | None) 
     cmd += ["--connections", str(connections)]
     if token:
         cmd += ["--token", token]
-    out = subprocess.run(cmd, env=subprocess_env(ROOT), cwd=ROOT, capture_output=True, timeout=seconds + 60)
+    out = subprocess.run(
+        cmd, env=subprocess_env(ROOT), cwd=ROOT, capture_output=True, timeout=seconds + 60, preexec_fn=_niceness
+    )
     if out.returncode != 0:
         raise RuntimeError(f"the load generator failed: {out.stderr.decode()[-2000:]}")
     return Figures(**json.loads(out.stdout.decode().strip().splitlines()[-1]))
@@ -352,8 +365,10 @@ def _run_wrk(url: str, *, seconds: float, connections: int, token: str | None) -
     cmd = [wrk, "-t1", f"-c{connections}", "--latency"]
     if token:
         cmd += ["-H", f"Authorization: Bearer {token}"]
-    subprocess.run([*cmd, "-d1s", url], capture_output=True, check=True, timeout=60)  # warm-up
-    out = subprocess.run([*cmd, f"-d{int(seconds)}s", url], capture_output=True, check=True, timeout=seconds + 60)
+    subprocess.run([*cmd, "-d1s", url], capture_output=True, check=True, timeout=60, preexec_fn=_niceness)  # warm-up
+    out = subprocess.run(
+        [*cmd, f"-d{int(seconds)}s", url], capture_output=True, check=True, timeout=seconds + 60, preexec_fn=_niceness
+    )
     text = out.stdout.decode()
     figures: dict[str, float] = {"errors": 0}
     for line in text.splitlines():
@@ -413,9 +428,11 @@ def run_bench(
     rounds: int = 2,
     static: bool = False,
     loader: str = "python",
+    priority: bool = False,
     quiet: bool = False,
 ) -> BenchResult:
     """Start everything, measure direct and proxied ``rounds`` times each (alternating), stop everything."""
+    _NICE["value"] = -10 if priority and hasattr(os, "geteuid") and os.geteuid() == 0 else 0
     work = Path(tempfile.mkdtemp(prefix="ow-gateway-bench-"))
     procs: list[subprocess.Popen[bytes]] = []
     nats = NatsServer(store_dir=work / "nats").start()
@@ -512,6 +529,7 @@ def run_bench(
             single_direct_p50_ms=single_direct.p50_ms,
             single_proxied_p50_ms=single_proxied.p50_ms,
             load_average=load_average,
+            niceness=_NICE["value"],
             rounds_detail=detail,
         )
     finally:
@@ -547,6 +565,11 @@ def main(argv: list[str] | None = None) -> None:
         choices=["auto", "python", "wrk"],
         default="auto",
         help="load generator: wrk where installed (auto), else the built-in one",
+    )
+    parser.add_argument(
+        "--priority",
+        action="store_true",
+        help="run the measured processes at nice -10 (root): figures closer to an idle machine on a shared one",
     )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import httpx
 import uvicorn
 from fastapi import APIRouter, Depends, FastAPI, Request, UploadFile
+from fastapi.responses import JSONResponse
 from sqlalchemy import MetaData
 from stdnum.cn import ric, uscc
 
@@ -96,6 +97,12 @@ def upstream_router(state: UpstreamState) -> APIRouter:
     @router.get("/api/v1/tasks/echo")
     async def echo(request: Request, principal: CurrentPrincipal) -> dict[str, Any]:
         return {"headers": dict(request.headers), "subject": principal.subject_id, "roles": sorted(principal.roles)}
+
+    @router.get("/api/v1/tasks/cookie")
+    async def cookie() -> JSONResponse:
+        response = JSONResponse({"set": True})
+        response.set_cookie("upstream_session", "for-this-caller-only")
+        return response
 
     @router.post("/api/v1/tasks/count")
     async def count() -> dict[str, int]:
@@ -224,8 +231,9 @@ def gateway_settings(
         "outbox_poll_seconds": 0.2,
         "log_json": False,
         "log_level": "WARNING",
-        "intake_url": upstream_url,
-        "approval_url": upstream_url,
+        # By name, not by address: a client cookie jar would keep cookies for a name (not for an IP).
+        "intake_url": upstream_url.replace("127.0.0.1", "localhost"),
+        "approval_url": upstream_url.replace("127.0.0.1", "localhost"),
         "delivery_url": dead,
         "rating_url": dead,
         "jwks_url": f"http://127.0.0.1:{port}/.well-known/jwks.json",

@@ -42,6 +42,15 @@ async def test_proxies_with_request_id_and_token_and_strips_hop_by_hop(stack: St
     assert (await stack.client.get("/api/v1/tasks/echo")).status_code == 401  # the service wants one
 
 
+async def test_the_gateway_keeps_no_cookies(stack: Stack) -> None:
+    _, tokens = await stack.citizen()
+    r = await stack.client.get("/api/v1/tasks/cookie")
+    assert "upstream_session" in r.headers["set-cookie"]  # passed on to the caller it was meant for
+    async with httpx.AsyncClient(base_url=stack.gateway_url) as other_caller:
+        seen = (await other_caller.get("/api/v1/tasks/echo", headers=bearer(tokens["access_token"]))).json()
+    assert "cookie" not in seen["headers"]  # and never sent along for somebody else
+
+
 async def test_roles_are_checked_by_the_service_behind(stack: Stack) -> None:
     _, tokens = await stack.citizen()
     r = await stack.client.get("/api/v1/supervision/cards", headers=bearer(tokens["access_token"]))
