@@ -282,6 +282,7 @@ class BenchResult:
     single_proxied_p50_ms: float
     load_average: tuple[float, float, float]
     niceness: int
+    round_ratios: list[float]
     rounds_detail: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -303,7 +304,8 @@ class BenchResult:
                 f" {self.rounds} x {self.seconds:.0f} s per target, load from {self.loader}, {os.cpu_count()} CPUs",
                 f"  direct   {self._line(self.direct)}",
                 f"  proxied  {self._line(self.proxied)}",
-                f"  ratio    {self.ratio:.2f}   added p50 {self.added_p50_ms:+.2f} ms",
+                f"  ratio    {self.ratio:.2f}   added p50 {self.added_p50_ms:+.2f} ms"
+                f"   (ratio of each back-to-back round: {', '.join(f'{r:.2f}' for r in self.round_ratios)})",
                 f"  one connection: p50 direct {self.single_direct_p50_ms:.2f} ms, proxied"
                 f" {self.single_proxied_p50_ms:.2f} ms, added {single_added:+.2f} ms",
                 f"  CPU per request: gateway {gw} us, upstream {up} us"
@@ -530,6 +532,7 @@ def run_bench(
             single_proxied_p50_ms=single_proxied.p50_ms,
             load_average=load_average,
             niceness=_NICE["value"],
+            round_ratios=[p.rps / d.rps for d, p in zip(direct_runs, proxied_runs, strict=True)],
             rounds_detail=detail,
         )
     finally:
