@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from datetime import UTC, datetime
 from http.cookiejar import CookieJar
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from gateway.payments.endpoints import cashier
 from gateway.payments.endpoints import router as payments_router
 from gateway.settings import GatewaySettings, get_settings
 from gateway.state import GatewayState
+from gateway.tokens import repository as token_repository
 from gateway.tokens.keys import KeyStore
 from gateway.tokens.verifier import GatewayVerifier, RevocationList
 from owkernel.app import Kernel, create_service_app
@@ -112,11 +114,7 @@ def create_app(
             await asyncio.sleep(settings.revocation_sync_seconds)
             await revocations.sync(kernel.db)
             rounds += 1
-            if rounds % 300 == 0:
-                from datetime import UTC, datetime
-
-                from gateway.tokens import repository as token_repository
-
+            if rounds % 300 == 0:  # now and then, forget revocations of tokens expired anyway
                 async with kernel.db.transaction() as session:
                     await token_repository.delete_expired_revocations(session, now=datetime.now(UTC))
 

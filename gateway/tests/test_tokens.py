@@ -214,3 +214,16 @@ async def test_keys_from_settings_pems() -> None:
     assert jwt.get_unverified_header(token)["kid"] == kids[0]
     with pytest.raises(Conflict):
         await store.rotate(None)  # type: ignore[arg-type]
+
+
+async def test_another_instance_learns_of_a_logout(stack: Stack) -> None:
+    from gateway.tokens.verifier import RevocationList
+
+    _, tokens = await stack.citizen()
+    claims = jwt.decode(tokens["access_token"], options={"verify_signature": False})
+    other = RevocationList()  # what a second gateway process keeps
+    await other.sync(stack.app.state.kernel.db)
+    assert not other.is_revoked(claims["jti"], claims["sid"])
+    assert (await stack.client.post("/api/v1/auth/logout", headers=bearer(tokens["access_token"]))).status_code == 204
+    await other.sync(stack.app.state.kernel.db)
+    assert other.is_revoked(claims["jti"], None) and other.is_revoked(None, claims["sid"])
