@@ -3,43 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
 
-from sqlalchemy import DateTime, insert
-from sqlalchemy.engine import Dialect
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase
-from sqlalchemy.types import TypeDecorator
 
 from owkernel.contracts import EventData, encode, make_envelope
-from owkernel.db import new_metadata, request_commit_hooks
+from owkernel.db import UtcDateTime, new_metadata, request_commit_hooks
 from owkernel.logs import current_request_id
 from owkernel.outbox import Outbox
 from owkernel.tables import kernel_tables
-
-
-class UtcDateTime(TypeDecorator[datetime]):
-    """An aware datetime stored in UTC and read back aware, on PostgreSQL and on SQLite alike.
-
-    SQLite keeps no offset: without this, 09:00+08:00 would be read back as a naive 09:00.
-    """
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime: approval stores aware times only")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        result: datetime = value
-        return result.replace(tzinfo=UTC) if result.tzinfo is None else result.astimezone(UTC)
 
 
 class Base(DeclarativeBase):

@@ -9,8 +9,8 @@ from sqlalchemy import String, Table, and_, any_, bindparam, case, func, insert,
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from owkernel.db import UtcDateTime
 from services.approval.clocks.models import Q_RED_PENDING, Q_YELLOW_PENDING, Clock
-from services.approval.db import UtcDateTime
 from services.approval.supervision.models import Card, SupervisionRecord
 
 # Core tables for the scan's set-based statements: the ORM's bulk paths cost more than the rows.

@@ -19,8 +19,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from owkernel.db import UtcDateTime
 from owkernel.tables import BigId
-from services.intake.db import Base, UTCDateTime
+from services.intake.db import Base
 
 
 class Application(Base):
@@ -55,17 +56,17 @@ class Application(Base):
     payment_status: Mapped[str] = mapped_column(String(16))  # not_required | unpaid | paid
     payment_id: Mapped[str | None] = mapped_column(String(64))
     paid_amount_fen: Mapped[int | None] = mapped_column(Integer)
-    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paid_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     certificate: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     deadline: Mapped[date | None] = mapped_column(Date)
     working_days_used: Mapped[int | None] = mapped_column(Integer)
     reason: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     __table_args__ = (
         # Keyset pages: newest first, for one applicant or one status however deep.
@@ -105,12 +106,12 @@ class ApplicationMaterial(Base):
     size: Mapped[int | None] = mapped_column(Integer)
     content_type: Mapped[str | None] = mapped_column(String(40))
     filename: Mapped[str | None] = mapped_column(String(200))
-    uploaded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    uploaded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     uploaded_by: Mapped[str | None] = mapped_column(String(120))
     is_deferred: Mapped[bool] = mapped_column(Boolean, default=False)
     due_date: Mapped[date | None] = mapped_column(Date)
-    supplied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    overdue_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    supplied_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    overdue_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     __table_args__ = (
         UniqueConstraint("application_id", "code", name="uq_application_materials_application_id_code"),
@@ -133,8 +134,8 @@ class Suspension(Base):
     application_id: Mapped[int] = mapped_column(BigId, ForeignKey("applications.id", ondelete="CASCADE"))
     key: Mapped[str] = mapped_column(String(60))
     reason: Mapped[str] = mapped_column(String(30))
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     __table_args__ = (UniqueConstraint("application_id", "key", name="uq_suspensions_application_id_key"),)
 
@@ -146,7 +147,7 @@ class TimelineEntry(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     application_id: Mapped[int] = mapped_column(BigId, ForeignKey("applications.id", ondelete="CASCADE"), index=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
     event: Mapped[str] = mapped_column(String(80))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
 
@@ -162,7 +163,7 @@ class Visit(Base):
     window: Mapped[str | None] = mapped_column(String(20))
     application_no: Mapped[str | None] = mapped_column(String(32), index=True)
     item_code: Mapped[str | None] = mapped_column(String(40))
-    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
     # The hall's date of the visit: several steps on one day are one trip.
     day: Mapped[date] = mapped_column(Date)
 

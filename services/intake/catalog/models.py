@@ -8,8 +8,9 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from owkernel.db import UtcDateTime
 from owkernel.tables import BigId
-from services.intake.db import Base, UTCDateTime
+from services.intake.db import Base
 
 
 class CatalogItem(Base):
@@ -35,7 +36,7 @@ class CatalogItem(Base):
     # The investment-project stage (1-4) this item is, if any.
     stage: Mapped[int | None] = mapped_column(Integer, index=True)
     materials: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_by: Mapped[str] = mapped_column(String(120))
 
 
@@ -62,6 +63,6 @@ class CatalogItemVersion(Base):
     changes: Mapped[dict[str, Any]] = mapped_column(JSON)
     item: Mapped[dict[str, Any]] = mapped_column(JSON)
     changed_by: Mapped[str] = mapped_column(String(120))
-    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    changed_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
     __table_args__ = (UniqueConstraint("code", "version", name="uq_catalog_item_versions_code_version"),)

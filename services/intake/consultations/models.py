@@ -7,8 +7,9 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, Date, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from owkernel.db import UtcDateTime
 from owkernel.tables import BigId
-from services.intake.db import Base, UTCDateTime
+from services.intake.db import Base
 
 
 class Consultation(Base):
@@ -25,12 +26,12 @@ class Consultation(Base):
     asker_subject_id: Mapped[str] = mapped_column(String(64))
     asker_id_number: Mapped[str | None] = mapped_column(String(32))
     asker_name: Mapped[str | None] = mapped_column(String(200))
-    asked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    asked_at: Mapped[datetime] = mapped_column(UtcDateTime)
     reply_days: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(12))  # open | replied
     answer: Mapped[str | None] = mapped_column(Text)
     replied_by: Mapped[str | None] = mapped_column(String(120))
-    replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    replied_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # From the approval service's reply clock: when it is due, and whether it was met.
     due_date: Mapped[date | None] = mapped_column(Date)
     on_time: Mapped[bool | None] = mapped_column(Boolean)

@@ -8,8 +8,9 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from owkernel.db import UtcDateTime
 from owkernel.tables import BigId
-from services.intake.db import Base, UTCDateTime
+from services.intake.db import Base
 
 
 class Project(Base):
@@ -30,7 +31,7 @@ class Project(Base):
     agency_officer: Mapped[str | None] = mapped_column(String(120), index=True)
     agency: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_by: Mapped[str] = mapped_column(String(120))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
     __table_args__ = (Index("ix_projects_owner_id", "owner_id_number", "id"),)
 
@@ -46,6 +47,6 @@ class ProjectStage(Base):
     item_code: Mapped[str] = mapped_column(String(40))
     application_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("applications.id"))
     working_days_used: Mapped[int | None] = mapped_column(Integer)
-    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    approved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     __table_args__ = (UniqueConstraint("project_id", "stage", name="uq_project_stages_project_id_stage"),)
