@@ -4,10 +4,11 @@ contract's main road (the shared smoke test passes through it), and stops cleanl
 from __future__ import annotations
 
 import os
-import select
+import queue
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -21,21 +22,37 @@ SMOKE = ROOT.parent / "shared" / "contract" / "smoke.py"
 pytestmark = [pytest.mark.makerun, pytest.mark.xdist_group("stack")]
 
 
-def read_until(proc: subprocess.Popen[str], needle: str, timeout: float, seen: list[str]) -> bool:
-    assert proc.stdout is not None
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([proc.stdout], [], [], 0.5)
-        if ready:
-            line = proc.stdout.readline()
-            if not line:
+class Lines:
+    """The child's output, line by line, read by a thread (select() on a buffered pipe would
+    miss lines already sitting in Python's buffer)."""
+
+    def __init__(self, proc: subprocess.Popen[str]) -> None:
+        self.queue: queue.Queue[str | None] = queue.Queue()
+        self.seen: list[str] = []
+        assert proc.stdout is not None
+        stream = proc.stdout
+
+        def pump() -> None:
+            for line in stream:
+                self.queue.put(line)
+            self.queue.put(None)
+
+        threading.Thread(target=pump, daemon=True).start()
+
+    def until(self, needle: str, timeout: float) -> bool:
+        """Read until a line contains ``needle``; False on timeout or end of output."""
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                line = self.queue.get(timeout=left)
+            except queue.Empty:
                 return False
-            seen.append(line)
+            if line is None:
+                return False
+            self.seen.append(line)
             if needle in line:
                 return True
-        elif proc.poll() is not None:
-            return False
-    return False
+        return False
 
 
 def test_make_run_serves_the_main_road_and_stops_cleanly(tmp_path: Path) -> None:
@@ -58,10 +75,11 @@ def test_make_run_serves_the_main_road_and_stops_cleanly(tmp_path: Path) -> None
         text=True,
         start_new_session=True,
     )
-    seen: list[str] = []
+    out = Lines(proc)
+    seen = out.seen
     try:
-        assert read_until(proc, "[onewindow] ready", 150, seen), "make run never got ready:\n" + "".join(seen)
-        read_until(proc, "Ctrl-C stops everything", 5, seen)
+        assert out.until("[onewindow] ready", 150), "make run never got ready:\n" + "".join(seen)
+        assert out.until("Ctrl-C stops everything", 30), "no banner:\n" + "".join(seen)
         banner = "".join(seen)
         assert f"http://127.0.0.1:{ports['GATEWAY']}" in banner and "admin" in banner
         smoke = subprocess.run(
@@ -86,7 +104,7 @@ def test_make_run_serves_the_main_road_and_stops_cleanly(tmp_path: Path) -> None
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGINT)
-    stopped = read_until(proc, "[onewindow] stopped", 60, seen)
+    stopped = out.until("[onewindow] stopped", 60)
     proc.wait(timeout=30)
     # Ctrl-C reaches make too, which then reports the interrupt; what matters is that the
     # platform said it stopped and left nothing listening.
