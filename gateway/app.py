@@ -6,21 +6,17 @@ import asyncio
 import logging
 import sys
 from datetime import UTC, datetime
-from http.cookiejar import CookieJar
 from pathlib import Path
-from typing import Any
 
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from httpx_aiohttp import AiohttpTransport
 from starlette.staticfiles import StaticFiles
 
 from gateway.consumers import consumers
 from gateway.db import import_models, tables
 from gateway.door.openapi import OpenAPIMerger
 from gateway.door.proxy import Door
-from gateway.door.transport import install_cookieless_session
 from gateway.identity import service as identity
 from gateway.identity.endpoints import router as identity_router
 from gateway.identity.passwords import Passwords
@@ -39,16 +35,6 @@ from owkernel.settings import PlatformSettings
 
 log = structlog.get_logger("gateway.app")
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
-
-
-class _NoCookies(CookieJar):
-    """The gateway's HTTP client keeps no cookies: upstream Set-Cookie is the caller's, not ours."""
-
-    def extract_cookies(self, response: Any, request: Any) -> None:
-        return None
-
-    def add_cookie_header(self, request: Any) -> None:
-        return None
 
 
 def create_app(
@@ -89,10 +75,6 @@ def create_app(
     async def start_gateway(kernel: Kernel) -> None:
         # httpx logs every request at INFO: once per proxied call is a cost, and the door logs its own.
         logging.getLogger("httpx").setLevel(logging.WARNING)
-        kernel.http.cookies = _NoCookies()
-        shared = kernel.http._transport
-        if isinstance(shared, AiohttpTransport):
-            install_cookieless_session(shared)
         await keys.start(kernel.db)
         await revocations.sync(kernel.db)
         async with kernel.db.transaction() as session:

@@ -53,22 +53,6 @@ def _mapped(exc: BaseException, request: httpx.Request) -> httpx.HTTPError:
     return httpx.RemoteProtocolError(str(exc) or type(exc).__name__, request=request)
 
 
-def install_cookieless_session(shared: AiohttpTransport) -> None:
-    """Give the shared transport its aiohttp session now, one that keeps no cookies.
-
-    The gateway talks to the services for many callers through one pool: a cookie one service set
-    for one caller must never ride along with another caller's request (and skipping the jar
-    saves some 40 us a request). Same connector settings as the transport would make itself.
-    """
-    if isinstance(shared.client, aiohttp.ClientSession):
-        return
-    limits = shared.limits
-    connector = aiohttp.TCPConnector(
-        limit=limits.max_connections or 0, keepalive_timeout=limits.keepalive_expiry, ssl=shared.ssl_context
-    )
-    shared.client = aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar())
-
-
 class ProxyTransport(httpx.AsyncBaseTransport):
     """An httpx transport on the session of the shared client's ``AiohttpTransport``."""
 

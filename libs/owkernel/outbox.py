@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import structlog
@@ -19,7 +20,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from owkernel.bus import Bus
-from owkernel.contracts import EventData, encode, make_envelope, spec_for
+from owkernel.contracts import EventData, encode, make_envelope
 from owkernel.contracts._base import Envelope
 from owkernel.db import Database, request_commit_hooks
 from owkernel.logs import current_request_id
@@ -40,20 +41,33 @@ class Outbox:
 
     async def add(self, session: AsyncSession, data: EventData, *, correlation_id: str | None = None) -> Envelope:
         """Stage ``data`` as an event; it is published only if the transaction commits."""
-        envelope = make_envelope(data, source=self.source, correlation_id=correlation_id or current_request_id())
-        spec_for(data)  # fails early for an unregistered model
+        (envelope,) = await self.add_many(session, [data], correlation_id=correlation_id)
+        return envelope
+
+    async def add_many(
+        self, session: AsyncSession, events: Sequence[EventData], *, correlation_id: str | None = None
+    ) -> list[Envelope]:
+        """Stage several events in one INSERT (a scan that raises thousands of cards at once)."""
+        if not events:
+            return []
+        correlation = correlation_id or current_request_id()
+        envelopes = [make_envelope(data, source=self.source, correlation_id=correlation) for data in events]
         await session.execute(
-            insert(self.table).values(
-                event_id=envelope.id,
-                subject=envelope.type,
-                payload=encode(envelope),
-                correlation_id=envelope.correlation_id,
-                created_at=envelope.occurred_at,
-                attempts=0,
-            )
+            insert(self.table),
+            [
+                {
+                    "event_id": e.id,
+                    "subject": e.type,
+                    "payload": encode(e),
+                    "correlation_id": e.correlation_id,
+                    "created_at": e.occurred_at,
+                    "attempts": 0,
+                }
+                for e in envelopes
+            ],
         )
         request_commit_hooks(session)
-        return envelope
+        return envelopes
 
 
 class OutboxRelay:

@@ -5,13 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase
 
-from owkernel.contracts import EventData, encode, make_envelope
-from owkernel.db import UtcDateTime, new_metadata, request_commit_hooks
-from owkernel.logs import current_request_id
+from owkernel.contracts import EventData
+from owkernel.db import UtcDateTime, new_metadata
 from owkernel.outbox import Outbox
 from owkernel.tables import kernel_tables
 
@@ -28,28 +26,8 @@ outbox = Outbox(tables, source="approval")
 
 
 async def add_events(session: AsyncSession, events: Sequence[EventData]) -> None:
-    """Stage many events in one INSERT (the card scan raises thousands at once).
-
-    The rows are exactly what ``Outbox.add`` writes, one statement instead of one per event.
-    """
-    if not events:
-        return
-    correlation = current_request_id()
-    rows = []
-    for data in events:
-        envelope = make_envelope(data, source=outbox.source, correlation_id=correlation)
-        rows.append(
-            {
-                "event_id": envelope.id,
-                "subject": envelope.type,
-                "payload": encode(envelope),
-                "correlation_id": envelope.correlation_id,
-                "created_at": envelope.occurred_at,
-                "attempts": 0,
-            }
-        )
-    await session.execute(insert(tables.outbox), rows)
-    request_commit_hooks(session)
+    """Stage many events in one INSERT (the card scan raises thousands at once)."""
+    await outbox.add_many(session, events)
 
 
 def import_models() -> None:
