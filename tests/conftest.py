@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
@@ -67,8 +66,3 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
         yield Platform(stack=stack, logins=logins)
     finally:
         stack.stop_all()
-
-
-@pytest.fixture(scope="session")
-def data_dir(platform: Platform) -> Path:
-    return platform.stack.data_dir
