@@ -153,7 +153,8 @@ def test_kill_every_process_under_load_loses_nothing(platform: Platform) -> None
                 json={"application_no": no, "score": 4},
                 headers={"Authorization": f"Bearer {me.token}"},
             )
-            assert r.status_code in (201, 409), r.text
+            # 404/409 until rating has consumed the acceptance and the decision; then 201 once.
+            assert r.status_code in (201, 404, 409), r.text
             return r.status_code == 201
 
         wait_for(f"{no} can be rated", rated, 30)
