@@ -41,6 +41,11 @@ class Platform:
 @pytest.fixture(scope="session")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     """Gateway, four services and NATS as processes; SQLite (or PostgreSQL when configured)."""
+    yield from running_platform(tmp_path_factory)
+
+
+def running_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    """Start a whole platform, yield it, stop it."""
     env = TestEnvironment()
     data = tmp_path_factory.mktemp("platform")
     urls = {c.name: fresh_database_url(f"e2e_{c.name}", data) for c in COMPONENTS} if env.pg_url else {}

@@ -5,14 +5,22 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ADMIN_PASSWORD, Platform
+from tests.conftest import ADMIN_PASSWORD, Platform, running_platform
 from tests.e2e import MAIL, PDF, Caller, citizen, new_item, staff, wait_for
 
 pytestmark = [pytest.mark.stack, pytest.mark.xdist_group("stack")]
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    """A platform of the fuzzer's own: what it creates, cancels or rotates must not reach the stories."""
+    yield from running_platform(tmp_path_factory)
+
 
 ROLES = ("citizen", "clerk", "approver", "supervisor", "admin")
 
