@@ -17,6 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import uvloop
 from sqlalchemy import Column, Float, Integer, String, Table, insert, select
 
 from owkernel.bus import Bus
@@ -25,6 +26,7 @@ from owkernel.contracts import Envelope
 from owkernel.contracts.intake import ApplicationSubmitted
 from owkernel.db import Database, new_metadata
 from owkernel.outbox import Outbox, OutboxRelay
+from owkernel.runtime import tune_gc
 from owkernel.tables import kernel_tables
 from owkernel.testing import NatsServer, fresh_database_url, subprocess_env
 from owkernel.tests.backbone import submitted
@@ -58,9 +60,8 @@ async def run_consumer(url: str, nats_url: str, namespace: str, seconds: float) 
     async def on_submitted(session, data: ApplicationSubmitted, envelope: Envelope) -> None:  # type: ignore[no-untyped-def]
         await session.execute(insert(handled).values(no=data.application_no, at=time.time()))
 
-    runner = ConsumerRunner(
-        group, db=db, bus=bus, tables=consumer_tables, options=ConsumerOptions(batch=500, fetch_timeout=0.05)
-    )
+    runner = ConsumerRunner(group, db=db, bus=bus, tables=consumer_tables, options=ConsumerOptions(batch=500))
+    tune_gc()
     runner.start()
     print("consumer-ready", flush=True)
     await asyncio.sleep(seconds)
@@ -81,6 +82,7 @@ async def produce(
     await bus.connect()
     await bus.ensure_streams()
     relay = OutboxRelay(db, bus, producer_tables, service="bench")
+    tune_gc()
     relay.start()
     outbox = Outbox(producer_tables, source="intake")
     committed: dict[str, float] = {}
@@ -196,9 +198,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.consumer:
         url, nats_url, namespace, seconds = args.consumer
-        asyncio.run(run_consumer(url, nats_url, namespace, float(seconds)))
+        uvloop.run(run_consumer(url, nats_url, namespace, float(seconds)))
         return
-    figures = asyncio.run(bench(args.events, args.rate, args.concurrency, args.per_txn))
+    figures = uvloop.run(bench(args.events, args.rate, args.concurrency, args.per_txn))
     print(
         f"backbone ({figures['per_txn']:.0f} events per transaction): "
         f"{figures['handled']:.0f}/{figures['events']:.0f} events handled, "

@@ -33,6 +33,7 @@ from owkernel.http import make_http_client
 from owkernel.logs import configure_logging, new_request_id
 from owkernel.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from owkernel.outbox import OutboxRelay
+from owkernel.runtime import tune_gc
 from owkernel.settings import ServiceSettings
 from owkernel.tables import KernelTables
 
@@ -248,6 +249,7 @@ def create_service_app(
             runner.start()
         for job in background:
             kernel.tasks.append(asyncio.create_task(_forever(job, kernel), name=getattr(job, "__name__", "job")))
+        tune_gc()
         log.info("service.started", port=settings.port)
         try:
             yield

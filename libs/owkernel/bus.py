@@ -59,6 +59,13 @@ class Bus:
         return self._nc is not None and self._nc.is_connected
 
     @property
+    def nc(self) -> Client:
+        """The core NATS client; raises if ``connect`` has not succeeded yet."""
+        if self._nc is None:
+            raise ConnectionError("not connected to NATS")
+        return self._nc
+
+    @property
     def js(self) -> JetStreamContext:
         """The JetStream context; raises if ``connect`` has not succeeded yet."""
         if self._js is None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,7 +20,7 @@ from typing import Any, TypeVar
 
 import structlog
 from nats.aio.msg import Msg
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, Header
 from pydantic import ValidationError
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -45,6 +46,11 @@ class RetryLater(Exception):  # noqa: N818 - reads as what the handler asks for
 
 class PoisonEvent(Exception):  # noqa: N818
     """Raise from a handler when the event can never be applied: dead-lettered at once."""
+
+
+def _is_status(msg: Msg) -> bool:
+    """A JetStream control message on the pull inbox (no payload, a ``Status`` header)."""
+    return msg.headers is not None and Header.STATUS in msg.headers and not msg.data
 
 
 @dataclass
@@ -83,7 +89,7 @@ class ConsumerOptions:
     batch: int = 256
     max_deliveries: int = 8
     ack_wait: float = 30.0
-    fetch_timeout: float = 1.0
+    fetch_timeout: float = 5.0
     backoff_base: float = 0.5
     backoff_max: float = 60.0
 
@@ -113,6 +119,9 @@ class StreamConsumer:
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self._sub: Any = None
+        self._inbox = ""
+        self._next_subject = ""
+        self._arrived: asyncio.Queue[Msg] | None = None
         self._handling = False
 
     def start(self) -> None:
@@ -147,7 +156,14 @@ class StreamConsumer:
             filter_subjects=[self.bus.wire_subject(s) for s in self.subjects],
         )
         await self.bus.js.add_consumer(stream, config)
-        self._sub = await self.bus.js.pull_subscribe_bind(durable=self.durable, stream=stream)
+        self._next_subject = f"$JS.API.CONSUMER.MSG.NEXT.{stream}.{self.durable}"
+        self._inbox = self.bus.nc.new_inbox()
+        self._arrived = asyncio.Queue()
+        self._sub = await self.bus.nc.subscribe(self._inbox, cb=self._deliver)
+
+    async def _deliver(self, msg: Msg) -> None:
+        assert self._arrived is not None
+        self._arrived.put_nowait(msg)
 
     async def _run(self) -> None:
         delay = 0.2
@@ -156,17 +172,7 @@ class StreamConsumer:
                 if self._sub is None:
                     await self._subscribe()
                     delay = 0.2
-                try:
-                    msgs = await self._sub.fetch(self.options.batch, timeout=self.options.fetch_timeout)
-                except TimeoutError:
-                    # Nothing to fetch (nats-py raises either its own TimeoutError or asyncio's).
-                    delay = 0.2
-                    continue
-                self._handling = True
-                try:
-                    await self.handle_batch(msgs)
-                finally:
-                    self._handling = False
+                await self._pull()
                 delay = 0.2
             except asyncio.CancelledError:
                 raise
@@ -174,6 +180,40 @@ class StreamConsumer:
                 log.warning("consumer.loop_error", durable=self.durable, error=repr(exc), retry_in=delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
+
+    async def _pull(self) -> None:
+        """One pull request for up to ``batch`` events, handled as they arrive.
+
+        The server streams the request's messages as they are published; each wait takes the
+        first one and then whatever else has already arrived, so an event is handled as soon as
+        the loop is free (nats-py's ``fetch(n)`` instead holds what it has until ``n`` came or
+        its timeout ended: up to a second for a lone event), and a burst is one transaction.
+        The request ends when it has delivered ``batch`` or the server reports it expired.
+        """
+        assert self._arrived is not None
+        expires = self.options.fetch_timeout
+        request = {"batch": self.options.batch, "expires": int(expires * 1e9)}
+        await self.bus.nc.publish(self._next_subject, json.dumps(request).encode(), reply=self._inbox)
+        remaining = self.options.batch
+        while remaining > 0 and not self._stopping:
+            try:
+                # A little past the server's expiry: its 408 normally ends the request first.
+                first = await asyncio.wait_for(self._arrived.get(), timeout=expires + 0.5)
+            except TimeoutError:
+                return
+            arrived = [first]
+            while not self._arrived.empty():
+                arrived.append(self._arrived.get_nowait())
+            msgs = [m for m in arrived if not _is_status(m)]
+            remaining -= len(msgs)
+            if msgs:
+                self._handling = True
+                try:
+                    await self.handle_batch(msgs)
+                finally:
+                    self._handling = False
+            if len(msgs) < len(arrived):
+                return  # a status (408 expired, 409, 404): this request is over
 
     def _backoff(self, deliveries: int) -> float:
         return float(min(self.options.backoff_base * 2 ** max(deliveries - 1, 0), self.options.backoff_max))

@@ -13,11 +13,13 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, event, text
+from sqlalchemy import DateTime, MetaData, Table, event, insert, text
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.types import TypeDecorator
+
+from owkernel.sqlite_inline import inline_url
 
 # One naming convention everywhere, so Alembic sees stable constraint names on both backends.
 NAMING_CONVENTION = {
@@ -96,10 +98,9 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEn
         # SQLite has one writer at a time. Several pooled connections would queue on the file lock
         # through the busy handler, which sleeps in steps of up to 100 ms; one connection makes
         # the pool's own queue the line, which wakes the next caller at once and never fails with
-        # "database is locked". (Throughput was the same either way in the backbone benchmark: the
-        # cost is aiosqlite's thread hop per call, see README "Measured figures".) Embedded mode
-        # only; PostgreSQL gets a real pool.
-        engine = create_async_engine(url, echo=echo, pool_size=1, max_overflow=0, pool_timeout=60)
+        # "database is locked". That one connection is also what lets sqlite3 run on the loop
+        # thread (see sqlite_inline). Embedded mode only; PostgreSQL gets a real pool.
+        engine = create_async_engine(inline_url(url), echo=echo, pool_size=1, max_overflow=0, pool_timeout=60)
         configure_sqlite(engine)
         return engine
     return create_async_engine(
@@ -118,6 +119,17 @@ class Database:
         class _Session(Session):
             pass
 
+        @event.listens_for(_Session, "before_commit")
+        def _before_commit(session: Session) -> None:
+            write_staged_rows(session)
+
+        @event.listens_for(_Session, "after_transaction_create")
+        def _before_savepoint(session: Session, transaction: SessionTransaction) -> None:
+            # Rows staged outside a savepoint are written before it begins, so rolling the
+            # savepoint back can never take them along (rows staged inside one are not deferred).
+            if transaction.nested:
+                write_staged_rows(session)
+
         @event.listens_for(_Session, "after_commit")
         def _after_commit(session: Session) -> None:
             if session.info.pop("notify_commit", False):
@@ -127,6 +139,7 @@ class Database:
         @event.listens_for(_Session, "after_rollback")
         def _after_rollback(session: Session) -> None:
             session.info.pop("notify_commit", None)
+            session.info.pop(STAGED_ROWS, None)
 
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, sync_session_class=_Session)
 
@@ -148,6 +161,31 @@ class Database:
     async def dispose(self) -> None:
         """Close every pooled connection."""
         await self.engine.dispose()
+
+
+STAGED_ROWS = "owkernel.staged_rows"
+
+
+def stage_rows(session: AsyncSession, table: Table, rows: list[dict[str, Any]]) -> bool:
+    """Queue rows to be inserted with one statement when the transaction commits.
+
+    Returns False (and queues nothing) inside a savepoint: there the caller inserts at once, so
+    the rows roll back with the savepoint. Outside one, a unit of work that adds many rows (a
+    consumer batch whose handlers each emit an event) pays for one INSERT instead of one each.
+    """
+    sync = session.sync_session
+    if sync.in_nested_transaction():
+        return False
+    staged: dict[Table, list[dict[str, Any]]] = sync.info.setdefault(STAGED_ROWS, {})
+    staged.setdefault(table, []).extend(rows)
+    return True
+
+
+def write_staged_rows(session: Session) -> None:
+    """Insert what ``stage_rows`` queued (before a commit or a savepoint)."""
+    staged: dict[Table, list[dict[str, Any]]] | None = session.info.pop(STAGED_ROWS, None)
+    for table, rows in (staged or {}).items():
+        session.execute(insert(table), rows)
 
 
 def request_commit_hooks(session: AsyncSession) -> None:

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from owkernel.db import configure_sqlite, is_sqlite
+from owkernel.sqlite_inline import inline_url
 
 
 def _do_run(connection: Connection, metadata: MetaData) -> None:
@@ -33,9 +34,11 @@ def _do_run(connection: Connection, metadata: MetaData) -> None:
 
 
 async def _run_online(url: str, metadata: MetaData) -> None:
-    engine = create_async_engine(url, poolclass=pool.NullPool)
     if is_sqlite(url):
+        engine = create_async_engine(inline_url(url), poolclass=pool.NullPool)
         configure_sqlite(engine)
+    else:
+        engine = create_async_engine(url, poolclass=pool.NullPool)
     async with engine.connect() as connection:
         await connection.run_sync(_do_run, metadata)
     await engine.dispose()
