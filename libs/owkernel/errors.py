@@ -2,7 +2,9 @@
 
 Business code raises ``Problem`` (or a subclass); the handlers installed by ``install_problem_handlers``
 turn it, FastAPI's validation errors, Starlette's HTTP errors and anything unexpected into the
-same JSON body. An unexpected error is a 500 that names the request id and nothing internal.
+same JSON body. An unexpected error is a 500 that names the request id and nothing internal; a
+database that cannot be reached is a 503 with ``Retry-After`` (the client did nothing wrong and
+may simply try again), never a 500.
 """
 
 from __future__ import annotations
@@ -14,12 +16,14 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from owkernel.logs import current_request_id
 
 PROBLEM_JSON = "application/problem+json"
+DATABASE_RETRY_AFTER_SECONDS = 5
 log = structlog.get_logger("owkernel.errors")
 
 
@@ -156,6 +160,26 @@ def install_problem_handlers(app: FastAPI) -> None:
         # Services check for duplicates first; this is the race two requests lose at commit.
         log.info("integrity_conflict", error=str(exc.orig)[:200])
         return problem_response(409, "The request conflicts with data saved at the same moment; try again.")
+
+    async def _database_unavailable(_: Request, exc: Exception) -> JSONResponse:
+        log.warning("database_unavailable", error=repr(exc)[:300])
+        return problem_response(
+            503,
+            "The service cannot reach its database just now; try again shortly.",
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+        )
+
+    # Connection refused or reset, a pool with no connection to give, SQLite's "unable to open" or
+    # "locked": none says anything about the request. OSError is what asyncpg raises, unwrapped,
+    # when it cannot connect at all.
+    for unavailable in (OperationalError, InterfaceError, PoolTimeoutError, OSError):
+        app.add_exception_handler(unavailable, _database_unavailable)
+
+    @app.exception_handler(DBAPIError)
+    async def _dbapi(request: Request, exc: DBAPIError) -> JSONResponse:
+        if exc.connection_invalidated:
+            return await _database_unavailable(request, exc)
+        return await _unexpected(request, exc)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
