@@ -16,7 +16,7 @@ import time
 from owkernel.testing import subprocess_env
 
 SECTIONS: dict[str, list[str]] = {
-    "backbone": ["-m", "tools.bench_backbone", "--events", "20000", "--rate", "2500", "--per-txn", "10"],
+    "backbone": ["-m", "tools.bench_backbone", "--events", "30000", "--rate", "2000", "--per-txn", "10"],
     "backbone-single": ["-m", "tools.bench_backbone", "--events", "5000", "--rate", "1000", "--per-txn", "1"],
     "gateway": ["-m", "gateway.bench"],
     "platform": ["-m", "tools.bench_platform"],

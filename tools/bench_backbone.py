@@ -1,7 +1,8 @@
 """Backbone benchmark: events/s and commit-to-handled latency through outbox, JetStream, consumer.
 
-A producer process commits state changes with their events (one event per transaction, as a
-service does) at a paced rate; a consumer process (a second "service", its own database) handles
+A producer process commits state changes with their events (``--per-txn`` events to a
+transaction: 1 as a simple request, 10 as a use case or a consumer batch that emits several) at a
+paced rate; a consumer process (a second "service", its own database) handles
 them through the kernel's durable consumer and stamps the time it applied each one. Both use
 the real kernel code on SQLite (or PostgreSQL with ONEWINDOW_TEST_PG_URL) and a real nats-server.
 """
@@ -30,6 +31,7 @@ from owkernel.runtime import tune_gc
 from owkernel.tables import kernel_tables
 from owkernel.testing import NatsServer, fresh_database_url, subprocess_env
 from owkernel.tests.backbone import submitted
+from tools.bench_platform import cpu_seconds
 
 producer_md = new_metadata()
 producer_tables = kernel_tables(producer_md)
@@ -158,9 +160,11 @@ async def bench(events: int, rate: float, concurrency: int, per_txn: int = 1) ->
             )
             assert consumer.stdout is not None
             consumer.stdout.readline()  # consumer-ready
+            producer_cpu = time.process_time()
             committed = await produce(
                 producer_url, server.url, namespace, events=events, rate=rate, concurrency=concurrency, per_txn=per_txn
             )
+            producer_cpu = time.process_time() - producer_cpu
             deadline = time.time() + 60
             got: dict[str, float] = {}
             while time.time() < deadline:
@@ -168,6 +172,7 @@ async def bench(events: int, rate: float, concurrency: int, per_txn: int = 1) ->
                 if len(got) >= events:
                     break
                 await asyncio.sleep(0.2)
+            consumer_cpu = cpu_seconds(consumer.pid)
             consumer.terminate()
             consumer.wait(timeout=30)
         finally:
@@ -185,13 +190,15 @@ async def bench(events: int, rate: float, concurrency: int, per_txn: int = 1) ->
         "p50_ms": statistics.median(latencies),
         "p99_ms": percentile(latencies, 99),
         "max_ms": max(latencies),
+        "producer_cpu_ms": producer_cpu / events * 1000,
+        "consumer_cpu_ms": consumer_cpu / events * 1000,
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=20000)
-    parser.add_argument("--rate", type=float, default=2500.0, help="offered events per second")
+    parser.add_argument("--rate", type=float, default=2000.0, help="offered events per second")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--per-txn", type=int, default=10, help="events committed per transaction")
     parser.add_argument("--consumer", nargs=4, metavar=("URL", "NATS", "NS", "SECONDS"))
@@ -206,7 +213,8 @@ def main() -> None:
         f"{figures['handled']:.0f}/{figures['events']:.0f} events handled, "
         f"{figures['events_per_s']:.0f} events/s (offered {figures['offered_rate']:.0f}/s), "
         f"commit-to-handled p50 {figures['p50_ms']:.1f} ms, p99 {figures['p99_ms']:.1f} ms, "
-        f"max {figures['max_ms']:.1f} ms"
+        f"max {figures['max_ms']:.1f} ms; CPU per event: producer {figures['producer_cpu_ms']:.3f} ms, "
+        f"consumer {figures['consumer_cpu_ms']:.3f} ms"
     )
 
 

@@ -1,11 +1,12 @@
 """Durable, idempotent JetStream consumers.
 
 One durable pull consumer per (consuming service, producing stream), filtered to the subjects the
-service handles, so events of one producer arrive in the order they were published. A fetched
-batch is handled in one database transaction with a SAVEPOINT per event: each event's effects and
-its inbox row (the proof it was handled) commit together, a failing event rolls back alone, and
-acks go out only after the commit. A crash between commit and ack redelivers events whose inbox
-row is already there: they are acknowledged with no second effect.
+service handles, so events of one producer arrive in the order they were published. One pull
+request stays open and events are handled as they arrive, in transactions of up to
+``transaction_size`` events: each event's effects and its inbox row (the proof it was handled)
+commit together, and acks go out only after the commit. If an event fails, the slice is redone
+with a SAVEPOINT per event so the failing one rolls back alone. A crash between commit and ack
+redelivers events whose inbox row is already there: they are acknowledged with no second effect.
 """
 
 from __future__ import annotations
@@ -90,6 +91,7 @@ class ConsumerOptions:
     max_deliveries: int = 8
     ack_wait: float = 30.0
     fetch_timeout: float = 5.0
+    transaction_size: int = 64
     backoff_base: float = 0.5
     backoff_max: float = 60.0
 
@@ -209,7 +211,12 @@ class StreamConsumer:
             if msgs:
                 self._handling = True
                 try:
-                    await self.handle_batch(msgs)
+                    # SQLite statements run on the loop thread, so one transaction over a long
+                    # backlog would hold every request of this service until it commits; a
+                    # transaction per slice lets requests queued on the connection go between.
+                    step = self.options.transaction_size
+                    for start in range(0, len(msgs), step):
+                        await self.handle_batch(msgs[start : start + step])
                 finally:
                     self._handling = False
             if len(msgs) < len(arrived):
