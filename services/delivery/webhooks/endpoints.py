@@ -26,6 +26,11 @@ from services.delivery.webhooks.models import WebhookReceipt
 router = APIRouter(tags=["webhooks"])
 
 
+def _storable(text: str) -> str:
+    """Untrusted text as a column can keep it: PostgreSQL refuses the NUL character."""
+    return text.replace("\x00", "\ufffd")
+
+
 @router.post(
     "/api/v1/webhooks/couriers/{carrier}",
     summary="A courier partner reports a parcel's status (Standard Webhooks signature)",
@@ -34,17 +39,18 @@ router = APIRouter(tags=["webhooks"])
 async def courier_webhook(carrier: str, request: Request, session: SessionDep) -> Response:
     """Verify, store, and apply a courier's status report; a replayed webhook id changes nothing."""
     limit: int = request.app.state.kernel.settings.max_webhook_bytes
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    # ASCII digits only ("²" is a digit that int() refuses); more digits than the limit has is too big.
+    declared = (request.headers.get("content-length") or "").lstrip("0")
+    if declared.isascii() and declared.isdigit() and (len(declared) > len(str(limit)) or int(declared) > limit):
         return problem_response(413, f"A webhook body is at most {limit} bytes.")
     body = await request.body()
     headers = {k.lower(): v for k, v in request.headers.items()}
     receipt = WebhookReceipt(
-        carrier=carrier[:40],
-        webhook_id=(headers.get("webhook-id") or "")[:200] or None,
-        webhook_timestamp=(headers.get("webhook-timestamp") or "")[:40] or None,
-        signature=(headers.get("webhook-signature") or "")[:1000] or None,
-        body=body[:limit].decode("utf-8", errors="replace"),
+        carrier=_storable(carrier[:40]),
+        webhook_id=_storable(headers.get("webhook-id") or "")[:200] or None,
+        webhook_timestamp=_storable(headers.get("webhook-timestamp") or "")[:40] or None,
+        signature=_storable(headers.get("webhook-signature") or "")[:1000] or None,
+        body=_storable(body[:limit].decode("utf-8", errors="replace")),
         outcome="received",
         received_at=utcnow(),
     )
@@ -52,7 +58,7 @@ async def courier_webhook(carrier: str, request: Request, session: SessionDep) -
 
     def reject(status: int, outcome: str, detail: str, **extra: Any) -> JSONResponse:
         receipt.outcome = outcome
-        receipt.detail = detail[:500]
+        receipt.detail = _storable(detail[:500])
         return problem_response(status, detail, **extra)
 
     if len(body) > limit:
@@ -66,6 +72,8 @@ async def courier_webhook(carrier: str, request: Request, session: SessionDep) -
     webhook_id = headers["webhook-id"]
     if len(webhook_id) > 200:
         return reject(422, "invalid", "The webhook-id is longer than 200 characters.")
+    if "\x00" in webhook_id:
+        return reject(422, "invalid", "The webhook-id holds a NUL character.")
     if await service.already_processed(session, carrier=carrier, webhook_id=webhook_id):
         receipt.outcome = "replay"
         return JSONResponse({"received": True, "replay": True, "applied": False})

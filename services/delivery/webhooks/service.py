@@ -23,10 +23,11 @@ class CourierReport(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    tracking_no: str = Field(min_length=1, max_length=64)
+    # No NUL character: PostgreSQL's text refuses it (a 500 instead of a 422).
+    tracking_no: str = Field(min_length=1, max_length=64, pattern=r"^[^\x00]+$")
     status: Literal["picked_up", "in_transit", "delivered", "failed"]
     at: AwareDatetime
-    reason: str | None = Field(default=None, max_length=300)
+    reason: str | None = Field(default=None, max_length=300, pattern=r"^[^\x00]*$")
 
 
 @dataclass(frozen=True)
