@@ -17,7 +17,7 @@ from owkernel.testing import subprocess_env
 
 SECTIONS: dict[str, list[str]] = {
     "backbone": ["-m", "tools.bench_backbone", "--events", "30000", "--rate", "2000", "--per-txn", "10"],
-    "backbone-single": ["-m", "tools.bench_backbone", "--events", "5000", "--rate", "1000", "--per-txn", "1"],
+    "backbone-single": ["-m", "tools.bench_backbone", "--events", "12000", "--rate", "1200", "--per-txn", "1"],
     "gateway": ["-m", "gateway.bench"],
     "platform": ["-m", "tools.bench_platform"],
     "intake": ["-m", "services.intake.bench"],
