@@ -35,7 +35,7 @@ class GatewayState:
         return self.platform.rate_limit_per_second
 
 
-def get_state(request: Request) -> GatewayState:
+async def get_state(request: Request) -> GatewayState:
     """The gateway state of the app serving ``request``."""
     state: GatewayState = request.app.state.gateway
     return state

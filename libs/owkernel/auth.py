@@ -5,6 +5,11 @@ verifier fetches the key set asynchronously, caches it, and refetches when a tok
 unknown ``kid`` (key rotation) at most once every few seconds, so a flood of forged kids cannot
 turn it into a fetch storm. Algorithms are pinned; ``iss aud sub exp iat jti`` are required;
 ``typ`` must say it is an access token.
+
+A verified token is remembered (by its exact text) for at most ``verified_seconds`` and never
+past its ``exp``: a caller's next requests skip the signature check, which was the largest single
+cost of a small request. A key removed from the set therefore stops being honoured within that
+minute rather than at once; the gateway's own check (with its revocation list) stays immediate.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from typing import Annotated, Any
 
 import httpx
 import jwt
+from cachetools import TLRUCache
 from fastapi import Depends, Request
 from jwt import PyJWK, PyJWKSet
 
@@ -72,6 +78,8 @@ class TokenVerifier:
         cache_seconds: float = 300.0,
         min_refetch_seconds: float = 5.0,
         leeway: float = 5.0,
+        verified_seconds: float = 60.0,
+        verified_max: int = 10_000,
     ) -> None:
         self.issuer = issuer
         self.audience = audience
@@ -82,6 +90,12 @@ class TokenVerifier:
         self._keys: dict[str, PyJWK] = {}
         self._fetched_at = 0.0
         self._lock = asyncio.Lock()
+        # token -> (principal, exp); kept until the earlier of exp and verified_seconds from now.
+        self._verified: TLRUCache[str, tuple[Principal, float]] = TLRUCache(
+            maxsize=verified_max,
+            ttu=lambda _token, value, now: min(value[1], now + verified_seconds),
+            timer=time.time,
+        )
 
     @classmethod
     def from_url(
@@ -122,6 +136,9 @@ class TokenVerifier:
 
     async def verify(self, token: str) -> Principal:
         """Return the principal of a valid access token; raise ``Unauthorized`` otherwise."""
+        remembered = self._verified.get(token)
+        if remembered is not None:
+            return remembered[0]
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
@@ -148,7 +165,9 @@ class TokenVerifier:
             raise Unauthorized("The token has expired.") from exc
         except jwt.PyJWTError as exc:
             raise Unauthorized("The token is not valid.") from exc
-        return principal_from_claims(claims)
+        principal = principal_from_claims(claims)
+        self._verified[token] = (principal, float(claims["exp"]))
+        return principal
 
 
 def principal_from_claims(claims: dict[str, Any]) -> Principal:

@@ -12,7 +12,7 @@ from services.approval.db import tables
 from services.approval.runtime import Runtime
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     """The app's runtime (settings, clock, rules)."""
     runtime: Runtime = request.app.state.runtime
     return runtime

@@ -33,12 +33,12 @@ def local_today(settings: IntakeSettings, at: datetime | None = None) -> date:
     return (at or utcnow()).astimezone(ZoneInfo(settings.timezone)).date()
 
 
-def get_intake_settings(kernel: KernelDep) -> IntakeSettings:
+async def get_intake_settings(kernel: KernelDep) -> IntakeSettings:
     """The running service's settings."""
     return cast(IntakeSettings, kernel.settings)
 
 
-def get_storage(request: Request) -> FileStorage:
+async def get_storage(request: Request) -> FileStorage:
     """The running service's file storage."""
     storage: FileStorage = request.app.state.storage
     return storage

@@ -11,14 +11,14 @@ from services.rating.reviews.service import LinkSigner
 from services.rating.settings import RatingSettings
 
 
-def get_rating_settings(request: Request) -> RatingSettings:
+async def get_rating_settings(request: Request) -> RatingSettings:
     """The running service's settings."""
     settings = request.app.state.kernel.settings
     assert isinstance(settings, RatingSettings)
     return settings
 
 
-def get_signer(request: Request) -> LinkSigner:
+async def get_signer(request: Request) -> LinkSigner:
     """The rating-link signer (its secret is loaded at start-up)."""
     signer: LinkSigner = request.app.state.link_signer
     return signer
