@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import DateTime, MetaData, Table, event, insert, text
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
 from owkernel.sqlite_inline import inline_url
@@ -123,14 +123,18 @@ class Database:
 
         @event.listens_for(_Session, "before_commit")
         def _before_commit(session: Session) -> None:
-            write_staged_rows(session)
+            staged = session.info.pop(STAGED_ROWS, None)
+            if staged:
+                write_staged_rows(session.execute, staged)
 
-        @event.listens_for(_Session, "after_transaction_create")
-        def _before_savepoint(session: Session, transaction: SessionTransaction) -> None:
-            # Rows staged outside a savepoint are written before it begins, so rolling the
-            # savepoint back can never take them along (rows staged inside one are not deferred).
-            if transaction.nested:
-                write_staged_rows(session)
+        @event.listens_for(self.engine.sync_engine, "savepoint")
+        def _before_savepoint(conn: Connection, _name: str) -> None:
+            # Fired before the SAVEPOINT statement: rows staged so far go in ahead of it, so
+            # rolling the savepoint back can never take them along (inside a savepoint nothing is
+            # staged: Outbox.add inserts at once there).
+            staged = conn.info.get(STAGED_ROWS)
+            if staged:
+                write_staged_rows(conn.execute, staged)
 
         @event.listens_for(_Session, "after_commit")
         def _after_commit(session: Session) -> None:
@@ -141,7 +145,9 @@ class Database:
         @event.listens_for(_Session, "after_rollback")
         def _after_rollback(session: Session) -> None:
             session.info.pop("notify_commit", None)
-            session.info.pop(STAGED_ROWS, None)
+            staged = session.info.pop(STAGED_ROWS, None)
+            if staged:
+                staged.clear()  # the connection may still point at it: leave nothing to write
 
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, sync_session_class=_Session)
 
@@ -166,28 +172,35 @@ class Database:
 
 
 STAGED_ROWS = "owkernel.staged_rows"
+StagedRows = dict[Table, list[dict[str, Any]]]
 
 
-def stage_rows(session: AsyncSession, table: Table, rows: list[dict[str, Any]]) -> bool:
+async def stage_rows(session: AsyncSession, table: Table, rows: list[dict[str, Any]]) -> bool:
     """Queue rows to be inserted with one statement when the transaction commits.
 
     Returns False (and queues nothing) inside a savepoint: there the caller inserts at once, so
     the rows roll back with the savepoint. Outside one, a unit of work that adds many rows (a
     consumer batch whose handlers each emit an event) pays for one INSERT instead of one each.
+    The same queue is reachable from the session (written before the commit) and from its
+    connection (written before any SAVEPOINT), so rows keep their order and their transaction.
     """
     sync = session.sync_session
     if sync.in_nested_transaction():
         return False
-    staged: dict[Table, list[dict[str, Any]]] = sync.info.setdefault(STAGED_ROWS, {})
+    staged: StagedRows | None = sync.info.get(STAGED_ROWS)
+    if staged is None:
+        staged = sync.info[STAGED_ROWS] = {}
+        connection = await session.connection()
+        connection.sync_connection.info[STAGED_ROWS] = staged  # type: ignore[union-attr]
     staged.setdefault(table, []).extend(rows)
     return True
 
 
-def write_staged_rows(session: Session) -> None:
-    """Insert what ``stage_rows`` queued (before a commit or a savepoint)."""
-    staged: dict[Table, list[dict[str, Any]]] | None = session.info.pop(STAGED_ROWS, None)
-    for table, rows in (staged or {}).items():
-        session.execute(insert(table), rows)
+def write_staged_rows(execute: Callable[..., Any], staged: StagedRows) -> None:
+    """Insert what ``stage_rows`` queued, one statement per table, and empty the queue."""
+    for table, rows in staged.items():
+        execute(insert(table), rows)
+    staged.clear()
 
 
 def request_commit_hooks(session: AsyncSession) -> None:

@@ -64,7 +64,7 @@ class Outbox:
             for e in envelopes
         ]
         # Written with the commit, in one INSERT for the whole transaction (or now, in a savepoint).
-        if not stage_rows(session, self.table, rows):
+        if not await stage_rows(session, self.table, rows):
             await session.execute(insert(self.table), rows)
         request_commit_hooks(session)
         return envelopes

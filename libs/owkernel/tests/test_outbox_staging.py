@@ -1,0 +1,88 @@
+"""Outbox rows are written with the commit, one INSERT per transaction, and savepoints still hold.
+
+``Outbox.add`` stages its rows and ``Database`` writes them before the commit (or before a
+savepoint begins). These tests pin what that must never change: a committed event is there, a
+rolled-back one is not, a savepoint rolled back takes only what was added inside it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, insert, select
+
+from owkernel.db import Database
+from owkernel.outbox import Outbox
+from owkernel.testing import fresh_database_url
+from owkernel.tests.backbone import applications, create_schema, producer_md, producer_tables, submitted
+
+
+class AbortedError(Exception):
+    """Ends a block the way a failing handler would."""
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> Database:
+    database = Database(fresh_database_url("staging", tmp_path))
+    await create_schema(database, producer_md)
+    return database
+
+
+async def outbox_subjects(db: Database) -> list[str]:
+    outbox = producer_tables.outbox
+    async with db.transaction() as session:
+        rows = await session.execute(
+            select(outbox.c.payload).order_by(outbox.c.id),
+        )
+        return [payload.decode() if isinstance(payload, bytes) else payload for payload in rows.scalars()]
+
+
+async def count_outbox(db: Database) -> int:
+    async with db.transaction() as session:
+        return int((await session.execute(select(func.count()).select_from(producer_tables.outbox))).scalar_one())
+
+
+async def test_events_of_one_transaction_are_written_at_commit_in_order(db: Database) -> None:
+    outbox = Outbox(producer_tables, source="intake")
+    async with db.transaction() as session:
+        for no in ("A1", "A2", "A3"):
+            await session.execute(insert(applications).values(no=no))
+            await outbox.add(session, submitted(no))
+    payloads = await outbox_subjects(db)
+    assert [p.split('"application_no":"')[1][:2] for p in payloads] == ["A1", "A2", "A3"]
+    await db.dispose()
+
+
+async def test_rolled_back_transaction_leaves_no_event(db: Database) -> None:
+    outbox = Outbox(producer_tables, source="intake")
+    with pytest.raises(AbortedError):
+        async with db.transaction() as session:
+            await outbox.add(session, submitted("R1"))
+            raise AbortedError
+    # The next unit of work on the same pooled connection must not inherit the staged row.
+    async with db.transaction() as session:
+        await session.execute(insert(applications).values(no="R2"))
+    assert await count_outbox(db) == 0
+    await db.dispose()
+
+
+async def test_savepoint_rollback_keeps_what_came_before_and_drops_what_was_inside(db: Database) -> None:
+    outbox = Outbox(producer_tables, source="intake")
+    async with db.transaction() as session:
+        await outbox.add(session, submitted("S1"))  # staged, outside any savepoint
+        with pytest.raises(AbortedError):
+            async with session.begin_nested():
+                await outbox.add(session, submitted("S2"))  # inside: written at once, rolled back
+                raise AbortedError
+        async with session.begin_nested():
+            await outbox.add(session, submitted("S3"))  # inside, released: kept
+        await outbox.add(session, submitted("S4"))  # staged again, after a savepoint came and went
+        with pytest.raises(AbortedError):
+            async with session.begin_nested():
+                await outbox.add(session, submitted("S5"))
+                raise AbortedError
+        await outbox.add(session, submitted("S6"))
+    payloads = await outbox_subjects(db)
+    assert [p.split('"application_no":"')[1][:2] for p in payloads] == ["S1", "S3", "S4", "S6"]
+    await db.dispose()
