@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -16,6 +17,13 @@ from services.delivery.timeutil import utcnow
 from services.delivery.webhooks.models import ProcessedWebhook
 
 TIMESTAMP_ERRORS = ("Message timestamp too old", "Message timestamp too new")
+# The library reads the timestamp with float() and decodes base64 leniently, so " 1700000000",
+# "1700000000.9" or Arabic digits would pass as the signed second. None of that lets a change
+# through, but a partner's webhook has one spelling: whole seconds in ASCII digits with no leading
+# zero (the HMAC covers the canonical spelling, so "0…" would verify too), and for each
+# v1 entry the 44-character base64 of an HMAC-SHA256. Anything else is refused before the HMAC.
+STRICT_TIMESTAMP = re.compile(r"[1-9][0-9]{0,11}")
+STRICT_V1_SIGNATURE = re.compile(r"v1,[A-Za-z0-9+/]{43}=")
 
 
 class CourierReport(BaseModel):
@@ -44,6 +52,13 @@ def verify(secrets: CourierSecrets, *, carrier: str, body: bytes, headers: dict[
     The maintained ``standardwebhooks`` implementation checks the headers, the timestamp (five
     minutes either way) and the HMAC in constant time; during a rotation two secrets are valid.
     """
+    lowered = {name.lower(): value for name, value in headers.items()}
+    if not STRICT_TIMESTAMP.fullmatch(lowered.get("webhook-timestamp", "")):
+        return Rejection("bad_signature", "The webhook-timestamp header must be whole seconds in digits.")
+    entries = lowered.get("webhook-signature", "").split(" ")
+    v1 = [entry for entry in entries if entry.startswith("v1,")]
+    if not v1 or not all(STRICT_V1_SIGNATURE.fullmatch(entry) for entry in v1):
+        return Rejection("bad_signature", "The webhook-signature header is malformed.")
     last: Rejection = Rejection("bad_signature", "No secret of this carrier signed the webhook.")
     for verifier in secrets.verifiers(carrier):
         try:
