@@ -145,6 +145,13 @@ class StreamConsumer:
         if self._sub is not None:
             with contextlib.suppress(Exception):
                 await self._sub.unsubscribe()
+        # Delivered to us but not handled: hand them back now rather than after ack_wait, so
+        # the next instance (a restart, another replica) gets them at once.
+        while self._arrived is not None and not self._arrived.empty():
+            msg = self._arrived.get_nowait()
+            if not _is_status(msg):
+                with contextlib.suppress(Exception):
+                    await msg.nak()
 
     async def _subscribe(self) -> None:
         stream = self.bus.stream_name(self.producer)
