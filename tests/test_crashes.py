@@ -5,7 +5,6 @@ every event is consumed (counted on JetStream) and every outbox drains."""
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import threading
 import time
@@ -16,6 +15,7 @@ import httpx
 import pytest
 
 from owkernel.consumer import ConsumerGroup
+from owkernel.testing import TestEnvironment
 from tests.conftest import ADMIN_PASSWORD, Platform
 from tests.e2e import MAIL, PDF, Caller, admin, application, citizen, new_item, staff, wait_for
 from tools.catalogue import consumer_groups
@@ -25,7 +25,7 @@ pytestmark = [pytest.mark.stack, pytest.mark.xdist_group("stack")]
 
 # `make test-long` (ONEWINDOW_TEST_LONG=1): five rounds of kills with more applications made
 # while each process is down; `make test` runs one round, to stay inside CI's time.
-LONG = bool(os.environ.get("ONEWINDOW_TEST_LONG"))
+LONG = TestEnvironment().long
 ROUNDS = 5 if LONG else 1
 PER_KILL = 4 if LONG else 1
 

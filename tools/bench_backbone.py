@@ -28,6 +28,7 @@ from owkernel.contracts.intake import ApplicationSubmitted
 from owkernel.db import Database, new_metadata
 from owkernel.outbox import Outbox, OutboxRelay
 from owkernel.runtime import tune_gc
+from owkernel.settings import PlatformSettings
 from owkernel.tables import kernel_tables
 from owkernel.testing import NatsServer, fresh_database_url, subprocess_env
 from owkernel.tests.backbone import submitted
@@ -63,7 +64,7 @@ async def run_consumer(url: str, nats_url: str, namespace: str, seconds: float) 
         await session.execute(insert(handled).values(no=data.application_no, at=time.time()))
 
     runner = ConsumerRunner(group, db=db, bus=bus, tables=consumer_tables, options=ConsumerOptions(batch=500))
-    tune_gc()
+    tune_gc(PlatformSettings().gc_threshold)
     runner.start()
     print("consumer-ready", flush=True)
     await asyncio.sleep(seconds)
@@ -84,7 +85,7 @@ async def produce(
     await bus.connect()
     await bus.ensure_streams()
     relay = OutboxRelay(db, bus, producer_tables, service="bench")
-    tune_gc()
+    tune_gc(PlatformSettings().gc_threshold)
     relay.start()
     outbox = Outbox(producer_tables, source="intake")
     committed: dict[str, float] = {}

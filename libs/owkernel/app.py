@@ -34,7 +34,7 @@ from owkernel.logs import configure_logging, new_request_id
 from owkernel.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from owkernel.outbox import OutboxRelay
 from owkernel.runtime import tune_gc
-from owkernel.settings import ServiceSettings
+from owkernel.settings import PlatformSettings, ServiceSettings
 from owkernel.tables import KernelTables
 
 log = structlog.get_logger("owkernel.app")
@@ -255,7 +255,7 @@ def create_service_app(
             runner.start()
         for job in background:
             kernel.tasks.append(asyncio.create_task(_forever(job, kernel), name=getattr(job, "__name__", "job")))
-        tune_gc()
+        tune_gc(PlatformSettings().gc_threshold)
         log.info("service.started", port=settings.port)
         try:
             yield

@@ -15,6 +15,9 @@ class PlatformSettings(BaseSettings):
     rate_limit_per_second: float = 50.0
     courier_delay_seconds: float = 3.0
     courier_secrets: str | None = None
+    # CPython's collector thresholds once start-up objects are frozen (owkernel.runtime.tune_gc);
+    # JSON in the environment, e.g. ONEWINDOW_GC_THRESHOLD=[700,10,10] for CPython's default.
+    gc_threshold: tuple[int, int, int] = (10_000, 20, 20)
 
 
 class ServiceSettings(BaseSettings):

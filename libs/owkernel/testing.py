@@ -40,6 +40,8 @@ class TestEnvironment(BaseSettings):
 
     pg_url: str | None = None
     nats_url: str | None = None
+    # `make test-long`: the load and crash runs in their longer form.
+    long: bool = False
 
 
 def free_port() -> int:
