@@ -208,15 +208,34 @@ def _run_async(coro: Any) -> Any:
     return result[0] if result else None
 
 
-async def _create_pg_database(server_url: str, name: str) -> None:
+async def _pg_admin(server_url: str, statement: str) -> None:
+    """Run CREATE/DROP DATABASE on the server's maintenance database (outside a transaction)."""
     import asyncpg
 
     dsn = server_url.replace("postgresql+asyncpg://", "postgresql://")
     conn = await asyncpg.connect(dsn)
     try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
+        await conn.execute(statement)
     finally:
         await conn.close()
+
+
+async def _create_pg_database(server_url: str, name: str) -> None:
+    await _pg_admin(server_url, f'CREATE DATABASE "{name}"')
+
+
+async def drop_database(url: str) -> None:
+    """Remove a database ``fresh_database_url`` made: the PostgreSQL database, or the SQLite file."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database:
+            for suffix in ("", "-wal", "-shm"):
+                await asyncio.to_thread(Path(parsed.database + suffix).unlink, missing_ok=True)
+        return
+    server = parsed.set(database="postgres").render_as_string(hide_password=False)
+    await _pg_admin(server, f'DROP DATABASE IF EXISTS "{parsed.database}"')
 
 
 def fresh_database_url(label: str, tmp_dir: Path) -> str:

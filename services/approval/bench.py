@@ -23,7 +23,7 @@ from sqlalchemy import func, select, text
 
 from owkernel.db import Database, is_sqlite
 from owkernel.migrations import upgrade
-from owkernel.testing import TestEnvironment, fresh_database_url
+from owkernel.testing import TestEnvironment, drop_database, fresh_database_url
 from services.approval.calendar.service import load_calendar, package_years, seed_from_package
 from services.approval.calendar.workdays import WorkingCalendar, YearData
 from services.approval.clocks.models import Clock
@@ -206,19 +206,7 @@ async def main_async(args: argparse.Namespace) -> None:
             )
         finally:
             await db.dispose()
-            if not is_sqlite(url) and env.pg_url:
-                await drop_database(env.pg_url, url.rsplit("/", 1)[1])
-
-
-async def drop_database(server_url: str, name: str) -> None:
-    """Remove the benchmark's database."""
-    import asyncpg
-
-    conn = await asyncpg.connect(server_url.replace("postgresql+asyncpg://", "postgresql://").rstrip("/") + "/postgres")
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-    finally:
-        await conn.close()
+            await drop_database(url)
 
 
 def main() -> None:

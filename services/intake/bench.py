@@ -34,7 +34,7 @@ from sqlalchemy import text
 from owkernel.db import Database
 from owkernel.migrations import upgrade
 from owkernel.pagination import encode_cursor
-from owkernel.testing import NatsServer, SigningKeys, TestEnvironment, fresh_database_url, wait_ready
+from owkernel.testing import NatsServer, SigningKeys, TestEnvironment, drop_database, fresh_database_url, wait_ready
 from services.intake.app import create_app
 from services.intake.db import import_models
 from services.intake.settings import IntakeSettings
@@ -294,23 +294,7 @@ async def main(argv: list[str] | None = None) -> None:
                 )
     finally:
         await db.dispose()
-        await drop(url, env)
-
-
-async def drop(url: str, env: TestEnvironment) -> None:
-    """Remove the benchmark's database (a PostgreSQL database, or the SQLite file)."""
-    if url.startswith("sqlite"):
-        await asyncio.to_thread(Path(url.split("///", 1)[1]).unlink, missing_ok=True)
-        return
-    import asyncpg
-
-    assert env.pg_url is not None
-    server = env.pg_url.rstrip("/").replace("postgresql+asyncpg://", "postgresql://") + "/postgres"
-    conn = await asyncpg.connect(server)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}"')
-    finally:
-        await conn.close()
+        await drop_database(url)
 
 
 if __name__ == "__main__":

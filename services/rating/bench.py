@@ -27,7 +27,7 @@ from sqlalchemy import text
 
 from owkernel.db import Database
 from owkernel.migrations import upgrade
-from owkernel.testing import TestEnvironment, fresh_database_url
+from owkernel.testing import TestEnvironment, drop_database, fresh_database_url
 from services.rating.db import import_models
 from services.rating.reviews import repository
 
@@ -130,12 +130,12 @@ async def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--kiosks", type=int, default=40)
     parser.add_argument("--concurrency", type=int, default=32)
     args = parser.parse_args(argv)
-    await stats_benchmark(args, env)
+    await stats_benchmark(args)
     if args.gateway_seconds > 0:
         await gateway_benchmark(args, env)
 
 
-async def stats_benchmark(args: argparse.Namespace, env: TestEnvironment) -> None:
+async def stats_benchmark(args: argparse.Namespace) -> None:
     """Stats query time over ``args.ratings`` ratings."""
     import_models()
     url = fresh_database_url("rating_bench", Path(tempfile.mkdtemp(prefix="rating-bench-")))
@@ -164,7 +164,7 @@ async def stats_benchmark(args: argparse.Namespace, env: TestEnvironment) -> Non
                 print(f"{by:<12}{label:<12}{summary(fast)}{summary(slow)}")
     finally:
         await db.dispose()
-        await drop(url, env)
+        await drop_database(url)
 
 
 async def gateway_benchmark(args: argparse.Namespace, env: TestEnvironment) -> None:
@@ -242,23 +242,7 @@ async def gateway_benchmark(args: argparse.Namespace, env: TestEnvironment) -> N
     finally:
         await asyncio.to_thread(stack.stop_all)
         for url in urls.values():
-            await drop(url, env)
-
-
-async def drop(url: str, env: TestEnvironment) -> None:
-    """Remove the benchmark's database (a PostgreSQL database, or the SQLite file)."""
-    if url.startswith("sqlite"):
-        await asyncio.to_thread(Path(url.split("///", 1)[1]).unlink, missing_ok=True)
-        return
-    import asyncpg
-
-    assert env.pg_url is not None
-    server = env.pg_url.rstrip("/").replace("postgresql+asyncpg://", "postgresql://") + "/postgres"
-    conn = await asyncpg.connect(server)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}"')
-    finally:
-        await conn.close()
+            await drop_database(url)
 
 
 if __name__ == "__main__":
