@@ -156,3 +156,19 @@ def open_task(approver: Caller, no: str) -> Callable[[], dict[str, Any] | None]:
         return mine[0] if mine else None
 
     return check
+
+
+ACCEPT_ALL = {"decision": "accept", "deferred_materials": [], "reason": ""}
+
+
+def accept(clerk: Caller, no: str) -> None:
+    """The window accepts a submitted application with nothing deferred."""
+    clerk.call("POST", f"/api/v1/applications/{no}/acceptance", (200, 201), json=ACCEPT_ALL)
+
+
+def approve(approver: Caller, no: str, what: str = "task") -> None:
+    """The department's approver waits for the application's open task and approves it."""
+    task = wait_for(what, open_task(approver, no), 30)
+    approver.call(
+        "POST", f"/api/v1/tasks/{task['task_id']}/decision", (200, 201), json={"decision": "approve", "opinion": "同意"}
+    )

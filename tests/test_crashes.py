@@ -17,7 +17,7 @@ import pytest
 from owkernel.consumer import ConsumerGroup
 from owkernel.testing import TestEnvironment
 from tests.conftest import ADMIN_PASSWORD, Platform
-from tests.e2e import MAIL, PDF, Caller, admin, application, citizen, new_item, staff, wait_for
+from tests.e2e import ACCEPT_ALL, MAIL, PDF, Caller, admin, application, citizen, new_item, staff, wait_for
 from tools.catalogue import consumer_groups
 from tools.stack import COMPONENTS
 
@@ -62,7 +62,7 @@ def make_application(me: Caller, clerk: Caller, item: str) -> str:
         "POST",
         f"/api/v1/applications/{no}/acceptance",
         (200, 201),
-        json={"decision": "accept", "deferred_materials": [], "reason": ""},
+        json=ACCEPT_ALL,
     )
     return no
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ADMIN_PASSWORD, Platform, running_platform
-from tests.e2e import MAIL, PDF, Caller, citizen, new_item, staff, wait_for
+from tests.e2e import ACCEPT_ALL, MAIL, PDF, Caller, accept, citizen, new_item, staff, wait_for
 
 pytestmark = [pytest.mark.stack, pytest.mark.xdist_group("stack")]
 
@@ -91,12 +91,7 @@ def test_another_applicant_cannot_read_what_is_not_theirs(platform: Platform) ->
         "PUT", f"/api/v1/applications/{no}/materials/M1", (200, 201), files={"file": ("M1.pdf", PDF, "application/pdf")}
     )
     owner.call("POST", f"/api/v1/applications/{no}/submit", (200, 201, 202))
-    clerk.call(
-        "POST",
-        f"/api/v1/applications/{no}/acceptance",
-        (200, 201),
-        json={"decision": "accept", "deferred_materials": [], "reason": ""},
-    )
+    accept(clerk, no)
     payment = owner.call("POST", "/api/v1/payments", (200, 201), json={"application_no": no})
     wait_for("accepted", lambda: owner.call("GET", f"/api/v1/applications/{no}", 200)["status"] == "accepted")
 
@@ -126,6 +121,6 @@ def test_another_applicant_cannot_read_what_is_not_theirs(platform: Platform) ->
         "POST",
         f"/api/v1/applications/{no}/acceptance",
         403,
-        json={"decision": "accept", "deferred_materials": [], "reason": ""},
+        json=ACCEPT_ALL,
     )
     other.call("GET", "/api/v1/tasks", 403)

@@ -12,8 +12,10 @@ from tests.e2e import (
     MAIL,
     PDF,
     Caller,
+    accept,
     admin,
     application,
+    approve,
     citizen,
     credit_code,
     new_item,
@@ -90,10 +92,7 @@ def test_citizen_with_fee_and_deferred_material_to_mailed_certificate_and_rating
     detail = wait_for("the clock runs again with a ledger of the suspension", resumed, 30)
     assert any("suspen" in str(entry).lower() for entry in detail["ledger"])
 
-    task = wait_for("the department's task", open_task(approver, no), 30)
-    approver.call(
-        "POST", f"/api/v1/tasks/{task['task_id']}/decision", (200, 201), json={"decision": "approve", "opinion": "同意"}
-    )
+    approve(approver, no, "the department's task")
     view = wait_for("completed by mail", status_is(me, no, "completed"), 90)
     assert view["certificate"]["certificate_no"]
     shipments = me.call("GET", "/api/v1/shipments", 200, params={"application_no": no})["items"]
@@ -223,16 +222,8 @@ def test_a_bad_review_opens_a_rectification_that_turns_yellow_and_is_published(p
     )
     me.call("POST", f"/api/v1/applications/{no}/submit", (200, 201, 202))
     me.call("POST", "/api/v1/ratings", (404, 409, 422), json={"application_no": no, "score": 1, "comment": "early"})
-    clerk.call(
-        "POST",
-        f"/api/v1/applications/{no}/acceptance",
-        (200, 201),
-        json={"decision": "accept", "deferred_materials": [], "reason": ""},
-    )
-    task = wait_for("task", open_task(approver, no), 30)
-    approver.call(
-        "POST", f"/api/v1/tasks/{task['task_id']}/decision", (200, 201), json={"decision": "approve", "opinion": "同意"}
-    )
+    accept(clerk, no)
+    approve(approver, no)
     wait_for("approved", status_is(me, no, "approved"), 30)
 
     def rate() -> Any:
@@ -302,16 +293,8 @@ def test_a_clerk_applies_for_someone_without_an_account_and_hands_over_at_the_wi
         "PUT", f"/api/v1/applications/{no}/materials/M1", (200, 201), files={"file": ("M1.pdf", PDF, "application/pdf")}
     )
     clerk.call("POST", f"/api/v1/applications/{no}/submit", (200, 201, 202))
-    clerk.call(
-        "POST",
-        f"/api/v1/applications/{no}/acceptance",
-        (200, 201),
-        json={"decision": "accept", "deferred_materials": [], "reason": ""},
-    )
-    task = wait_for("task", open_task(approver, no), 30)
-    approver.call(
-        "POST", f"/api/v1/tasks/{task['task_id']}/decision", (200, 201), json={"decision": "approve", "opinion": "同意"}
-    )
+    accept(clerk, no)
+    approve(approver, no)
 
     def ready_for_pickup() -> Any:
         r = clerk.http.get(f"/api/v1/delivery/pickups/{no}", headers={"Authorization": f"Bearer {clerk.token}"})
