@@ -17,6 +17,7 @@ import httpx
 import pytest
 from sqlalchemy.engine import make_url
 
+from owkernel.app import Kernel
 from owkernel.testing import ServiceRunner, SigningKeys, TestEnvironment, free_port, fresh_database_url
 from services.intake.app import create_app
 from services.intake.tests.conftest import intake_settings
@@ -75,18 +76,16 @@ class TcpProxy:
 class Outage:
     """Takes the service's database away and brings it back, the way its backend allows."""
 
-    def __init__(self, tmp_path: Path, database_url: str, proxy: TcpProxy | None) -> None:
+    def __init__(self, tmp_path: Path, proxy: TcpProxy | None) -> None:
         self.tmp_path = tmp_path
-        self.database_url = database_url
         self.proxy = proxy
 
-    async def begin(self, svc_kernel: object) -> None:
+    async def begin(self, kernel: Kernel) -> None:
         if self.proxy is not None:
             await self.proxy.cut()
             return
-        folder = self.tmp_path / "db"
-        folder.rename(self.tmp_path / "db-away")
-        await svc_kernel.db.engine.dispose()  # type: ignore[attr-defined]
+        (self.tmp_path / "db").rename(self.tmp_path / "db-away")
+        await kernel.db.engine.dispose()
 
     async def end(self) -> None:
         if self.proxy is not None:
@@ -104,12 +103,12 @@ async def outage_setup(tmp_path: Path) -> AsyncIterator[tuple[str, Outage]]:
         await proxy.start()
         url = real.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
         try:
-            yield url, Outage(tmp_path, url, proxy)
+            yield url, Outage(tmp_path, proxy)
         finally:
             await proxy.stop()
     else:
         url = fresh_database_url("outage", tmp_path / "db")
-        yield url, Outage(tmp_path, url, None)
+        yield url, Outage(tmp_path, None)
 
 
 async def _until_ready(client: httpx.AsyncClient, seconds: float) -> httpx.Response:

@@ -165,13 +165,13 @@ def install_problem_handlers(app: FastAPI) -> None:
         log.warning("database_unavailable", error=repr(exc)[:300])
         return problem_response(
             503,
-            "The service cannot reach its database just now; try again shortly.",
+            "The service cannot reach its database or storage just now; try again shortly.",
             headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
         )
 
     # Connection refused or reset, a pool with no connection to give, SQLite's "unable to open" or
     # "locked": none says anything about the request. OSError is what asyncpg raises, unwrapped,
-    # when it cannot connect at all.
+    # when it cannot connect at all (and what a full or missing upload volume raises).
     for unavailable in (OperationalError, InterfaceError, PoolTimeoutError, OSError):
         app.add_exception_handler(unavailable, _database_unavailable)
 
