@@ -3,6 +3,7 @@ database with a handler that records each event it applies. Real SQLite/PostgreS
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -84,6 +85,9 @@ class Consumer:
     bus: Bus
     runner: ConsumerRunner
     handled_times: dict[str, float] = field(default_factory=dict)
+    # Events numbered "SLOW…" wait in their handler (transaction open) until the gate opens.
+    slow_entered: asyncio.Event = field(default_factory=asyncio.Event)
+    slow_gate: asyncio.Event = field(default_factory=asyncio.Event)
 
     @classmethod
     async def start(
@@ -111,6 +115,9 @@ class Consumer:
                 raise ValueError("this event always fails")
             if data.application_no.startswith("NEVER"):
                 raise PoisonEvent("cannot ever apply")
+            if data.application_no.startswith("SLOW"):
+                me.slow_entered.set()
+                await me.slow_gate.wait()
             await session.execute(insert(applied).values(application_no=data.application_no))
             me.handled_times[data.application_no] = datetime.now(UTC).timestamp()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from owkernel.consumer import ConsumerOptions
 from owkernel.testing import NatsServer, eventually, fresh_database_url, subprocess_env
 from owkernel.tests.backbone import Consumer, Producer
 
@@ -153,3 +154,47 @@ async def test_consumer_killed_after_handling_before_ack_has_no_second_effect(
 
 async def _zero(producer: Producer) -> bool:
     return await producer.relay.pending() == 0
+
+
+async def test_stop_finishes_the_events_in_hand_and_hands_back_the_rest(
+    nats_url: str, namespace: str, tmp_path: Path
+) -> None:
+    """Graceful drain: the transaction in progress commits and is acknowledged; events that had
+    arrived but were not begun go back to JetStream at once (nak), so the next instance handles
+    them now rather than after the minute-long ack wait."""
+    consumer_url = fresh_database_url("cons", tmp_path)
+    producer = await Producer.start(fresh_database_url("prod", tmp_path), nats_url, namespace)
+    options = ConsumerOptions(ack_wait=60.0, transaction_size=1, backoff_base=0.05)
+    first = await Consumer.start(consumer_url, nats_url, namespace, options=options)
+    try:
+        await producer.commit_application("SLOW0")
+        await asyncio.wait_for(first.slow_entered.wait(), timeout=10)
+        for i in range(20):
+            await producer.commit_application(f"B{i}")
+        stream_consumer = first.runner.consumers[0]
+
+        async def all_arrived() -> bool:
+            assert stream_consumer._arrived is not None
+            return stream_consumer._arrived.qsize() == 20
+
+        await eventually(all_arrived)
+        stopping = asyncio.create_task(first.runner.stop())
+        await asyncio.sleep(0.2)
+        assert not stopping.done(), "stop must wait for the event in hand"
+        first.slow_gate.set()
+        await asyncio.wait_for(stopping, timeout=10)
+        assert await first.counts() == {"SLOW0": 1}, "the event in hand committed; nothing else began"
+    finally:
+        await first.stop()
+
+    second = await Consumer.start(consumer_url, nats_url, namespace, options=options, create=False)
+    try:
+
+        async def all_applied() -> bool:
+            return len(await second.counts()) == 21
+
+        await eventually(all_applied, timeout=20)  # well inside the 60 s ack wait
+        assert set((await second.counts()).values()) == {1}
+    finally:
+        await second.stop()
+        await producer.stop()
