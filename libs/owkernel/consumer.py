@@ -145,13 +145,15 @@ class StreamConsumer:
         if self._sub is not None:
             with contextlib.suppress(Exception):
                 await self._sub.unsubscribe()
-        # Delivered to us but not handled: hand them back now rather than after ack_wait, so
-        # the next instance (a restart, another replica) gets them at once.
+        # Delivered to us but not handled: hand them back rather than leave them to ack_wait, so
+        # the next instance (a restart, another replica) gets them soon. Delayed until our open
+        # pull request has expired: a server that does not notice the inbox is gone would
+        # otherwise redeliver them straight into that dead request.
         while self._arrived is not None and not self._arrived.empty():
             msg = self._arrived.get_nowait()
             if not _is_status(msg):
                 with contextlib.suppress(Exception):
-                    await msg.nak()
+                    await msg.nak(delay=self.options.fetch_timeout)
 
     async def _subscribe(self) -> None:
         stream = self.bus.stream_name(self.producer)

@@ -160,8 +160,8 @@ async def test_stop_finishes_the_events_in_hand_and_hands_back_the_rest(
     nats_url: str, namespace: str, tmp_path: Path
 ) -> None:
     """Graceful drain: the transaction in progress commits and is acknowledged; events that had
-    arrived but were not begun go back to JetStream at once (nak), so the next instance handles
-    them now rather than after the minute-long ack wait."""
+    arrived but were not begun go back to JetStream (nak, once the open pull request has expired),
+    so the next instance handles them within seconds rather than after the minute-long ack wait."""
     consumer_url = fresh_database_url("cons", tmp_path)
     producer = await Producer.start(fresh_database_url("prod", tmp_path), nats_url, namespace)
     options = ConsumerOptions(ack_wait=60.0, transaction_size=1, backoff_base=0.05)
