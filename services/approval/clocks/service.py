@@ -81,11 +81,17 @@ async def open_clock(
     project_no: str | None = None,
     stage: int | None = None,
     task_id: str | None = None,
+    fresh: bool = False,
 ) -> Clock:
-    """Start a clock (once per kind and ref) and announce it."""
-    existing = await repository.by_ref(session, kind, ref)
-    if existing is not None:
-        return existing
+    """Start a clock (once per kind and ref) and announce it.
+
+    ``fresh`` is the caller's word that no clock can exist for ``ref`` yet (its owner was created
+    in this transaction), which saves the look-up; the unique (kind, ref) index still holds.
+    """
+    if not fresh:
+        existing = await repository.by_ref(session, kind, ref)
+        if existing is not None:
+            return existing
     clock = Clock(
         clock_id=str(uuid.uuid4()),
         kind=kind,
@@ -104,8 +110,9 @@ async def open_clock(
         opened_at=opened_at,
     )
     schedule(calendar, runtime.rule, clock)
+    # No flush here: the clock's row goes out with the transaction's next flush, batched with the
+    # other clocks a routing opens (nothing references a clock before that).
     session.add(clock)
-    await session.flush()
     await outbox.add(session, opened_event(clock))
     return clock
 

@@ -4,6 +4,7 @@ task is approved, rejected at the first rejection (the other tasks are cancelled
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -25,6 +26,7 @@ from services.approval.calendar.service import load_calendar
 from services.approval.certificates import service as certificates
 from services.approval.certificates.models import Certificate
 from services.approval.clocks import repository as clocks_repository
+from services.approval.clocks.models import Clock
 from services.approval.clocks.service import close_clock, open_clock
 from services.approval.db import outbox
 from services.approval.runtime import Runtime
@@ -97,6 +99,8 @@ async def route_application(session: AsyncSession, *, runtime: Runtime, data: Ap
         application_no=data.application_no,
         project_no=data.project_no,
         stage=data.stage,
+        # The application was not routed before (checked above), so none of its clocks exists.
+        fresh=True,
     )
     for department in departments:
         task_id = str(uuid.uuid4())
@@ -175,7 +179,13 @@ async def decide(
     task.opinion = opinion
     task.decided_by = principal.display
     task.decided_at = now
-    clock = await clocks_repository.get(session, task.clock_id)
+    # One read of the application's open clocks serves the task's own clock and, when this
+    # decision settles the application, the application and stage clocks.
+    open_clocks = await clocks_repository.of_application(
+        session, application.application_no, statuses=("running", "suspended")
+    )
+    by_id = {c.clock_id: c for c in open_clocks}
+    clock = by_id.get(task.clock_id)
     if clock is not None:
         await close_clock(session, runtime=runtime, clock=clock, at=now, outcome=task.status)
     await outbox.add(
@@ -192,34 +202,40 @@ async def decide(
     )
     certificate = None
     if decision == "reject":
-        await _reject(session, runtime=runtime, application=application, task=task, now=now)
+        await _reject(session, runtime=runtime, application=application, task=task, now=now, open_clocks=by_id)
     else:
         tasks = await repository.tasks_of(session, application.application_no)
         if all(t.status == "approved" for t in tasks):
-            certificate = await _approve(session, runtime=runtime, application=application, now=now)
+            certificate = await _approve(
+                session, runtime=runtime, application=application, now=now, open_clocks=open_clocks
+            )
     await session.flush()
     return Decided(task=task, application=application, certificate=certificate)
 
 
-async def _close_whole(session: AsyncSession, *, runtime: Runtime, application: Application, now: datetime) -> int:
+async def _close_whole(
+    session: AsyncSession, *, runtime: Runtime, open_clocks: Iterable[Clock], outcome: str, now: datetime
+) -> int:
     """Stop the application's and stage's clocks; the working days the application used."""
     used = 0
-    for clock in await clocks_repository.of_application(
-        session, application.application_no, statuses=("running", "suspended")
-    ):
+    for clock in open_clocks:
         if clock.kind == "application":
             calendar = await load_calendar(session)
             elapsed = calendar.working_days_between(clock.started_on, runtime.local_date(now)).days
             used = max(elapsed - clock.suspended_days, 0)
         if clock.kind in ("application", "stage"):
-            await close_clock(session, runtime=runtime, clock=clock, at=now, outcome=application.status)
+            await close_clock(session, runtime=runtime, clock=clock, at=now, outcome=outcome)
     return used
 
 
-async def _approve(session: AsyncSession, *, runtime: Runtime, application: Application, now: datetime) -> Certificate:
+async def _approve(
+    session: AsyncSession, *, runtime: Runtime, application: Application, now: datetime, open_clocks: list[Clock]
+) -> Certificate:
+    # The clocks first, then every field of the application at once: one UPDATE of its row.
+    used = await _close_whole(session, runtime=runtime, open_clocks=open_clocks, outcome="approved", now=now)
     application.status = "approved"
     application.decided_at = now
-    application.working_days_used = await _close_whole(session, runtime=runtime, application=application, now=now)
+    application.working_days_used = used
     await outbox.add(
         session,
         ApplicationApproved(
@@ -237,7 +253,13 @@ async def _approve(session: AsyncSession, *, runtime: Runtime, application: Appl
 
 
 async def _reject(
-    session: AsyncSession, *, runtime: Runtime, application: Application, task: Task, now: datetime
+    session: AsyncSession,
+    *,
+    runtime: Runtime,
+    application: Application,
+    task: Task,
+    now: datetime,
+    open_clocks: dict[str, Clock],
 ) -> None:
     application.status = "rejected"
     application.decided_at = now
@@ -248,7 +270,7 @@ async def _reject(
         other.status = "cancelled"
         other.decided_at = now
         other.opinion = f"cancelled: {task.department} rejected the application"
-        clock = await clocks_repository.get(session, other.clock_id)
+        clock = open_clocks.get(other.clock_id)
         if clock is not None:
             await close_clock(session, runtime=runtime, clock=clock, at=now, outcome="cancelled")
         await outbox.add(
@@ -261,7 +283,9 @@ async def _reject(
                 cancelled_at=now,
             ),
         )
-    application.working_days_used = await _close_whole(session, runtime=runtime, application=application, now=now)
+    application.working_days_used = await _close_whole(
+        session, runtime=runtime, open_clocks=open_clocks.values(), outcome="rejected", now=now
+    )
     await outbox.add(
         session,
         ApplicationRejected(
