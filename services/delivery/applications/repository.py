@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.delivery.applications.models import DeliveryApplication
@@ -10,3 +14,21 @@ from services.delivery.applications.models import DeliveryApplication
 async def get(session: AsyncSession, application_no: str) -> DeliveryApplication | None:
     """One application, or None before its accepted event arrived."""
     return await session.get(DeliveryApplication, application_no)
+
+
+async def upsert_accepted(
+    session: AsyncSession, *, application_no: str, values: dict[str, Any], created_at: datetime
+) -> None:
+    """Insert an accepted application, or refresh its copy while no certificate was issued.
+
+    One ``INSERT ... ON CONFLICT DO UPDATE ... WHERE certificate_no IS NULL`` instead of a read
+    and a write; on PostgreSQL the conflicting row is locked, as the read-then-write never did.
+    """
+    dialect = session.get_bind().dialect.name
+    ins = postgresql.insert(DeliveryApplication) if dialect == "postgresql" else sqlite.insert(DeliveryApplication)
+    stmt = ins.values(application_no=application_no, created_at=created_at, **values).on_conflict_do_update(
+        index_elements=[DeliveryApplication.application_no],
+        set_=values,
+        where=DeliveryApplication.certificate_no.is_(None),
+    )
+    await session.execute(stmt)

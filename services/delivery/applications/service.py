@@ -9,8 +9,6 @@ from owkernel.consumer import RetryLater
 from owkernel.contracts.approval import CertificateIssued
 from owkernel.contracts.intake import ApplicationAccepted
 from services.delivery.applications import repository
-from services.delivery.applications.models import DeliveryApplication
-from services.delivery.pickups import repository as pickups_repo
 from services.delivery.pickups import service as pickups
 from services.delivery.regions.divisions import is_valid_region
 from services.delivery.shipments import repository as shipments_repo
@@ -20,7 +18,7 @@ from services.delivery.timeutil import as_utc, utcnow
 log = structlog.get_logger("delivery.applications")
 
 
-async def remember_accepted(session: AsyncSession, *, data: ApplicationAccepted) -> DeliveryApplication:
+async def remember_accepted(session: AsyncSession, *, data: ApplicationAccepted) -> None:
     """Keep who applied and how the certificate travels (a repeat only refreshes, before issue)."""
     address = data.delivery.address
     values = {
@@ -37,16 +35,7 @@ async def remember_accepted(session: AsyncSession, *, data: ApplicationAccepted)
         "recipient_phone": address.phone if address else None,
         "accepted_at": as_utc(data.accepted_at),
     }
-    application = await repository.get(session, data.application_no)
-    if application is None:
-        application = DeliveryApplication(application_no=data.application_no, created_at=utcnow(), **values)
-        session.add(application)
-        await session.flush()
-        return application
-    if application.certificate_no is None:
-        for key, value in values.items():
-            setattr(application, key, value)
-    return application
+    await repository.upsert_accepted(session, application_no=data.application_no, values=values, created_at=utcnow())
 
 
 async def dispatch_certificate(session: AsyncSession, *, data: CertificateIssued) -> None:
@@ -58,9 +47,11 @@ async def dispatch_certificate(session: AsyncSession, *, data: CertificateIssued
     if application.certificate_no is None:
         application.certificate_no = data.certificate_no
         application.certificate_issued_at = utcnow()
-    # The same certificate again (a redelivered or re-published event) changes nothing.
-    if await pickups_repo.by_application(session, application.application_no) is not None:
-        return
+    # The same certificate again (a redelivered or re-published event) changes nothing: its
+    # first shipment exists, or it takes the same branch below (the copy no longer changes once
+    # the certificate is issued) to open_pickup, which finds the pickup made the first time. A
+    # cancelled pickup is left alone too: only a re-ship cancels one, and a re-ship means the
+    # application has a first shipment.
     if await shipments_repo.by_attempt(
         session, application_no=application.application_no, direction="outbound", attempt=1
     ):

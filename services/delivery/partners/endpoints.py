@@ -62,5 +62,6 @@ async def set_availability(carrier: str, body: AvailabilityIn, session: SessionD
     row.updated_by = admin.display
     row.updated_at = utcnow()
     await session.flush()
+    repository.forget_unavailable(session)
     booked = await shipments.assign_pending(session) if body.available else 0
     return AvailabilityOut(**to_out(spec, row).model_dump(), booked_pending=booked)

@@ -20,10 +20,10 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import structlog
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from owkernel.db import Database
+from services.delivery.partners import repository
 from services.delivery.partners.adapter import CourierAdapter, Waybill, WaybillRequest
 from services.delivery.partners.models import SimCourierJob
 from services.delivery.partners.secrets import CourierSecrets
@@ -75,13 +75,7 @@ class SimulatedCourier:
 
     async def cancel(self, session: AsyncSession, tracking_no: str) -> bool:
         """Cancel if the courier has reported nothing yet (it has not picked the parcel up)."""
-        job = (
-            await session.execute(
-                select(SimCourierJob).where(
-                    SimCourierJob.carrier == self.carrier, SimCourierJob.tracking_no == tracking_no
-                )
-            )
-        ).scalar_one_or_none()
+        job = await repository.sim_job(session, carrier=self.carrier, tracking_no=tracking_no)
         if job is None or job.next_index > 0:
             return False
         job.done = True
@@ -148,27 +142,17 @@ class Simulator:
     async def _claim(self) -> Sequence[_Claimed]:
         now = datetime.now(UTC)
         async with self.db.transaction() as session:
-            jobs = (
-                (
-                    await session.execute(
-                        select(SimCourierJob)
-                        .where(SimCourierJob.done.is_(False), SimCourierJob.due_at <= now)
-                        .order_by(SimCourierJob.due_at, SimCourierJob.id)
-                        .limit(self.batch)
-                        .with_for_update(skip_locked=True)
-                    )
-                )
-                .scalars()
-                .all()
+            # Held for a while: another worker (or the next tick) leaves it alone.
+            jobs = await repository.claim_due_sim_jobs(
+                session, now=now, hold_until=now + timedelta(seconds=CLAIM_SECONDS), limit=self.batch
             )
             out = []
+            finished = []
             for job in jobs:
                 plan = job.plan.split(",")
                 if job.next_index >= len(plan):
-                    job.done = True
+                    finished.append(job.id)
                     continue
-                # Held for a while: another worker (or the next tick) leaves it alone.
-                job.due_at = now + timedelta(seconds=CLAIM_SECONDS)
                 out.append(
                     _Claimed(
                         id=job.id,
@@ -179,6 +163,7 @@ class Simulator:
                         last=job.next_index == len(plan) - 1,
                     )
                 )
+            await repository.finish_sim_jobs(session, finished)
             return out
 
     def _signed(self, job: _Claimed) -> tuple[str, dict[str, str]]:
@@ -210,19 +195,15 @@ class Simulator:
         now = datetime.now(UTC)
         async with self.db.transaction() as session:
             if error is None:
-                await session.execute(
-                    update(SimCourierJob)
-                    .where(SimCourierJob.id == job.id)
-                    .values(
-                        next_index=job.index + 1,
-                        attempts=0,
-                        last_error=None,
-                        done=job.last,
-                        due_at=now + timedelta(seconds=self.delay_seconds),
-                    )
+                await repository.advance_sim_job(
+                    session,
+                    job_id=job.id,
+                    next_index=job.index + 1,
+                    done=job.last,
+                    due_at=now + timedelta(seconds=self.delay_seconds),
                 )
                 return
-            row = (await session.execute(select(SimCourierJob).where(SimCourierJob.id == job.id))).scalar_one()
+            row = await repository.sim_job_by_id(session, job.id)
             row.attempts += 1
             row.last_error = error[:2000]
             row.due_at = now + timedelta(seconds=min(0.5 * 2**row.attempts, 30.0))

@@ -6,6 +6,7 @@ import asyncio
 from typing import Any
 
 from owkernel.testing import eventually
+from services.delivery.applications.models import DeliveryApplication
 from services.delivery.tests.support import Delivery, accepted, certificate, new_idn, new_no
 
 
@@ -46,6 +47,37 @@ async def test_mail_certificate_makes_one_shipment_even_when_redelivered(deliver
     created = await delivery.published("delivery.shipment.created", no)
     assert len(created) == 1
     assert created[0]["carrier"] == "sim-express" and created[0]["region_code"] == "370602001001"
+
+
+async def test_a_repeated_acceptance_refreshes_the_copy_until_the_certificate_is_issued(delivery: Delivery) -> None:
+    no, idn = new_no(), new_idn()
+    await delivery.publisher.accepted(no, idn, detail="芝罘区南大街1号")
+    # Corrected before issue (a new envelope): the certificate goes to the corrected address.
+    await delivery.publisher.publish(accepted(no, idn, region_code="370202001001", detail="市南区1号"), source="intake")
+
+    async def copy_of() -> DeliveryApplication | None:
+        async with delivery.svc.kernel.db.transaction() as session:
+            found: DeliveryApplication | None = await session.get(DeliveryApplication, no)
+            return found
+
+    async def corrected() -> bool:
+        copy = await copy_of()
+        return copy is not None and copy.region_code == "370202001001"
+
+    await eventually(corrected)  # the certificate comes on another stream: let it not overtake
+    await delivery.publisher.certificate(no, idn)
+    shipment = await delivery.wait_shipment(no, idn)
+    assert shipment["address"]["region_code"] == "370202001001" and shipment["address"]["detail"] == "市南区1号"
+    # After issue the copy no longer changes.
+    await delivery.publisher.publish(accepted(no, idn, method="window"), source="intake")
+    marker, marker_idn = new_no(), new_idn()
+    await delivery.publisher.accepted(marker, marker_idn, method="window")
+    await delivery.publisher.certificate(marker, marker_idn)
+    await eventually(lambda: pickup_of(delivery, marker))
+    copy = await copy_of()
+    assert copy is not None and copy.certificate_no == f"CERT-{no}"
+    assert (copy.method, copy.region_code, copy.address_detail) == ("mail", "370202001001", "市南区1号")
+    assert await pickup_of(delivery, no) is None and len(await delivery.shipments(no, idn)) == 1
 
 
 async def test_certificate_before_acceptance_waits_for_it(delivery: Delivery) -> None:

@@ -112,6 +112,31 @@ async def test_replayed_webhook_id_changes_nothing(delivery: Delivery) -> None:
     assert [r.outcome for r in await receipts(delivery, webhook_id)] == ["accepted", "replay", "replay"]
 
 
+async def test_a_replay_is_a_replay_whatever_its_body_and_only_an_applied_id_is_claimed(delivery: Delivery) -> None:
+    no, idn, shipment = await delivery.ship()
+    webhook_id = "msg_replay_body_" + uuid.uuid4().hex
+    # Not a report, or a report of no parcel of ours: rejected, and the id stays unclaimed.
+    invalid = await delivery.report(shipment, "picked_up", webhook_id=webhook_id, extra={"at": "yesterday"})
+    assert invalid.status_code == 422
+    stranger = await delivery.report({**shipment, "tracking_no": "SE-NOBODY"}, "picked_up", webhook_id=webhook_id)
+    assert stranger.status_code == 404
+    applied = await delivery.report(shipment, "picked_up", webhook_id=webhook_id)
+    assert applied.status_code == 200 and applied.json()["applied"] is True
+    # Once applied, the same id is a replay even with a body that would be rejected on its own.
+    for again in (
+        await delivery.report(shipment, "picked_up", webhook_id=webhook_id, extra={"at": "yesterday"}),
+        await delivery.report({**shipment, "tracking_no": "SE-NOBODY"}, "delivered", webhook_id=webhook_id),
+        await delivery.report(shipment, "in_transit", webhook_id=webhook_id),
+    ):
+        assert again.status_code == 200 and again.json() == {"received": True, "replay": True, "applied": False}
+    final = (await delivery.shipments(no, idn))[0]
+    assert final["status"] == "picked_up" and statuses(final) == [("created", True), ("picked_up", True)]
+    audit = await receipts(delivery, webhook_id)
+    assert [r.outcome for r in audit] == ["invalid", "unknown_tracking", "accepted", "replay", "replay", "replay"]
+    assert [r.shipment_id for r in audit] == [None, None, shipment["shipment_id"], None, None, None]
+    assert audit[0].detail and audit[1].detail and audit[2].detail is None
+
+
 async def test_out_of_order_and_duplicate_reports_never_move_back(delivery: Delivery) -> None:
     no, idn, shipment = await delivery.ship()
     # in_transit arrives before picked_up: it moves forward; picked_up is then late.

@@ -20,7 +20,7 @@ from services.delivery.partners.secrets import CourierSecrets
 from services.delivery.shipments import repository as shipments_repo
 from services.delivery.shipments import service as shipments
 from services.delivery.timeutil import utcnow
-from services.delivery.webhooks import service
+from services.delivery.webhooks import repository, service
 from services.delivery.webhooks.models import WebhookReceipt
 
 router = APIRouter(tags=["webhooks"])
@@ -45,6 +45,9 @@ async def courier_webhook(carrier: str, request: Request, session: SessionDep) -
         return problem_response(413, f"A webhook body is at most {limit} bytes.")
     body = await request.body()
     headers = {k.lower(): v for k, v in request.headers.items()}
+    # The audit row is staged only once its fields are final (every return below goes through
+    # ``answer`` or ``reject``): one INSERT with the commit, and no autoflush of a half-made row
+    # ahead of the queries in between.
     receipt = WebhookReceipt(
         carrier=_storable(carrier[:40]),
         webhook_id=_storable(headers.get("webhook-id") or "")[:200] or None,
@@ -54,12 +57,21 @@ async def courier_webhook(carrier: str, request: Request, session: SessionDep) -
         outcome="received",
         received_at=utcnow(),
     )
-    session.add(receipt)
+
+    def answer(outcome: str, content: dict[str, Any], *, shipment_id: str | None = None) -> JSONResponse:
+        receipt.outcome = outcome
+        receipt.shipment_id = shipment_id
+        repository.add_receipt(session, receipt)
+        return JSONResponse(content)
 
     def reject(status: int, outcome: str, detail: str, **extra: Any) -> JSONResponse:
         receipt.outcome = outcome
         receipt.detail = _storable(detail[:500])
+        repository.add_receipt(session, receipt)
         return problem_response(status, detail, **extra)
+
+    def replay() -> JSONResponse:
+        return answer("replay", {"received": True, "replay": True, "applied": False})
 
     if len(body) > limit:
         return reject(413, "too_large", f"A webhook body is at most {limit} bytes.")
@@ -74,22 +86,25 @@ async def courier_webhook(carrier: str, request: Request, session: SessionDep) -
         return reject(422, "invalid", "The webhook-id is longer than 200 characters.")
     if "\x00" in webhook_id:
         return reject(422, "invalid", "The webhook-id holds a NUL character.")
-    if await service.already_processed(session, carrier=carrier, webhook_id=webhook_id):
-        receipt.outcome = "replay"
-        return JSONResponse({"received": True, "replay": True, "applied": False})
+    # A verified id that was applied before is a replay whatever its body says. The id is claimed
+    # only once the report is known to apply to a parcel (one INSERT that is the replay check
+    # too); a report that cannot apply asks whether its id was applied before, so a replay is
+    # still answered as one.
     try:
         report = service.CourierReport.model_validate_json(body)
     except ValidationError as exc:
+        if await repository.already_processed(session, carrier=carrier, webhook_id=webhook_id):
+            return replay()
         errors = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]
         return reject(422, "invalid", "The webhook body is not a courier status report.", errors=errors)
     shipment = await shipments_repo.by_tracking(session, carrier=carrier, tracking_no=report.tracking_no)
     if shipment is None:
+        if await repository.already_processed(session, carrier=carrier, webhook_id=webhook_id):
+            return replay()
         return reject(404, "unknown_tracking", f"No shipment of {carrier} has tracking number {report.tracking_no}.")
-    receipt.shipment_id = shipment.id
+    if not await repository.claim(session, carrier=carrier, webhook_id=webhook_id):
+        return replay()
     bind_contextvars(application_no=shipment.application_no)
-    if not await service.mark_processed(session, carrier=carrier, webhook_id=webhook_id):
-        receipt.outcome = "replay"
-        return JSONResponse({"received": True, "replay": True, "applied": False})
     applied = await shipments.apply_status(
         session,
         shipment=shipment,
@@ -99,13 +114,14 @@ async def courier_webhook(carrier: str, request: Request, session: SessionDep) -
         webhook_id=webhook_id,
         reason=report.reason,
     )
-    receipt.outcome = "accepted" if applied else "not_applied"
-    return JSONResponse(
+    return answer(
+        "accepted" if applied else "not_applied",
         {
             "received": True,
             "replay": False,
             "applied": applied,
             "shipment_id": shipment.id,
             "status": shipment.status,
-        }
+        },
+        shipment_id=shipment.id,
     )

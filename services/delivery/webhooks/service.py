@@ -1,4 +1,4 @@
-"""Courier webhooks: Standard Webhooks verification, replay guard, applying the report."""
+"""Courier webhooks: Standard Webhooks verification and the report a courier posts."""
 
 from __future__ import annotations
 
@@ -7,14 +7,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
-from sqlalchemy import insert
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 from standardwebhooks.webhooks import WebhookVerificationError
 
 from services.delivery.partners.secrets import CourierSecrets
-from services.delivery.timeutil import utcnow
-from services.delivery.webhooks.models import ProcessedWebhook
 
 TIMESTAMP_ERRORS = ("Message timestamp too old", "Message timestamp too new")
 # The library reads the timestamp with float() and decodes base64 leniently, so " 1700000000",
@@ -73,20 +68,3 @@ def verify(secrets: CourierSecrets, *, carrier: str, body: bytes, headers: dict[
         except ValueError:  # malformed signature header or base64, or a body that is not UTF-8
             last = Rejection("bad_signature", "The webhook-signature header is malformed.")
     return last
-
-
-async def already_processed(session: AsyncSession, *, carrier: str, webhook_id: str) -> bool:
-    """True when this webhook id was applied before."""
-    return await session.get(ProcessedWebhook, (carrier, webhook_id)) is not None
-
-
-async def mark_processed(session: AsyncSession, *, carrier: str, webhook_id: str) -> bool:
-    """Claim a webhook id; False if a concurrent delivery of the same webhook claimed it first."""
-    try:
-        async with session.begin_nested():
-            await session.execute(
-                insert(ProcessedWebhook).values(carrier=carrier, webhook_id=webhook_id, processed_at=utcnow())
-            )
-    except IntegrityError:
-        return False
-    return True
