@@ -79,8 +79,10 @@ async def create_application(
     replay = await idempotency.replay(session, owner=principal.subject_id, key=key, fingerprint=fingerprint)
     if replay is not None:
         return replay
-    app = await service.create_application(session, settings=settings, principal=principal, data=body)
-    result = await service.view(session, settings=settings, principal=principal, no=app.application_no)
+    step = await service.create_application(session, settings=settings, principal=principal, data=body)
+    result = await service.view(
+        session, settings=settings, principal=principal, app=step.app, materials=step.materials, timeline=step.timeline
+    )
     await idempotency.remember(
         session, owner=principal.subject_id, key=key, fingerprint=fingerprint, status_code=201, body=result
     )
@@ -191,8 +193,8 @@ async def submit_application(
     no: str, session: SessionDep, principal: CurrentPrincipal, settings: SettingsDep
 ) -> ApplicationView:
     """Submit for pre-review at the window."""
-    await service.submit(session, principal=principal, no=no)
-    return await service.view(session, settings=settings, principal=principal, no=no)
+    step = await service.submit(session, principal=principal, no=no)
+    return await service.view(session, settings=settings, principal=principal, app=step.app, materials=step.materials)
 
 
 @router.post("/{no}/acceptance")
@@ -200,8 +202,8 @@ async def decide_acceptance(
     no: str, body: AcceptanceIn, session: SessionDep, clerk: Clerk, settings: SettingsDep
 ) -> ApplicationView:
     """The clerk accepts (missing non-critical materials deferred: 容缺), returns, or refuses."""
-    await service.decide_acceptance(session, settings=settings, principal=clerk, no=no, data=body)
-    return await service.view(session, settings=settings, principal=clerk, no=no)
+    step = await service.decide_acceptance(session, settings=settings, principal=clerk, no=no, data=body)
+    return await service.view(session, settings=settings, principal=clerk, app=step.app, materials=step.materials)
 
 
 @router.put("/{no}/supplements/{material_code}", status_code=201, openapi_extra=UPLOAD_BODY)

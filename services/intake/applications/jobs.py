@@ -40,7 +40,7 @@ async def publish_overdue(db: Database, *, today: date) -> int:
                         application_no=app.application_no, material_code=material.code, due_date=material.due_date
                     ),
                 )
-                repository.add_timeline(
+                await repository.add_timeline(
                     session,
                     app.id,
                     at=now,

@@ -43,13 +43,31 @@ from services.intake.projects import repository as projects_repo
 from services.intake.settings import IntakeSettings
 
 NOT_YET_ACCEPTED = ("draft", "submitted", "returned")
+# The transaction and the applications it has loaded and locked so far, by number.
+_LOCKED = "intake.locked_applications"
 
 
 async def known(session: AsyncSession, no: str) -> Application:
-    """The application an event is about, locked; RetryLater while intake has not made it."""
+    """The application an event is about, locked; RetryLater while intake has not made it.
+
+    A consumer applies a batch of events in one transaction: the second event about an
+    application takes the row the first one locked (a SELECT again would return that same object
+    and lock nothing new). Not inside a SAVEPOINT: rolling one back may release the lock and
+    expire the object, so there every event reads (and locks) the row itself.
+    """
+    nested = session.in_nested_transaction()
+    transaction = session.sync_session.get_transaction()
+    held: tuple[object, dict[str, Application]] | None = session.info.get(_LOCKED)
+    if held is None or held[0] is not transaction:
+        held = session.info[_LOCKED] = (transaction, {})
+    locked = held[1]
+    if not nested and no in locked:
+        return locked[no]
     app = await repository.get_by_no(session, no, for_update=True)
     if app is None:
         raise RetryLater(f"application {no} is not known (yet)")
+    if not nested:
+        locked[no] = app
     return app
 
 
@@ -57,11 +75,13 @@ def _detail(data: BaseModel, *drop: str) -> dict[str, Any]:
     return data.model_dump(mode="json", exclude={"application_no", *drop})
 
 
-def note(
+async def note(
     app: Application, session: AsyncSession, envelope: Envelope, data: BaseModel, at: datetime | None = None
 ) -> None:
     """A timeline entry named after the event's subject, whichever service sent it."""
-    repository.add_timeline(session, app.id, at=at or envelope.occurred_at, event=envelope.type, detail=_detail(data))
+    await repository.add_timeline(
+        session, app.id, at=at or envelope.occurred_at, event=envelope.type, detail=_detail(data)
+    )
 
 
 async def _decided(session: AsyncSession, no: str, status: str) -> Application:
@@ -82,11 +102,12 @@ async def approved(session: AsyncSession, data: ApplicationApproved, envelope: E
     if data.working_days_used is not None:
         app.working_days_used = data.working_days_used
     app.updated_at = envelope.occurred_at
-    stage = await projects_repo.stage_of_application(session, app.id)
+    # Only create_application links a stage to an application, and only one with a project.
+    stage = await projects_repo.stage_of_application(session, app.id) if app.project_no is not None else None
     if stage is not None:
         stage.approved_at = data.decided_at
         stage.working_days_used = data.working_days_used
-    note(app, session, envelope, data, data.decided_at)
+    await note(app, session, envelope, data, data.decided_at)
 
 
 async def rejected(session: AsyncSession, data: ApplicationRejected, envelope: Envelope) -> None:
@@ -97,7 +118,7 @@ async def rejected(session: AsyncSession, data: ApplicationRejected, envelope: E
         app.decided_at = data.decided_at
         app.reason = data.reason
     app.updated_at = envelope.occurred_at
-    note(app, session, envelope, data, data.decided_at)
+    await note(app, session, envelope, data, data.decided_at)
 
 
 async def certificate_issued(session: AsyncSession, data: CertificateIssued, envelope: Envelope) -> None:
@@ -109,7 +130,7 @@ async def certificate_issued(session: AsyncSession, data: CertificateIssued, env
         "issued_on": data.issued_on.isoformat(),
     }
     app.updated_at = envelope.occurred_at
-    note(app, session, envelope, data)
+    await note(app, session, envelope, data)
 
 
 async def _complete(session: AsyncSession, app: Application, at: datetime) -> None:
@@ -127,7 +148,7 @@ async def shipment_delivered(session: AsyncSession, data: ShipmentDelivered, env
     """The certificate reached the applicant by mail: ``completed``."""
     app = await known(session, data.application_no)
     await _complete(session, app, data.at)
-    note(app, session, envelope, data, data.at)
+    await note(app, session, envelope, data, data.at)
 
 
 async def pickup_completed(
@@ -136,7 +157,7 @@ async def pickup_completed(
     """Collected at the window: ``completed``, and a trip the applicant made."""
     app = await known(session, data.application_no)
     await _complete(session, app, data.at)
-    note(app, session, envelope, data, data.at)
+    await note(app, session, envelope, data, data.at)
     await record_visit(
         session,
         settings,
@@ -158,14 +179,14 @@ async def payment_succeeded(session: AsyncSession, data: PaymentSucceeded, envel
         app.paid_amount_fen = data.amount_fen
         app.paid_at = data.paid_at
         app.updated_at = envelope.occurred_at
-    note(app, session, envelope, data, data.paid_at)
+    await note(app, session, envelope, data, data.paid_at)
     await resume(session, app, key="payment", at=data.paid_at)
 
 
 async def payment_outcome(session: AsyncSession, data: PaymentFailed | PaymentExpired, envelope: Envelope) -> None:
     """A failed or expired payment attempt: a timeline entry; the fee stays unpaid."""
     app = await known(session, data.application_no)
-    note(app, session, envelope, data)
+    await note(app, session, envelope, data)
 
 
 async def task_assigned(session: AsyncSession, data: TaskAssigned, envelope: Envelope) -> None:
@@ -173,7 +194,7 @@ async def task_assigned(session: AsyncSession, data: TaskAssigned, envelope: Env
     app = await known(session, data.application_no)
     if app.deadline is None:
         app.deadline = data.due_date
-    note(app, session, envelope, data)
+    await note(app, session, envelope, data)
 
 
 async def timeline_only(
@@ -190,7 +211,7 @@ async def timeline_only(
     """A step another service made, shown on the timeline."""
     app = await known(session, data.application_no)
     at = getattr(data, "decided_at", None) or getattr(data, "cancelled_at", None) or getattr(data, "at", None)
-    note(app, session, envelope, data, at)
+    await note(app, session, envelope, data, at)
 
 
 async def card_raised(session: AsyncSession, data: CardRaised, envelope: Envelope) -> None:
@@ -198,7 +219,7 @@ async def card_raised(session: AsyncSession, data: CardRaised, envelope: Envelop
     if data.application_no is None:
         return
     app = await known(session, data.application_no)
-    note(app, session, envelope, data, data.raised_at)
+    await note(app, session, envelope, data, data.raised_at)
 
 
 async def application_clock(session: AsyncSession, data: ClockOpened | ClockRescheduled) -> None:

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence as Seq
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import RowMapping, case, func, insert, select, update
+from sqlalchemy import RowMapping, Table, case, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from owkernel.db import STAGED_ROWS, stage_rows
 from services.intake.applications.models import (
     Application,
     ApplicationDepartment,
@@ -20,6 +21,8 @@ from services.intake.applications.models import (
     TimelineEntry,
     Visit,
 )
+
+_TIMELINE = cast(Table, TimelineEntry.__table__)
 
 # The columns a list line (ApplicationSummary) reads.
 SUMMARY_COLUMNS = (
@@ -81,8 +84,18 @@ async def add_departments(session: AsyncSession, application_id: int, department
     )
 
 
-async def departments_of(session: AsyncSession, application_id: int) -> list[str]:
-    """The departments an application is routed to."""
+async def departments_of(session: AsyncSession, application_id: int, *, routed: Seq[str] | None = None) -> list[str]:
+    """The departments an application is routed to, in name order.
+
+    ``routed`` is what ``add_departments`` was given (the item snapshot's ``departments``): its
+    rows are exactly those distinct names, so they are not read again wherever the order is
+    certain too: a single name, or SQLite, whose BINARY collation is ``sorted``'s code-point
+    order. PostgreSQL orders several names by the database's collation: those are read.
+    """
+    if routed is not None:
+        names = sorted(set(routed))
+        if len(names) <= 1 or session.get_bind().dialect.name == "sqlite":
+            return names
     rows = await session.execute(
         select(ApplicationDepartment.department)
         .where(ApplicationDepartment.application_id == application_id)
@@ -111,6 +124,7 @@ async def get_material(session: AsyncSession, application_id: int, code: str) ->
 
 async def timeline_of(session: AsyncSession, application_id: int) -> list[TimelineEntry]:
     """An application's steps in the order they happened."""
+    await _write_staged_timeline(session)
     rows = await session.execute(
         select(TimelineEntry)
         .where(TimelineEntry.application_id == application_id)
@@ -119,11 +133,27 @@ async def timeline_of(session: AsyncSession, application_id: int) -> list[Timeli
     return list(rows.scalars())
 
 
-def add_timeline(
+async def add_timeline(
     session: AsyncSession, application_id: int, *, at: datetime, event: str, detail: dict[str, Any]
-) -> None:
-    """Record one step."""
-    session.add(TimelineEntry(application_id=application_id, at=at, event=event, detail=detail))
+) -> TimelineEntry:
+    """Record one step; the entry returned is not in the session (its id is not known yet).
+
+    The row is staged, like the outbox's: a transaction's entries go in with one statement before
+    the commit (or before a SAVEPOINT, or before ``timeline_of`` reads), in the order they were
+    recorded, where each added ORM object costs an INSERT of its own on SQLite (no sentinel
+    to match RETURNING rows to objects). Inside a SAVEPOINT the row goes in at once.
+    """
+    row = {"application_id": application_id, "at": at, "event": event, "detail": detail}
+    if not await stage_rows(session, _TIMELINE, [row]):
+        await session.execute(insert(TimelineEntry), [row])
+    return TimelineEntry(**row)
+
+
+async def _write_staged_timeline(session: AsyncSession) -> None:
+    staged = session.sync_session.info.get(STAGED_ROWS)
+    rows = staged.pop(_TIMELINE, None) if staged else None
+    if rows:
+        await session.execute(insert(TimelineEntry), rows)
 
 
 async def get_suspension(session: AsyncSession, application_id: int, key: str) -> Suspension | None:

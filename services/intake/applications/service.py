@@ -7,6 +7,7 @@ the other services' events set the rest (``reactions``), and never take an appli
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -29,7 +30,7 @@ from owkernel.contracts.intake import (
 )
 from owkernel.errors import Conflict, Forbidden, NotFound, PayloadTooLarge, Problem, Unprocessable
 from services.intake.applications import repository
-from services.intake.applications.models import Application, ApplicationMaterial, Suspension
+from services.intake.applications.models import Application, ApplicationMaterial, Suspension, TimelineEntry
 from services.intake.applications.schemas import (
     AcceptanceIn,
     ApplicantOut,
@@ -116,6 +117,19 @@ async def load(session: AsyncSession, no: str, *, for_update: bool = False) -> A
     return app
 
 
+@dataclass(frozen=True)
+class Step:
+    """An application a step just changed, and what of it the step read, for ``view`` to reuse.
+
+    ``materials`` is every material row in id order, ``timeline`` every entry in timeline order;
+    None where the step did not read them all.
+    """
+
+    app: Application
+    materials: list[ApplicationMaterial] | None = None
+    timeline: list[TimelineEntry] | None = None
+
+
 # --- events -----------------------------------------------------------------------------------
 
 
@@ -170,7 +184,7 @@ async def suspend(
         return
     session.add(Suspension(application_id=app.id, key=key, reason=reason, started_at=at))
     await outbox.add(session, ApplicationSuspended(application_no=app.application_no, key=key, reason=reason, at=at))
-    repository.add_timeline(
+    await repository.add_timeline(
         session, app.id, at=at, event="intake.application.suspended", detail={"key": key, "reason": reason, **detail}
     )
 
@@ -182,7 +196,7 @@ async def resume(session: AsyncSession, app: Application, *, key: str, at: datet
         return
     suspension.ended_at = at
     await outbox.add(session, ApplicationResumed(application_no=app.application_no, key=key, at=at))
-    repository.add_timeline(session, app.id, at=at, event="intake.application.resumed", detail={"key": key})
+    await repository.add_timeline(session, app.id, at=at, event="intake.application.resumed", detail={"key": key})
 
 
 async def record_visit(
@@ -285,7 +299,7 @@ async def _who_applies(
 
 async def create_application(
     session: AsyncSession, *, settings: IntakeSettings, principal: Principal, data: ApplicationCreate
-) -> Application:
+) -> Step:
     """A draft under the item's current version, with its unified application number."""
     project = None
     if data.project_no is not None:
@@ -351,7 +365,7 @@ async def create_application(
     await repository.add_departments(session, app.id, snapshot["departments"])
     if stage_row is not None:
         stage_row.application_id = app.id
-    repository.add_timeline(
+    created = await repository.add_timeline(
         session,
         app.id,
         at=now,
@@ -369,7 +383,8 @@ async def create_application(
             item_code=item.code,
             at=now,
         )
-    return app
+    # A new application has no materials yet, and its timeline is the one entry just made.
+    return Step(app=app, materials=[], timeline=[created])
 
 
 def _spec(app: Application, code: str) -> dict[str, Any]:
@@ -432,17 +447,17 @@ async def upload_material(
     material.uploaded_at = now
     material.uploaded_by = principal.display
     app.updated_at = now
-    await session.flush()
     return material
 
 
-async def submit(session: AsyncSession, *, principal: Principal, no: str) -> Application:
+async def submit(session: AsyncSession, *, principal: Principal, no: str) -> Step:
     """Submit for pre-review at the window; every critical material must be there."""
     app = await load(session, no, for_update=True)
     await ensure_can_act(session, principal, app)
     if app.status not in ("draft", "returned"):
         raise Conflict(f"Application {no} is {app.status}; only a draft or a returned one is submitted.")
-    uploaded = {m.code for m in await repository.materials_of(session, app.id) if m.sha256}
+    rows = await repository.materials_of(session, app.id)
+    uploaded = {m.code for m in rows if m.sha256}
     missing = [
         m["code"] for m in app.item.get("materials", []) if m.get("critical", True) and m["code"] not in uploaded
     ]
@@ -465,14 +480,14 @@ async def submit(session: AsyncSession, *, principal: Principal, no: str) -> App
             applicant=applicant_of(app),
         ),
     )
-    repository.add_timeline(
+    await repository.add_timeline(
         session,
         app.id,
         at=now,
         event="intake.application.submitted",
         detail={"by": principal.display, "resubmitted": resubmitted},
     )
-    return app
+    return Step(app=app, materials=rows)
 
 
 async def _previous_stage_approved(session: AsyncSession, app: Application) -> None:
@@ -492,7 +507,7 @@ async def _previous_stage_approved(session: AsyncSession, app: Application) -> N
 
 async def decide_acceptance(
     session: AsyncSession, *, settings: IntakeSettings, principal: Principal, no: str, data: AcceptanceIn
-) -> Application:
+) -> Step:
     """The clerk's pre-review: accept (with 容缺), return for correction, or refuse with a reason."""
     app = await load(session, no, for_update=True)
     if app.status != "submitted":
@@ -519,16 +534,19 @@ async def decide_acceptance(
                 session, ApplicationNotAccepted(application_no=app.application_no, reason=data.reason, clerk=clerk)
             )
             event = "intake.application.not_accepted"
-        repository.add_timeline(session, app.id, at=now, event=event, detail={"clerk": clerk, "reason": data.reason})
-        return app
+        await repository.add_timeline(
+            session, app.id, at=now, event=event, detail={"clerk": clerk, "reason": data.reason}
+        )
+        return Step(app=app)
     return await _accept(session, settings=settings, app=app, clerk=clerk, deferred_codes=data.deferred_materials)
 
 
 async def _accept(
     session: AsyncSession, *, settings: IntakeSettings, app: Application, clerk: str, deferred_codes: list[str]
-) -> Application:
+) -> Step:
     specs = {m["code"]: m for m in app.item.get("materials", [])}
-    rows = {m.code: m for m in await repository.materials_of(session, app.id)}
+    existing = await repository.materials_of(session, app.id)
+    rows = {m.code: m for m in existing}
     provided = {code for code, row in rows.items() if row.sha256}
     errors: list[dict[str, str]] = []
     for code in dict.fromkeys(deferred_codes):
@@ -551,6 +569,7 @@ async def _accept(
     due = local_today(settings, now) + timedelta(days=settings.supplement_days)
     # Every missing non-critical material is deferred (容缺), listed by the clerk or not.
     deferred = [specs[c] for c in specs if c not in provided]
+    added: list[ApplicationMaterial] = []
     for spec in deferred:
         row = rows.get(spec["code"])
         if row is None:
@@ -558,6 +577,7 @@ async def _accept(
                 application_id=app.id, code=spec["code"], name=spec.get("name", spec["code"]), critical=False
             )
             session.add(row)
+            added.append(row)
         row.is_deferred = True
         row.due_date = due
     app.status = "accepted"
@@ -582,7 +602,7 @@ async def _accept(
             delivery=delivery_of(app),
         ),
     )
-    repository.add_timeline(
+    await repository.add_timeline(
         session,
         app.id,
         at=now,
@@ -600,7 +620,8 @@ async def _accept(
         )
     if app.payment_status == "unpaid":
         await suspend(session, app, key="payment", reason="unpaid_fee", at=now, detail={"amount_fen": app.fee_fen})
-    return app
+    # The new rows take ids after the existing ones, in the order they were added (one flush).
+    return Step(app=app, materials=[*existing, *added])
 
 
 async def supplement(
@@ -638,7 +659,7 @@ async def supplement(
     app.updated_at = now
     await outbox.add(session, MaterialSupplemented(application_no=app.application_no, material_code=code, at=now))
     late = material.due_date is not None and local_today(settings, now) > material.due_date
-    repository.add_timeline(
+    await repository.add_timeline(
         session,
         app.id,
         at=now,
@@ -657,7 +678,6 @@ async def supplement(
             item_code=app.item_code,
             at=now,
         )
-    await session.flush()
     return material
 
 
@@ -716,13 +736,34 @@ def payment_out(app: Application) -> PaymentOut:
     )
 
 
-async def view(session: AsyncSession, *, settings: IntakeSettings, principal: Principal, no: str) -> ApplicationView:
-    """The whole application, as its applicant or permitted staff see it."""
-    app = await load(session, no)
+async def view(
+    session: AsyncSession,
+    *,
+    settings: IntakeSettings,
+    principal: Principal,
+    no: str | None = None,
+    app: Application | None = None,
+    materials: Sequence[ApplicationMaterial] | None = None,
+    timeline: Sequence[TimelineEntry] | None = None,
+) -> ApplicationView:
+    """The whole application, as its applicant or permitted staff see it.
+
+    By number, or ``app`` already loaded in this transaction (a step just taken on it: not read
+    again); ``materials`` (every row, id order) and ``timeline`` (every entry, in order) when the
+    caller holds them all, else they are read.
+    """
+    if app is None:
+        if no is None:
+            raise TypeError("view() needs the application or its number")
+        app = await load(session, no)
     await ensure_can_read(session, principal, app)
-    rows = {m.code: m for m in await repository.materials_of(session, app.id)}
+    if materials is None:
+        materials = await repository.materials_of(session, app.id)
+    if timeline is None:
+        timeline = await repository.timeline_of(session, app.id)
+    rows = {m.code: m for m in materials}
     today = local_today(settings)
-    materials = [material_out(rows.get(spec["code"]), spec, today) for spec in app.item.get("materials", [])]
+    shown = [material_out(rows.get(spec["code"]), spec, today) for spec in app.item.get("materials", [])]
     deferred = [
         DeferredOut(
             code=m.code,
@@ -735,9 +776,6 @@ async def view(session: AsyncSession, *, settings: IntakeSettings, principal: Pr
         for m in rows.values()
         if m.is_deferred
     ]
-    timeline = [
-        TimelineOut(at=t.at, event=t.event, detail=t.detail) for t in await repository.timeline_of(session, app.id)
-    ]
     return ApplicationView(
         application_no=app.application_no,
         status=app.status,
@@ -747,14 +785,14 @@ async def view(session: AsyncSession, *, settings: IntakeSettings, principal: Pr
         item=app.item,
         window=app.window,
         department=app.department,
-        departments=await repository.departments_of(session, app.id),
+        departments=await repository.departments_of(session, app.id, routed=app.item.get("departments")),
         channel=app.channel,
         applicant=applicant_out(app),
         project_no=app.project_no,
         stage=app.stage,
         form=app.form,
         deadline=app.deadline,
-        materials=materials,
+        materials=shown,
         deferred_materials=deferred,
         delivery=app.delivery,
         fee_fen=app.fee_fen,
@@ -768,7 +806,7 @@ async def view(session: AsyncSession, *, settings: IntakeSettings, principal: Pr
         accepted_at=app.accepted_at,
         decided_at=app.decided_at,
         completed_at=app.completed_at,
-        timeline=timeline,
+        timeline=[TimelineOut(at=t.at, event=t.event, detail=t.detail) for t in timeline],
     )
 
 

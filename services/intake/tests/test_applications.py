@@ -20,6 +20,40 @@ from owkernel.contracts.intake import (
 from services.intake.tests.harness import MAIL, PDF, PNG, SIMPLE_ITEM, Hall, credit_code, resident_id
 
 
+async def test_step_answers_are_what_a_fresh_read_shows(hall: Hall) -> None:
+    # A step answers with the view built from what it already read (the application, its
+    # materials, the departments of the item snapshot): the same as reading it all again.
+    await hall.add_item(
+        code="T-PAR",
+        department=None,
+        departments=["PLAN", "LAND", "fire_1", "Fire-2"],
+        lead_department="PLAN",
+        fee_fen=5000,
+    )
+    me = hall.citizen(resident_id())
+    app = await hall.apply(me, "T-PAR", delivery=MAIL)
+    no = app["application_no"]
+    # In name order: the database's collation decides it on PostgreSQL, code points on SQLite.
+    assert sorted(app["departments"]) == ["Fire-2", "LAND", "PLAN", "fire_1"]
+    assert app == await hall.view(no, me)
+    assert (await hall.upload(me, no, "M1")).status_code == 201
+    assert (await hall.upload(me, no, "M3")).status_code == 201
+    r = await hall.client.post(f"/api/v1/applications/{no}/submit", headers=me)
+    assert r.status_code == 200, r.text
+    assert r.json() == await hall.view(no, me)
+    r = await hall.accept(no, ["M2"])
+    assert r.status_code == 200, r.text
+    accepted = r.json()
+    assert [m["status"] for m in accepted["materials"]] == ["uploaded", "deferred", "uploaded"]
+    assert [d["code"] for d in accepted["deferred_materials"]] == ["M2"]
+    assert [t["event"] for t in accepted["timeline"]][-3:] == [
+        "intake.application.accepted",
+        "intake.application.suspended",
+        "intake.application.suspended",
+    ]
+    assert accepted == await hall.view(no)
+
+
 async def test_main_road_with_deferred_material(hall: Hall) -> None:
     await hall.add_item()
     me = hall.citizen(idn := resident_id(), "李四")
