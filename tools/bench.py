@@ -20,6 +20,8 @@ SECTIONS: dict[str, list[str]] = {
     "backbone-single": ["-m", "tools.bench_backbone", "--events", "12000", "--rate", "1200", "--per-txn", "1"],
     "gateway": ["-m", "gateway.bench"],
     "platform": ["-m", "tools.bench_platform"],
+    # Latency at an offered rate below saturation (the closed loop above measures the ceiling).
+    "platform-rate": ["-m", "tools.bench_platform", "--rate", "12"],
     "intake": ["-m", "services.intake.bench"],
     "approval": ["-m", "services.approval.bench"],
     "rating": ["-m", "services.rating.bench"],

@@ -66,7 +66,7 @@ async def login(client: httpx.AsyncClient, account: str, password: str) -> dict[
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
 
-async def run(seconds: float, workers: int) -> dict[str, Any]:
+async def run(seconds: float, workers: int, rate: float | None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         stack = test_stack(
             Path(tmp),
@@ -86,12 +86,12 @@ async def run(seconds: float, workers: int) -> dict[str, Any]:
         try:
             stack.wait_ready(timeout=120)
             await asyncio.to_thread(seed, stack.gateway_url, ADMIN)
-            return await load(stack, seconds, workers)
+            return await load(stack, seconds, workers, rate)
         finally:
             stack.stop_all()
 
 
-async def load(stack: Any, seconds: float, workers: int) -> dict[str, Any]:
+async def load(stack: Any, seconds: float, workers: int, rate: float | None) -> dict[str, Any]:
     from stdnum.cn import ric
 
     # The platform's own client (httpx on the aiohttp transport): plain httpx spent a quarter of a
@@ -146,32 +146,51 @@ async def load(stack: Any, seconds: float, workers: int) -> dict[str, Any]:
         stop_at = time.monotonic() + seconds
         errors = 0
 
-        async def citizen(me: dict[str, str]) -> None:
+        async def apply_once(me: dict[str, str]) -> None:
             nonlocal errors
+            t0 = time.monotonic()
+            try:
+                r = await c.post("/api/v1/applications", headers=me, json={"item_code": code, "delivery": MAIL})
+                r.raise_for_status()
+                no = r.json()["application_no"]
+                started[no] = t0
+                (
+                    await c.put(
+                        f"/api/v1/applications/{no}/materials/M1",
+                        headers=me,
+                        files={"file": ("M1.pdf", PDF, "application/pdf")},
+                    )
+                ).raise_for_status()
+                (await c.post(f"/api/v1/applications/{no}/submit", headers=me)).raise_for_status()
+                (
+                    await c.post(
+                        f"/api/v1/applications/{no}/acceptance",
+                        headers=clerk,
+                        json={"decision": "accept", "deferred_materials": [], "reason": ""},
+                    )
+                ).raise_for_status()
+            except httpx.HTTPError:
+                errors += 1
+
+        async def citizen(me: dict[str, str]) -> None:
+            # Closed loop: the next application as soon as the last one is accepted.
             while time.monotonic() < stop_at:
-                t0 = time.monotonic()
-                try:
-                    r = await c.post("/api/v1/applications", headers=me, json={"item_code": code, "delivery": MAIL})
-                    r.raise_for_status()
-                    no = r.json()["application_no"]
-                    started[no] = t0
-                    (
-                        await c.put(
-                            f"/api/v1/applications/{no}/materials/M1",
-                            headers=me,
-                            files={"file": ("M1.pdf", PDF, "application/pdf")},
-                        )
-                    ).raise_for_status()
-                    (await c.post(f"/api/v1/applications/{no}/submit", headers=me)).raise_for_status()
-                    (
-                        await c.post(
-                            f"/api/v1/applications/{no}/acceptance",
-                            headers=clerk,
-                            json={"decision": "accept", "deferred_materials": [], "reason": ""},
-                        )
-                    ).raise_for_status()
-                except httpx.HTTPError:
-                    errors += 1
+                await apply_once(me)
+
+        async def arrivals(per_second: float) -> None:
+            # Open loop: applications start on a fixed schedule whatever the platform's state, so
+            # latency is measured at an offered rate rather than at whatever the loop reaches.
+            in_flight: set[asyncio.Task[None]] = set()
+            t_next = time.monotonic()
+            i = 0
+            while t_next < stop_at:
+                await asyncio.sleep(max(0.0, t_next - time.monotonic()))
+                task = asyncio.create_task(apply_once(citizens[i % len(citizens)]))
+                in_flight.add(task)
+                task.add_done_callback(in_flight.discard)
+                i += 1
+                t_next += 1 / per_second
+            await asyncio.gather(*in_flight)
 
         async def approve() -> None:
             while time.monotonic() < stop_at + 60 and (len(done) < len(started) or time.monotonic() < stop_at):
@@ -215,7 +234,8 @@ async def load(stack: Any, seconds: float, workers: int) -> dict[str, Any]:
         cpu_before = process_cpu()
         client_before = time.process_time()
         t_start = time.monotonic()
-        await asyncio.gather(*(citizen(me) for me in citizens), approve(), watch())
+        drivers = [arrivals(rate)] if rate else [citizen(me) for me in citizens]
+        await asyncio.gather(*drivers, approve(), watch())
         elapsed = (max(done.values()) if done else time.monotonic()) - t_start
         latencies = sorted((done[no] - started[no]) * 1000 for no in done if no in started)
         memory = {name: rss_mb(proc.pid) for name, proc in stack.processes.items()}
@@ -243,8 +263,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=30.0, help="how long citizens keep applying")
     parser.add_argument("--workers", type=int, default=8, help="citizens applying at once")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=None,
+        help="start applications at this many per second (open loop) instead of --workers closed loops",
+    )
     args = parser.parse_args()
-    r = asyncio.run(run(args.seconds, args.workers))
+    r = asyncio.run(run(args.seconds, args.workers, args.rate))
+    if args.rate:
+        print(f"offered: {args.rate:g} applications/s (open loop)")
+    else:
+        print(f"offered: {args.workers} citizens, each applying again once accepted (closed loop, saturating)")
     print(
         f"platform: {r['completed']}/{r['started']} applications created→completed "
         f"({r['errors']} request errors) in {r['seconds']:.1f}s = {r['per_s']:.1f} applications/s; "
