@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DateTime, MetaData, Table, event, insert, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session
@@ -169,6 +170,18 @@ class Database:
     async def dispose(self) -> None:
         """Close every pooled connection."""
         await self.engine.dispose()
+
+
+def conflict_insert(session: AsyncSession, entity: Any) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT that can say what to do ON CONFLICT, in the dialect the session is bound to.
+
+    Core's portable ``insert`` has no ON CONFLICT; PostgreSQL and SQLite each have their own
+    construct with the same ``on_conflict_do_nothing`` / ``on_conflict_do_update`` and
+    ``excluded``, so the repositories write one statement and this picks the construct.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(entity)
+    return sqlite.insert(entity)
 
 
 STAGED_ROWS = "owkernel.staged_rows"

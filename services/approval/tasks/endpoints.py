@@ -119,11 +119,12 @@ async def decide(
     decided = await service.decide(
         session, runtime=runtime, task_id=task_id, principal=principal, decision=body.decision, opinion=body.opinion
     )
-    found = await repository.task_with_clock(session, task_id)
-    if found is None:
+    # The objects the decision holds are the ones a read of the task would return from the
+    # session's identity map, so the response is built from them without that read.
+    if decided.clock is None:
         raise NotFound("No such task.")
     result = DecisionOut(
-        task=task_out(*found),
+        task=task_out(decided.task, decided.clock, decided.application),
         application_no=decided.application.application_no,
         application_status=decided.application.status,
         certificate_no=decided.certificate.certificate_no if decided.certificate else None,

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from owkernel.db import conflict_insert
 from services.approval.clocks.models import Clock
 from services.approval.tasks.models import Application, Task
 
@@ -16,6 +18,31 @@ async def get_application(session: AsyncSession, application_no: str, *, lock: b
     query = select(Application).where(Application.application_no == application_no)
     if lock:
         query = query.with_for_update().execution_options(populate_existing=True)
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def add_application_if_new(session: AsyncSession, *, application_no: str, values: dict[str, Any]) -> bool:
+    """Insert an application unless one with its number exists; True if it was inserted."""
+    ins = conflict_insert(session, Application)
+    stmt = (
+        ins.values(application_no=application_no, **values)
+        .on_conflict_do_nothing(index_elements=[Application.application_no])
+        .returning(Application.application_no)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none() is not None
+
+
+async def lock_application_of_task(session: AsyncSession, task_id: str) -> Application | None:
+    """The application of a task, row-locked until the transaction ends (decisions serialise on it)."""
+    # The task's row is read in a sub-select, which FOR UPDATE does not lock: only the
+    # application's row is locked here, so the lock order (application, then task) stays.
+    of_task = select(Task.application_no).where(Task.task_id == task_id).scalar_subquery()
+    query = (
+        select(Application)
+        .where(Application.application_no == of_task)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     return (await session.execute(query)).scalar_one_or_none()
 
 

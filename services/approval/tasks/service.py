@@ -56,37 +56,40 @@ def stage_ref(application_no: str, stage: int) -> str:
 
 async def route_application(session: AsyncSession, *, runtime: Runtime, data: ApplicationAccepted) -> bool:
     """Open the tasks and clocks of an accepted application; False if it was routed already."""
-    if await repository.get_application(session, data.application_no) is not None:
-        return False
     item = data.item
     departments, lead = deciding_departments(data)
     started_on = runtime.local_date(data.accepted_at)
     now = runtime.now()
-    application = Application(
+    # One INSERT that does nothing when the application is there already: the check whether it
+    # was routed and the write of its row are one statement (and race-free on PostgreSQL).
+    added = await repository.add_application_if_new(
+        session,
         application_no=data.application_no,
-        item_code=item.code,
-        item_version=item.version,
-        item_name=item.name,
-        item_kind=item.kind,
-        department=item.department,
-        departments=departments,
-        lead_department=lead,
-        committed_days=item.committed_days,
-        legal_days=item.legal_days,
-        applicant_id_number=data.applicant.id_number,
-        applicant_name=data.applicant.name,
-        applicant_kind=data.applicant.kind,
-        project_no=data.project_no,
-        stage=data.stage,
-        window=data.window,
-        clerk=data.clerk,
-        deferred_materials=[m.model_dump(mode="json") for m in data.deferred_materials],
-        accepted_at=data.accepted_at,
-        started_on=started_on,
-        status="in_review",
+        values={
+            "item_code": item.code,
+            "item_version": item.version,
+            "item_name": item.name,
+            "item_kind": item.kind,
+            "department": item.department,
+            "departments": departments,
+            "lead_department": lead,
+            "committed_days": item.committed_days,
+            "legal_days": item.legal_days,
+            "applicant_id_number": data.applicant.id_number,
+            "applicant_name": data.applicant.name,
+            "applicant_kind": data.applicant.kind,
+            "project_no": data.project_no,
+            "stage": data.stage,
+            "window": data.window,
+            "clerk": data.clerk,
+            "deferred_materials": [m.model_dump(mode="json") for m in data.deferred_materials],
+            "accepted_at": data.accepted_at,
+            "started_on": started_on,
+            "status": "in_review",
+        },
     )
-    session.add(application)
-    await session.flush()
+    if not added:
+        return False
     calendar = await load_calendar(session)
     start = partial(
         open_clock,
@@ -144,6 +147,8 @@ class Decided:
 
     task: Task
     application: Application
+    # The task's clock as the decision left it (None only if its row is missing).
+    clock: Clock | None
     certificate: Certificate | None
 
 
@@ -156,17 +161,16 @@ async def decide(
     session: AsyncSession, *, runtime: Runtime, task_id: str, principal: Principal, decision: str, opinion: str
 ) -> Decided:
     """Record one department's decision and settle the application when it is the last (or a rejection)."""
-    found = await repository.get_task(session, task_id)
-    if found is None:
-        raise NotFound("No such task.")
-    if not may_decide(principal, found):
-        raise Forbidden("Only an approver of this task's department may decide it.")
     # Every decision on one application takes the application's row lock first, so two
-    # departments approving at the same moment cannot both miss being the last one.
-    application = await repository.get_application(session, found.application_no, lock=True)
-    task = await repository.get_task(session, task_id, lock=True)
+    # departments approving at the same moment cannot both miss being the last one. The lock is
+    # reached from the task id in one statement (no unlocked read of the task before it); the
+    # task is then read under the lock, fresh.
+    application = await repository.lock_application_of_task(session, task_id)
+    task = None if application is None else await repository.get_task(session, task_id, lock=True)
     if application is None or task is None:
         raise NotFound("No such task.")
+    if not may_decide(principal, task):
+        raise Forbidden("Only an approver of this task's department may decide it.")
     if task.status != "open":
         raise Conflict(f"This task is already {task.status}.")
     opinion = opinion.strip()
@@ -210,7 +214,10 @@ async def decide(
                 session, runtime=runtime, application=application, now=now, open_clocks=open_clocks
             )
     await session.flush()
-    return Decided(task=task, application=application, certificate=certificate)
+    if clock is None:
+        # The task's clock was not open (it stopped earlier): the caller still shows it.
+        clock = await clocks_repository.get(session, task.clock_id)
+    return Decided(task=task, application=application, clock=clock, certificate=certificate)
 
 
 async def _close_whole(

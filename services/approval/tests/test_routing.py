@@ -4,7 +4,8 @@ rejected at the first rejection; only the department's approvers decide; certifi
 from __future__ import annotations
 
 import asyncio
-from datetime import date
+from datetime import date, datetime
+from typing import Any
 
 from services.approval.tests.harness import Approval, accepted, at
 
@@ -211,3 +212,64 @@ async def test_the_holder_and_staff_read_the_certificate(approval: Approval) -> 
     spaced = f"{code[:5].lower()} {code[5:]}"
     check = await approval.client.get(f"/api/v1/certificates/{no}/verify", params={"code": spaced})
     assert check.json()["valid"] is True
+
+
+def same_task(decided: dict[str, Any], fresh: dict[str, Any]) -> bool:
+    """A decision's task equals a later read of it (``decided_at`` as the same instant: the
+    decision echoes the service clock's offset, +08:00 in these tests, a read gives UTC)."""
+
+    def instant(v: str | None) -> datetime | None:
+        return None if v is None else datetime.fromisoformat(v)
+
+    rest = {k: v for k, v in decided.items() if k != "decided_at"}
+    return rest == {k: v for k, v in fresh.items() if k != "decided_at"} and instant(decided["decided_at"]) == instant(
+        fresh["decided_at"]
+    )
+
+
+async def test_the_decision_shows_the_task_as_a_read_does(approval: Approval) -> None:
+    departments = ["DEV", "PLAN"]
+    await approval.publish(accepted("P-7", departments=departments, lead="DEV", accepted_at=at(date(2026, 11, 2))))
+    await approval.publish(accepted("P-8", departments=departments, lead="DEV", accepted_at=at(date(2026, 11, 2))))
+    tasks = {(no, d): (await approval.open_tasks(d, no))[0] for no in ("P-7", "P-8") for d in departments}
+    approval.clock.set(date(2026, 11, 4))
+    steps = (
+        ("P-7", "DEV", "approve"),
+        ("P-7", "PLAN", "approve"),
+        ("P-8", "DEV", "approve"),
+        ("P-8", "PLAN", "reject"),
+    )
+    for no, department, decision in steps:
+        task_id = tasks[(no, department)]["task_id"]
+        r = await approval.client.post(
+            f"/api/v1/tasks/{task_id}/decision",
+            json={"decision": decision, "opinion": "意见"},
+            headers=approval.approver(department),
+        )
+        assert r.status_code == 200, r.text
+        fresh = await approval.client.get(f"/api/v1/tasks/{task_id}", headers=approval.approver(department))
+        assert fresh.status_code == 200
+        assert same_task(r.json()["task"], fresh.json()), (r.json()["task"], fresh.json())
+        assert r.json()["application_status"] == fresh.json()["application_status"]
+    statuses = {
+        t["department"]: t["status"]
+        for t in (
+            await approval.client.get("/api/v1/tasks", params={"application_no": "P-8"}, headers=approval.supervisor())
+        ).json()["items"]
+    }
+    assert statuses == {"DEV": "approved", "PLAN": "rejected"}
+
+
+async def test_a_repeated_acceptance_routes_nothing(approval: Approval) -> None:
+    await approval.publish(accepted("A-9", departments=["LAND"], accepted_at=at(date(2026, 11, 2))))
+    [task] = await approval.open_tasks("LAND", "A-9")
+    await approval.wait_events("approval.clock.opened", 2, application_no="A-9")
+    # The same application accepted again (another event id, another item): nothing new is routed.
+    await approval.publish(accepted("A-9", departments=["LAND", "PLAN"], accepted_at=at(date(2026, 11, 3))))
+    await approval.publish(accepted("A-10", departments=["LAND"], accepted_at=at(date(2026, 11, 3))))
+    await approval.open_tasks("LAND", "A-10")  # handled after the repeat (one stream, in order)
+    await approval.wait_events("approval.clock.opened", 2, application_no="A-10")  # relayed after it too
+    r = await approval.client.get("/api/v1/tasks", params={"application_no": "A-9"}, headers=approval.supervisor())
+    assert [t["task_id"] for t in r.json()["items"]] == [task["task_id"]]
+    assert len(approval.of("approval.clock.opened", application_no="A-9")) == 2
+    assert len(approval.of("approval.task.assigned", application_no="A-9")) == 1

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from owkernel.db import conflict_insert
 from services.delivery.applications.models import DeliveryApplication
 
 
@@ -24,8 +24,7 @@ async def upsert_accepted(
     One ``INSERT ... ON CONFLICT DO UPDATE ... WHERE certificate_no IS NULL`` instead of a read
     and a write; on PostgreSQL the conflicting row is locked, as the read-then-write never did.
     """
-    dialect = session.get_bind().dialect.name
-    ins = postgresql.insert(DeliveryApplication) if dialect == "postgresql" else sqlite.insert(DeliveryApplication)
+    ins = conflict_insert(session, DeliveryApplication)
     stmt = ins.values(application_no=application_no, created_at=created_at, **values).on_conflict_do_update(
         index_elements=[DeliveryApplication.application_no],
         set_=values,

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from owkernel.db import conflict_insert
 from services.delivery.timeutil import utcnow
 from services.delivery.webhooks.models import ProcessedWebhook, WebhookReceipt
 
@@ -17,8 +17,7 @@ async def claim(session: AsyncSession, *, carrier: str, webhook_id: str) -> bool
     is not an error. On PostgreSQL a concurrent claim of the same id waits for the first one's
     transaction and then finds the conflict (or claims it, if that one rolled back).
     """
-    dialect = session.get_bind().dialect.name
-    ins = postgresql.insert(ProcessedWebhook) if dialect == "postgresql" else sqlite.insert(ProcessedWebhook)
+    ins = conflict_insert(session, ProcessedWebhook)
     stmt = (
         ins.values(carrier=carrier, webhook_id=webhook_id, processed_at=utcnow())
         .on_conflict_do_nothing(index_elements=[ProcessedWebhook.carrier, ProcessedWebhook.webhook_id])

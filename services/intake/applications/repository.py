@@ -8,10 +8,9 @@ from datetime import date, datetime
 from typing import Any, cast
 
 from sqlalchemy import RowMapping, Table, case, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from owkernel.db import STAGED_ROWS, stage_rows
+from owkernel.db import STAGED_ROWS, conflict_insert, stage_rows
 from services.intake.applications.models import (
     Application,
     ApplicationDepartment,
@@ -52,8 +51,7 @@ SUMMARY_COLUMNS = (
 
 async def next_sequence(session: AsyncSession, name: str) -> int:
     """The next value of a named counter (atomic: one upsert that returns the new value)."""
-    dialect = session.get_bind().dialect.name
-    ins = postgresql.insert(Sequence) if dialect == "postgresql" else sqlite.insert(Sequence)
+    ins = conflict_insert(session, Sequence)
     stmt = ins.values(name=name, value=1).on_conflict_do_update(
         index_elements=[Sequence.name], set_={"value": Sequence.value + 1}
     )

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import Select, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from owkernel.db import conflict_insert
 from services.intake.appointments.models import Appointment, AppointmentSlot
 
 
@@ -25,15 +25,13 @@ async def get_slot(session: AsyncSession, window: str, slot: str) -> Appointment
 
 async def ensure_slot(session: AsyncSession, row: dict[str, object]) -> None:
     """Write a default slot on its first booking (nothing if it is already there)."""
-    dialect = session.get_bind().dialect.name
-    ins = postgresql.insert(AppointmentSlot) if dialect == "postgresql" else sqlite.insert(AppointmentSlot)
+    ins = conflict_insert(session, AppointmentSlot)
     await session.execute(ins.values(**row).on_conflict_do_nothing(index_elements=["window", "slot"]))
 
 
 async def upsert_slot(session: AsyncSession, row: dict[str, object]) -> None:
     """Open a slot or change its times, kind and capacity (its bookings stay)."""
-    dialect = session.get_bind().dialect.name
-    ins = postgresql.insert(AppointmentSlot) if dialect == "postgresql" else sqlite.insert(AppointmentSlot)
+    ins = conflict_insert(session, AppointmentSlot)
     changes = {k: row[k] for k in ("start", "end", "kind", "capacity", "opened_by")}
     await session.execute(ins.values(**row).on_conflict_do_update(index_elements=["window", "slot"], set_=changes))
 

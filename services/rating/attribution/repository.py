@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from owkernel.db import conflict_insert
 from services.rating.attribution.models import Application
 
 
@@ -21,6 +25,29 @@ async def get_for_update(session: AsyncSession, application_no: str) -> Applicat
     return result.scalar_one_or_none()
 
 
-def add(session: AsyncSession, application: Application) -> None:
-    """Stage a new application row."""
-    session.add(application)
+async def upsert(session: AsyncSession, *, application_no: str, values: dict[str, Any]) -> None:
+    """Insert an application, or overwrite ``values`` of the one already there (its decision is kept).
+
+    One ``INSERT ... ON CONFLICT DO UPDATE`` instead of a locked read and a write; on PostgreSQL
+    the conflicting row is locked just as the read locked it.
+    """
+    ins = conflict_insert(session, Application)
+    stmt = ins.values(application_no=application_no, **values).on_conflict_do_update(
+        index_elements=[Application.application_no], set_=values
+    )
+    await session.execute(stmt)
+
+
+async def set_decision(
+    session: AsyncSession, application_no: str, *, decision: str, decided_at: datetime, rejected_by: str | None
+) -> bool:
+    """Record an application's decision; False when the application is not known."""
+    # ORM-enabled UPDATE with the default synchronisation: an Application already in the session
+    # gets the new values in Python, with no extra statement.
+    result = await session.execute(
+        update(Application)
+        .where(Application.application_no == application_no)
+        .values(decision=decision, decided_at=decided_at, rejected_by=rejected_by)
+        .returning(Application.application_no)
+    )
+    return result.scalar_one_or_none() is not None

@@ -8,12 +8,11 @@ from typing import Any
 
 from sqlalchemy import Integer, and_, case, delete, func, literal, literal_column, or_, select
 from sqlalchemy import insert as sa_insert
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql.elements import ColumnElement
 
+from owkernel.db import conflict_insert
 from services.rating.reviews.models import RatingDaily, RatingLink, Review, SigningSecret
 
 # A literal, not a bound parameter: PostgreSQL must see GROUP BY and SELECT use the same expression.
@@ -166,9 +165,7 @@ async def stats_from_ratings(
 
 async def bump_daily(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     """Add differences to daily roll-up rows, creating the rows that do not exist yet."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(RatingDaily)
+    statement = conflict_insert(session, RatingDaily)
     statement = statement.on_conflict_do_update(
         index_elements=["dim", "day", "key", "channel"],
         set_={c: getattr(RatingDaily, c) + getattr(statement.excluded, c) for c in COUNTERS},

@@ -2,21 +2,44 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from owkernel.db import conflict_insert
 from services.rating.supervision.models import Card, Clock, Visit
 
 
-async def get_clock(session: AsyncSession, clock_id: str) -> Clock | None:
-    """One clock, row-locked."""
-    result = await session.execute(select(Clock).where(Clock.clock_id == clock_id).with_for_update())
-    return result.scalar_one_or_none()
+async def upsert_clock(session: AsyncSession, *, clock_id: str, values: dict[str, Any]) -> None:
+    """Insert a clock, or overwrite ``values`` of the one already there (its closing is kept).
+
+    One ``INSERT ... ON CONFLICT DO UPDATE`` instead of a locked read and a write; on PostgreSQL
+    the conflicting row is locked just as the read locked it.
+    """
+    ins = conflict_insert(session, Clock)
+    stmt = ins.values(clock_id=clock_id, **values).on_conflict_do_update(index_elements=[Clock.clock_id], set_=values)
+    await session.execute(stmt)
 
 
-def add_clock(session: AsyncSession, clock: Clock) -> None:
-    """Stage a clock."""
-    session.add(clock)
+async def _update_clock(session: AsyncSession, clock_id: str, values: dict[str, Any]) -> bool:
+    # ORM-enabled UPDATE with the default synchronisation: a Clock already in the session (none
+    # is, on the consumer paths) gets the new values in Python, with no extra statement.
+    result = await session.execute(
+        update(Clock).where(Clock.clock_id == clock_id).values(**values).returning(Clock.clock_id)
+    )
+    return result.scalar_one_or_none() is not None
+
+
+async def reschedule_clock(session: AsyncSession, clock_id: str, *, due_date: date) -> bool:
+    """Move a clock's due date; False when the clock is not known."""
+    return await _update_clock(session, clock_id, {"due_date": due_date})
+
+
+async def close_clock(session: AsyncSession, clock_id: str, *, closed_at: datetime, on_time: bool) -> bool:
+    """Record a clock's stop; False when the clock is not known."""
+    return await _update_clock(session, clock_id, {"closed_at": closed_at, "on_time": on_time})
 
 
 async def get_card(session: AsyncSession, card_id: str) -> Card | None:

@@ -8,39 +8,37 @@ from owkernel import RetryLater
 from owkernel.contracts.approval import CardRaised, ClockClosed, ClockOpened, ClockRescheduled
 from owkernel.contracts.intake import VisitRecorded
 from services.rating.supervision import repository
-from services.rating.supervision.models import Card, Clock, Visit
+from services.rating.supervision.models import Card, Visit
 
 
 async def clock_opened(session: AsyncSession, *, data: ClockOpened) -> None:
     """A clock started (or its due date moved)."""
-    clock = await repository.get_clock(session, data.clock_id)
-    if clock is None:
-        clock = Clock(clock_id=data.clock_id)
-        repository.add_clock(session, clock)
-    clock.kind = data.clock_kind
-    clock.ref = data.ref
-    clock.department = data.department
-    clock.application_no = data.application_no
-    clock.started_on = data.started_on
-    clock.due_date = data.due_date
+    # A repeat overwrites what it announces and keeps a closing that already arrived.
+    await repository.upsert_clock(
+        session,
+        clock_id=data.clock_id,
+        values={
+            "kind": data.clock_kind,
+            "ref": data.ref,
+            "department": data.department,
+            "application_no": data.application_no,
+            "started_on": data.started_on,
+            "due_date": data.due_date,
+        },
+    )
 
 
 async def clock_rescheduled(session: AsyncSession, *, data: ClockRescheduled) -> None:
     """A clock's due date moved (suspension, extension, a year's calendar entered)."""
-    clock = await repository.get_clock(session, data.clock_id)
-    if clock is None:
+    if not await repository.reschedule_clock(session, data.clock_id, due_date=data.due_date):
         raise RetryLater(f"clock {data.clock_id} is not known yet")
-    clock.due_date = data.due_date
 
 
 async def clock_closed(session: AsyncSession, *, data: ClockClosed) -> None:
     """A clock stopped, on time or late."""
-    clock = await repository.get_clock(session, data.clock_id)
-    if clock is None:
+    if not await repository.close_clock(session, data.clock_id, closed_at=data.closed_at, on_time=data.on_time):
         # Approval publishes opened before closed on one stream; if closed comes first, wait.
         raise RetryLater(f"clock {data.clock_id} is not known yet")
-    clock.closed_at = data.closed_at
-    clock.on_time = data.on_time
 
 
 async def card_raised(session: AsyncSession, *, data: CardRaised) -> None:
