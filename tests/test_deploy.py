@@ -33,6 +33,7 @@ import yaml
 from prometheus_client import metrics as prometheus_metrics
 
 import owkernel.metrics
+import services.approval.supervision.metrics
 from owkernel.settings import PlatformSettings, ServiceSettings
 from tools.stack import COMPONENTS, Component
 
@@ -737,10 +738,12 @@ def test_backups() -> None:
 # --- monitoring and the operators' README ------------------------------------------------------
 @functools.cache
 def kernel_series() -> frozenset[str]:
-    """Every series name the kernel's metrics expose (counter _total, histogram _bucket...)."""
+    """Every series name the platform's metrics expose (counter _total, histogram _bucket...): the
+    kernel's, which every component has, and approval's cards by colour."""
     suffixes = {"counter": ["_total", "_created"], "histogram": ["_bucket", "_sum", "_count", "_created"]}
     names = set()
-    for value in vars(owkernel.metrics).values():
+    modules = (owkernel.metrics, services.approval.supervision.metrics)
+    for value in (v for module in modules for v in vars(module).values()):
         if isinstance(value, prometheus_metrics.MetricWrapperBase):
             for family in value.describe():
                 names |= {family.name + s for s in suffixes.get(family.type, [""])}

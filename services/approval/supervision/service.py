@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -15,6 +16,7 @@ from services.approval.db import add_events
 from services.approval.reminders import service as reminders
 from services.approval.runtime import Runtime
 from services.approval.supervision import repository
+from services.approval.supervision.metrics import CARDS_RAISED
 from services.approval.supervision.models import SupervisionRecord
 
 log = structlog.get_logger("approval.supervision")
@@ -28,12 +30,15 @@ class ScanResult:
     red: int = 0
 
 
-async def raise_cards(session: AsyncSession, *, color: str, today: date, now: datetime, limit: int) -> int:
-    """Claim up to ``limit`` clocks that turned ``color`` and raise their cards, events and reminders."""
+async def raise_cards(session: AsyncSession, *, color: str, today: date, now: datetime, limit: int) -> Counter[str]:
+    """Claim up to ``limit`` clocks that turned ``color`` and raise their cards, events and reminders.
+
+    Returns how many cards each department got (the total is the number raised).
+    """
     claim = repository.claim_red if color == "red" else repository.claim_yellow
     rows = await claim(session, today=today, limit=limit)
     if not rows:
-        return 0
+        return Counter()
     events = []
     reminders_due: list[dict[str, Any]] = []
     for row in rows:
@@ -68,7 +73,7 @@ async def raise_cards(session: AsyncSession, *, color: str, today: date, now: da
     await repository.insert_cards(session, clock_ids=[row.clock_id for row in rows], color=color, raised_at=now)
     await add_events(session, events)
     await reminders.remind_cards(session, cards=reminders_due, now=now)
-    return len(rows)
+    return Counter(row.department or "" for row in rows)
 
 
 async def run_scan(db: Database, *, runtime: Runtime, today: date | None = None) -> ScanResult:
@@ -80,7 +85,11 @@ async def run_scan(db: Database, *, runtime: Runtime, today: date | None = None)
     for color in ("red", "yellow"):
         while True:
             async with db.transaction() as session:
-                raised = await raise_cards(session, color=color, today=today, now=now, limit=batch)
+                by_department = await raise_cards(session, color=color, today=today, now=now, limit=batch)
+            # Counted only once the batch has committed: a rolled-back claim raised nothing.
+            for department, count in by_department.items():
+                CARDS_RAISED.labels(color=color, department=department).inc(count)
+            raised = sum(by_department.values())
             setattr(result, color, getattr(result, color) + raised)
             if raised < batch:
                 break

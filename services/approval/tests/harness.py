@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from nats.aio.msg import Msg
+from prometheus_client.parser import text_string_to_metric_families
 
 from owkernel.bus import Bus
 from owkernel.contracts import Envelope, EventData, decode, encode, make_envelope, spec_for
@@ -178,6 +179,18 @@ class Approval:
         assert detail.status_code == 200, detail.text
         body: dict[str, Any] = detail.json()
         return body
+
+    async def cards_counted(self) -> dict[tuple[str, str], float]:
+        """``onewindow_cards_raised_total`` from ``/metrics``, by (color, department)."""
+        r = await self.client.get("/metrics")
+        assert r.status_code == 200, r.text
+        return {
+            (sample.labels["color"], sample.labels["department"]): sample.value
+            for family in text_string_to_metric_families(r.text)
+            if family.name == "onewindow_cards_raised"
+            for sample in family.samples
+            if sample.name == "onewindow_cards_raised_total"
+        }
 
     async def scan(self) -> dict[str, Any]:
         """Run the card scan now."""

@@ -46,6 +46,8 @@ async def test_yellow_then_red_per_task_and_per_stage(alone: Approval) -> None:
     )
     assert denied.status_code == 403
 
+    # The counter is the process's own (other tests in it may have raised cards): compare deltas.
+    counted_before = await alone.cards_counted()
     alone.clock.set(date(2026, 11, 5))
     assert await alone.scan() == {"as_of": "2026-11-05", "yellow": 0, "red": 0}
     alone.clock.set(date(2026, 11, 6))
@@ -63,6 +65,11 @@ async def test_yellow_then_red_per_task_and_per_stage(alone: Approval) -> None:
     assert {e.data["clock_kind"] for e in red} == {"task", "stage"}
     [listed] = await alone.open_tasks_now("PLAN", "C-1")
     assert listed["card"] == "red"
+    counted = await alone.cards_counted()
+    raised = {key: counted[key] - counted_before.get(key, 0.0) for key in counted}
+    assert {key: n for key, n in raised.items() if n} == {("yellow", "PLAN"): 2, ("red", "PLAN"): 2}, (
+        "operations see each card once, by colour and department"
+    )
 
     cards = await alone.client.get("/api/v1/supervision/cards", params={"color": "red"}, headers=alone.supervisor())
     assert cards.status_code == 200
