@@ -633,7 +633,7 @@ def test_ingress_exposes_only_the_gateways_public_paths_over_tls(overlay: str) -
     )  # the last three: the web console
     for public in public_paths:
         assert routed(public), f"{public} is not routed to the gateway"
-    for private in ("/metrics", "/healthz", "/readyz"):
+    for private in ("/metrics", "/healthz", "/readyz", "/ops/dead-letters"):
         assert not routed(private), f"{private} must not be reachable from outside"
 
 

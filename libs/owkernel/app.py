@@ -2,7 +2,8 @@
 
 A service hands over its settings, routers, kernel tables and event handlers; the factory wires
 the database, the bus, the outbox relay, the consumers, token verification, problem+json errors,
-request ids in logs, ``/healthz``, ``/readyz`` and ``/metrics``.
+request ids in logs, ``/healthz``, ``/readyz``, ``/metrics`` and, for a service with consumers,
+``/ops/dead-letters``.
 """
 
 from __future__ import annotations
@@ -13,26 +14,30 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
 import httpx
 import structlog
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from structlog.contextvars import bind_contextvars, clear_contextvars, get_contextvars
 
-from owkernel.auth import TokenVerifier
+from owkernel import deadletters
+from owkernel.auth import Principal, TokenVerifier, require_roles
 from owkernel.bus import Bus
 from owkernel.consumer import ConsumerGroup, ConsumerOptions, ConsumerRunner
 from owkernel.db import Database
-from owkernel.errors import install_problem_handlers, problem_body
+from owkernel.errors import Unprocessable, install_problem_handlers, problem_body
 from owkernel.http import make_http_client
 from owkernel.logs import configure_logging, new_request_id
 from owkernel.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from owkernel.outbox import OutboxRelay
+from owkernel.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
 from owkernel.runtime import tune_gc
 from owkernel.settings import PlatformSettings, ServiceSettings
 from owkernel.tables import KernelTables
@@ -143,6 +148,59 @@ class RequestContextMiddleware:
                     **{k: v for k, v in get_contextvars().items() if k == "application_no"},
                 )
             clear_contextvars()
+
+
+# Module level: with postponed annotations FastAPI resolves a parameter's type in the module.
+AdminDep = Annotated[Principal, Depends(require_roles("admin"))]
+
+
+class DeadLetterOut(BaseModel):
+    """A parked event, without its payload (which may hold personal data)."""
+
+    id: int
+    consumer: str
+    event_id: str | None
+    subject: str
+    error: str
+    deliveries: int
+    created_at: datetime
+
+
+class ReplayOut(BaseModel):
+    id: int
+    event_id: str
+    subject: str
+    outcome: Literal["handled", "already handled"]
+
+
+def ops_router(group: ConsumerGroup) -> APIRouter:
+    """``/ops/dead-letters``: what a service's consumers gave up on, and a replay for each.
+
+    Admin only and not in the OpenAPI: operators call one service's pod (``kubectl port-forward``)
+    with an admin token from the gateway, as they read its ``/metrics``.
+    """
+    router = APIRouter(prefix="/ops/dead-letters", include_in_schema=False)
+
+    @router.get("", response_model=Page[DeadLetterOut])
+    async def list_dead_letters(
+        kernel: KernelDep, _: AdminDep, limit: LimitParam = 50, cursor: CursorParam = None
+    ) -> Page[DeadLetterOut]:
+        key = decode_cursor(cursor, size=1)
+        after = key[0] if key else None
+        if after is not None and not isinstance(after, int):
+            raise Unprocessable("The cursor is not valid.", errors=[{"field": "cursor", "message": "invalid"}])
+        async with kernel.db.transaction() as session:
+            rows = await deadletters.page(session, kernel.tables, after=after, limit=limit + 1)
+        items = [DeadLetterOut.model_validate(row, from_attributes=True) for row in rows[:limit]]
+        more = len(rows) > limit
+        return Page(items=items, next_cursor=encode_cursor([items[-1].id]) if more else None)
+
+    @router.post("/{letter_id}/replay", response_model=ReplayOut)
+    async def replay_dead_letter(letter_id: int, kernel: KernelDep, principal: AdminDep) -> ReplayOut:
+        done = await deadletters.replay(kernel.db, kernel.tables, group, letter_id, by=principal.display)
+        return ReplayOut(id=done.id, event_id=done.event_id, subject=done.subject, outcome=done.outcome)
+
+    return router
 
 
 def health_router() -> APIRouter:
@@ -277,6 +335,8 @@ def create_service_app(
     install_problem_handlers(app)
     app.add_middleware(RequestContextMiddleware, service=name)
     app.include_router(health_router())
+    if consumers is not None and consumers.handlers:
+        app.include_router(ops_router(consumers))
     for router in routers:
         app.include_router(router)
     return app

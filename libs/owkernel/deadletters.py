@@ -1,0 +1,127 @@
+"""Dead letters: list them, and have one handled again once its cause is fixed.
+
+An event that failed on every delivery (or that a handler declared poison) is parked in the
+consuming service's ``dead_letters`` table and acknowledged, so NATS never offers it again; until
+it is replayed, that service's view of the world is missing it. A replay runs the service's own
+handler on the stored payload in one transaction with the inbox row, exactly as the consumer
+would have: if the event was meanwhile handled (re-published by hand, say), the inbox says so and
+nothing is applied twice. A replay that fails again keeps the letter, with the new error.
+
+Operators reach this through each service's ``/ops/dead-letters`` (admin only; see
+``owkernel.app``), not through the gateway: like ``/metrics`` it is per service and per database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import structlog
+from pydantic import ValidationError
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from structlog.contextvars import bound_contextvars
+
+from owkernel.consumer import ConsumerGroup
+from owkernel.contracts import UnknownEventError, decode
+from owkernel.db import Database
+from owkernel.errors import Conflict, NotFound
+from owkernel.metrics import EVENTS_HANDLED
+from owkernel.tables import KernelTables
+
+log = structlog.get_logger("owkernel.deadletters")
+
+
+@dataclass(frozen=True)
+class Replayed:
+    """What a replay did."""
+
+    id: int
+    event_id: str
+    subject: str
+    outcome: Literal["handled", "already handled"]
+
+
+# --- queries ---------------------------------------------------------------------------------
+async def page(session: AsyncSession, tables: KernelTables, *, after: int | None, limit: int) -> list[Any]:
+    """Dead letters oldest first, ``limit`` of them after id ``after`` (a keyset page)."""
+    letters = tables.dead_letters
+    stmt = select(
+        letters.c.id,
+        letters.c.consumer,
+        letters.c.event_id,
+        letters.c.subject,
+        letters.c.error,
+        letters.c.deliveries,
+        letters.c.created_at,
+    ).order_by(letters.c.id)
+    if after is not None:
+        stmt = stmt.where(letters.c.id > after)
+    return list((await session.execute(stmt.limit(limit))).all())
+
+
+async def _locked(session: AsyncSession, tables: KernelTables, letter_id: int) -> Any:
+    # FOR UPDATE: two operators replaying the same letter at once apply it once; the second
+    # waits, then finds it gone (404).
+    letters = tables.dead_letters
+    stmt = select(letters).where(letters.c.id == letter_id).with_for_update()
+    return (await session.execute(stmt)).first()
+
+
+async def _handled(session: AsyncSession, tables: KernelTables, consumer: str, event_id: str) -> bool:
+    inbox = tables.inbox
+    stmt = select(inbox.c.event_id).where(inbox.c.consumer == consumer, inbox.c.event_id == event_id)
+    return (await session.execute(stmt)).first() is not None
+
+
+# --- the use case ----------------------------------------------------------------------------
+async def replay(db: Database, tables: KernelTables, group: ConsumerGroup, letter_id: int, *, by: str) -> Replayed:
+    """Handle dead letter ``letter_id`` again; 404 if there is none, 409 if it still fails."""
+    failure: str | None = None
+    async with db.transaction() as session:
+        row = await _locked(session, tables, letter_id)
+        if row is None:
+            raise NotFound(f"There is no dead letter {letter_id}.")
+        try:
+            envelope, data = decode(row.payload)
+        except (UnknownEventError, ValidationError, ValueError) as exc:
+            raise Conflict(f"Dead letter {letter_id} cannot be decoded by this release: {exc}") from exc
+        handler = group.handlers.get(envelope.type)
+        if handler is None:
+            raise Conflict(f"{group.service} has no handler for {envelope.type}.")
+        outcome: Literal["handled", "already handled"] = "already handled"
+        if not await _handled(session, tables, row.consumer, envelope.id):
+            try:
+                async with session.begin_nested():
+                    await session.execute(
+                        insert(tables.inbox).values(
+                            consumer=row.consumer,
+                            event_id=envelope.id,
+                            subject=envelope.type,
+                            handled_at=datetime.now(UTC),
+                        )
+                    )
+                    with bound_contextvars(event_id=envelope.id, event_type=envelope.type):
+                        await handler(session, data, envelope)
+                outcome = "handled"
+            except Exception as exc:  # noqa: BLE001 - whatever the handler raises, the letter stays
+                failure = repr(exc)
+        letters = tables.dead_letters
+        if failure is None:
+            await session.execute(delete(letters).where(letters.c.id == letter_id))
+        else:
+            await session.execute(
+                update(letters)
+                .where(letters.c.id == letter_id)
+                .values(error=f"replay by {by}: {failure}"[:4000], deliveries=letters.c.deliveries + 1)
+            )
+    if failure is not None:
+        log.warning("dead_letter.replay_failed", id=letter_id, event_id=envelope.id, by=by, error=failure)
+        raise Conflict(f"Dead letter {letter_id} failed again: {failure}", event_id=envelope.id)
+    EVENTS_HANDLED.labels(group.service, envelope.type, "replayed").inc()
+    # The letter row is gone; this line and the inbox row are what remain of it.
+    log.warning(
+        "dead_letter.replayed", id=letter_id, event_id=envelope.id, subject=envelope.type, by=by, outcome=outcome
+    )
+    return Replayed(id=letter_id, event_id=envelope.id, subject=envelope.type, outcome=outcome)
