@@ -8,15 +8,24 @@ from typing import Any, cast
 from sqlalchemy import Table, and_, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from owkernel.db import conflict_insert
 from services.approval.reminders.models import Notification, NotificationAttempt
 
 Q_PENDING = "staff_notifications.status = 'pending'"
 
 
 async def insert_many(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    """Write notifications in one statement (Core insert: the ORM's bulk path costs more than the rows)."""
+    """Write notifications in one statement (Core insert: the ORM's bulk path costs more than the rows).
+
+    A de-duplication key already there is skipped, not an error: every approval replica runs the
+    digest check, and two of them at the digest hour would otherwise fail one transaction on the
+    unique key and log a warning for a digest that was, correctly, written once.
+    """
     if rows:
-        await session.execute(insert(cast(Table, Notification.__table__)), rows)
+        stmt = conflict_insert(session, cast(Table, Notification.__table__)).on_conflict_do_nothing(
+            index_elements=["dedupe_key"]
+        )
+        await session.execute(stmt, rows)
 
 
 async def existing_keys(session: AsyncSession, keys: list[str]) -> set[str]:

@@ -9,7 +9,7 @@ import base64
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -17,6 +17,7 @@ from aiohttp import web
 from standardwebhooks import Webhook
 
 from owkernel.testing import SigningKeys, eventually, free_port
+from services.approval.reminders.repository import insert_many
 from services.approval.tests.harness import Approval, accepted, at, running_approval
 
 
@@ -175,6 +176,24 @@ async def test_daily_digest_once_a_day_per_department(
         assert len(sent["LAND"]["payload"]["most_urgent"]) == 2
         approval.clock.set(date(2026, 11, 3), 17)
         await asyncio.sleep(0.3)  # several digest checks later in the same day: still one each
+        assert len([n for n in await notifications(approval) if n["kind"] == "digest"]) == 2
+        # A second replica that checked before this one's digests committed writes the same keys:
+        # skipped, not a failed transaction.
+        now = datetime.now(UTC)
+        racing = {
+            "dedupe_key": "digest:LAND:2026-11-03",
+            "kind": "digest",
+            "department": "LAND",
+            "task_id": None,
+            "application_no": None,
+            "payload": {"date": "2026-11-03"},
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
+        async with approval.svc.app.state.kernel.db.transaction() as session:
+            await insert_many(session, [racing])
         assert len([n for n in await notifications(approval) if n["kind"] == "digest"]) == 2
         approval.clock.set(date(2026, 11, 4), 9)
 
