@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, insert, or_, select, text, update
+from sqlalchemy import Table, and_, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from owkernel.db import conflict_insert
