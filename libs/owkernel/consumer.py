@@ -274,13 +274,7 @@ class StreamConsumer:
                     await msg.nak(delay=self._backoff(msg.metadata.num_delivered or 1))
 
     async def _seen(self, session: AsyncSession, ids: list[str]) -> set[str]:
-        if not ids:
-            return set()
-        inbox = self.tables.inbox
-        rows = await session.execute(
-            select(inbox.c.event_id).where(inbox.c.consumer == self.durable, inbox.c.event_id.in_(ids))
-        )
-        return set(rows.scalars())
+        return await handled_ids(session, self.tables, self.durable, ids)
 
     async def _apply_fast(self, decoded: list[tuple[Msg, Envelope | None, EventData | None, str | None]]) -> list[str]:
         outcome: list[str] = []
@@ -343,16 +337,7 @@ class StreamConsumer:
         correlation = (msg.headers or {}).get(CORRELATION_HEADER) or envelope.correlation_id
         with bound_contextvars(request_id=correlation, event_id=envelope.id, event_type=envelope.type):
             try:
-                async with session.begin_nested():
-                    await session.execute(
-                        insert(self.tables.inbox).values(
-                            consumer=self.durable,
-                            event_id=envelope.id,
-                            subject=envelope.type,
-                            handled_at=datetime.now(UTC),
-                        )
-                    )
-                    await handler(session, data, envelope)
+                await apply_once(session, self.tables, self.durable, handler, data, envelope)
             except PoisonEvent as exc:
                 await self._dead_letter(session, msg, subject, envelope.id, f"poison: {exc}", deliveries)
                 return "term"
@@ -385,6 +370,34 @@ class StreamConsumer:
                     created_at=datetime.now(UTC),
                 )
             )
+
+
+async def handled_ids(session: AsyncSession, tables: KernelTables, consumer: str, ids: list[str]) -> set[str]:
+    """Which of these event ids ``consumer`` has handled already (its inbox rows)."""
+    if not ids:
+        return set()
+    inbox = tables.inbox
+    rows = await session.execute(
+        select(inbox.c.event_id).where(inbox.c.consumer == consumer, inbox.c.event_id.in_(ids))
+    )
+    return set(rows.scalars())
+
+
+async def apply_once(
+    session: AsyncSession, tables: KernelTables, consumer: str, handler: Handler, data: EventData, envelope: Envelope
+) -> None:
+    """Apply one event with its inbox row, in a SAVEPOINT: if the handler raises, neither stays.
+
+    The one way an event takes effect outside the fast batch path: the consumer's isolated retry
+    and a dead letter's replay both come here, so both leave the same proof of handling.
+    """
+    async with session.begin_nested():
+        await session.execute(
+            insert(tables.inbox).values(
+                consumer=consumer, event_id=envelope.id, subject=envelope.type, handled_at=datetime.now(UTC)
+            )
+        )
+        await handler(session, data, envelope)
 
 
 class ConsumerRunner:

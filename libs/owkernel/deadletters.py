@@ -14,16 +14,15 @@ Operators reach this through each service's ``/ops/dead-letters`` (admin only; s
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, Literal
 
 import structlog
 from pydantic import ValidationError
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from structlog.contextvars import bound_contextvars
 
-from owkernel.consumer import ConsumerGroup
+from owkernel.consumer import ConsumerGroup, apply_once, handled_ids
 from owkernel.contracts import UnknownEventError, decode
 from owkernel.db import Database
 from owkernel.errors import Conflict, NotFound
@@ -69,12 +68,6 @@ async def _locked(session: AsyncSession, tables: KernelTables, letter_id: int) -
     return (await session.execute(stmt)).first()
 
 
-async def _handled(session: AsyncSession, tables: KernelTables, consumer: str, event_id: str) -> bool:
-    inbox = tables.inbox
-    stmt = select(inbox.c.event_id).where(inbox.c.consumer == consumer, inbox.c.event_id == event_id)
-    return (await session.execute(stmt)).first() is not None
-
-
 # --- the use case ----------------------------------------------------------------------------
 async def replay(db: Database, tables: KernelTables, group: ConsumerGroup, letter_id: int, *, by: str) -> Replayed:
     """Handle dead letter ``letter_id`` again; 404 if there is none, 409 if it still fails."""
@@ -91,19 +84,10 @@ async def replay(db: Database, tables: KernelTables, group: ConsumerGroup, lette
         if handler is None:
             raise Conflict(f"{group.service} has no handler for {envelope.type}.")
         outcome: Literal["handled", "already handled"] = "already handled"
-        if not await _handled(session, tables, row.consumer, envelope.id):
+        if not await handled_ids(session, tables, row.consumer, [envelope.id]):
             try:
-                async with session.begin_nested():
-                    await session.execute(
-                        insert(tables.inbox).values(
-                            consumer=row.consumer,
-                            event_id=envelope.id,
-                            subject=envelope.type,
-                            handled_at=datetime.now(UTC),
-                        )
-                    )
-                    with bound_contextvars(event_id=envelope.id, event_type=envelope.type):
-                        await handler(session, data, envelope)
+                with bound_contextvars(event_id=envelope.id, event_type=envelope.type):
+                    await apply_once(session, tables, row.consumer, handler, data, envelope)
                 outcome = "handled"
             except Exception as exc:  # noqa: BLE001 - whatever the handler raises, the letter stays
                 failure = repr(exc)
