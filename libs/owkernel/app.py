@@ -32,12 +32,12 @@ from owkernel.auth import Principal, TokenVerifier, require_roles
 from owkernel.bus import Bus
 from owkernel.consumer import ConsumerGroup, ConsumerOptions, ConsumerRunner
 from owkernel.db import Database
-from owkernel.errors import Unprocessable, install_problem_handlers, problem_body
+from owkernel.errors import install_problem_handlers, problem_body
 from owkernel.http import make_http_client
 from owkernel.logs import configure_logging, new_request_id
 from owkernel.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from owkernel.outbox import OutboxRelay
-from owkernel.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
+from owkernel.pagination import CursorParam, LimitParam, Page, decode_id_cursor, encode_cursor
 from owkernel.runtime import tune_gc
 from owkernel.settings import PlatformSettings, ServiceSettings
 from owkernel.tables import KernelTables
@@ -185,10 +185,7 @@ def ops_router(group: ConsumerGroup) -> APIRouter:
     async def list_dead_letters(
         kernel: KernelDep, _: AdminDep, limit: LimitParam = 50, cursor: CursorParam = None
     ) -> Page[DeadLetterOut]:
-        key = decode_cursor(cursor, size=1)
-        after = key[0] if key else None
-        if after is not None and not isinstance(after, int):
-            raise Unprocessable("The cursor is not valid.", errors=[{"field": "cursor", "message": "invalid"}])
+        after = decode_id_cursor(cursor)
         async with kernel.db.transaction() as session:
             rows = await deadletters.page(session, kernel.tables, after=after, limit=limit + 1)
         items = [DeadLetterOut.model_validate(row, from_attributes=True) for row in rows[:limit]]

@@ -46,5 +46,16 @@ def decode_cursor(cursor: str | None, *, size: int) -> list[JsonValue] | None:
     return key
 
 
+def decode_id_cursor(cursor: str | None) -> int | None:
+    """The row id in a cursor of lists ordered by one integer id; 422 for anything else."""
+    key = decode_cursor(cursor, size=1)
+    if key is None:
+        return None
+    # bool is an int to Python, never an id to us.
+    if not isinstance(key[0], int) or isinstance(key[0], bool):
+        raise Unprocessable("The cursor is not valid.", errors=[{"field": "cursor", "message": "invalid"}])
+    return key[0]
+
+
 LimitParam = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size")]
 CursorParam = Annotated[str | None, Query(max_length=512, description="Opaque cursor from next_cursor")]

@@ -121,6 +121,8 @@ async def test_list_and_replay_dead_letters(ops: Any, signing_keys: SigningKeys)
     assert [d["id"] for d in rest.json()["items"]] == [garbage_id] and rest.json()["next_cursor"] is None
     bad_cursor = await client.get("/ops/dead-letters", params={"cursor": "WyJ4Il0"}, headers=admin)
     assert bad_cursor.status_code == 422
+    true_cursor = await client.get("/ops/dead-letters", params={"cursor": "W3RydWVd"}, headers=admin)  # [true]
+    assert true_cursor.status_code == 422, "a boolean is not a row id"
 
     # Still broken: 409 problem+json, the letter stays with the new error, nothing applied.
     again = await client.post(f"/ops/dead-letters/{fixable_id}/replay", headers=admin)

@@ -9,9 +9,9 @@ from fastapi import APIRouter, Request
 
 from owkernel.app import SessionDep
 from owkernel.auth import CurrentPrincipal
-from owkernel.errors import Forbidden, Unprocessable
+from owkernel.errors import Forbidden
 from owkernel.idempotency import Idempotency, IdempotencyKey, request_hash
-from owkernel.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
+from owkernel.pagination import CursorParam, LimitParam, Page, decode_id_cursor, encode_cursor
 from services.intake.appointments import repository, service
 from services.intake.appointments.schemas import AppointmentIn, AppointmentOut, SlotOpen, SlotOut, WindowKind
 from services.intake.common import SettingsDep, sees_everything
@@ -72,10 +72,7 @@ async def list_appointments(
         id_number = principal.id_number
     elif not sees_everything(principal):
         raise Forbidden("Appointments are for applicants and the hall's staff.")
-    key = decode_cursor(cursor, size=1)
-    before = key[0] if key else None
-    if before is not None and not isinstance(before, int):
-        raise Unprocessable("The cursor is not valid.", errors=[{"field": "cursor", "message": "invalid"}])
+    before = decode_id_cursor(cursor)
     rows = await repository.page(
         session, id_number=id_number, window=window, day=date, status=status, before_id=before, limit=limit + 1
     )

@@ -10,7 +10,7 @@ from owkernel.app import SessionDep
 from owkernel.auth import Principal, require_roles
 from owkernel.errors import NotFound, PayloadTooLarge, Unprocessable
 from owkernel.idempotency import Idempotency, IdempotencyKey, request_hash
-from owkernel.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
+from owkernel.pagination import CursorParam, LimitParam, Page, decode_cursor, decode_id_cursor, encode_cursor
 from services.intake.catalog import repository, service
 from services.intake.catalog.importer import parse_catalog_file
 from services.intake.catalog.schemas import ImportResult, ItemCreate, ItemOut, ItemUpdate, StatsOut, VersionOut
@@ -100,10 +100,7 @@ async def item_history(
     """Every version of an item, oldest first: who changed what, and when."""
     if await repository.get_item(session, code) is None:
         raise NotFound(f"No item {code}.")
-    key = decode_cursor(cursor, size=1)
-    after = key[0] if key else None
-    if after is not None and not isinstance(after, int):
-        raise Unprocessable("The cursor is not valid.")
+    after = decode_id_cursor(cursor)
     rows = await repository.history(session, code, after=after, limit=limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Request
 
 from owkernel.app import SessionDep
 from owkernel.auth import CurrentPrincipal
-from owkernel.errors import Forbidden, Unprocessable
+from owkernel.errors import Forbidden
 from owkernel.idempotency import Idempotency, IdempotencyKey, request_hash
-from owkernel.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
+from owkernel.pagination import CursorParam, LimitParam, Page, decode_id_cursor, encode_cursor
 from services.intake.common import SettingsDep, sees_everything
 from services.intake.consultations import repository, service
 from services.intake.consultations.schemas import ConsultationIn, ConsultationOut, ReplyIn
@@ -75,10 +75,7 @@ async def list_consultations(
         if not principal.department or department not in (None, principal.department):
             raise Forbidden("Department staff see their own department's consultations.")
         department = principal.department
-    key = decode_cursor(cursor, size=1)
-    before = key[0] if key else None
-    if before is not None and not isinstance(before, int):
-        raise Unprocessable("The cursor is not valid.", errors=[{"field": "cursor", "message": "invalid"}])
+    before = decode_id_cursor(cursor)
     rows = await repository.page(
         session,
         asker=asker,

@@ -6,9 +6,8 @@ from fastapi import APIRouter, Request
 
 from owkernel.app import SessionDep
 from owkernel.auth import CurrentPrincipal
-from owkernel.errors import Unprocessable
 from owkernel.idempotency import Idempotency, IdempotencyKey, request_hash
-from owkernel.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
+from owkernel.pagination import CursorParam, LimitParam, Page, decode_id_cursor, encode_cursor
 from services.intake.common import SettingsDep
 from services.intake.db import tables
 from services.intake.projects import repository, service
@@ -61,10 +60,7 @@ async def list_projects(
 ) -> Page[ProjectOut]:
     """Newest first: an applicant's own; every project for staff."""
     owner, officer = service.list_scope(principal)
-    key = decode_cursor(cursor, size=1)
-    before = key[0] if key else None
-    if before is not None and not isinstance(before, int):
-        raise Unprocessable("The cursor is not valid.", errors=[{"field": "cursor", "message": "invalid"}])
+    before = decode_id_cursor(cursor)
     rows = await repository.list_projects(session, owner=owner, officer=officer, before_id=before, limit=limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
