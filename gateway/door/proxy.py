@@ -31,6 +31,7 @@ from gateway.door.transport import ProxyTransport
 from gateway.settings import GatewaySettings
 from gateway.state import GatewayState
 from owkernel.errors import Unauthorized, problem_body
+from owkernel.guard import BASELINE_RESPONSE_HEADERS, NO_STORE, refusal
 from owkernel.logs import new_request_id
 from owkernel.metrics import HTTP_LATENCY, HTTP_REQUESTS
 
@@ -64,6 +65,15 @@ REQUEST_DROP = HOP_BY_HOP | {
     b"x-request-id",
 }
 SMALL_BODY = 64 * 1024
+# The console and the cashier are HTML the gateway serves itself: no inline script or style, no
+# framing (clickjacking the pay button), nothing loaded from elsewhere. FastAPI's /docs pages load
+# Swagger UI from a CDN with an inline script, so they get only frame-ancestors.
+CONTENT_SECURITY_POLICY = (
+    b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    b"connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+DOCS_POLICY = b"frame-ancestors 'none'"
+DOCS_PATHS = ("/docs", "/redoc")
 URL_CACHE_SIZE = 4096
 
 
@@ -87,11 +97,28 @@ def _problem_message(status: int, detail: str, request_id: str, headers: list[tu
                 (b"content-type", b"application/problem+json"),
                 (b"content-length", str(len(body)).encode()),
                 (b"x-request-id", request_id.encode()),
+                *BASELINE_RESPONSE_HEADERS,
+                NO_STORE,
                 *headers,
             ],
         },
         {"type": "http.response.body", "body": body},
     ]
+
+
+def _with_page_policy(send: Send, *, docs: bool) -> Send:
+    """``send`` that adds the Content-Security-Policy header to an HTML page the gateway serves."""
+
+    async def sender(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = list(message.get("headers", []))
+            html = any(n.lower() == b"content-type" and v.startswith(b"text/html") for n, v in headers)
+            if html and not any(n.lower() == b"content-security-policy" for n, _ in headers):
+                headers.append((b"content-security-policy", DOCS_POLICY if docs else CONTENT_SECURITY_POLICY))
+                message = {**message, "headers": headers}
+        await send(message)
+
+    return sender
 
 
 class Door:
@@ -130,8 +157,13 @@ class Door:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
+        refused = refusal(scope["headers"], path, scope.get("raw_path"))
+        if refused is not None:
+            for message in _problem_message(400, refused, new_request_id(), []):
+                await send(message)
+            return
         if not path.startswith("/api/v1/"):
-            await self._own(scope, receive, send)
+            await self._own(scope, receive, _with_page_policy(send, docs=path.startswith(DOCS_PATHS)))
             return
         end = path.find("/", 8)
         prefix = path if end == -1 else path[:end]

@@ -188,3 +188,88 @@ async def test_login_throttled_per_address(limited: Stack) -> None:
         assert (await attempt("nobody_here")).status_code == 401
     r = await attempt("admin")
     assert r.status_code == 429 and int(r.headers["retry-after"]) > 0
+
+
+# --- ambiguous requests (issue 17: a second Authorization header, dot segments) -----------------
+
+
+async def _raw(base_url: str, path: str, headers: list[tuple[str, str]]) -> tuple[int, dict[str, str], bytes]:
+    """Send a GET exactly as written (httpx would normalise the path and fold the headers)."""
+    url = httpx.URL(base_url)
+    reader, writer = await asyncio.open_connection(url.host, url.port)
+    lines = [f"GET {path} HTTP/1.1", f"Host: {url.host}:{url.port}", "Connection: close"]
+    lines += [f"{name}: {value}" for name, value in headers]
+    writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+    await writer.drain()
+    data = await reader.read()
+    writer.close()
+    head, _, body = data.partition(b"\r\n\r\n")
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    fields = {k.strip().lower(): v.strip() for k, _, v in (h.partition(":") for h in header_lines)}
+    return int(status_line.split()[1]), fields, body
+
+
+async def test_a_second_authorization_header_is_refused_everywhere(stack: Stack) -> None:
+    _, tokens = await stack.citizen()
+    access = tokens["access_token"]
+    logout = await stack.client.post("/api/v1/auth/logout", headers=bearer(access))
+    assert logout.status_code == 204
+    revived = [("Authorization", f"Bearer {access}"), ("Authorization", "Basic eA==")]
+    # Through the door: the revoked token must not come back beside a junk header.
+    status, fields, body = await _raw(stack.gateway_url, "/api/v1/tasks/echo", revived)
+    assert status == 400, body
+    assert fields["content-type"] == "application/problem+json" and b"authorization" in body
+    # The gateway's own routes and the service behind refuse it too (a service trusts no door).
+    status, _, _ = await _raw(stack.gateway_url, "/api/v1/auth/me", revived)
+    assert status == 400
+    status, _, body = await _raw(stack.upstream_url, "/api/v1/tasks/echo", list(reversed(revived)))
+    assert status == 400, body
+    # The same class: every header we authenticate or de-duplicate on is single-valued.
+    for name in ("X-Device-Key", "Idempotency-Key", "Webhook-Signature"):
+        status, _, _ = await _raw(stack.gateway_url, "/api/v1/catalog/items/ITEM-1", [(name, "a"), (name, "b")])
+        assert status == 400, name
+    status, _, _ = await _raw(stack.gateway_url, "/api/v1/catalog/items/ITEM-1", [("Idempotency-Key", "a")])
+    assert status == 200
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/applications/../../../metrics",
+        "/api/v1/tasks/echo/../../../metrics",
+        "/api/v1/tasks/./echo",
+        "/api/v1/tasks/%2e%2e/%2e%2e/%2e%2e/metrics",
+        "/api/v1/tasks/%2E%2E%2F%2E%2E%2Fmetrics",
+        "/api/v1/tasks/echo%2f..%2f..%2fmetrics",
+        "/api/v1/tasks\\..\\..\\metrics",
+        "/docs/../metrics",
+    ],
+)
+async def test_dot_segments_and_encoded_separators_are_never_forwarded(stack: Stack, path: str) -> None:
+    status, fields, body = await _raw(stack.gateway_url, path, [])
+    assert status == 400, (path, body)
+    assert b"onewindow_" not in body and b"# HELP" not in body  # no service's metrics page
+    assert fields["content-type"] == "application/problem+json"
+    # A service refuses them as well when called directly.
+    status, _, body = await _raw(stack.upstream_url, path.replace("/docs/", "/api/v1/tasks/"), [])
+    assert status == 400, (path, body)
+
+
+async def test_security_headers_on_pages_and_api(stack: Stack) -> None:
+    _, tokens = await stack.citizen()
+    api = await stack.client.get("/api/v1/tasks/echo", headers=bearer(tokens["access_token"]))
+    own = await stack.client.get("/api/v1/auth/me", headers=bearer(tokens["access_token"]))
+    refused = await stack.client.get("/api/v1/tasks/echo", headers=bearer("not-a-token"))
+    for response in (api, own, refused):
+        assert response.headers["cache-control"] == "no-store", response.url
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["x-frame-options"] == "DENY"
+        assert response.headers["referrer-policy"] == "same-origin"
+    console = await stack.client.get("/")
+    assert console.status_code == 200 and console.headers["content-type"].startswith("text/html")
+    policy = console.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in policy and "script-src 'self'" in policy and "unsafe-inline" not in policy
+    assert console.headers["x-frame-options"] == "DENY" and console.headers["x-content-type-options"] == "nosniff"
+    assert "no-store" not in console.headers.get("cache-control", "")  # static files may be cached
+    docs = await stack.client.get("/docs")
+    assert docs.headers["content-security-policy"] == "frame-ancestors 'none'"

@@ -33,6 +33,7 @@ from owkernel.bus import Bus
 from owkernel.consumer import ConsumerGroup, ConsumerOptions, ConsumerRunner
 from owkernel.db import Database
 from owkernel.errors import install_problem_handlers, problem_body
+from owkernel.guard import refusal, with_response_headers
 from owkernel.http import make_http_client
 from owkernel.logs import configure_logging, new_request_id
 from owkernel.metrics import HTTP_LATENCY, HTTP_REQUESTS
@@ -110,17 +111,28 @@ class RequestContextMiddleware:
         started = time.perf_counter()
         status = 500
         response_started = False
+        api = scope.get("path", "").startswith("/api/")
 
         async def send_wrapper(message: Message) -> None:
             nonlocal status, response_started
             if message["type"] == "http.response.start":
                 response_started = True
                 status = message["status"]
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+                headers = with_response_headers(list(message.get("headers", [])), api=api)
+                message["headers"] = [*headers, (b"x-request-id", request_id.encode())]
             await send(message)
 
         try:
+            refused = refusal(scope.get("headers", []), scope.get("path", ""), scope.get("raw_path"))
+            if refused is not None:
+                # Before routing: the request is ambiguous, so no route may read it (see owkernel.guard).
+                response = JSONResponse(
+                    problem_body(400, refused, request_id=request_id),
+                    status_code=400,
+                    media_type="application/problem+json",
+                )
+                await response(scope, receive, send_wrapper)
+                return
             await self.app(scope, receive, send_wrapper)
         except Exception as exc:
             log.exception("unhandled_error", error=repr(exc))
