@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from owkernel.settings import ServiceSettings
@@ -90,12 +90,29 @@ class GatewaySettings(ServiceSettings):
     admin_username: str = "admin"
 
     # --- payment stub ----------------------------------------------------------------------
+    # The stub cashier (/pay/{id}) marks any order paid without authentication: right for the
+    # local run and dev, never in production (the prod overlay turns it off; /pay answers 404).
+    stub_cashier: bool = True
+    # Where an order sends its payer (the contract's pay_url): the stub cashier, or the real
+    # provider's page; "{payment_id}" is replaced by the order's id.
+    payment_pay_url: str = "/pay/{payment_id}"
     payment_secret: SecretStr = SecretStr("dev-payment-secret-change-me")
     payment_expiry_seconds: float = 1800.0
     payment_sweep_seconds: float = 30.0
     # Where the stub provider posts its signed callback; defaults to this gateway.
     payment_callback_url: str | None = None
     payment_callback_tolerance_seconds: int = 300
+
+    @field_validator("payment_pay_url")
+    @classmethod
+    def _pay_url_names_the_order(cls, value: str) -> str:
+        if "{payment_id}" not in value:
+            raise ValueError("payment_pay_url must contain {payment_id}")
+        try:  # any other brace would fail at the first order: fail at start-up instead
+            value.format(payment_id="x")
+        except (KeyError, IndexError, ValueError):
+            raise ValueError("payment_pay_url may hold no placeholder but {payment_id}") from None
+        return value
 
     def upstreams(self) -> dict[str, str]:
         """Service name -> base URL."""

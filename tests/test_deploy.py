@@ -34,6 +34,7 @@ from prometheus_client import metrics as prometheus_metrics
 
 import owkernel.metrics
 import services.approval.supervision.metrics
+from gateway.settings import GatewaySettings
 from owkernel.settings import PlatformSettings, ServiceSettings
 from tools.stack import COMPONENTS, Component
 
@@ -375,6 +376,16 @@ def test_essential_settings_point_at_the_right_services(overlay: str, name: str)
     if name == "delivery":
         # The simulated couriers post signed webhooks as if they were partners: dev only.
         assert env["DELIVERY_SIMULATOR_ENABLED"] == ("true" if overlay == "dev" else "false")
+    if name == "gateway":
+        # The stub cashier marks any order paid without authentication: never in prod, where
+        # orders send the payer to the provider's own page (issue 17, hole 8).
+        settings = GatewaySettings.model_validate(
+            {k.removeprefix("GATEWAY_").lower(): v for k, v in env.items() if k.startswith("GATEWAY_") and v}
+        )
+        assert settings.stub_cashier is (overlay == "dev")
+        if overlay == "prod":
+            pay_url = urlsplit(settings.payment_pay_url)
+            assert pay_url.scheme == "https" and not pay_url.path.startswith("/pay/")
 
     # One database per component, on the CloudNativePG cluster's read-write Service, as the
     # component's own role; the migration Job and the init container use the very same URL.

@@ -17,6 +17,7 @@ from gateway.db import tables
 from gateway.payments import repository, service, signing
 from gateway.payments.models import Payment
 from gateway.payments.schemas import CallbackOut, PaymentIn, PaymentOut, ProviderNotification
+from gateway.settings import GatewaySettings
 from gateway.state import StateDep
 from owkernel.app import KernelDep, SessionDep
 from owkernel.auth import CurrentPrincipal
@@ -29,18 +30,18 @@ cashier = APIRouter(include_in_schema=False)
 idempotency = Idempotency(tables)
 
 
-def pay_url(payment_id: str) -> str:
-    """Where the payer goes to pay (the stub cashier)."""
+def cashier_path(payment_id: str) -> str:
+    """The stub cashier's page for one order (its form posts back to the same path)."""
     return f"/pay/{payment_id}"
 
 
-def _out(payment: Payment) -> PaymentOut:
+def _out(payment: Payment, settings: GatewaySettings) -> PaymentOut:
     return PaymentOut(
         payment_id=payment.id,
         application_no=payment.application_no,
         amount_fen=payment.amount_fen,
         status=payment.status,
-        pay_url=pay_url(payment.id),
+        pay_url=settings.payment_pay_url.format(payment_id=payment.id),
         created_at=payment.created_at,
         expires_at=payment.expires_at,
         paid_at=payment.paid_at,
@@ -80,7 +81,7 @@ async def create_payment(
         principal=principal,
         expiry_seconds=state.settings.payment_expiry_seconds,
     )
-    out = _out(payment).model_dump(mode="json")
+    out = _out(payment, state.settings).model_dump(mode="json")
     status = 201 if created else 200
     await idempotency.remember(
         session, owner=principal.subject_id, key=key, fingerprint=fingerprint, status_code=status, body=out
@@ -108,14 +109,14 @@ async def provider_callback(request: Request, session: SessionDep, state: StateD
 
 
 @router.get("/api/v1/payments/{payment_id}", response_model=PaymentOut)
-async def get_payment(payment_id: str, principal: CurrentPrincipal, session: SessionDep) -> PaymentOut:
+async def get_payment(payment_id: str, principal: CurrentPrincipal, session: SessionDep, state: StateDep) -> PaymentOut:
     """A payment order, for its payer and for staff."""
     payment = await repository.get(session, payment_id)
     if payment is None:
         raise NotFound("There is no such payment.")
     if not service.may_see(payment, principal):
         raise Forbidden("This payment is not yours.")
-    return _out(payment)
+    return _out(payment, state.settings)
 
 
 # --- the stub cashier and provider --------------------------------------------------------------
@@ -138,7 +139,10 @@ FORM = """<form method="post" action="{action}">
 </form>"""
 
 
-async def _load(kernel: Any, payment_id: str) -> Payment:
+async def _load(kernel: Any, settings: GatewaySettings, payment_id: str) -> Payment:
+    if not settings.stub_cashier:
+        # Turned off (production): the pages do not exist, for any order id.
+        raise NotFound("There is no such page.")
     async with kernel.db.transaction() as session:
         payment = await repository.get(session, payment_id)
     if payment is None:
@@ -147,10 +151,10 @@ async def _load(kernel: Any, payment_id: str) -> Payment:
 
 
 @cashier.get("/pay/{payment_id}", response_class=HTMLResponse)
-async def cashier_page(payment_id: str, kernel: KernelDep) -> HTMLResponse:
+async def cashier_page(payment_id: str, kernel: KernelDep, state: StateDep) -> HTMLResponse:
     """The stub cashier page: the order and a pay button while it is pending."""
-    payment = await _load(kernel, payment_id)
-    form = FORM.format(action=html.escape(pay_url(payment.id))) if payment.status == "pending" else ""
+    payment = await _load(kernel, state.settings, payment_id)
+    form = FORM.format(action=html.escape(cashier_path(payment.id))) if payment.status == "pending" else ""
     return HTMLResponse(
         PAGE.format(
             application_no=html.escape(payment.application_no),
@@ -171,7 +175,7 @@ async def cashier_pay(
 ) -> Response:
     """The payer pressed a button: the stub provider sends its signed callback, then shows the page."""
     # No transaction is held across the callback: the callback writes to the same database.
-    payment = await _load(kernel, payment_id)
+    payment = await _load(kernel, state.settings, payment_id)
     if payment.status == "pending":
         body = json.dumps(
             {
@@ -203,4 +207,4 @@ async def cashier_pay(
                 f"<p>The payment provider could not notify the merchant ({answered or 'unreachable'}).</p>",
                 status_code=502,
             )
-    return RedirectResponse(pay_url(payment.id), status_code=303)
+    return RedirectResponse(cashier_path(payment.id), status_code=303)

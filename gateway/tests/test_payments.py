@@ -235,3 +235,36 @@ async def test_one_pending_order_per_application(stack: Stack) -> None:
     assert r.status_code == 201 and r.json()["amount_fen"] == 900 and r.json()["payment_id"] not in ids
     (old,) = ids
     assert [t for t, _ in await _events(stack, old)] == ["gateway.payment.expired"]
+
+
+@pytest.fixture(scope="module")
+async def no_cashier(nats_url: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
+    """The gateway as the prod overlay runs it: no stub cashier, a real provider's pay page."""
+    tmp = tmp_path_factory.mktemp("no_cashier")
+    async with running_stack(
+        database_url=fresh_database_url("gateway_no_cashier", tmp),
+        upstream_database_url=fresh_database_url("upstream_no_cashier", tmp),
+        nats_url=nats_url,
+        stub_cashier=False,
+        payment_pay_url="https://pay.example.org/checkout?order={payment_id}",
+    ) as running:
+        yield running
+
+
+async def test_the_stub_cashier_can_be_turned_off(no_cashier: Stack) -> None:
+    order = await _pending(no_cashier)
+    stub = f"/pay/{order['payment_id']}"
+    page = await no_cashier.client.get(stub)
+    assert page.status_code == 404 and page.headers["content-type"] == "application/problem+json"
+    paid = await no_cashier.client.post(stub, data={"outcome": "pay"})
+    assert paid.status_code == 404 and paid.headers["content-type"] == "application/problem+json"
+    assert (await no_cashier.client.post(stub, data={"outcome": "fail"})).status_code == 404
+    assert await _status(no_cashier, order) == "pending"
+    assert await _events(no_cashier, order["payment_id"]) == []
+    # The order keeps the contract's shape; the payer is sent to the provider's own page.
+    assert order["status"] == "pending"
+    assert order["pay_url"] == f"https://pay.example.org/checkout?order={order['payment_id']}"
+    # The provider's signed callback still settles the order.
+    raw, headers = _callback(no_cashier, _note(order))
+    r = await no_cashier.client.post("/api/v1/payments/callback", content=raw, headers=headers)
+    assert r.status_code == 200 and r.json()["status"] == "paid"
