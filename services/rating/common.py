@@ -30,9 +30,20 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def aware(value: datetime) -> datetime:
-    """SQLite gives naive datetimes back: they were stored in UTC."""
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+# The days the hall's calendar names. Shifting a day between the hall's zone and UTC, or moving
+# to the next day or month, leaves Python's date range near its ends (0001-01-01 in UTC+8 is
+# still year 0 in UTC; 9999-12 has no next month), so days outside these are refused; nothing
+# the platform records is older than the epoch.
+FIRST_DAY = date(1970, 1, 1)
+LAST_DAY = date(9998, 12, 31)
+
+
+def checked_day(day: date, *, field: str) -> date:
+    """``day`` when the hall's calendar can name it; 422 otherwise."""
+    if not FIRST_DAY <= day <= LAST_DAY:
+        message = f"between {FIRST_DAY.isoformat()} and {LAST_DAY.isoformat()}"
+        raise Unprocessable(f"{field} must be {message}.", errors=[{"field": field, "message": message}])
+    return day
 
 
 def zone(settings: RatingSettings) -> ZoneInfo:
@@ -42,7 +53,7 @@ def zone(settings: RatingSettings) -> ZoneInfo:
 
 def local_date(value: datetime, settings: RatingSettings) -> date:
     """The hall's calendar date of an instant."""
-    return aware(value).astimezone(zone(settings)).date()
+    return value.astimezone(zone(settings)).date()
 
 
 def day_start(day: date, settings: RatingSettings) -> datetime:
@@ -52,6 +63,10 @@ def day_start(day: date, settings: RatingSettings) -> datetime:
 
 def period(start: date | None, end: date | None, settings: RatingSettings) -> tuple[datetime | None, datetime | None]:
     """``[from 00:00, to+1 00:00)`` in local time as UTC instants; ``to`` is inclusive."""
+    if start is not None:
+        checked_day(start, field="from")
+    if end is not None:
+        checked_day(end, field="to")
     if start is not None and end is not None and end < start:
         raise Unprocessable("'to' is before 'from'.", errors=[{"field": "to", "message": "before from"}])
     lower = day_start(start, settings) if start is not None else None
@@ -65,6 +80,9 @@ def parse_month(month: str) -> tuple[date, date]:
         first = datetime.strptime(month, "%Y-%m").date()
     except ValueError as exc:
         raise Unprocessable("month must be YYYY-MM.", errors=[{"field": "month", "message": "YYYY-MM"}]) from exc
+    if not FIRST_DAY <= first <= LAST_DAY.replace(day=1):
+        bounds = f"between {FIRST_DAY:%Y-%m} and {LAST_DAY:%Y-%m}"
+        raise Unprocessable(f"month must be {bounds}.", errors=[{"field": "month", "message": bounds}])
     nxt = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
     return first, nxt
 
@@ -93,8 +111,10 @@ async def idempotent_create(
 
 
 def parse_instant(text: str) -> datetime:
-    """An ISO 8601 instant from a cursor (UTC when it names no offset)."""
-    return aware(datetime.fromisoformat(text))
+    """An ISO 8601 instant from a cursor, in UTC (UTC when it names no offset)."""
+    value = datetime.fromisoformat(text)
+    # Normalised here, where an instant beyond the calendar in UTC (a forged cursor) is still a 422.
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def keyset_after(cursor: str | None, *, first: Callable[[str], Any] = parse_instant) -> tuple[Any, str] | None:
@@ -104,5 +124,5 @@ def keyset_after(cursor: str | None, *, first: Callable[[str], Any] = parse_inst
         return None
     try:
         return first(str(key[0])), str(key[1])
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:
         raise Unprocessable("The cursor is not valid.", errors=[{"field": "cursor", "message": "invalid"}]) from exc

@@ -10,7 +10,6 @@ from owkernel import CursorParam, LimitParam, NotFound, Page, SessionDep, decode
 from services.rating.assessments import repository, service
 from services.rating.assessments.models import Assessment
 from services.rating.assessments.schemas import AssessmentIn, AssessmentOut, AssessmentRun
-from services.rating.common import aware
 from services.rating.deps import SettingsDep, Supervisor
 
 router = APIRouter(prefix="/api/v1/assessments", tags=["assessments"])
@@ -26,7 +25,7 @@ def assessment_out(row: Assessment) -> dict[str, Any]:
         score=row.score,
         breakdown=row.breakdown,
         weights=row.weights,
-        computed_at=aware(row.computed_at),
+        computed_at=row.computed_at,
     ).model_dump(mode="json")
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, String
+from sqlalchemy import JSON, Float, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from owkernel.db import UtcDateTime
 from services.rating.db import Base
 
 
@@ -23,4 +24,4 @@ class Assessment(Base):
     breakdown: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     weights: Mapped[dict[str, float]] = mapped_column(JSON)
     computed_by: Mapped[str] = mapped_column(String(120))
-    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    computed_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, String
+from sqlalchemy import JSON, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from owkernel.db import UtcDateTime
 from services.rating.db import Base
 
 
@@ -29,8 +30,8 @@ class Application(Base):
     departments: Mapped[list[str]] = mapped_column(JSON)
     window: Mapped[str] = mapped_column(String(40))
     clerk: Mapped[str | None] = mapped_column(String(120))
-    accepted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    accepted_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     decision: Mapped[str | None] = mapped_column(String(16))  # approved | rejected
-    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # The department that rejected it (a bad review of a rejection is its case).
     rejected_by: Mapped[str | None] = mapped_column(String(80))

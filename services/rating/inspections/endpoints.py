@@ -16,7 +16,7 @@ from owkernel import (
     SessionDep,
     encode_cursor,
 )
-from services.rating.common import aware, idempotent_create, keyset_after
+from services.rating.common import idempotent_create, keyset_after
 from services.rating.deps import SettingsDep, Supervisor
 from services.rating.inspections import repository, service
 from services.rating.inspections.models import Inspection
@@ -40,7 +40,7 @@ async def inspection_out(session: SessionDep, inspection: Inspection) -> dict[st
         penalty=inspection.penalty,
         penalty_points=inspection.penalty_points,
         inspected_on=inspection.inspected_on,
-        recorded_at=aware(inspection.recorded_at),
+        recorded_at=inspection.recorded_at,
         rectification_id=inspection.rectification_id,
         rectification_status=status,
     ).model_dump(mode="json")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, Index, Integer, String, Text
+from sqlalchemy import Date, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from owkernel.db import UtcDateTime
 from services.rating.db import Base
 
 
@@ -24,5 +25,5 @@ class Inspection(Base):
     penalty_points: Mapped[int] = mapped_column(Integer)
     inspected_on: Mapped[date] = mapped_column(Date)
     recorded_by: Mapped[str] = mapped_column(String(120))
-    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)
     rectification_id: Mapped[str | None] = mapped_column(String(40))

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Request, Response
 
 from owkernel import CursorParam, IdempotencyKey, LimitParam, Page, SessionDep, decode_cursor, encode_cursor
-from services.rating.common import aware, idempotent_create
+from services.rating.common import idempotent_create
 from services.rating.deps import Admin, SettingsDep
 from services.rating.kiosks import repository, service
 from services.rating.kiosks.models import Kiosk
@@ -26,9 +26,9 @@ def kiosk_out(kiosk: Kiosk) -> dict[str, Any]:
         window=kiosk.window,
         department=kiosk.department,
         label=kiosk.label,
-        created_at=aware(kiosk.created_at),
-        revoked_at=aware(kiosk.revoked_at) if kiosk.revoked_at else None,
-        last_vote_at=aware(kiosk.last_vote_at) if kiosk.last_vote_at else None,
+        created_at=kiosk.created_at,
+        revoked_at=kiosk.revoked_at,
+        last_vote_at=kiosk.last_vote_at,
     ).model_dump(mode="json")
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Integer, String
+from sqlalchemy import Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from owkernel.db import UtcDateTime
 from services.rating.db import Base
 
 
@@ -21,9 +22,9 @@ class Kiosk(Base):
     label: Mapped[str | None] = mapped_column(String(200))
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_by: Mapped[str] = mapped_column(String(120))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    last_vote_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_vote_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # The hourly cap counts votes in a window that starts with the first vote after the last one ended.
-    hour_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    hour_started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     hour_votes: Mapped[int] = mapped_column(Integer, default=0)

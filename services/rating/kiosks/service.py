@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from owkernel import Forbidden, NotFound, Principal, TooManyRequests, Unauthorized
 from services.rating.attribution import repository as applications
-from services.rating.common import aware, new_id, utcnow
+from services.rating.common import new_id, utcnow
 from services.rating.kiosks import repository
 from services.rating.kiosks.models import Kiosk
 from services.rating.reviews import service as ratings
@@ -125,10 +125,10 @@ async def _refusal(
     kiosk = await authenticate(session, device_key=device_key)
     if window != kiosk.window:
         raise Forbidden(f"This kiosk stands at window {kiosk.window}.")
-    hour_start = aware(kiosk.hour_started_at) if kiosk.hour_started_at else None
+    hour_start = kiosk.hour_started_at
     if hour_start and hour_start > now - timedelta(hours=1) and kiosk.hour_votes >= settings.kiosk_max_per_hour:
         wait = math.ceil((hour_start + timedelta(hours=1) - now).total_seconds())
         raise TooManyRequests("This kiosk has voted too often this hour.", headers={"Retry-After": str(wait)})
-    last = aware(kiosk.last_vote_at) if kiosk.last_vote_at else now
+    last = kiosk.last_vote_at or now
     wait = max(1, math.ceil((last + interval - now).total_seconds()))
     raise TooManyRequests("One vote at a time: wait a moment.", headers={"Retry-After": str(wait)})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -18,7 +17,7 @@ from owkernel import (
     SessionDep,
     encode_cursor,
 )
-from services.rating.common import aware, keyset_after
+from services.rating.common import keyset_after
 from services.rating.deps import SettingsDep, Supervisor
 from services.rating.rectifications import repository, service
 from services.rating.rectifications.models import Rectification
@@ -37,10 +36,6 @@ from services.rating.rectifications.schemas import (
 router = APIRouter(prefix="/api/v1/rectifications", tags=["rectifications"])
 
 
-def _dt(value: datetime | None) -> datetime | None:
-    return aware(value) if value is not None else None
-
-
 def case_out(case: Rectification, principal: Principal) -> dict[str, Any]:
     """A case for a response; oversight sees the application number, the department rated does not."""
     oversight = principal.has_role(*service.OVERSIGHT)
@@ -49,7 +44,7 @@ def case_out(case: Rectification, principal: Principal) -> dict[str, Any]:
         visit = Visit(
             account=case.visit_account,
             confirmed=case.visit_confirmed,
-            visited_at=_dt(case.visited_at),
+            visited_at=case.visited_at,
             visited_by=case.visited_by,
         )
     appeal = None
@@ -57,11 +52,11 @@ def case_out(case: Rectification, principal: Principal) -> dict[str, Any]:
         appeal = Appeal(
             reason=case.appeal_reason,
             appealed_by=case.appealed_by,
-            appealed_at=_dt(case.appealed_at),
+            appealed_at=case.appealed_at,
             decision=case.appeal_decision,
             opinion=case.appeal_opinion,
             decided_by=case.appeal_decided_by,
-            decided_at=_dt(case.appeal_decided_at),
+            decided_at=case.appeal_decided_at,
         )
     return RectificationOut(
         rectification_id=case.rectification_id,
@@ -77,14 +72,14 @@ def case_out(case: Rectification, principal: Principal) -> dict[str, Any]:
         score=case.score,
         complaint=case.complaint,
         due_working_days=case.due_working_days,
-        opened_at=aware(case.opened_at),
+        opened_at=case.opened_at,
         clock_id=case.clock_id,
         due_date=case.due_date,
         card=case.card,
         visit=visit,
         appeal=appeal,
         result=case.result,
-        closed_at=_dt(case.closed_at),
+        closed_at=case.closed_at,
         on_time=case.on_time,
     ).model_dump(mode="json")
 
@@ -129,8 +124,8 @@ async def published(
             window=c.window,
             outcome=c.status,
             result=c.result,
-            opened_at=aware(c.opened_at),
-            closed_at=_dt(c.closed_at),
+            opened_at=c.opened_at,
+            closed_at=c.closed_at,
             on_time=c.on_time,
         ).model_dump(mode="json")
         for c in rows[:limit]

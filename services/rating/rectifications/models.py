@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, DateTime, Index, Integer, SmallInteger, String, Text
+from sqlalchemy import Boolean, Date, Index, Integer, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from owkernel.db import UtcDateTime
 from services.rating.db import Base
 
 
@@ -34,27 +35,27 @@ class Rectification(Base):
     # open | appealed | rectified | annulled
     status: Mapped[str] = mapped_column(String(16))
     due_working_days: Mapped[int] = mapped_column(Integer)
-    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime)
     # From approval's supervision engine (it owns the working-day calendar).
     clock_id: Mapped[str | None] = mapped_column(String(60))
     due_date: Mapped[date | None] = mapped_column(Date)
     card: Mapped[str | None] = mapped_column(String(8))  # None | yellow | red
-    card_raised_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    card_raised_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # The return visit: the applicant's account of what happened.
     visit_account: Mapped[str | None] = mapped_column(Text)
     visit_confirmed: Mapped[bool | None] = mapped_column(Boolean)
-    visited_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    visited_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     visited_by: Mapped[str | None] = mapped_column(String(120))
     # The appeal of the department and the supervisor's decision.
     appeal_reason: Mapped[str | None] = mapped_column(Text)
     appealed_by: Mapped[str | None] = mapped_column(String(120))
-    appealed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    appealed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     appeal_decision: Mapped[str | None] = mapped_column(String(16))  # upheld | dismissed
     appeal_opinion: Mapped[str | None] = mapped_column(Text)
     appeal_decided_by: Mapped[str | None] = mapped_column(String(120))
-    appeal_decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    appeal_decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # The result, published when the case closes.
     result: Mapped[str | None] = mapped_column(Text)
     result_by: Mapped[str | None] = mapped_column(String(120))
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     on_time: Mapped[bool | None] = mapped_column(Boolean)

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from owkernel import Conflict, Forbidden, NotFound, Principal, RetryLater, Unprocessable
 from owkernel.contracts.approval import CardRaised, ClockClosed, ClockOpened, ClockRescheduled
 from owkernel.contracts.rating import RectificationClosed, RectificationOpened
-from services.rating.common import aware, local_date, new_id, utcnow
+from services.rating.common import local_date, new_id, utcnow
 from services.rating.db import outbox
 from services.rating.rectifications import repository
 from services.rating.rectifications.models import Rectification
@@ -249,4 +249,4 @@ async def apply_clock_closed(session: AsyncSession, *, data: ClockClosed) -> Non
 
 def cursor_key(case: Rectification) -> list[JsonValue]:
     """The keyset position of a case in the list."""
-    return [aware(case.opened_at).isoformat(), case.rectification_id]
+    return [case.opened_at.isoformat(), case.rectification_id]

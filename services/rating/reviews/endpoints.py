@@ -22,7 +22,7 @@ from owkernel import (
     encode_cursor,
     require_roles,
 )
-from services.rating.common import aware, idempotent_create, keyset_after, period
+from services.rating.common import idempotent_create, keyset_after, period
 from services.rating.deps import SettingsDep, SignerDep
 from services.rating.reviews import repository, service
 from services.rating.reviews.models import Review
@@ -53,7 +53,7 @@ def rating_out(review: Review, *, rectification_id: str | None = None, full: boo
         item_code=review.item_code,
         department=review.department,
         window=review.window,
-        rated_at=aware(review.rated_at),
+        rated_at=review.rated_at,
         annulled=review.annulled,
         rectification_id=rectification_id,
     ).model_dump(mode="json")
@@ -117,7 +117,7 @@ async def list_ratings(
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]
-        next_cursor = encode_cursor([aware(last.rated_at).isoformat(), last.review_id])
+        next_cursor = encode_cursor([last.rated_at.isoformat(), last.review_id])
     return {"items": items, "next_cursor": next_cursor}
 
 

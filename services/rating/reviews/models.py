@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, Index, Integer, SmallInteger, String, Text
+from sqlalchemy import JSON, Boolean, Date, Index, Integer, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from owkernel.db import UtcDateTime
 from services.rating.db import Base
 
 
@@ -38,7 +39,7 @@ class Review(Base):
     dedupe_key: Mapped[str | None] = mapped_column(String(300), unique=True)
     # Personal data: who rated. Never leaves the service towards staff.
     rater_id_number: Mapped[str | None] = mapped_column(String(40))
-    rated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    rated_at: Mapped[datetime] = mapped_column(UtcDateTime)
     # The hall's calendar day of ``rated_at``: the day the rating counts for in the figures.
     rated_on: Mapped[date] = mapped_column(Date)
     # An appeal against it was upheld: it no longer counts.
@@ -56,9 +57,9 @@ class RatingLink(Base):
     link_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     application_no: Mapped[str] = mapped_column(String(40), index=True)
     created_by: Mapped[str] = mapped_column(String(120))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     review_id: Mapped[str | None] = mapped_column(String(40))
 
 
@@ -69,7 +70,7 @@ class SigningSecret(Base):
 
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     secret: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class RatingDaily(Base):

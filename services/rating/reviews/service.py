@@ -19,7 +19,7 @@ from owkernel import Conflict, Forbidden, NotFound, Principal, Problem, Unauthor
 from owkernel.contracts.rating import Channel, ReviewSubmitted
 from services.rating.attribution import repository as applications
 from services.rating.attribution.models import Application
-from services.rating.common import aware, local_date, new_id, utcnow
+from services.rating.common import local_date, new_id, utcnow
 from services.rating.db import outbox
 from services.rating.rectifications import service as rectifications
 from services.rating.reviews import repository, rollup
@@ -304,7 +304,7 @@ async def rate_by_link(
         raise Unauthorized("The rating link is not valid.")
     if link.used_at is not None:
         raise Conflict("The rating link has been used already.")
-    if aware(link.expires_at) <= now:
+    if link.expires_at <= now:
         raise Gone("The rating link has expired.")
     application = await ratable_application(session, application_no=application_no)
     review, rectification_id = await _submit_once(

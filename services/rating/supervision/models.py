@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, DateTime, Index, String
+from sqlalchemy import Boolean, Date, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from owkernel.db import UtcDateTime
 from services.rating.db import Base
 
 
@@ -23,7 +24,7 @@ class Clock(Base):
     application_no: Mapped[str | None] = mapped_column(String(40))
     started_on: Mapped[date] = mapped_column(Date)
     due_date: Mapped[date] = mapped_column(Date)
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     on_time: Mapped[bool | None] = mapped_column(Boolean)
 
 
@@ -41,7 +42,7 @@ class Card(Base):
     application_no: Mapped[str | None] = mapped_column(String(40))
     color: Mapped[str] = mapped_column(String(8))
     due_date: Mapped[date] = mapped_column(Date)
-    raised_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    raised_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class Visit(Base):
@@ -52,4 +53,4 @@ class Visit(Base):
     event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     application_no: Mapped[str | None] = mapped_column(String(40), index=True)
     kind: Mapped[str] = mapped_column(String(20))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -17,7 +17,7 @@ from owkernel import (
     SessionDep,
     encode_cursor,
 )
-from services.rating.common import aware, idempotent_create, keyset_after
+from services.rating.common import idempotent_create, keyset_after
 from services.rating.deps import Admin, SettingsDep
 from services.rating.surveys import repository, service
 from services.rating.surveys.models import SurveyImport
@@ -34,7 +34,7 @@ def import_out(record: SurveyImport) -> dict[str, Any]:
         institution=record.institution,
         filename=record.filename,
         file_sha256=record.file_sha256,
-        imported_at=aware(record.imported_at),
+        imported_at=record.imported_at,
         rows=record.rows_total,
         added=record.rows_added,
         duplicates=record.rows_duplicate,
@@ -80,7 +80,7 @@ async def list_imports(session: SessionDep, _: Admin, limit: LimitParam = 50, cu
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]
-        next_cursor = encode_cursor([aware(last.imported_at).isoformat(), last.import_id])
+        next_cursor = encode_cursor([last.imported_at.isoformat(), last.import_id])
     return {"items": [import_out(r) for r in rows[:limit]], "next_cursor": next_cursor}
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Integer, String
+from sqlalchemy import JSON, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from owkernel.db import UtcDateTime
 from services.rating.db import Base
 
 
@@ -21,7 +22,7 @@ class SurveyImport(Base):
     filename: Mapped[str | None] = mapped_column(String(300))
     file_sha256: Mapped[str] = mapped_column(String(64), index=True)
     imported_by: Mapped[str] = mapped_column(String(120))
-    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    imported_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     rows_total: Mapped[int] = mapped_column(Integer)
     rows_added: Mapped[int] = mapped_column(Integer)
     rows_duplicate: Mapped[int] = mapped_column(Integer)

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from owkernel import Principal, Unprocessable
-from services.rating.common import day_start, local_date, new_id, utcnow
+from services.rating.common import FIRST_DAY, day_start, local_date, new_id, utcnow
 from services.rating.reviews import repository as reviews
 from services.rating.reviews import rollup
 from services.rating.reviews import service as ratings
@@ -100,6 +100,8 @@ def _row(line: int, record: dict[str, str], *, today: date) -> Row:
         raise ValueError(f"surveyed_on must be a date YYYY-MM-DD, not {values['surveyed_on']!r}") from None
     if surveyed_on > today:
         raise ValueError("surveyed_on is in the future")
+    if surveyed_on < FIRST_DAY:
+        raise ValueError(f"surveyed_on is before {FIRST_DAY.isoformat()}")
     return Row(
         line=line,
         response_id=values["response_id"],
