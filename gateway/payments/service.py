@@ -22,10 +22,6 @@ from owkernel.errors import Conflict, Forbidden, NotFound, Problem, Unauthorized
 log = structlog.get_logger("gateway.payments")
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 async def application_view(
     client: httpx.AsyncClient, *, intake_url: str, application_no: str, authorization: str, request_id: str | None
 ) -> dict[str, Any]:
@@ -75,7 +71,7 @@ async def create_payment(
     now = datetime.now(UTC)
     pending = await repository.latest_for(session, application_no, status="pending")
     if pending is not None:
-        if _aware(pending.expires_at) > now and pending.amount_fen == fee:
+        if pending.expires_at > now and pending.amount_fen == fee:
             return pending, False
         # Past its time (the sweeper has not come by yet) or for another amount: it ends here.
         if await repository.transition(session, pending.id, to="expired"):

@@ -268,3 +268,13 @@ async def test_the_stub_cashier_can_be_turned_off(no_cashier: Stack) -> None:
     raw, headers = _callback(no_cashier, _note(order))
     r = await no_cashier.client.post("/api/v1/payments/callback", content=raw, headers=headers)
     assert r.status_code == 200 and r.json()["status"] == "paid"
+
+
+async def test_payment_times_carry_an_offset(stack: Stack) -> None:
+    order = await _pending(stack)
+    paid = await stack.client.post(order["pay_url"], data={"outcome": "pay"})
+    assert paid.status_code == 303
+    view = await stack.client.get(f"/api/v1/payments/{order['payment_id']}", headers=bearer(order["token"]))
+    assert view.status_code == 200 and view.json()["status"] == "paid"
+    for field in ("created_at", "expires_at", "paid_at"):
+        assert datetime.fromisoformat(view.json()[field]).utcoffset() is not None, view.json()

@@ -74,10 +74,6 @@ class ActiveKey:
     retired_at: datetime | None = None
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
-
-
 class KeyStore:
     """Current signing key and the published key set, loaded from settings or the database."""
 
@@ -126,8 +122,8 @@ class KeyStore:
             ActiveKey(
                 kid=r.kid,
                 private=load_private(r.private_pem),
-                created_at=_aware(r.created_at),
-                retired_at=_aware(r.retired_at),
+                created_at=r.created_at,
+                retired_at=r.retired_at,
             )
             for r in rows
         ]

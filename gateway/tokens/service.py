@@ -121,10 +121,8 @@ async def rotate(
     login = await repository.get_login_session(session, row.session_id)
     if login is None or login.revoked_at is not None:
         return RefreshOutcome(refused="ended")
-    if row.used_at is None:
-        expires_at = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)
-        if expires_at <= now:
-            return RefreshOutcome(refused="expired")
+    if row.used_at is None and row.expires_at <= now:
+        return RefreshOutcome(refused="expired")
     if row.used_at is not None or not await repository.spend_refresh_token(session, token_hash=token_hash, now=now):
         await end_login(session, sid=login.id, reason="refresh_token_reuse", settings=settings, revocations=revocations)
         return RefreshOutcome(refused="reused")

@@ -49,8 +49,7 @@ class RevocationList:
         async with db.transaction() as session:
             rows = await repository.revocations_since(session, since=since, now=now)
         for row in rows:
-            expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)
-            self.add(row.key, expires)
+            self.add(row.key, row.expires_at)
         self._synced_to = now
         cutoff = now.timestamp()
         for key in [k for k, v in self._denied.items() if v <= cutoff]:
