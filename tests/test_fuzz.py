@@ -1,5 +1,6 @@
 """Fuzzed APIs: schemathesis against the merged OpenAPI through the gateway, as each role, finds no
-server error; and for every by-id read, another applicant gets 403 or 404."""
+server error, no undocumented status, no response off its schema or its content type; and for every
+by-id read, another applicant gets 403 or 404."""
 
 from __future__ import annotations
 
@@ -23,6 +24,11 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
 
 
 ROLES = ("citizen", "clerk", "approver", "supervisor", "admin")
+CHECKS = "not_a_server_error,status_code_conformance,response_schema_conformance,content_type_conformance"
+# The applicant and the administrator reach the most operations: every phase, the stateful one
+# following the links schemathesis infers (create, then read what was created). The other roles
+# get the random phase only, which keeps `make test` short.
+PHASES = {"citizen": "examples,coverage,fuzzing,stateful", "admin": "examples,coverage,fuzzing,stateful"}
 
 
 def token_for(platform: Platform, role: str) -> str:
@@ -40,7 +46,7 @@ def token_for(platform: Platform, role: str) -> str:
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_no_server_error_for_any_generated_request(platform: Platform, role: str, tmp_path: Path) -> None:
+def test_the_schema_tells_the_whole_truth(platform: Platform, role: str, tmp_path: Path) -> None:
     token = token_for(platform, role)
     result = subprocess.run(
         [
@@ -50,11 +56,11 @@ def test_no_server_error_for_any_generated_request(platform: Platform, role: str
             "run",
             f"{platform.url}/openapi.json",
             "--checks",
-            "not_a_server_error",
+            CHECKS,
             "--max-examples",
             "4",
             "--phases",
-            "fuzzing",
+            PHASES.get(role, "fuzzing"),
             "--header",
             f"Authorization: Bearer {token}",
             "--request-timeout",
@@ -74,7 +80,7 @@ def test_no_server_error_for_any_generated_request(platform: Platform, role: str
         check=False,
     )
     tail = (result.stdout + result.stderr)[-6000:]
-    assert result.returncode == 0, f"schemathesis as {role} found server errors:\n{tail}"
+    assert result.returncode == 0, f"schemathesis as {role} found failures:\n{tail}"
     assert "passed" in result.stdout, f"schemathesis ran nothing as {role}:\n{tail}"
     print(result.stdout[-600:])
 

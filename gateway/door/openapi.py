@@ -16,6 +16,8 @@ from typing import Any
 import httpx
 import structlog
 
+from owkernel.openapi import add_problems
+
 log = structlog.get_logger("gateway.openapi")
 
 REF_PREFIX = "#/components/schemas/"
@@ -36,6 +38,17 @@ def _rewrite_refs(node: Any, renames: dict[str, str]) -> Any:
     return node
 
 
+def _door_statuses(operation: dict[str, Any], *, proxied: bool) -> list[int]:
+    """What the door answers itself: rate limit, body size; for a proxied operation a bad token
+    (any present token is checked) and a service that is down or slow."""
+    statuses = [429]
+    if "requestBody" in operation:
+        statuses.append(413)
+    if proxied:
+        statuses += [401, 502, 504]
+    return statuses
+
+
 def merge(own: dict[str, Any], services: dict[str, dict[str, Any]], prefixes: dict[str, list[str]]) -> dict[str, Any]:
     """Merge service documents into a copy of the gateway's own."""
     doc = copy.deepcopy(own)
@@ -44,6 +57,10 @@ def merge(own: dict[str, Any], services: dict[str, dict[str, Any]], prefixes: di
     schemas: dict[str, Any] = components.setdefault("schemas", {})
     tags: list[dict[str, Any]] = doc.setdefault("tags", [])
     operation_ids = {op.get("operationId") for item in paths.values() for op in item.values() if isinstance(op, dict)}
+    for item in paths.values():
+        for op in item.values():
+            if isinstance(op, dict):
+                add_problems(op, _door_statuses(op, proxied=False))
     for service, spec in sorted(services.items()):
         their_schemas: dict[str, Any] = spec.get("components", {}).get("schemas", {})
         renames = {
@@ -65,6 +82,7 @@ def merge(own: dict[str, Any], services: dict[str, dict[str, Any]], prefixes: di
                 if not isinstance(op, dict):
                     continue
                 op.setdefault("tags", [service])
+                add_problems(op, _door_statuses(op, proxied=True))
                 if op.get("operationId") in operation_ids:
                     op["operationId"] = f"{service}__{op['operationId']}"
                 operation_ids.add(op.get("operationId"))

@@ -37,6 +37,7 @@ from owkernel.guard import refusal, with_response_headers
 from owkernel.http import make_http_client
 from owkernel.logs import configure_logging, new_request_id
 from owkernel.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from owkernel.openapi import install as install_openapi
 from owkernel.outbox import OutboxRelay
 from owkernel.pagination import CursorParam, LimitParam, Page, decode_id_cursor, encode_cursor
 from owkernel.runtime import tune_gc
@@ -270,6 +271,8 @@ def create_service_app(
             namespace=settings.nats_namespace,
             duplicate_window=settings.nats_duplicate_window_seconds,
             replicas=settings.nats_stream_replicas,
+            user=settings.nats_user,
+            password=settings.nats_password.get_secret_value() if settings.nats_password else None,
         )
         http = make_http_client()
         relay = OutboxRelay(
@@ -342,6 +345,7 @@ def create_service_app(
 
     app = FastAPI(title=title, version=version, description=description, lifespan=lifespan)
     install_problem_handlers(app)
+    install_openapi(app)
     app.add_middleware(RequestContextMiddleware, service=name)
     app.include_router(health_router())
     if consumers is not None and consumers.handlers:
