@@ -13,6 +13,8 @@ from services.rating.consumers import consumers
 from services.rating.db import import_models, tables
 from services.rating.inspections.endpoints import router as inspections
 from services.rating.kiosks.endpoints import router as kiosks
+from services.rating.messages.endpoints import router as messages
+from services.rating.messages.service import sender_for
 from services.rating.rectifications.endpoints import router as rectifications
 from services.rating.reviews.endpoints import router as ratings
 from services.rating.reviews.service import LinkSigner, load_link_secret
@@ -39,12 +41,12 @@ def create_app(settings: RatingSettings | None = None, *, verifier: TokenVerifie
     return create_service_app(
         settings=settings,
         tables=tables,
-        routers=[ratings, kiosks, surveys, rectifications, inspections, assessments],
+        routers=[ratings, messages, kiosks, surveys, rectifications, inspections, assessments],
         consumers=consumers,
         title="OneWindow rating",
         description="Rating: 好差评 from every channel, surveys, rectifications, satisfaction figures.",
         verifier=verifier,
         on_startup=[load_signer],
         background=[monthly],
-        extra_state={"link_signer": signer},
+        extra_state={"link_signer": signer, "message_sender": sender_for(settings)},
     )

@@ -25,6 +25,7 @@ def import_models() -> None:
     from services.rating.attribution import models as _attribution  # noqa: F401
     from services.rating.inspections import models as _inspections  # noqa: F401
     from services.rating.kiosks import models as _kiosks  # noqa: F401
+    from services.rating.messages import models as _messages  # noqa: F401
     from services.rating.rectifications import models as _rectifications  # noqa: F401
     from services.rating.reviews import models as _reviews  # noqa: F401
     from services.rating.supervision import models as _supervision  # noqa: F401

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from owkernel import Principal, require_roles
+from services.rating.messages.service import MessageSender
 from services.rating.reviews.service import LinkSigner
 from services.rating.settings import RatingSettings
 
@@ -24,7 +25,14 @@ async def get_signer(request: Request) -> LinkSigner:
     return signer
 
 
+async def get_sender(request: Request) -> MessageSender:
+    """The sender that takes messages to applicants (chosen by ``RATING_MESSAGE_SENDER``)."""
+    sender: MessageSender = request.app.state.message_sender
+    return sender
+
+
 SettingsDep = Annotated[RatingSettings, Depends(get_rating_settings)]
 SignerDep = Annotated[LinkSigner, Depends(get_signer)]
+SenderDep = Annotated[MessageSender, Depends(get_sender)]
 Admin = Annotated[Principal, Depends(require_roles("admin"))]
 Supervisor = Annotated[Principal, Depends(require_roles("supervisor", "admin"))]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
@@ -42,6 +43,9 @@ class RatingSettings(ServiceSettings):
     link_secret: SecretStr | None = None
     link_ttl_hours: float = Field(default=72.0, gt=0)
     link_base_url: str = "http://127.0.0.1:8000/rate"
+    # How a rating link reaches its applicant. "simulated": an SMS gateway stand-in that keeps the
+    # message where only the applicant reads it (GET /api/v1/ratings/links/mine); the only one so far.
+    message_sender: Literal["simulated"] = "simulated"
 
     survey_max_rows: int = Field(default=100_000, ge=1)
 

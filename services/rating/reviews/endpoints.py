@@ -23,7 +23,7 @@ from owkernel import (
     require_roles,
 )
 from services.rating.common import idempotent_create, keyset_after, period
-from services.rating.deps import SettingsDep, SignerDep
+from services.rating.deps import SenderDep, SettingsDep, SignerDep
 from services.rating.reviews import repository, service
 from services.rating.reviews.models import Review
 from services.rating.reviews.schemas import (
@@ -153,19 +153,25 @@ async def create_link(
     principal: LinkIssuer,
     settings: SettingsDep,
     signer: SignerDep,
+    sender: SenderDep,
     key: IdempotencyKey = None,
 ) -> Any:
-    """Staff make a rating link for the applicant of a decided application (sent by SMS)."""
+    """Staff send the applicant of a decided application a rating link (by SMS); the answer cannot redeem it."""
 
     async def create() -> dict[str, Any]:
-        link, token = await service.create_link(
-            session, settings=settings, signer=signer, principal=principal, application_no=body.application_no
+        link, sent_to = await service.create_link(
+            session,
+            settings=settings,
+            signer=signer,
+            sender=sender,
+            principal=principal,
+            application_no=body.application_no,
         )
         return LinkOut(
             link_id=link.link_id,
             application_no=link.application_no,
-            token=token,
-            url=f"{settings.link_base_url}?token={token}",
+            channel=sender.channel,
+            sent_to=sent_to,
             expires_at=link.expires_at,
         ).model_dump(mode="json")
 

@@ -63,12 +63,14 @@ class LinkIn(BaseModel):
 
 
 class LinkOut(BaseModel):
-    """A rating link: send ``url`` (or ``token``) to the applicant by SMS."""
+    """A rating link sent to the applicant: where it went, never what redeems it."""
 
     link_id: str
     application_no: str
-    token: str
-    url: str
+    channel: str = Field(description="how it was sent: sms")
+    sent_to: str | None = Field(
+        description="the applicant's phone number, masked (138****0000); null when none is known"
+    )
     expires_at: datetime
 
 

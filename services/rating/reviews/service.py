@@ -19,8 +19,9 @@ from owkernel import Conflict, Forbidden, NotFound, Principal, Problem, Unauthor
 from owkernel.contracts.rating import Channel, ReviewSubmitted
 from services.rating.attribution import repository as applications
 from services.rating.attribution.models import Application
-from services.rating.common import local_date, new_id, utcnow
+from services.rating.common import local_date, new_id, utcnow, zone
 from services.rating.db import outbox
+from services.rating.messages.service import MessageSender, Sms
 from services.rating.rectifications import service as rectifications
 from services.rating.reviews import repository, rollup
 from services.rating.reviews.models import RatingLink, Review, SigningSecret
@@ -263,10 +264,15 @@ async def create_link(
     *,
     settings: RatingSettings,
     signer: LinkSigner,
+    sender: MessageSender,
     principal: Principal,
     application_no: str,
-) -> tuple[RatingLink, str]:
-    """A signed, single-use, expiring token for the applicant of a decided application."""
+) -> tuple[RatingLink, str | None]:
+    """Send the applicant of a decided application a signed, single-use, expiring rating link.
+
+    The token goes only to the applicant (by ``sender``); the staff member who asked gets the link
+    back with where it went (masked), never the token. Returns the link and that destination.
+    """
     application = await ratable_application(session, application_no=application_no)
     now = utcnow()
     link = RatingLink(
@@ -278,7 +284,26 @@ async def create_link(
     )
     repository.add_link(session, link)
     token = signer.sign({"l": link.link_id, "a": link.application_no, "e": int(link.expires_at.timestamp())})
-    return link, token
+    url = f"{settings.link_base_url}?token={token}"
+    local_expiry = link.expires_at.astimezone(zone(settings)).strftime("%Y-%m-%d %H:%M")
+    text = (
+        f"【一网通办】您办理的“{application.item_name}”（{application.application_no}）已办结，"
+        f"请为我们的服务评价：{url} 链接仅可使用一次，{local_expiry} 前有效。"
+    )
+    sent_to = await sender.send(
+        session,
+        Sms(
+            id_number=application.applicant_id_number,
+            phone=application.applicant_phone,
+            kind="rating_link",
+            text=text,
+            application_no=application.application_no,
+            link_id=link.link_id,
+            url=url,
+            token=token,
+        ),
+    )
+    return link, sent_to
 
 
 async def rate_by_link(
