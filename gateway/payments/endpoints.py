@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import html
 import json
 import time
@@ -121,10 +123,16 @@ async def get_payment(payment_id: str, principal: CurrentPrincipal, session: Ses
 
 # --- the stub cashier and provider --------------------------------------------------------------
 
+STYLE = "body{font-family:sans-serif;max-width:32rem;margin:3rem auto}button{font-size:1.1rem;margin-right:1rem}"
+# The page's one inline style is allowed by its hash; nothing else may load, run or frame it
+# (a framed pay button is a clickjacking target).
+PAGE_POLICY = (
+    f"default-src 'none'; style-src 'sha256-{base64.b64encode(hashlib.sha256(STYLE.encode()).digest()).decode()}'; "
+    "img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
 PAGE = """<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>OneWindow cashier (stub)</title>
-<style>body{{font-family:sans-serif;max-width:32rem;margin:3rem auto}}
-button{{font-size:1.1rem;margin-right:1rem}}</style>
+<style>{style}</style>
 </head><body>
 <h1>收银台 · Cashier (stub)</h1>
 <p>Application <b>{application_no}</b></p>
@@ -162,7 +170,9 @@ async def cashier_page(payment_id: str, kernel: KernelDep, state: StateDep) -> H
             amount_fen=payment.amount_fen,
             status=html.escape(payment.status),
             form=form,
-        )
+            style=STYLE,
+        ),
+        headers={"Content-Security-Policy": PAGE_POLICY},
     )
 
 

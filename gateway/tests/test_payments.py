@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import json
 import time
 import uuid
@@ -76,6 +78,13 @@ async def test_happy_path_through_the_cashier(stack: Stack) -> None:
 
     page = await stack.client.get(order["pay_url"])
     assert page.status_code == 200 and "¥25.00" in page.text and 'method="post"' in page.text
+    # The pay button cannot be framed, and only the page's own style (by its hash) may apply.
+    policy = page.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in policy and "default-src 'none'" in policy and "unsafe" not in policy
+    style = page.text.split("<style>")[1].split("</style>")[0]
+    digest = base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()
+    assert f"'sha256-{digest}'" in policy
+    assert page.headers["x-frame-options"] == "DENY" and page.headers["x-content-type-options"] == "nosniff"
     paid = await stack.client.post(order["pay_url"], data={"outcome": "pay"})
     assert paid.status_code == 303 and paid.headers["location"] == order["pay_url"]
     assert "paid" in (await stack.client.get(order["pay_url"])).text
