@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, String
+from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from owkernel.db import UtcDateTime
 from services.delivery.db import Base
 
 
@@ -27,7 +28,7 @@ class DeliveryApplication(Base):
     address_detail: Mapped[str | None] = mapped_column(String(500))
     recipient: Mapped[str | None] = mapped_column(String(200))
     recipient_phone: Mapped[str | None] = mapped_column(String(40))
-    accepted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    accepted_at: Mapped[datetime] = mapped_column(UtcDateTime)
     certificate_no: Mapped[str | None] = mapped_column(String(80))
-    certificate_issued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    certificate_issued_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -108,7 +108,7 @@ def bill_csv(window: MonthWindow, shipments: Sequence[Shipment]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for s in shipments:
-        waybill_at = as_utc(s.waybill_at).astimezone(tz).isoformat() if s.waybill_at else ""
+        waybill_at = s.waybill_at.astimezone(tz).isoformat() if s.waybill_at else ""
         writer.writerow(
             (
                 window.month,

@@ -14,7 +14,7 @@ from services.delivery.partners.catalog import PARTNERS, PartnerSpec, partner
 from services.delivery.partners.models import PartnerAvailability
 from services.delivery.partners.schemas import AvailabilityIn, AvailabilityOut, PartnerOut
 from services.delivery.shipments import service as shipments
-from services.delivery.timeutil import as_utc, utcnow
+from services.delivery.timeutil import utcnow
 
 router = APIRouter(tags=["partners"])
 Staff = Annotated[Principal, Depends(require_roles(*sorted(STAFF_ROLES)))]
@@ -32,7 +32,7 @@ def to_out(spec: PartnerSpec, row: PartnerAvailability | None) -> PartnerOut:
         available=row.available if row else True,
         note=row.note if row else None,
         updated_by=row.updated_by if row else None,
-        updated_at=as_utc(row.updated_at) if row else None,
+        updated_at=row.updated_at if row else None,
     )
 
 

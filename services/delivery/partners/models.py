@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from owkernel.db import UtcDateTime
 from services.delivery.db import Base, BigId
 
 
@@ -19,7 +20,7 @@ class PartnerAvailability(Base):
     available: Mapped[bool] = mapped_column(Boolean)
     note: Mapped[str | None] = mapped_column(String(300))
     updated_by: Mapped[str | None] = mapped_column(String(120))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class SimCourierJob(Base):
@@ -40,7 +41,7 @@ class SimCourierJob(Base):
     next_index: Mapped[int] = mapped_column(Integer, default=0)
     # When the next report is due: one pace after the previous one, later after a failed call,
     # and pushed out while a worker holds the job (a claim).
-    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     done: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -10,12 +9,12 @@ from fastapi import APIRouter, Depends, Query
 from owkernel.app import SessionDep
 from owkernel.auth import CurrentPrincipal, Principal, require_roles
 from owkernel.errors import Forbidden, NotFound
-from owkernel.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
+from owkernel.pagination import CursorParam, LimitParam, Page, encode_cursor
 from services.delivery.applications import repository as applications
 from services.delivery.pickups import repository, service
 from services.delivery.pickups.models import Pickup
 from services.delivery.pickups.schemas import CompleteIn, PickupOut
-from services.delivery.timeutil import as_utc
+from services.delivery.timeutil import decode_time_cursor
 
 router = APIRouter(tags=["pickups"])
 Clerk = Annotated[Principal, Depends(require_roles("clerk"))]
@@ -30,8 +29,8 @@ def to_out(pickup: Pickup) -> PickupOut:
         window=pickup.window,
         reason=pickup.reason,
         status=pickup.status,
-        created_at=as_utc(pickup.created_at),
-        completed_at=as_utc(pickup.completed_at) if pickup.completed_at else None,
+        created_at=pickup.created_at,
+        completed_at=pickup.completed_at,
         clerk=pickup.clerk,
         collector_name=pickup.collector_name,
         collector_id_masked=pickup.collector_id_masked,
@@ -52,13 +51,12 @@ async def list_pickups(
         if principal.id_number is None:
             raise Forbidden("Only an applicant or staff can see pickups.")
         owner = principal.id_number
-    key = decode_cursor(cursor, size=2)
-    after = (datetime.fromisoformat(str(key[0])), str(key[1])) if key else None
+    after = decode_time_cursor(cursor)
     rows = await repository.page(session, status=status, applicant_id_number=owner, after=after, limit=limit + 1)
     items = list(rows[:limit])
     next_cursor = None
     if len(rows) > limit:
-        next_cursor = encode_cursor([as_utc(items[-1].created_at).isoformat(), items[-1].id])
+        next_cursor = encode_cursor([items[-1].created_at.isoformat(), items[-1].id])
     return Page[PickupOut](items=[to_out(p) for p in items], next_cursor=next_cursor)
 
 

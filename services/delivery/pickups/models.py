@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Index, String
+from sqlalchemy import Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from owkernel.db import UtcDateTime
 from services.delivery.db import Base
 
 
@@ -25,8 +26,8 @@ class Pickup(Base):
     reason: Mapped[str] = mapped_column(String(30))
     # waiting | completed
     status: Mapped[str] = mapped_column(String(20))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     clerk: Mapped[str | None] = mapped_column(String(120))
     collector_name: Mapped[str | None] = mapped_column(String(200))
     # Masked: enough to audit which document was shown, not a copy of it.

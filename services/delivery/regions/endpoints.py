@@ -20,7 +20,6 @@ from services.delivery.regions.divisions import (
     zone_of,
 )
 from services.delivery.regions.schemas import CoverageOut, CoverageRow, RegionOut
-from services.delivery.timeutil import as_utc
 
 router = APIRouter(tags=["regions"])
 Staff = Annotated[Principal, Depends(require_roles(*sorted(STAFF_ROLES)))]
@@ -64,8 +63,8 @@ async def coverage(
         session,
         direction=direction,
         county_prefix=county,
-        since=as_utc(since) if since else None,
-        until=as_utc(until) if until else None,
+        since=since,
+        until=until,
     )
     items = [
         CoverageRow(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -14,7 +13,7 @@ from owkernel.app import SessionDep
 from owkernel.auth import CurrentPrincipal, Principal, require_roles
 from owkernel.errors import Conflict, Forbidden, NotFound
 from owkernel.idempotency import Idempotency, IdempotencyKey, request_hash
-from owkernel.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
+from owkernel.pagination import CursorParam, LimitParam, Page, encode_cursor
 from services.delivery.applications import repository as applications
 from services.delivery.db import tables
 from services.delivery.shipments import repository, service
@@ -27,7 +26,7 @@ from services.delivery.shipments.schemas import (
     ShipmentEventOut,
     ShipmentOut,
 )
-from services.delivery.timeutil import as_utc, utcnow
+from services.delivery.timeutil import decode_time_cursor, utcnow
 
 router = APIRouter(tags=["shipments"])
 idempotency = Idempotency(tables)
@@ -60,14 +59,14 @@ def to_out(shipment: Shipment, events: list[ShipmentEvent]) -> ShipmentOut:
         fee_fen=shipment.fee_fen,
         certificate_no=shipment.certificate_no,
         failure_reason=shipment.failure_reason,
-        created_at=as_utc(shipment.created_at),
-        updated_at=as_utc(shipment.updated_at),
-        delivered_at=as_utc(shipment.delivered_at) if shipment.delivered_at else None,
+        created_at=shipment.created_at,
+        updated_at=shipment.updated_at,
+        delivered_at=shipment.delivered_at,
         events=[
             ShipmentEventOut(
                 status=e.status,
-                at=as_utc(e.at),
-                recorded_at=as_utc(e.recorded_at),
+                at=e.at,
+                recorded_at=e.recorded_at,
                 source=e.source,
                 applied=e.applied,
                 note=e.note,
@@ -102,8 +101,7 @@ async def list_shipments(
             application = await applications.get(session, application_no)
             if application is not None and application.applicant_id_number != principal.id_number:
                 raise Forbidden("This application belongs to someone else.")
-    key = decode_cursor(cursor, size=2)
-    after = (datetime.fromisoformat(str(key[0])), str(key[1])) if key else None
+    after = decode_time_cursor(cursor)
     rows = await repository.page(
         session,
         applicant_id_number=owner,
@@ -118,7 +116,7 @@ async def list_shipments(
     next_cursor = None
     if len(rows) > limit:
         last = items[-1]
-        next_cursor = encode_cursor([as_utc(last.created_at).isoformat(), last.id])
+        next_cursor = encode_cursor([last.created_at.isoformat(), last.id])
     return Page[ShipmentOut](items=[to_out(s, events[s.id]) for s in items], next_cursor=next_cursor)
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from owkernel.db import UtcDateTime
 from services.delivery.db import Base, BigId
 
 
@@ -46,13 +47,13 @@ class Shipment(Base):
     fee_fen: Mapped[int] = mapped_column(Integer, default=0)
     certificate_no: Mapped[str | None] = mapped_column(String(80))
     failure_reason: Mapped[str | None] = mapped_column(String(300))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
     # When the partner made the waybill: the fee falls in this month's bill.
-    waybill_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    waybill_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # The courier's time of the last status applied.
-    status_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    status_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class ShipmentEvent(Base):
@@ -64,8 +65,8 @@ class ShipmentEvent(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     shipment_id: Mapped[str] = mapped_column(String(40), ForeignKey("shipments.id"))
     status: Mapped[str] = mapped_column(String(20))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)
     source: Mapped[str] = mapped_column(String(20))
     applied: Mapped[bool] = mapped_column(Boolean)
     webhook_id: Mapped[str | None] = mapped_column(String(200))

@@ -181,7 +181,7 @@ def _record(
         ShipmentEvent(
             shipment_id=shipment.id,
             status=status,
-            at=as_utc(at),
+            at=at,
             recorded_at=utcnow(),
             source=source,
             applied=applied,

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from pydantic import JsonValue
+
+from owkernel.pagination import encode_cursor
 from owkernel.testing import eventually
 from services.delivery.applications.models import DeliveryApplication
 from services.delivery.tests.support import Delivery, accepted, certificate, new_idn, new_no
@@ -207,3 +211,38 @@ async def test_shipment_list_pages_with_a_cursor(delivery: Delivery) -> None:
     assert second.status_code == 200 and not seen & {s["shipment_id"] for s in second.json()["items"]}
     bad = await delivery.client.get("/api/v1/shipments", params={"cursor": "!!"}, headers=staff)
     assert bad.status_code == 422
+    # Well-formed cursors that are not ours: a time that is not one, or one without an offset.
+    keys: list[list[JsonValue]] = [
+        ["yesterday", "shp_x"],
+        ["2026-01-01T00:00:00", "shp_x"],
+        [1, "shp_x"],
+        ["2026-01-01T00:00:00Z", 1],
+    ]
+    for key in keys:
+        for path in ("/api/v1/shipments", "/api/v1/delivery/pickups"):
+            forged = await delivery.client.get(path, params={"cursor": encode_cursor(key)}, headers=staff)
+            assert forged.status_code == 422, (path, key, forged.text)
+
+
+def aware(value: str) -> datetime:
+    """An ISO 8601 timestamp that must carry its offset (the contract's rule)."""
+    parsed = datetime.fromisoformat(value)
+    assert parsed.tzinfo is not None, f"{value!r} has no offset"
+    return parsed
+
+
+async def test_shipment_times_carry_an_offset(delivery: Delivery) -> None:
+    no, idn, shipment = await delivery.ship()
+    # A courier on Beijing time: the instant is kept, and read back with an offset.
+    at = datetime.now(timezone(timedelta(hours=8))).replace(microsecond=0)
+    assert (await delivery.report(shipment, "delivered", extra={"at": at.isoformat()})).json()["applied"] is True
+    listed = (await delivery.shipments(no, idn))[0]
+    one = await delivery.client.get(f"/api/v1/shipments/{shipment['shipment_id']}", headers=delivery.citizen(idn))
+    assert one.status_code == 200
+    for view in (listed, one.json()):
+        for name in ("created_at", "updated_at", "delivered_at"):
+            aware(view[name])
+        assert aware(view["delivered_at"]) == at
+        for event in view["events"]:
+            assert aware(event["recorded_at"]) >= aware(event["at"]) - timedelta(minutes=1)
+        assert aware(view["events"][-1]["at"]) == at

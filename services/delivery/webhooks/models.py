@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Index, String, Text
+from sqlalchemy import Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from owkernel.db import UtcDateTime
 from services.delivery.db import Base, BigId
 
 
@@ -26,7 +27,7 @@ class WebhookReceipt(Base):
     outcome: Mapped[str] = mapped_column(String(30))
     detail: Mapped[str | None] = mapped_column(String(500))
     shipment_id: Mapped[str | None] = mapped_column(String(40))
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
 
 
 class ProcessedWebhook(Base):
@@ -36,4 +37,4 @@ class ProcessedWebhook(Base):
 
     carrier: Mapped[str] = mapped_column(String(40), primary_key=True)
     webhook_id: Mapped[str] = mapped_column(String(200), primary_key=True)
-    processed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    processed_at: Mapped[datetime] = mapped_column(UtcDateTime)
