@@ -17,6 +17,7 @@ from services.delivery.regions.endpoints import router as regions_router
 from services.delivery.settings import DeliverySettings, get_settings
 from services.delivery.shipments.endpoints import router as shipments_router
 from services.delivery.webhooks.endpoints import router as webhooks_router
+from services.delivery.webhooks.jobs import webhook_receipt_pruner
 
 
 def create_app(settings: DeliverySettings | None = None, *, verifier: TokenVerifier | None = None) -> FastAPI:
@@ -24,7 +25,7 @@ def create_app(settings: DeliverySettings | None = None, *, verifier: TokenVerif
     import_models()
     settings = settings or get_settings()
     secrets = resolve_courier_secrets(settings)
-    background: list[BackgroundJob] = []
+    background: list[BackgroundJob] = [webhook_receipt_pruner]
     if settings.simulator_enabled:
         delay = resolve_courier_delay(settings)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from owkernel.settings import ServiceSettings
@@ -30,6 +31,15 @@ class DeliverySettings(ServiceSettings):
     # Month boundaries of the finance bill are local time.
     billing_timezone: str = "Asia/Shanghai"
     max_webhook_bytes: int = 64 * 1024
+    # The webhook audit (webhook_receipts). A verified webhook is kept whole for this long; one
+    # refused before it proved its sender (unknown carrier, bad or missing signature, stale
+    # timestamp, too large) costs nothing to send, so only its first bytes are kept, for a short
+    # while, and only the newest of them. Each replica prunes every webhook_prune_seconds.
+    webhook_receipt_retention_days: int = Field(default=90, ge=1)
+    refused_webhook_retention_hours: int = Field(default=24, ge=1)
+    refused_webhook_max_kept: int = Field(default=10_000, ge=0)
+    refused_webhook_sample_bytes: int = Field(default=1024, ge=0)
+    webhook_prune_seconds: float = Field(default=300.0, gt=0)
 
 
 @lru_cache

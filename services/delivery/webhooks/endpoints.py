@@ -1,8 +1,9 @@
 """``POST /api/v1/webhooks/couriers/{carrier}``: courier status reports, signed.
 
-Every webhook is stored as it arrived, whatever we make of it, so rejected ones are answered
-with a problem response returned (not raised): the request's transaction then commits the
-audit row and nothing else.
+Every webhook leaves an audit row, whatever we make of it, so rejected ones are answered with
+a problem response returned (not raised): the request's transaction then commits the audit row
+and nothing else. A verified webhook's body is kept whole; one refused before its sender was
+proven keeps only a sample (``service.kept_body``), and the pruning job keeps it briefly.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from structlog.contextvars import bind_contextvars
 from owkernel.app import SessionDep
 from owkernel.errors import problem_response
 from services.delivery.partners.secrets import CourierSecrets
+from services.delivery.settings import DeliverySettings
 from services.delivery.shipments import repository as shipments_repo
 from services.delivery.shipments import service as shipments
 from services.delivery.timeutil import utcnow
@@ -34,11 +36,17 @@ def _storable(text: str) -> str:
 @router.post(
     "/api/v1/webhooks/couriers/{carrier}",
     summary="A courier partner reports a parcel's status (Standard Webhooks signature)",
-    responses={401: {"description": "bad signature or stale timestamp"}, 404: {"description": "unknown carrier"}},
+    responses={
+        401: {"description": "bad signature or stale timestamp"},
+        404: {"description": "unknown carrier, or no parcel of this carrier has the tracking number"},
+        413: {"description": "body larger than the limit"},
+        422: {"description": "a verified body that is not a courier status report"},
+    },
 )
 async def courier_webhook(carrier: str, request: Request, session: SessionDep) -> Response:
     """Verify, store, and apply a courier's status report; a replayed webhook id changes nothing."""
-    limit: int = request.app.state.kernel.settings.max_webhook_bytes
+    settings: DeliverySettings = request.app.state.kernel.settings
+    limit = settings.max_webhook_bytes
     # ASCII digits only ("²" is a digit that int() refuses); more digits than the limit has is too big.
     declared = (request.headers.get("content-length") or "").lstrip("0")
     if declared.isascii() and declared.isdigit() and (len(declared) > len(str(limit)) or int(declared) > limit):
@@ -53,21 +61,25 @@ async def courier_webhook(carrier: str, request: Request, session: SessionDep) -
         webhook_id=_storable(headers.get("webhook-id") or "")[:200] or None,
         webhook_timestamp=_storable(headers.get("webhook-timestamp") or "")[:40] or None,
         signature=_storable(headers.get("webhook-signature") or "")[:1000] or None,
-        body=_storable(body[:limit].decode("utf-8", errors="replace")),
+        body_bytes=len(body),
         outcome="received",
         received_at=utcnow(),
     )
 
-    def answer(outcome: str, content: dict[str, Any], *, shipment_id: str | None = None) -> JSONResponse:
+    def keep(outcome: str) -> None:
+        kept = service.kept_body(body, refused=outcome in service.REFUSED, settings=settings)
+        receipt.body = _storable(kept.decode("utf-8", errors="replace"))
         receipt.outcome = outcome
-        receipt.shipment_id = shipment_id
         repository.add_receipt(session, receipt)
+
+    def answer(outcome: str, content: dict[str, Any], *, shipment_id: str | None = None) -> JSONResponse:
+        receipt.shipment_id = shipment_id
+        keep(outcome)
         return JSONResponse(content)
 
     def reject(status: int, outcome: str, detail: str, **extra: Any) -> JSONResponse:
-        receipt.outcome = outcome
         receipt.detail = _storable(detail[:500])
-        repository.add_receipt(session, receipt)
+        keep(outcome)
         return problem_response(status, detail, **extra)
 
     def replay() -> JSONResponse:

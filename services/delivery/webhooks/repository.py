@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from owkernel.db import conflict_insert
@@ -39,3 +42,43 @@ async def already_processed(session: AsyncSession, *, carrier: str, webhook_id: 
 def add_receipt(session: AsyncSession, receipt: WebhookReceipt) -> None:
     """Stage the audit row of a webhook, its fields final: written once, with the commit."""
     session.add(receipt)
+
+
+async def delete_received_before(
+    session: AsyncSession, *, cutoff: datetime, outcomes: Sequence[str] | None = None, limit: int
+) -> int:
+    """Delete up to ``limit`` receipts received before ``cutoff`` (of these outcomes), oldest first.
+
+    Safe in several replicas at once: a row another replica deleted meanwhile is simply not
+    deleted twice (PostgreSQL re-checks a row it waited for; SQLite has one writer).
+    """
+    chosen = select(WebhookReceipt.id).where(WebhookReceipt.received_at < cutoff)
+    if outcomes is not None:
+        chosen = chosen.where(WebhookReceipt.outcome.in_(outcomes))
+    stmt = delete(WebhookReceipt).where(WebhookReceipt.id.in_(chosen.order_by(WebhookReceipt.id).limit(limit)))
+    result = await session.execute(stmt)
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def newest_id_beyond(session: AsyncSession, *, outcomes: Sequence[str], keep: int) -> int | None:
+    """The id of the newest receipt of these outcomes past the ``keep`` newest (None: none past)."""
+    found = await session.scalar(
+        select(WebhookReceipt.id)
+        .where(WebhookReceipt.outcome.in_(outcomes))
+        .order_by(WebhookReceipt.id.desc())
+        .offset(keep)
+        .limit(1)
+    )
+    return None if found is None else int(found)
+
+
+async def delete_up_to(session: AsyncSession, *, last_id: int, outcomes: Sequence[str], limit: int) -> int:
+    """Delete up to ``limit`` receipts of these outcomes with an id up to ``last_id``, oldest first."""
+    chosen = (
+        select(WebhookReceipt.id)
+        .where(WebhookReceipt.outcome.in_(outcomes), WebhookReceipt.id <= last_id)
+        .order_by(WebhookReceipt.id)
+        .limit(limit)
+    )
+    result = await session.execute(delete(WebhookReceipt).where(WebhookReceipt.id.in_(chosen)))
+    return int(result.rowcount)  # type: ignore[attr-defined]

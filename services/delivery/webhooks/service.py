@@ -1,15 +1,19 @@
-"""Courier webhooks: Standard Webhooks verification and the report a courier posts."""
+"""Courier webhooks: Standard Webhooks verification, the report a courier posts, what the audit keeps."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from sqlalchemy.ext.asyncio import AsyncSession
 from standardwebhooks.webhooks import WebhookVerificationError
 
 from services.delivery.partners.secrets import CourierSecrets
+from services.delivery.settings import DeliverySettings
+from services.delivery.webhooks import repository
 
 TIMESTAMP_ERRORS = ("Message timestamp too old", "Message timestamp too new")
 # The library reads the timestamp with float() and decodes base64 leniently, so " 1700000000",
@@ -19,6 +23,9 @@ TIMESTAMP_ERRORS = ("Message timestamp too old", "Message timestamp too new")
 # v1 entry the 44-character base64 of an HMAC-SHA256. Anything else is refused before the HMAC.
 STRICT_TIMESTAMP = re.compile(r"[1-9][0-9]{0,11}")
 STRICT_V1_SIGNATURE = re.compile(r"v1,[A-Za-z0-9+/]{43}=")
+# Outcomes of a webhook refused before its sender was proven: anyone can send these at no cost,
+# so the audit keeps a sample of each, briefly, and only the newest (``prune_receipts``).
+REFUSED = ("too_large", "unknown_carrier", "bad_signature", "stale")
 
 
 class CourierReport(BaseModel):
@@ -68,3 +75,29 @@ def verify(secrets: CourierSecrets, *, carrier: str, body: bytes, headers: dict[
         except ValueError:  # malformed signature header or base64, or a body that is not UTF-8
             last = Rejection("bad_signature", "The webhook-signature header is malformed.")
     return last
+
+
+def kept_body(body: bytes, *, refused: bool, settings: DeliverySettings) -> bytes:
+    """The part of a body the audit keeps: all of a verified one, the first bytes of a refused one."""
+    return body[: settings.refused_webhook_sample_bytes] if refused else body[: settings.max_webhook_bytes]
+
+
+async def prune_receipts(session: AsyncSession, *, now: datetime, settings: DeliverySettings, batch: int) -> int:
+    """One pass of the audit's pruning, up to ``batch`` rows of each kind; how many rows went.
+
+    Every receipt past ``webhook_receipt_retention_days``; a refused one past
+    ``refused_webhook_retention_hours``, or beyond the ``refused_webhook_max_kept`` newest.
+    """
+    deleted = await repository.delete_received_before(
+        session, cutoff=now - timedelta(days=settings.webhook_receipt_retention_days), limit=batch
+    )
+    deleted += await repository.delete_received_before(
+        session,
+        cutoff=now - timedelta(hours=settings.refused_webhook_retention_hours),
+        outcomes=REFUSED,
+        limit=batch,
+    )
+    beyond = await repository.newest_id_beyond(session, outcomes=REFUSED, keep=settings.refused_webhook_max_kept)
+    if beyond is not None:
+        deleted += await repository.delete_up_to(session, last_id=beyond, outcomes=REFUSED, limit=batch)
+    return deleted
