@@ -99,6 +99,9 @@ def create_app(
             if rounds % 300 == 0:  # now and then, forget revocations of tokens expired anyway
                 async with kernel.db.transaction() as session:
                     await token_repository.delete_expired_revocations(session, now=datetime.now(UTC))
+                # and login throttles nobody has touched for a long time
+                async with kernel.db.transaction() as session:
+                    await identity.prune_login_throttles(session, now=datetime.now(UTC), settings=settings)
 
     async def expire_payments(kernel: Kernel) -> None:
         while True:

@@ -79,8 +79,14 @@ class GatewaySettings(ServiceSettings):
     retired_key_keep_seconds: int = 24 * 3600
     token_cache_seconds: float = 30.0
     revocation_sync_seconds: float = 2.0
+    # Logins (identity/service.py): failures of one account from one address before that address
+    # is locked out of it; failures from all addresses not known to the account before every
+    # unknown address is; the first lock's length, doubling with each consecutive lock up to the
+    # maximum. Then failures from one address across all accounts, per replica, in a window.
     login_max_failures: int = 5
+    login_account_max_failures: int = 50
     login_lock_seconds: int = 900
+    login_lock_max_seconds: int = 24 * 3600
     login_address_max_failures: int = 20
     login_address_window_seconds: int = 300
     # Argon2id cost (defaults: RFC 9106 low-memory profile); tests lower them.

@@ -55,12 +55,17 @@ async def register(body: RegisterIn, session: SessionDep, state: StateDep) -> Re
 @router.post("/api/v1/auth/login", response_model=TokenOut, responses={401: {}, 429: {}})
 async def login(body: LoginIn, request: Request, kernel: KernelDep, state: StateDep) -> Any:
     """Log in with an identity number or staff username and a password."""
-    address = request.client.host if request.client else "unknown"
+    address = (request.client.host if request.client else "unknown")[:64]  # an IPv6 address fits
     # Two short transactions around the password check: Argon2 takes tens of milliseconds and
-    # no database connection is held meanwhile.
+    # no database connection is held meanwhile. The first counts the attempt (committed even when
+    # it refuses), so parallel guesses cannot all be checked before one failure is recorded.
     async with kernel.db.transaction() as session:
         candidate = await service.login_candidate(
-            session, account_name=body.account, address=address, throttle=state.login_throttle
+            session,
+            account_name=body.account,
+            address=address,
+            throttle=state.login_throttle,
+            settings=state.settings,
         )
     if candidate.locked_seconds is not None:
         return _locked(candidate.locked_seconds)
@@ -74,7 +79,6 @@ async def login(body: LoginIn, request: Request, kernel: KernelDep, state: State
             candidate=candidate,
             password_ok=ok,
             new_hash=new_hash,
-            address=address,
             throttle=state.login_throttle,
             keys=state.keys,
             settings=state.settings,

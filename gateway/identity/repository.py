@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Row, and_, case, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.identity.models import Account
+from gateway.identity.models import Account, LoginThrottle
+from owkernel.db import conflict_insert
 
 
 async def by_login(session: AsyncSession, login: str) -> Account | None:
@@ -33,3 +35,98 @@ async def staff_page(session: AsyncSession, *, after: str | None, limit: int) ->
     if after is not None:
         query = query.where(Account.login > after)
     return (await session.execute(query)).scalars().all()
+
+
+# --- login throttles -------------------------------------------------------------------------
+# Every change is one conditional UPDATE, so replicas racing on the same row cannot both pass a
+# limit (PostgreSQL re-checks the WHERE against the row another transaction just committed;
+# SQLite runs one writer at a time).
+
+
+def _throttle(account_id: str, address: str) -> ColumnElement[bool]:
+    return and_(LoginThrottle.account_id == account_id, LoginThrottle.address == address)
+
+
+def _unlocked(now: datetime) -> ColumnElement[bool]:
+    return or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until <= now)
+
+
+async def ensure_throttles(session: AsyncSession, *, account_id: str, addresses: list[str], now: datetime) -> None:
+    """The throttle rows of ``account_id`` for ``addresses``, made when missing."""
+    rows = [{"account_id": account_id, "address": a, "attempts": 0, "locks": 0, "updated_at": now} for a in addresses]
+    await session.execute(conflict_insert(session, LoginThrottle).values(rows).on_conflict_do_nothing())
+
+
+async def throttle_state(
+    session: AsyncSession, *, account_id: str, address: str
+) -> Row[int, int, datetime | None, datetime | None]:
+    """attempts, locks, locked_until and succeeded_at of one throttle row (which must exist)."""
+    query = select(
+        LoginThrottle.attempts, LoginThrottle.locks, LoginThrottle.locked_until, LoginThrottle.succeeded_at
+    ).where(_throttle(account_id, address))
+    return (await session.execute(query)).one()
+
+
+async def claim_attempt(session: AsyncSession, *, account_id: str, address: str, limit: int, now: datetime) -> bool:
+    """Count one more attempt, unless the row is locked or ``limit`` attempts are already counted."""
+    statement = (
+        update(LoginThrottle)
+        .where(_throttle(account_id, address), LoginThrottle.attempts < limit, _unlocked(now))
+        .values(attempts=LoginThrottle.attempts + 1, updated_at=now)
+        .returning(LoginThrottle.attempts)
+        .execution_options(synchronize_session=False)
+    )
+    return (await session.execute(statement)).first() is not None
+
+
+async def release_attempt(session: AsyncSession, *, account_id: str, address: str, now: datetime) -> None:
+    """Take back one counted attempt (it succeeded, or it was refused before being checked)."""
+    attempts = case((LoginThrottle.attempts > 0, LoginThrottle.attempts - 1), else_=0)
+    statement = (
+        update(LoginThrottle)
+        .where(_throttle(account_id, address))
+        .values(attempts=attempts, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(statement)
+
+
+async def lock(
+    session: AsyncSession, *, account_id: str, address: str, limit: int, until: datetime, locks: int, now: datetime
+) -> bool:
+    """Lock the row until ``until`` if ``limit`` attempts are counted and no lock holds; True if done."""
+    statement = (
+        update(LoginThrottle)
+        .where(_throttle(account_id, address), LoginThrottle.attempts >= limit, _unlocked(now))
+        .values(attempts=0, locks=locks, locked_until=until, updated_at=now)
+        .returning(LoginThrottle.locks)
+        .execution_options(synchronize_session=False)
+    )
+    return (await session.execute(statement)).first() is not None
+
+
+async def login_succeeded(session: AsyncSession, *, account_id: str, address: str, now: datetime) -> None:
+    """The owner logged in from ``address``: its count and lock history start again, and it is known."""
+    statement = (
+        update(LoginThrottle)
+        .where(_throttle(account_id, address))
+        .values(attempts=0, locks=0, succeeded_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(statement)
+
+
+async def clear_throttles(session: AsyncSession, account_id: str) -> None:
+    """Forget every count and lock of an account (its password was reset)."""
+    await session.execute(delete(LoginThrottle).where(LoginThrottle.account_id == account_id))
+
+
+async def prune_throttles(session: AsyncSession, *, idle_before: datetime, known_before: datetime) -> int:
+    """Delete throttle rows untouched since ``idle_before`` (known addresses: since ``known_before``)."""
+    statement = delete(LoginThrottle).where(
+        LoginThrottle.updated_at < idle_before,
+        or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until < idle_before),
+        or_(LoginThrottle.succeeded_at.is_(None), LoginThrottle.succeeded_at < known_before),
+    )
+    result = await session.execute(statement)
+    return int(getattr(result, "rowcount", 0) or 0)

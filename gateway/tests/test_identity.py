@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import random
+from collections.abc import AsyncIterator
+from datetime import datetime
+
+import httpx
 import pytest
 
 from gateway.tests.support import ADMIN_PASSWORD, PASSWORD, Stack, bearer, credit_code, resident_id
@@ -155,3 +162,101 @@ async def test_admin_comes_from_settings(stack: Stack) -> None:
     tokens = await stack.login("admin", ADMIN_PASSWORD)
     me = (await stack.client.get("/api/v1/auth/me", headers=bearer(tokens["access_token"]))).json()
     assert me["roles"] == ["admin"] and me["kind"] == "staff"
+
+
+# --- guessing: counted before the hash, per (account, address) and per account ------------------
+
+
+def _address() -> str:
+    """A loopback address of its own (Linux answers on all of 127/8), so tests do not share throttles."""
+    return f"127.{random.randint(1, 254)}.{random.randint(1, 254)}.{random.randint(2, 254)}"
+
+
+@contextlib.asynccontextmanager
+async def _from(stack: Stack, address: str) -> AsyncIterator[httpx.AsyncClient]:
+    """A client whose connections come from ``address``, as the gateway sees them."""
+    transport = httpx.AsyncHTTPTransport(local_address=address, limits=httpx.Limits(max_connections=200))
+    async with httpx.AsyncClient(base_url=stack.gateway_url, transport=transport, timeout=30.0) as client:
+        yield client
+
+
+def _assert_refused(r: httpx.Response) -> None:
+    """A refused login keeps the contract's shape: a 429 problem with Retry-After."""
+    assert r.status_code == 429, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    assert int(r.headers["retry-after"]) > 0
+    body = r.json()
+    assert body["status"] == 429 and body["title"] and body["detail"] and body["type"]
+    if body.get("locked") is not None:
+        assert body["locked"] is True and "locked" in body["detail"]
+
+
+async def test_parallel_guesses_are_counted_before_the_password_is_checked(stack: Stack) -> None:
+    number = await stack.register()
+    async with _from(stack, _address()) as client:
+
+        async def attempt(password: str) -> httpx.Response:
+            return await client.post("/api/v1/auth/login", json={"account": number, "password": password})
+
+        # The right password twice: past the account's limit but within the address's (20), and
+        # in the middle of the burst.
+        wrong = [attempt(f"wrong-guess-{i}") for i in range(100)]
+        results = await asyncio.gather(*wrong[:10], attempt(PASSWORD), *wrong[10:50], attempt(PASSWORD), *wrong[50:])
+    rights, guesses = [results[10], results[51]], results[:10] + results[11:51] + results[52:]
+    # at most the allowed number of guesses was checked at all; every other one was refused unchecked
+    assert sum(r.status_code == 401 for r in guesses) < stack.settings.login_max_failures
+    for r in guesses:
+        if r.status_code != 401:
+            _assert_refused(r)
+    # and the right password among them gets no tokens once the lock is reached
+    for right in rights:
+        _assert_refused(right)
+        assert "access_token" not in right.json()
+
+
+async def test_an_attackers_guesses_do_not_lock_the_owner_out(stack: Stack) -> None:
+    number = await stack.register()
+    async with _from(stack, _address()) as attacker, _from(stack, _address()) as owner:
+        for _ in range(stack.settings.login_max_failures * 2):
+            r = await attacker.post("/api/v1/auth/login", json={"account": number, "password": "wrong-password"})
+            assert r.status_code in (401, 429)
+        _assert_refused(r)
+        assert r.json()["locked"] is True
+        # the attacker's address stays locked for this account, even with the right password ...
+        _assert_refused(await attacker.post("/api/v1/auth/login", json={"account": number, "password": PASSWORD}))
+        # ... while the owner, from their own address, logs in
+        mine = await owner.post("/api/v1/auth/login", json={"account": number, "password": PASSWORD})
+        assert mine.status_code == 200, mine.text
+        assert mine.json()["access_token"]
+
+
+async def test_guessing_from_many_addresses_locks_strangers_out_but_not_a_known_address(stack: Stack) -> None:
+    number = await stack.register()
+    async with _from(stack, _address()) as owner:
+        first = await owner.post("/api/v1/auth/login", json={"account": number, "password": PASSWORD})
+        assert first.status_code == 200, first.text
+        per_address = stack.settings.login_max_failures - 1  # each stays under its own address's lock
+        guesses = 0
+        while guesses < stack.settings.login_account_max_failures:
+            async with _from(stack, _address()) as bot:
+                for _ in range(per_address):
+                    r = await bot.post("/api/v1/auth/login", json={"account": number, "password": "wrong-password"})
+                    guesses += 1
+        _assert_refused(r)
+        assert r.json()["locked"] is True
+        # a stranger is refused now, even with the right password
+        async with _from(stack, _address()) as stranger:
+            refused = await stranger.post("/api/v1/auth/login", json={"account": number, "password": PASSWORD})
+        _assert_refused(refused)
+        # the owner's address, known from an earlier login, still gets in
+        mine = await owner.post("/api/v1/auth/login", json={"account": number, "password": PASSWORD})
+        assert mine.status_code == 200, mine.text
+
+
+async def test_staff_list_times_carry_an_offset(stack: Stack) -> None:
+    admin = await stack.admin()
+    listing = await stack.client.get("/api/v1/admin/staff", headers=bearer(admin))
+    assert listing.status_code == 200 and listing.json()["items"]
+    for item in listing.json()["items"]:
+        created = datetime.fromisoformat(item["created_at"])
+        assert created.utcoffset() is not None, item
