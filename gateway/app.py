@@ -82,13 +82,24 @@ def create_app(
                 session, username=settings.admin_username, password=platform.admin_password, passwords=state.passwords
             )
         if generated is not None:
-            log.warning("admin.password_generated", username=settings.admin_username, password=generated)
-            print(
-                f"gateway: admin account '{settings.admin_username}' created with password {generated}"
-                " (set ONEWINDOW_ADMIN_PASSWORD to choose it)",
-                file=sys.stderr,
-                flush=True,
+            # Never into the structured log (it is shipped and kept); shown only on a terminal,
+            # to whoever started this gateway by hand. `make run` passes its own password and
+            # prints it itself. Elsewhere nobody sees it: setting ONEWINDOW_ADMIN_PASSWORD and
+            # restarting replaces it (ensure_admin aligns the admin with settings).
+            shown = sys.stderr.isatty()
+            log.warning(
+                "admin.password_generated",
+                username=settings.admin_username,
+                shown_on_terminal=shown,
+                hint="set ONEWINDOW_ADMIN_PASSWORD and restart to choose the admin's password",
             )
+            if shown:
+                print(
+                    f"gateway: admin account '{settings.admin_username}' created with password {generated}"
+                    " (set ONEWINDOW_ADMIN_PASSWORD to choose it)",
+                    file=sys.stderr,
+                    flush=True,
+                )
 
     async def sync_revocations(kernel: Kernel) -> None:
         rounds = 0

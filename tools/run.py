@@ -114,6 +114,9 @@ def main() -> int:
             print("\n  Demo logins (account / password):")
             for login in logins:
                 print(f"    {login.account:<22} {login.password:<22} {login.who}")
+        else:
+            # Only here, on this terminal: the gateway never logs it (its logs go to files).
+            print(f"\n  Admin login (account / password): admin / {admin_password}")
         print("\n  Ctrl-C stops everything.\n", flush=True)
         restarts: dict[str, int] = {}
         while not stopping:

@@ -4,14 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import pty
 import random
+import re
+import select
+import subprocess
+import sys
+import time
+import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
+from pathlib import Path
 
 import httpx
 import pytest
 
-from gateway.tests.support import ADMIN_PASSWORD, PASSWORD, Stack, bearer, credit_code, resident_id
+from gateway.tests.support import ADMIN_PASSWORD, GATEWAY_INI, PASSWORD, Stack, bearer, credit_code, resident_id
+from owkernel.migrations import upgrade
+from owkernel.testing import free_port, fresh_database_url, subprocess_env, wait_for_port, wait_ready
 
 
 def _registration(number: str) -> dict[str, str]:
@@ -260,3 +271,60 @@ async def test_staff_list_times_carry_an_offset(stack: Stack) -> None:
     for item in listing.json()["items"]:
         created = datetime.fromisoformat(item["created_at"])
         assert created.utcoffset() is not None, item
+
+
+async def test_a_generated_admin_password_is_never_in_the_structured_log(nats_url: str, tmp_path: Path) -> None:
+    database_url = fresh_database_url("genadmin", tmp_path)
+    await asyncio.to_thread(upgrade, GATEWAY_INI, database_url)
+    port = free_port()
+    env = subprocess_env()
+    env.pop("ONEWINDOW_ADMIN_PASSWORD", None)
+    env |= {
+        "GATEWAY_DATABASE_URL": database_url,
+        "GATEWAY_NATS_URL": nats_url,
+        "GATEWAY_NATS_NAMESPACE": "t" + uuid.uuid4().hex[:10],
+        "GATEWAY_PORT": str(port),
+        "GATEWAY_LOG_JSON": "true",
+        "GATEWAY_LOG_LEVEL": "INFO",
+        "GATEWAY_ARGON2_TIME_COST": "1",
+        "GATEWAY_ARGON2_MEMORY_KIB": "1024",
+        "GATEWAY_ARGON2_PARALLELISM": "1",
+    }
+    # stderr on a terminal, as when someone starts the gateway by hand: the one place it may be shown
+    leader, follower = pty.openpty()
+    process = await asyncio.create_subprocess_exec(
+        *[sys.executable, "-m", "uvicorn", "--factory", "gateway.app:create_app", "--port", str(port)],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=follower,
+        stderr=follower,
+    )
+    os.close(follower)
+    output = b""
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=5.0) as client:
+            deadline = time.monotonic() + 60
+            while b"created with password" not in output and time.monotonic() < deadline:
+                if select.select([leader], [], [], 0.2)[0]:
+                    output += os.read(leader, 65536)
+                assert process.returncode is None, output.decode(errors="replace")
+            await asyncio.to_thread(wait_for_port, port, 30.0)
+            await wait_ready(client)
+            while select.select([leader], [], [], 0.5)[0]:
+                output += os.read(leader, 65536)
+            text = output.decode(errors="replace")
+            found = re.search(r"created with password (\S+)", text)
+            assert found, text
+            password = found.group(1)
+            ok = await client.post("/api/v1/auth/login", json={"account": "admin", "password": password})
+            assert ok.status_code == 200, ok.text
+    finally:
+        process.terminate()
+        await asyncio.wait_for(process.wait(), 15)
+        with contextlib.suppress(OSError):
+            while select.select([leader], [], [], 0.2)[0]:
+                output += os.read(leader, 65536)
+        os.close(leader)
+    structured = [line for line in output.decode(errors="replace").splitlines() if line.lstrip().startswith("{")]
+    assert any('"admin.password_generated"' in line for line in structured), structured
+    assert not [line for line in structured if password in line]
