@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from owkernel.app import create_service_app
 from owkernel.auth import TokenVerifier
 from services.intake.applications.endpoints import router as applications_router
-from services.intake.applications.jobs import overdue_materials
+from services.intake.applications.jobs import file_releases, overdue_materials, storage_sweeps
 from services.intake.appointments.endpoints import router as appointments_router
 from services.intake.catalog.endpoints import router as catalog_router
 from services.intake.consultations.endpoints import router as consultations_router
@@ -30,7 +30,7 @@ def create_app(settings: IntakeSettings | None = None, *, verifier: TokenVerifie
         tables=tables,
         routers=[catalog_router, applications_router, projects_router, appointments_router, consultations_router],
         consumers=consumers,
-        background=[overdue_materials],
+        background=[overdue_materials, file_releases, storage_sweeps],
         title="OneWindow intake",
         description="Catalog, applications, one-window acceptance, projects, appointments, consultations.",
         verifier=verifier,

@@ -27,6 +27,20 @@ class IntakeSettings(ServiceSettings):
     overdue_scan_seconds: float = Field(default=60.0, gt=0)
     # Uploaded materials, stored by content hash (max_upload_bytes limits each file).
     storage_dir: str = "./.data/intake-files"
+    # What one applicant (identity number) may make us store before a clerk has looked: the
+    # materials of their applications still draft, submitted or returned. Past it an upload is
+    # a 409 until they delete a draft; once a clerk decides, the files are the hall's record.
+    applicant_storage_quota_bytes: int = Field(default=200 * 1024 * 1024, ge=0)
+    # Drafts one applicant may keep open at once (409 beyond: submit or delete one).
+    max_open_drafts: int = Field(default=20, ge=1, le=10_000)
+    # How often the background job deletes files no material refers to any more (replaced
+    # materials, deleted drafts); the release is recorded in the same transaction as the change.
+    file_release_seconds: float = Field(default=10.0, gt=0)
+    # How often the whole storage is reconciled with the database (files left by a transaction
+    # that rolled back or a crash between writing and committing), and how old such a file
+    # must be before it goes (so nothing still being uploaded is ever touched).
+    storage_sweep_seconds: float = Field(default=6 * 3600.0, gt=0)
+    storage_sweep_grace_seconds: float = Field(default=3600.0, ge=0)
     # A catalog import file may be at most this big.
     import_max_bytes: int = 2 * 1024 * 1024
     # Working days a consultation may wait for its reply (the approval service runs the clock).
@@ -46,6 +60,8 @@ class IntakeSettings(ServiceSettings):
         ]
     )
     slot_capacity: int = Field(default=4, ge=0, le=1000)
+    # Future appointments (booked, not begun) one person may hold at once: 409 beyond it.
+    max_future_appointments: int = Field(default=3, ge=1, le=1000)
 
 
 @lru_cache

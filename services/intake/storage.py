@@ -42,11 +42,31 @@ class StoredFile:
     size: int
 
 
-class FileStorage(Protocol):
-    """Content-addressed file storage."""
+def content_address(data: bytes) -> str:
+    """The address ``data`` is stored under: its SHA-256 in hex."""
+    return hashlib.sha256(data).hexdigest()
 
-    async def put(self, data: bytes) -> StoredFile:
-        """Store ``data`` (idempotent: the same bytes give the same address)."""
+
+class FileStorage(Protocol):
+    """Content-addressed file storage.
+
+    Deleting is safe only for an address no material refers to; the callers make it so (the
+    release job and the sweep hold the address's lock while they check and delete).
+    """
+
+    async def put(self, data: bytes, *, sha256: str | None = None) -> StoredFile:
+        """Store ``data`` (idempotent: the same bytes give the same address).
+
+        ``sha256`` is the address when the caller computed it already (``content_address``).
+        """
+        ...
+
+    async def delete(self, sha256: str) -> bool:
+        """Remove what is stored under ``sha256``; False when nothing was."""
+        ...
+
+    async def listing(self, prefix: str) -> list[tuple[str, float]]:
+        """The addresses starting with ``prefix`` (two hex digits) and when each was written (epoch seconds)."""
         ...
 
     async def get(self, sha256: str) -> bytes:
@@ -69,8 +89,8 @@ class LocalFileStorage:
             raise ValueError("not a SHA-256 address")
         return self.root / sha256[:2] / sha256
 
-    def _put(self, data: bytes) -> StoredFile:
-        sha256 = hashlib.sha256(data).hexdigest()
+    def _put(self, data: bytes, sha256: str | None) -> StoredFile:
+        sha256 = sha256 or content_address(data)
         path = self._path(sha256)
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -88,9 +108,43 @@ class LocalFileStorage:
                 raise
         return StoredFile(sha256=sha256, size=len(data))
 
-    async def put(self, data: bytes) -> StoredFile:
+    async def put(self, data: bytes, *, sha256: str | None = None) -> StoredFile:
         """Store ``data`` in a worker thread (disk I/O stays off the event loop)."""
-        return await asyncio.to_thread(self._put, data)
+        return await asyncio.to_thread(self._put, data, sha256)
+
+    def _delete(self, sha256: str) -> bool:
+        path = self._path(sha256)
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
+    async def delete(self, sha256: str) -> bool:
+        """Unlink a stored file in a worker thread."""
+        return await asyncio.to_thread(self._delete, sha256)
+
+    def _listing(self, prefix: str) -> list[tuple[str, float]]:
+        if not re.fullmatch(r"[0-9a-f]{2}", prefix):
+            raise ValueError("a prefix is two hex digits")
+        try:
+            entries = list(os.scandir(self.root / prefix))
+        except FileNotFoundError:
+            return []
+        out = []
+        for entry in entries:
+            # Only finished files: a ``.upload-`` file is a write still under way (or lost to a
+            # crash; it is not an address anything can refer to).
+            if _SHA256.match(entry.name) and entry.name.startswith(prefix):
+                try:
+                    out.append((entry.name, entry.stat().st_mtime))
+                except FileNotFoundError:
+                    continue
+        return out
+
+    async def listing(self, prefix: str) -> list[tuple[str, float]]:
+        """The stored files under one prefix directory, read in a worker thread."""
+        return await asyncio.to_thread(self._listing, prefix)
 
     async def get(self, sha256: str) -> bytes:
         """Read a stored file in a worker thread."""

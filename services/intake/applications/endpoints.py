@@ -65,7 +65,17 @@ async def read_upload(request: Request, settings: IntakeSettings) -> tuple[bytes
         return data, upload.filename
 
 
-@router.post("", status_code=201, response_model=ApplicationView)
+@router.post(
+    "",
+    status_code=201,
+    response_model=ApplicationView,
+    responses={
+        409: {
+            "description": "the applicant keeps the most open drafts allowed (submit or delete one), the item "
+            "is cancelled, or the project's stage has an application already"
+        }
+    },
+)
 async def create_application(
     body: ApplicationCreate,
     request: Request,
@@ -152,7 +162,19 @@ def _material_view(row: Any, settings: IntakeSettings) -> MaterialOut:
     return service.material_out(row, spec, local_today(settings))
 
 
-@router.put("/{no}/materials/{material_code}", status_code=201, openapi_extra=UPLOAD_BODY)
+@router.put(
+    "/{no}/materials/{material_code}",
+    status_code=201,
+    openapi_extra=UPLOAD_BODY,
+    responses={
+        409: {
+            "description": "the application is past its draft, or the file would take the applicant past their "
+            "storage quota (delete drafts no longer needed)"
+        },
+        413: {"description": "the file is bigger than a material may be"},
+        415: {"description": "not a PDF, JPEG or PNG by its content"},
+    },
+)
 async def upload_material(
     no: str,
     material_code: str,
@@ -175,6 +197,17 @@ async def upload_material(
         filename=filename,
     )
     return _material_view(row, settings)
+
+
+@router.delete(
+    "/{no}",
+    status_code=204,
+    responses={409: {"description": "only a draft is deleted"}},
+)
+async def delete_draft(no: str, session: SessionDep, principal: CurrentPrincipal) -> Response:
+    """Delete a draft (its applicant, a window clerk): its files go, and it no longer counts as open."""
+    await service.delete_draft(session, principal=principal, no=no)
+    return Response(status_code=204)
 
 
 @router.get("/{no}/materials/{material_code}", response_class=Response)
@@ -206,7 +239,16 @@ async def decide_acceptance(
     return await service.view(session, settings=settings, principal=clerk, app=step.app, materials=step.materials)
 
 
-@router.put("/{no}/supplements/{material_code}", status_code=201, openapi_extra=UPLOAD_BODY)
+@router.put(
+    "/{no}/supplements/{material_code}",
+    status_code=201,
+    openapi_extra=UPLOAD_BODY,
+    responses={
+        409: {"description": "the material was not deferred, or is supplied already"},
+        413: {"description": "the file is bigger than a material may be"},
+        415: {"description": "not a PDF, JPEG or PNG by its content"},
+    },
+)
 async def supplement_material(
     no: str,
     material_code: str,

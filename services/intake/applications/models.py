@@ -115,6 +115,8 @@ class ApplicationMaterial(Base):
 
     __table_args__ = (
         UniqueConstraint("application_id", "code", name="uq_application_materials_application_id_code"),
+        # Whether any material still refers to a stored file, before the file is deleted.
+        Index("ix_application_materials_sha256", "sha256"),
         # The overdue scan reads only deferred materials still missing, by due date.
         Index(
             "ix_application_materials_waiting",
@@ -123,6 +125,21 @@ class ApplicationMaterial(Base):
             sqlite_where=text(_WAITING),
         ),
     )
+
+
+class FileRelease(Base):
+    """A stored file a committed change stopped referring to (a replaced material, a deleted draft).
+
+    Written in the transaction that made the change, so a rollback leaves no release behind and
+    never deletes a file still in use; the release job deletes the file unless another material
+    (any application's: files are stored once by content) still refers to it.
+    """
+
+    __tablename__ = "file_releases"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    released_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class Suspension(Base):

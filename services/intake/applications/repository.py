@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence as Seq
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import RowMapping, Table, case, func, insert, select, update
+from sqlalchemy import RowMapping, Table, case, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from owkernel.db import STAGED_ROWS, conflict_insert, stage_rows
@@ -15,6 +16,7 @@ from services.intake.applications.models import (
     Application,
     ApplicationDepartment,
     ApplicationMaterial,
+    FileRelease,
     Sequence,
     Suspension,
     TimelineEntry,
@@ -329,3 +331,93 @@ async def mark_overdue(session: AsyncSession, material_id: int, at: datetime) ->
     await session.execute(
         update(ApplicationMaterial).where(ApplicationMaterial.id == material_id).values(overdue_at=at)
     )
+
+
+# --- per-applicant limits and stored files (issue 17, hole 4) -----------------------------------
+
+# Classes of PostgreSQL advisory locks (the two-key form: class, key), so one applicant's and one
+# file's locks never meet by accident.
+_APPLICANT_LOCK = 0x1A7A0001
+_FILE_LOCK = 0x1A7A0002
+
+
+def _lock_key(value: str) -> int:
+    return int.from_bytes(hashlib.sha256(value.encode()).digest()[:4], "big", signed=True)
+
+
+async def _advisory_lock(session: AsyncSession, lock_class: int, value: str) -> None:
+    # SQLite needs nothing: every transaction there starts with BEGIN IMMEDIATE and holds the
+    # database's one write lock until it ends, so the caller's count-then-write is atomic anyway.
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(select(func.pg_advisory_xact_lock(lock_class, _lock_key(value))))
+
+
+async def lock_applicant(session: AsyncSession, id_number: str) -> None:
+    """Hold one applicant's limits (drafts, stored bytes, appointments) until the transaction ends.
+
+    Two requests of the same applicant would otherwise both count what is there before either
+    commits, and both pass a limit they only pass together.
+    """
+    await _advisory_lock(session, _APPLICANT_LOCK, id_number)
+
+
+async def lock_file(session: AsyncSession, sha256: str) -> None:
+    """Hold one stored file until the transaction ends: taken before a material starts to refer to
+    it (and before the file is written) and before it is checked for deletion, so a file is never
+    deleted while a transaction is about to refer to it."""
+    await _advisory_lock(session, _FILE_LOCK, sha256)
+
+
+async def count_drafts(session: AsyncSession, id_number: str) -> int:
+    """How many drafts the applicant keeps open."""
+    stmt = select(func.count()).where(Application.applicant_id_number == id_number, Application.status == "draft")
+    return int((await session.execute(stmt)).scalar_one())
+
+
+async def stored_bytes(
+    session: AsyncSession, id_number: str, *, statuses: Seq[str], excluding: int | None = None
+) -> int:
+    """The size of the applicant's material files on applications in ``statuses``, without the
+    material ``excluding`` (one about to be replaced)."""
+    stmt = (
+        select(func.coalesce(func.sum(ApplicationMaterial.size), 0))
+        .join(Application, Application.id == ApplicationMaterial.application_id)
+        .where(
+            Application.applicant_id_number == id_number,
+            Application.status.in_(statuses),
+            ApplicationMaterial.sha256.is_not(None),
+        )
+    )
+    if excluding is not None:
+        stmt = stmt.where(ApplicationMaterial.id != excluding)
+    return int((await session.execute(stmt)).scalar_one() or 0)
+
+
+async def release_files(session: AsyncSession, sha256s: Seq[str], *, at: datetime) -> None:
+    """Record that this transaction stops referring to these files (the release job deletes them)."""
+    if sha256s:
+        await session.execute(insert(FileRelease), [{"sha256": sha, "released_at": at} for sha in sha256s])
+
+
+async def pending_releases(session: AsyncSession, *, limit: int) -> list[FileRelease]:
+    """The oldest releases not yet handled (another replica's are skipped, not waited for)."""
+    stmt = select(FileRelease).order_by(FileRelease.id).limit(limit).with_for_update(skip_locked=True)
+    return list((await session.execute(stmt)).scalars())
+
+
+async def delete_releases(session: AsyncSession, ids: Seq[int]) -> None:
+    """Forget handled releases."""
+    await session.execute(delete(FileRelease).where(FileRelease.id.in_(ids)))
+
+
+async def referenced(session: AsyncSession, sha256s: Seq[str]) -> set[str]:
+    """Which of these files some material (of any application) still refers to."""
+    if not sha256s:
+        return set()
+    stmt = select(ApplicationMaterial.sha256).where(ApplicationMaterial.sha256.in_(sha256s)).distinct()
+    return {sha for sha in (await session.execute(stmt)).scalars() if sha is not None}
+
+
+async def delete_application(session: AsyncSession, application_id: int) -> None:
+    """Delete an application; its materials, departments, waits and timeline go with it (CASCADE)."""
+    await session.execute(delete(Application).where(Application.id == application_id))

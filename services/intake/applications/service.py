@@ -7,6 +7,7 @@ the other services' events set the rest (``reactions``), and never take an appli
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -50,13 +51,20 @@ from services.intake.db import outbox
 from services.intake.projects import repository as projects_repo
 from services.intake.projects.models import Project
 from services.intake.settings import IntakeSettings
-from services.intake.storage import FileStorage, sniff_content_type
+from services.intake.storage import FileStorage, StoredFile, content_address, sniff_content_type
 
 
 class UnsupportedMediaType(Problem):
     """415: an upload that is not a PDF, JPEG or PNG by its content."""
 
     status = 415
+
+
+# The applications whose materials count against the applicant's storage quota: those no clerk
+# has decided on yet. What one caller alone can make us store is bounded by the quota; a file
+# on an application a clerk accepted or refused is the hall's record, and the applicant cannot
+# delete it to make room.
+UNDECIDED = ("draft", "submitted", "returned")
 
 
 # --- who may do what ------------------------------------------------------------------------
@@ -310,6 +318,7 @@ async def create_application(
                 errors=[{"field": "body.project_no", "message": "unknown project"}],
             )
     who = await _who_applies(session, principal, data, project)
+    await _within_drafts_cap(session, settings, who.id_number)
     item = await catalog.item_for_application(session, code=data.item_code)
     stage_row = None
     if project is not None:
@@ -387,6 +396,54 @@ async def create_application(
     return Step(app=app, materials=[], timeline=[created])
 
 
+async def _within_drafts_cap(session: AsyncSession, settings: IntakeSettings, id_number: str) -> None:
+    """409 when the applicant already keeps the most open drafts allowed."""
+    await repository.lock_applicant(session, id_number)
+    drafts = await repository.count_drafts(session, id_number)
+    if drafts >= settings.max_open_drafts:
+        raise Conflict(
+            f"This applicant already has {drafts} open drafts, the most one applicant may keep. Submit one, "
+            "or delete drafts no longer needed (DELETE /api/v1/applications/{no}), then start again.",
+            title="Too many open drafts",
+            max_open_drafts=settings.max_open_drafts,
+            open_drafts=drafts,
+        )
+
+
+async def _within_quota(
+    session: AsyncSession, settings: IntakeSettings, app: Application, *, size: int, replacing: int | None
+) -> None:
+    """409 when a file of ``size`` bytes would take the applicant past their storage quota.
+
+    409 and not 413: the file itself is acceptable (413 says that one file is too big, and a
+    smaller one would not help here); what stands in the way is what the applicant already
+    keeps, and they resolve it by deleting drafts, as RFC 9110 describes 409.
+    """
+    await repository.lock_applicant(session, app.applicant_id_number)
+    used = await repository.stored_bytes(session, app.applicant_id_number, statuses=UNDECIDED, excluding=replacing)
+    quota = settings.applicant_storage_quota_bytes
+    if used + size > quota:
+        raise Conflict(
+            f"This applicant's applications not yet decided at the window already hold {used} bytes of materials; "
+            f"this file of {size} bytes would pass the quota of {quota} bytes. Delete drafts no longer needed "
+            "(DELETE /api/v1/applications/{no}), or wait for the window's decision on submitted ones, "
+            "then upload again.",
+            title="Storage quota reached",
+            quota_bytes=quota,
+            used_bytes=used,
+        )
+
+
+async def _store(session: AsyncSession, storage: FileStorage, data: bytes) -> StoredFile:
+    """Write an upload under its file's lock, taken first: the release job cannot delete the file
+    between the write and this transaction's commit (it checks for users under the same lock)."""
+    # A big file is hashed off the event loop (a 10 MiB scan takes milliseconds); a small one is
+    # not worth the thread hop.
+    sha256 = content_address(data) if len(data) <= 64 * 1024 else await asyncio.to_thread(content_address, data)
+    await repository.lock_file(session, sha256)
+    return await storage.put(data, sha256=sha256)
+
+
 def _spec(app: Application, code: str) -> dict[str, Any]:
     spec = next((m for m in app.item.get("materials", []) if m.get("code") == code), None)
     if spec is None:
@@ -432,14 +489,18 @@ async def upload_material(
         raise Conflict(f"Application {no} is {app.status}; materials are uploaded before submission.")
     spec = _spec(app, code)
     content_type = check_upload(settings, data)
-    stored = await storage.put(data)
     material = await repository.get_material(session, app.id, code)
+    await _within_quota(session, settings, app, size=len(data), replacing=material.id if material else None)
+    stored = await _store(session, storage, data)
+    now = utcnow()
     if material is None:
         material = ApplicationMaterial(
             application_id=app.id, code=code, name=spec.get("name", code), critical=bool(spec.get("critical", True))
         )
         session.add(material)
-    now = utcnow()
+    elif material.sha256 is not None and material.sha256 != stored.sha256:
+        # The replaced file goes once this commits (unless another material uses it too).
+        await repository.release_files(session, [material.sha256], at=now)
     material.sha256 = stored.sha256
     material.size = stored.size
     material.content_type = content_type
@@ -448,6 +509,23 @@ async def upload_material(
     material.uploaded_by = principal.display
     app.updated_at = now
     return material
+
+
+async def delete_draft(session: AsyncSession, *, principal: Principal, no: str) -> None:
+    """Delete a draft and release its files (a submitted application is the window's to decide)."""
+    app = await load(session, no, for_update=True)
+    await ensure_can_act(session, principal, app)
+    if app.status != "draft":
+        raise Conflict(f"Application {no} is {app.status}; only a draft is deleted.")
+    materials = await repository.materials_of(session, app.id)
+    await repository.release_files(session, sorted({m.sha256 for m in materials if m.sha256}), at=utcnow())
+    if app.project_no is not None:
+        stage = await projects_repo.stage_of_application(session, app.id)
+        if stage is not None:
+            # The stage takes a new application again.
+            stage.application_id = None
+            await session.flush()
+    await repository.delete_application(session, app.id)
 
 
 async def submit(session: AsyncSession, *, principal: Principal, no: str) -> Step:
@@ -647,7 +725,7 @@ async def supplement(
     if material.supplied_at is not None:
         raise Conflict(f"Material {code} was already supplied.")
     content_type = check_upload(settings, data)
-    stored = await storage.put(data)
+    stored = await _store(session, storage, data)
     now = utcnow()
     material.sha256 = stored.sha256
     material.size = stored.size

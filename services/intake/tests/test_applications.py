@@ -368,3 +368,66 @@ async def test_create_is_idempotent(hall: Hall) -> None:
         "/api/v1/applications", json={"item_code": "T-001", "form": {"a": 1}}, headers=headers
     )
     assert other.status_code == 422
+
+
+async def test_open_drafts_are_capped_per_applicant(limited_hall: Hall) -> None:
+    hall = limited_hall  # three open drafts per applicant
+    await hall.add_item()
+    idn = resident_id()
+    me = hall.citizen(idn)
+    drafts = [(await hall.apply(me))["application_no"] for _ in range(3)]
+    r = await hall.client.post("/api/v1/applications", json={"item_code": "T-001"}, headers=me)
+    assert r.status_code == 409 and r.headers["content-type"] == "application/problem+json"
+    problem = r.json()
+    assert problem["status"] == 409 and "3 open drafts" in problem["detail"]
+    assert "DELETE /api/v1/applications/{no}" in problem["detail"], "says what to do"
+    assert problem["max_open_drafts"] == 3
+    # A clerk at the window is held to the same cap for this applicant; another applicant is not.
+    r = await hall.client.post(
+        "/api/v1/applications", json={"item_code": "T-001", "applicant_id_number": idn}, headers=hall.clerk
+    )
+    assert r.status_code == 409
+    await hall.apply(hall.citizen(resident_id()))
+    # Deleting a draft, or submitting one, frees a place.
+    assert (await hall.client.delete(f"/api/v1/applications/{drafts[0]}", headers=me)).status_code == 204
+    await hall.apply(me)
+    assert (await hall.upload(me, drafts[1], "M1")).status_code == 201
+    assert (await hall.client.post(f"/api/v1/applications/{drafts[1]}/submit", headers=me)).status_code == 200
+    await hall.apply(me)
+    r = await hall.client.post("/api/v1/applications", json={"item_code": "T-001"}, headers=me)
+    assert r.status_code == 409
+
+
+async def test_the_drafts_cap_holds_under_concurrency(limited_hall: Hall) -> None:
+    hall = limited_hall
+    await hall.add_item()
+    me = hall.citizen(resident_id())
+    answers = await asyncio.gather(
+        *(hall.client.post("/api/v1/applications", json={"item_code": "T-001"}, headers=me) for _ in range(8))
+    )
+    assert sorted(r.status_code for r in answers) == [201] * 3 + [409] * 5
+
+
+async def test_storage_quota_per_applicant(limited_hall: Hall) -> None:
+    hall = limited_hall  # 1000 bytes of materials not yet decided on, per applicant
+    await hall.add_item()
+    me = hall.citizen(resident_id())
+    first = (await hall.apply(me))["application_no"]
+    second = (await hall.apply(me))["application_no"]
+    big = PDF + b"0" * (400 - len(PDF))
+    assert (await hall.upload(me, first, "M1", big)).status_code == 201
+    assert (await hall.upload(me, second, "M1", big)).status_code == 201
+    r = await hall.upload(me, second, "M2", big)
+    assert r.status_code == 409 and r.headers["content-type"] == "application/problem+json"
+    problem = r.json()
+    assert problem["quota_bytes"] == 1000 and problem["used_bytes"] == 800
+    assert "delete" in problem["detail"].lower(), "says what to do"
+    # Replacing a material counts the new file instead of the old one, not both.
+    assert (await hall.upload(me, second, "M1", big[:-1] + b"1")).status_code == 201
+    assert (await hall.upload(me, second, "M2", PDF)).status_code == 201
+    # Someone else has their own quota; deleting a draft gives the room back.
+    other = hall.citizen(resident_id())
+    theirs = (await hall.apply(other))["application_no"]
+    assert (await hall.upload(other, theirs, "M1", big)).status_code == 201
+    assert (await hall.client.delete(f"/api/v1/applications/{first}", headers=me)).status_code == 204
+    assert (await hall.upload(me, second, "M3", big)).status_code == 201

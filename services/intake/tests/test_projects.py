@@ -180,3 +180,17 @@ async def test_project_needs_all_four_stages_in_the_catalog(hall: Hall) -> None:
     assert r.status_code == 403
     r = await hall.client.post("/api/v1/projects", json={"name": "", "investment_fen": -1}, headers=hall.clerk)
     assert r.status_code == 422
+
+
+async def test_a_deleted_stage_draft_frees_the_stage(hall: Hall) -> None:
+    await hall.import_demo()
+    ent = hall.enterprise(credit_code())
+    pno = (await new_project(hall, ent))["project_no"]
+    first = await hall.apply(ent, "INV-S1", project_no=pno)
+    r = await hall.client.post("/api/v1/applications", json={"item_code": "INV-S1", "project_no": pno}, headers=ent)
+    assert r.status_code == 409, "the stage has its application"
+    r = await hall.client.delete(f"/api/v1/applications/{first['application_no']}", headers=ent)
+    assert r.status_code == 204, r.text
+    again = await hall.apply(ent, "INV-S1", project_no=pno)
+    project = (await hall.client.get(f"/api/v1/projects/{pno}", headers=ent)).json()
+    assert project["stages"][0]["application_no"] == again["application_no"]
