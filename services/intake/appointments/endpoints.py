@@ -33,7 +33,17 @@ async def open_slot(body: SlotOpen, session: SessionDep, principal: CurrentPrinc
     return (await service.open_slot(session, principal=principal, data=body)).out()
 
 
-@router.post("", status_code=201, response_model=AppointmentOut)
+@router.post(
+    "",
+    status_code=201,
+    response_model=AppointmentOut,
+    responses={
+        409: {
+            "description": "the slot is full, the person has booked it already, or holds the most future "
+            "appointments allowed (cancel one)"
+        }
+    },
+)
 async def book(
     body: AppointmentIn,
     request: Request,
@@ -42,7 +52,7 @@ async def book(
     settings: SettingsDep,
     key: IdempotencyKey = None,
 ) -> object:
-    """Book a place in a slot (409 when full)."""
+    """Book a place in a slot (409 when full, or when the person holds too many future appointments)."""
     fingerprint = request_hash("POST /api/v1/appointments", body.model_dump_json())
     replay = await idempotency.replay(session, owner=principal.subject_id, key=key, fingerprint=fingerprint)
     if replay is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from owkernel.db import conflict_insert
@@ -76,6 +76,17 @@ async def booked_by(session: AsyncSession, window: str, slot: str, id_number: st
         Appointment.status == "booked",
     )
     return (await session.execute(stmt)).scalars().first()
+
+
+async def count_future(session: AsyncSession, id_number: str, *, after_slot: str) -> int:
+    """How many bookings the person holds in slots starting after ``after_slot`` (not cancelled, not attended)."""
+    stmt = select(func.count()).where(
+        Appointment.id_number == id_number,
+        Appointment.status == "booked",
+        # Slot ids are the local start as fixed-width "YYYY-MM-DDTHH:MM": text order is time order.
+        Appointment.slot > after_slot,
+    )
+    return int((await session.execute(stmt)).scalar_one())
 
 
 async def page(

@@ -118,6 +118,26 @@ def _slot_start(settings: IntakeSettings, sid: str) -> datetime:
     return naive.replace(tzinfo=ZoneInfo(settings.timezone))
 
 
+async def _within_future_cap(session: AsyncSession, settings: IntakeSettings, id_number: str) -> None:
+    """409 when the person already holds the most future appointments allowed."""
+    await applications_repo.lock_applicant(session, id_number)
+    now = slot_id(*_local_day_and_time(settings))
+    held = await repository.count_future(session, id_number, after_slot=now)
+    if held >= settings.max_future_appointments:
+        raise Conflict(
+            f"This person already holds {held} future appointments, the most one person may hold at once: "
+            "cancel one no longer needed (DELETE /api/v1/appointments/{appointment_id}) before booking another.",
+            title="Too many future appointments",
+            max_future_appointments=settings.max_future_appointments,
+            future_appointments=held,
+        )
+
+
+def _local_day_and_time(settings: IntakeSettings) -> tuple[date, str]:
+    local = utcnow().astimezone(ZoneInfo(settings.timezone))
+    return local.date(), local.strftime("%H:%M")
+
+
 async def book(
     session: AsyncSession, *, settings: IntakeSettings, principal: Principal, data: AppointmentIn
 ) -> Appointment:
@@ -168,6 +188,7 @@ async def book(
         item_code = app.item_code
     if await repository.booked_by(session, data.window, data.slot, id_number) is not None:
         raise Conflict("This applicant already has a booking in that slot.")
+    await _within_future_cap(session, settings, id_number)
     await repository.ensure_slot(
         session,
         {

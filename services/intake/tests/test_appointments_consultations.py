@@ -218,3 +218,39 @@ async def test_consultation_runs_on_a_reply_clock(hall: Hall) -> None:
     health = (await hall.client.get("/api/v1/consultations", headers=hall.approver("HEALTH"))).json()["items"]
     assert [c["consultation_id"] for c in health] == [cid]
     assert (await hall.client.get("/api/v1/consultations", headers=hall.approver("MARKET"))).json()["items"] == []
+
+
+async def test_future_appointments_are_capped_per_person(limited_hall: Hall) -> None:
+    hall = limited_hall  # three future appointments per person
+    tuesday, wednesday = next_weekday(1), next_weekday(2)
+    idn = resident_id()
+    me = hall.citizen(idn)
+    booked = []
+    for slot in (f"{tuesday}T09:00", f"{tuesday}T10:00", f"{wednesday}T09:00"):
+        r = await book(hall, me, window="general", slot=slot, kind="regular")
+        assert r.status_code == 201, r.text
+        booked.append(r.json()["appointment_id"])
+    r = await book(hall, me, window="investment", slot=f"{wednesday}T10:00", kind="regular")
+    assert r.status_code == 409 and r.headers["content-type"] == "application/problem+json"
+    problem = r.json()
+    assert "3 future appointments" in problem["detail"] and "cancel" in problem["detail"]
+    assert problem["max_future_appointments"] == 3
+    r = await book(
+        hall, hall.clerk, window="investment", slot=f"{wednesday}T10:00", kind="regular", applicant_id_number=idn
+    )
+    assert r.status_code == 409, "a clerk booking for the person counts against the same cap"
+    slots = (
+        await hall.client.get("/api/v1/appointments/slots", params={"window": "investment", "date": str(wednesday)})
+    ).json()
+    assert next(s for s in slots if s["start"] == "10:00")["booked"] == 0, "the refused booking took no place"
+    # Cancelling frees the place in the cap; someone else has their own.
+    assert (await hall.client.delete(f"/api/v1/appointments/{booked[0]}", headers=me)).status_code == 200
+    r = await book(hall, me, window="investment", slot=f"{wednesday}T10:00", kind="regular")
+    assert r.status_code == 201, r.text
+    r = await book(hall, hall.citizen(resident_id()), window="investment", slot=f"{wednesday}T10:00", kind="regular")
+    assert r.status_code == 201
+    # An attended appointment is no longer a future one.
+    r = await hall.client.post(f"/api/v1/appointments/{booked[1]}/attend", headers=hall.clerk)
+    assert r.status_code == 200
+    r = await book(hall, me, window="commercial", slot=f"{wednesday}T11:00", kind="regular")
+    assert r.status_code == 201, r.text
