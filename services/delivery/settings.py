@@ -40,6 +40,9 @@ class DeliverySettings(ServiceSettings):
     refused_webhook_max_kept: int = Field(default=10_000, ge=0)
     refused_webhook_sample_bytes: int = Field(default=1024, ge=0)
     webhook_prune_seconds: float = Field(default=300.0, gt=0)
+    # Inbound couriers are free to the applicant and billed to finance: at most this many open
+    # (not yet delivered, failed or cancelled) per application.
+    max_open_inbound_per_application: int = Field(default=2, ge=1)
 
 
 @lru_cache

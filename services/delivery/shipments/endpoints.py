@@ -16,6 +16,7 @@ from owkernel.idempotency import Idempotency, IdempotencyKey, request_hash
 from owkernel.pagination import CursorParam, LimitParam, Page, encode_cursor
 from services.delivery.applications import repository as applications
 from services.delivery.db import tables
+from services.delivery.settings import DeliverySettings
 from services.delivery.shipments import repository, service
 from services.delivery.shipments.models import Shipment, ShipmentEvent
 from services.delivery.shipments.schemas import (
@@ -170,6 +171,11 @@ async def reship(
     status_code=201,
     response_model=ShipmentOut,
     summary="Mail paper materials in (free of charge)",
+    responses={
+        403: {"description": "neither the applicant nor a clerk"},
+        404: {"description": "no accepted application with this number"},
+        409: {"description": "the application already has the most open inbound pickups allowed"},
+    },
 )
 async def mail_materials_in(
     body: InboundIn, request: Request, session: SessionDep, principal: CurrentPrincipal, key: IdempotencyKey = None
@@ -185,19 +191,17 @@ async def mail_materials_in(
         raise NotFound("No accepted application with this number.")
     if not (principal.has_role("clerk") or principal.id_number == application.applicant_id_number):
         raise Forbidden("Only the applicant or a clerk can mail materials in for this application.")
-    attempt = await repository.max_attempt(session, application_no=application.application_no, direction="inbound")
-    shipment = await service.open_shipment(
+    settings: DeliverySettings = request.app.state.kernel.settings
+    shipment = await service.mail_in(
         session,
-        application_no=application.application_no,
-        applicant_id_number=application.applicant_id_number,
-        direction="inbound",
-        attempt=attempt + 1,
-        address=service.Address(
+        application=application,
+        sender=service.Address(
             region_code=body.sender.region_code,
             detail=body.sender.detail,
             recipient=body.sender.recipient,
             phone=body.sender.phone,
         ),
+        max_open=settings.max_open_inbound_per_application,
     )
     out = jsonable_encoder(await _one_out(session, shipment))
     await idempotency.remember(session, owner=owner, key=key, fingerprint=fingerprint, status_code=201, body=out)

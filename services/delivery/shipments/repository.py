@@ -67,6 +67,20 @@ async def max_attempt(session: AsyncSession, *, application_no: str, direction: 
     return int(value or 0)
 
 
+async def count_open(session: AsyncSession, *, application_no: str, direction: str, final: Sequence[str]) -> int:
+    """How many of an application's shipments in one direction are not in a final status."""
+    value = await session.scalar(
+        select(func.count())
+        .select_from(Shipment)
+        .where(
+            Shipment.application_no == application_no,
+            Shipment.direction == direction,
+            Shipment.status.not_in(final),
+        )
+    )
+    return int(value or 0)
+
+
 async def pending(session: AsyncSession, *, limit: int = 500) -> Sequence[Shipment]:
     """Shipments still waiting for an available partner, oldest first."""
     return (

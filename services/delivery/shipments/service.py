@@ -111,6 +111,34 @@ async def open_shipment(
     return shipment
 
 
+async def mail_in(
+    session: AsyncSession, *, application: DeliveryApplication, sender: Address, max_open: int
+) -> Shipment:
+    """Book a free courier to bring an application's materials in; 409 past ``max_open`` open ones.
+
+    Finance pays for every courier, so one caller may not book them without end. Two bookings at
+    once cannot both slip under the cap: they would be the same next attempt, and the unique
+    ``(application_no, direction, attempt)`` lets only one of them commit.
+    """
+    open_now = await repository.count_open(
+        session, application_no=application.application_no, direction="inbound", final=sorted(FINAL)
+    )
+    if open_now >= max_open:
+        raise Conflict(
+            f"This application already has {open_now} inbound pickups under way (at most {max_open}); "
+            "book another once one has arrived or failed."
+        )
+    attempt = await repository.max_attempt(session, application_no=application.application_no, direction="inbound")
+    return await open_shipment(
+        session,
+        application_no=application.application_no,
+        applicant_id_number=application.applicant_id_number,
+        direction="inbound",
+        attempt=attempt + 1,
+        address=sender,
+    )
+
+
 async def book(session: AsyncSession, *, shipment: Shipment, spec: PartnerSpec) -> None:
     """Ask the partner for a waybill; the fee is owed by finance from this moment."""
     waybill = await adapter_for(spec.code).create_waybill(

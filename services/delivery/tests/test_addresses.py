@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 
@@ -190,3 +192,63 @@ async def test_coverage_per_county_and_township(delivery: Delivery) -> None:
     ).status_code == 403
     bad = await delivery.client.get("/api/v1/delivery/coverage", params={"county": "37x"}, headers=staff)
     assert bad.status_code == 422
+
+
+async def test_open_inbound_pickups_are_capped_per_application(delivery: Delivery) -> None:
+    no, idn = new_no(), new_idn()
+    await delivery.publisher.accepted(no, idn)
+    sender = {"region_code": "370611102001", "detail": "福山区高疃镇1号", "recipient": "测试居民", "phone": "138"}
+    clerk = delivery.staff("clerk")
+    citizen_once = delivery.citizen(idn) | {"Idempotency-Key": "in-cap-" + no}
+
+    async def book(application_no: str, headers: dict[str, str]) -> httpx.Response:
+        return await delivery.client.post(
+            "/api/v1/delivery/inbound", json={"application_no": application_no, "sender": sender}, headers=headers
+        )
+
+    async def first_booking(application_no: str, headers: dict[str, str]) -> httpx.Response | None:
+        r = await book(application_no, headers)
+        return None if r.status_code == 404 else r  # 404 until the accepted event has arrived
+
+    first = await eventually(lambda: first_booking(no, citizen_once))
+    assert first.status_code == 201, first.text
+    second = await book(no, clerk)
+    assert second.status_code == 201, second.text
+    # Two couriers on their way (free, charged to finance): a third is refused, whoever asks.
+    for headers in (delivery.citizen(idn), clerk):
+        third = await book(no, headers)
+        assert third.status_code == 409 and third.headers["content-type"] == "application/problem+json"
+        assert "2 inbound pickups" in third.json()["detail"]
+    # A retry of a booking that was made is still answered as it was.
+    again = await book(no, citizen_once)
+    assert again.status_code == 201 and again.json()["shipment_id"] == first.json()["shipment_id"]
+    # Once one parcel has arrived and one failed, two more couriers may be booked, and no more.
+    assert (await delivery.report(first.json(), "delivered")).json()["applied"] is True
+    assert (await delivery.report(second.json(), "failed")).json()["applied"] is True
+    assert [(await book(no, clerk)).status_code for _ in range(3)] == [201, 201, 409]
+    # The cap is per application: the applicant's other application is not held up.
+    other = new_no()
+    await delivery.publisher.accepted(other, idn)
+    assert (await eventually(lambda: first_booking(other, delivery.citizen(idn)))).status_code == 201
+
+
+async def test_parallel_inbound_bookings_cannot_pass_the_cap_together(delivery: Delivery) -> None:
+    no, idn = new_no(), new_idn()
+    await delivery.publisher.accepted(no, idn)
+    sender = {"region_code": "370611102001", "detail": "福山区高疃镇1号", "recipient": "测试居民", "phone": "138"}
+
+    async def book() -> httpx.Response:
+        return await delivery.client.post(
+            "/api/v1/delivery/inbound", json={"application_no": no, "sender": sender}, headers=delivery.citizen(idn)
+        )
+
+    async def first() -> httpx.Response | None:
+        r = await book()
+        return None if r.status_code == 404 else r
+
+    assert (await eventually(first)).status_code == 201
+    # One open: five at once may add one more between them, and the rest are 409s.
+    answers = await asyncio.gather(*(book() for _ in range(5)))
+    assert sorted(r.status_code for r in answers) == [201, 409, 409, 409, 409], [r.text for r in answers]
+    open_now = [s for s in await delivery.shipments(no, idn) if s["status"] not in ("delivered", "failed", "cancelled")]
+    assert len(open_now) == 2
