@@ -25,10 +25,20 @@ class Bus:
     """One service's NATS connection and JetStream context."""
 
     def __init__(
-        self, url: str, *, name: str, namespace: str = "", duplicate_window: float = 120.0, replicas: int = 1
+        self,
+        url: str,
+        *,
+        name: str,
+        namespace: str = "",
+        duplicate_window: float = 120.0,
+        replicas: int = 1,
+        user: str | None = None,
+        password: str | None = None,
     ) -> None:
         self.url = url
         self.name = name
+        self.user = user
+        self._password = password
         self.namespace = namespace
         self.duplicate_window = duplicate_window
         self.replicas = replicas
@@ -51,6 +61,12 @@ class Bus:
         """The stream that holds one producer's events."""
         base = producer.upper()
         return f"{self.namespace.upper().replace('.', '_')}_{base}" if self.namespace else base
+
+    @staticmethod
+    def inbox_prefix(user: str | None) -> str:
+        """Where replies to this connection go: a user's own inboxes, so that its NATS permissions
+        can let it read its replies (and pulled events) and not another component's."""
+        return f"_INBOX.{user}" if user else "_INBOX"
 
     # --- connection -------------------------------------------------------------------------
     @property
@@ -90,6 +106,9 @@ class Bus:
             self._nc = await nats.connect(
                 self.url,
                 name=self.name,
+                user=self.user,
+                password=self._password,
+                inbox_prefix=self.inbox_prefix(self.user),
                 connect_timeout=timeout,
                 max_reconnect_attempts=-1,
                 reconnect_time_wait=0.5,
@@ -111,8 +130,15 @@ class Bus:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
 
-    async def ensure_streams(self, producers: tuple[str, ...] = PRODUCERS) -> None:
-        """Create (or update) one stream per producer, idempotently, with a duplicate window."""
+    async def ensure_streams(self, producers: tuple[str, ...] | None = None) -> None:
+        """Create (or update) one stream per producer, idempotently, with a duplicate window.
+
+        By default every stream on an open server (consumers attach whatever order components
+        start in) and only the component's own as a NATS user: its permissions allow no other,
+        since whoever may reconfigure a stream may make it store forged events.
+        """
+        if producers is None:
+            producers = tuple(p for p in PRODUCERS if p == self.name) if self.user else PRODUCERS
         for producer in producers:
             config = StreamConfig(
                 name=self.stream_name(producer),

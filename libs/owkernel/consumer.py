@@ -83,6 +83,11 @@ class ConsumerGroup:
         return out
 
 
+def durable_name(service: str, producer: str) -> str:
+    """The durable consumer through which ``service`` reads ``producer``'s stream."""
+    return f"{service}-from-{producer}"
+
+
 @dataclass(frozen=True)
 class ConsumerOptions:
     """Tuning of a consumer loop."""
@@ -117,7 +122,7 @@ class StreamConsumer:
         self.bus = bus
         self.tables = tables
         self.options = options
-        self.durable = f"{group.service}-from-{producer}"
+        self.durable = durable_name(group.service, producer)
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self._sub: Any = None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -39,6 +39,10 @@ class ServiceSettings(BaseSettings):
     # A namespace lets several environments (or parallel test runs) share one NATS cluster:
     # subjects become "<ns>.<subject>" and streams "<NS>_<SERVICE>".
     nats_namespace: str = ""
+    # Credentials of this component's own NATS user (deploy/base/config/nats-auth.conf, made by
+    # tools/nats_auth.py); unset, the connection is anonymous (the local run's open server).
+    nats_user: str | None = None
+    nats_password: SecretStr | None = None
     nats_duplicate_window_seconds: float = 120.0
     # Replicas of each JetStream stream this component creates (3 on a 3-node cluster).
     nats_stream_replicas: int = Field(default=1, ge=1, le=5)
