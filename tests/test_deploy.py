@@ -36,6 +36,9 @@ import owkernel.metrics
 import services.approval.supervision.metrics
 from gateway.settings import GatewaySettings
 from owkernel.settings import PlatformSettings, ServiceSettings
+from owkernel.testing import nats_server_binary
+from tools.nats_auth import render as render_nats_auth
+from tools.nats_auth import users as nats_auth_users
 from tools.stack import COMPONENTS, Component
 
 pytestmark = pytest.mark.xdist_group("deploy")
@@ -657,11 +660,71 @@ def test_nats_is_a_three_node_jetstream_cluster(overlay: str) -> None:
     assert replicas == 3
     assert named(objs, "Service", headless)["spec"]["clusterIP"] == "None"
     assert sts["spec"]["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]["storage"]
-    (volume,) = [v for v in sts["spec"]["template"]["spec"]["volumes"] if v["name"] == "config"]
-    (conf,) = named(objs, "ConfigMap", volume["configMap"]["name"])["data"].values()
+    conf = nats_config_files(objs)["nats.conf"]
     assert "jetstream" in conf
     routes = re.findall(r"nats://([\w.-]+):6222", conf)
     assert routes == [f"nats-{i}.{headless}" for i in range(replicas)]
+
+
+def nats_config_files(objs: tuple[dict[str, Any], ...]) -> dict[str, str]:
+    """The files of the ConfigMap the NATS nodes read their configuration from."""
+    sts = named(objs, "StatefulSet", "nats")
+    (volume,) = [v for v in sts["spec"]["template"]["spec"]["volumes"] if v["name"] == "config"]
+    return dict(named(objs, "ConfigMap", volume["configMap"]["name"])["data"])
+
+
+def remote_ref(objs: tuple[dict[str, Any], ...], secret: str, key: str) -> tuple[str, str]:
+    """Where the secret manager keeps one key of an ExternalSecret's target: (key, property)."""
+    (external,) = [o for o in of_kind(objs, "ExternalSecret") if o["spec"]["target"]["name"] == secret]
+    (variable,) = TEMPLATE_VAR.findall(external["spec"]["target"]["template"]["data"][key])
+    (ref,) = [d["remoteRef"] for d in external["spec"]["data"] if d["secretKey"] == variable]
+    return ref["key"], ref["property"]
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_each_component_is_its_own_nats_user(overlay: str, tmp_path: Path) -> None:
+    """NATS asks every client for a password (issue 17, hole 9): each component connects as its
+    own user, whose permissions tools/nats_auth.py derives from the code, with the password
+    nats-server has for it; and nats-server itself accepts the rendered configuration."""
+    objs = render(f"overlays/{overlay}")
+    files = nats_config_files(objs)
+    assert files["nats-auth.conf"] == render_nats_auth(), "run `python -m tools.nats_auth`"
+    assert "include ./nats-auth.conf" in files["nats.conf"]
+    sts = named(objs, "StatefulSet", "nats")
+    (server,) = sts["spec"]["template"]["spec"]["containers"]
+    server_env = container_env(objs, server)
+    (server_secret,) = [s["secretRef"]["name"] for s in server.get("envFrom", []) if "secretRef" in s]
+    nats_users = nats_auth_users()
+    assert sorted(u.user for u in nats_users) == sorted(NAMES)
+    for user in nats_users:
+        prefix = component(user.user).prefix
+        app = main_container(deployment(objs, user.user))
+        env = container_env(objs, app)
+        assert env[f"{prefix}_NATS_USER"] == user.user
+        assert user.password_env == f"{prefix}_NATS_PASSWORD" and user.password_env in server_env
+        if overlay == "dev":
+            assert env[user.password_env] == server_env[user.password_env], f"{user.user}: two passwords"
+        else:
+            (own_secret,) = [s["secretRef"]["name"] for s in app["envFrom"] if "secretRef" in s]
+            assert remote_ref(objs, own_secret, user.password_env) == remote_ref(
+                objs, server_secret, user.password_env
+            ), f"{user.user}: the component and nats-server read different passwords"
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    # Prod's passwords live in the secret manager: stand-ins of the advised form.
+    passwords = {
+        u.password_env: str(server_env[u.password_env]) if overlay == "dev" else f"n{u.user}0123abcd"
+        for u in nats_users
+    }
+    result = subprocess.run(
+        [nats_server_binary(), "-c", str(tmp_path / "nats.conf"), "-t"],
+        env={"SERVER_NAME": "nats-0", **passwords},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -722,7 +785,7 @@ def test_secret_sources(overlay: str) -> None:
         for secret in of_kind(objs, "Secret"):
             for key, value in secret.get("data", {}).items():
                 text = base64.b64decode(value).decode()
-                if key == "password" or "SECRET" in key or "DATABASE_URL" in key:
+                if key == "password" or "SECRET" in key or "PASSWORD" in key or "DATABASE_URL" in key:
                     assert "dev-placeholder" in text, f"{secret['metadata']['name']}/{key} looks real"
     real_secret = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----|whsec_[A-Za-z0-9+/=]{16,}")
     for path in [*DEPLOY.rglob("*"), DOCKERFILE, ROOT / ".dockerignore"]:
