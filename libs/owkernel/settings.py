@@ -15,6 +15,8 @@ class PlatformSettings(BaseSettings):
     rate_limit_per_second: float = 50.0
     courier_delay_seconds: float = 3.0
     courier_secrets: str | None = None
+    # The province's unified identity provider (OpenID Connect issuer; docs/api.md "Identity assurance").
+    province_issuer: str | None = None
     # CPython's collector thresholds once start-up objects are frozen (owkernel.runtime.tune_gc);
     # JSON in the environment, e.g. ONEWINDOW_GC_THRESHOLD=[700,10,10] for CPython's default.
     gc_threshold: tuple[int, int, int] = (10_000, 20, 20)
