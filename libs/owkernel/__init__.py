@@ -2,7 +2,16 @@
 event contracts, logging, errors, pagination and idempotency. Services import only this."""
 
 from owkernel.app import Kernel, KernelDep, SessionDep, create_service_app, get_kernel
-from owkernel.auth import CurrentPrincipal, OptionalPrincipal, Principal, TokenVerifier, require_roles
+from owkernel.auth import (
+    Actor,
+    CurrentPrincipal,
+    IdentityNotVerified,
+    OptionalPrincipal,
+    Principal,
+    TokenVerifier,
+    VerifiedPrincipal,
+    require_roles,
+)
 from owkernel.consumer import ConsumerGroup, PoisonEvent, RetryLater
 from owkernel.db import Database, new_metadata
 from owkernel.errors import (
@@ -25,6 +34,7 @@ from owkernel.settings import PlatformSettings, ServiceSettings
 from owkernel.tables import KernelTables, kernel_tables
 
 __all__ = [
+    "Actor",
     "BadRequest",
     "Conflict",
     "ConsumerGroup",
@@ -34,6 +44,7 @@ __all__ = [
     "Forbidden",
     "Idempotency",
     "IdempotencyKey",
+    "IdentityNotVerified",
     "Kernel",
     "KernelDep",
     "KernelTables",
@@ -55,6 +66,7 @@ __all__ = [
     "TooManyRequests",
     "Unauthorized",
     "Unprocessable",
+    "VerifiedPrincipal",
     "bind_application",
     "create_service_app",
     "decode_cursor",

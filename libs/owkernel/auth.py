@@ -32,6 +32,16 @@ ALGORITHMS = ["EdDSA"]
 ACCESS_TYP = "at+jwt"
 ROLES = ("clerk", "approver", "supervisor", "finance", "admin")
 STAFF_ROLES = frozenset(ROLES)
+ASSURANCES = ("self_declared", "verified")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The person acting for the token's subject (RFC 8693 ``act``): an enterprise's agent."""
+
+    subject_id: str
+    id_number: str | None = None
+    name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -47,6 +57,14 @@ class Principal:
     id_number: str | None = None
     username: str | None = None
     token_id: str | None = None
+    # "self_declared" | "verified" for persons and enterprises; None for staff (not concerned).
+    assurance: str | None = None
+    actor: Actor | None = None
+
+    @property
+    def is_verified(self) -> bool:
+        """True when the caller's identity number was proven (province login or a window check)."""
+        return self.assurance == "verified"
 
     @property
     def is_staff(self) -> bool:
@@ -59,8 +77,11 @@ class Principal:
 
     @property
     def display(self) -> str:
-        """A short name for audit records."""
-        return self.username or self.id_number or self.subject_id
+        """A short name for audit records; an agent's reads "<agent> for <enterprise>"."""
+        own = self.username or self.id_number or self.subject_id
+        if self.actor is None:
+            return own
+        return f"{self.actor.id_number or self.actor.subject_id} for {own}"
 
 
 KeyFetcher = Callable[[], Coroutine[Any, Any, dict[str, Any]]]
@@ -187,7 +208,33 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
         id_number=claims.get("idn"),
         username=claims.get("username"),
         token_id=str(claims["jti"]),
+        assurance=_assurance(kind, claims.get("assurance")),
+        actor=_actor(claims.get("act")),
     )
+
+
+def _assurance(kind: str, value: Any) -> str | None:
+    if kind == "staff":
+        return None
+    if value is None:
+        # A person's token that says nothing about its proof is taken as unproven (fail closed).
+        return "self_declared"
+    if value not in ASSURANCES:
+        raise Unauthorized("The token's assurance is malformed.")
+    return str(value)
+
+
+def _actor(value: Any) -> Actor | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise Unauthorized("The token's actor is malformed.")
+    subject, id_number, name = value.get("sub"), value.get("idn"), value.get("name")
+    if not isinstance(subject, str) or not subject:
+        raise Unauthorized("The token's actor is malformed.")
+    if not all(part is None or isinstance(part, str) for part in (id_number, name)):
+        raise Unauthorized("The token's actor is malformed.")
+    return Actor(subject_id=subject, id_number=id_number, name=name)
 
 
 def bearer_token(request: Request) -> str | None:
@@ -226,6 +273,30 @@ async def require_principal(request: Request) -> Principal:
 
 CurrentPrincipal = Annotated[Principal, Depends(require_principal)]
 OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal)]
+
+
+class IdentityNotVerified(Forbidden):
+    """A person or enterprise whose identity number is only self-declared asked for its records."""
+
+    TYPE = "urn:onewindow:problem:identity-not-verified"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Prove your identity through the province's unified login or at a window first.",
+            title="Identity not verified",
+            type_=self.TYPE,
+        )
+
+
+async def require_verified_principal(principal: CurrentPrincipal) -> Principal:
+    """The caller; 403 for a person or enterprise whose identity number is not proven (staff pass)."""
+    if not principal.is_staff and not principal.is_verified:
+        raise IdentityNotVerified()
+    return principal
+
+
+# Every route that reads or writes a record bound to an identity number takes this one.
+VerifiedPrincipal = Annotated[Principal, Depends(require_verified_principal)]
 
 
 def require_roles(*roles: str) -> Callable[..., Coroutine[Any, Any, Principal]]:

@@ -182,9 +182,13 @@ class SigningKeys:
             claims, self.keys[self.current], algorithm="EdDSA", headers={"kid": self.current, "typ": ACCESS_TYP}
         )
 
-    def citizen(self, id_number: str, name: str = "测试居民") -> str:
-        """Token of a person whose identity number is ``id_number``."""
-        return self.token(f"u-{id_number}", kind="person", id_number=id_number, name=name)
+    def citizen(self, id_number: str, name: str = "测试居民", *, assurance: str = "verified") -> str:
+        """Token of a person whose identity number is ``id_number`` (proven, unless ``assurance`` says not)."""
+        return self.token(f"u-{id_number}", kind="person", id_number=id_number, name=name, assurance=assurance)
+
+    def self_declared(self, id_number: str, name: str = "测试居民") -> str:
+        """Token of a person who only typed ``id_number`` in at registration (not proven)."""
+        return self.citizen(id_number, name, assurance="self_declared")
 
     def staff(self, username: str, *roles: str, department: str | None = None) -> str:
         """Token of a staff member."""

@@ -9,6 +9,7 @@ problem+json, and never another exception (a 500).
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -27,7 +28,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from starlette.requests import Request
 
-from owkernel.auth import ACCESS_TYP, ROLES, CurrentPrincipal, Principal, TokenVerifier, bearer_token
+from owkernel.auth import ACCESS_TYP, ASSURANCES, ROLES, Actor, CurrentPrincipal, Principal, TokenVerifier, bearer_token
 from owkernel.errors import Unauthorized, install_problem_handlers
 from owkernel.testing import SigningKeys
 
@@ -59,7 +60,9 @@ principals = st.builds(
     id_number=st.none() | st.from_regex(r"[0-9]{17}[0-9X]", fullmatch=True) | TEXT,
     username=optional_text,
     token_id=st.uuids().map(lambda u: u.hex),
-)
+    assurance=st.sampled_from(ASSURANCES),
+    actor=st.none() | st.builds(Actor, subject_id=TEXT.filter(bool), id_number=optional_text, name=optional_text),
+).map(lambda p: dataclasses.replace(p, assurance=None) if p.kind == "staff" else p)
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | TEXT,
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(TEXT, inner, max_size=4),
@@ -95,7 +98,16 @@ def claims_of(principal: Principal, *, ttl: int = 900) -> dict[str, Any]:
         "idn": principal.id_number,
         "name": principal.name,
         "username": principal.username,
+        "assurance": principal.assurance,
+        "act": act_claim(principal.actor),
     }
+
+
+def act_claim(actor: Actor | None) -> dict[str, Any] | None:
+    """The RFC 8693 ``act`` claim the gateway signs for an agent."""
+    if actor is None:
+        return None
+    return {"sub": actor.subject_id, "idn": actor.id_number, "name": actor.name}
 
 
 def sign(
@@ -147,6 +159,8 @@ async def test_a_signed_token_verifies_to_the_principal_it_names(principal: Prin
         username=principal.username,
         ttl=timedelta(seconds=ttl),
         jti=principal.token_id,
+        assurance=principal.assurance,
+        act=act_claim(principal.actor),
     )
     assert await VERIFIER.verify(token) == principal
 
