@@ -22,9 +22,42 @@ class Account(Base):
     login: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     phone: Mapped[str | None] = mapped_column(String(32))
-    password_hash: Mapped[str] = mapped_column(String(255))
+    # None: no password login until the proven holder sets one (PUT /api/v1/auth/password).
+    password_hash: Mapped[str | None] = mapped_column(String(255))
     roles: Mapped[list[str]] = mapped_column(JSON, default=list)
     department: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # "self_declared" (the number was only typed in) | "verified" (proven); staff keep the default
+    # and are not concerned.
+    assurance: Mapped[str] = mapped_column(String(16), server_default="self_declared", default="self_declared")
+    verified_by: Mapped[str | None] = mapped_column(String(16))  # "province" | "window"
+    verified_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class ActivationCode(Base):
+    """The one-time code a clerk's window verification gives a person to set a password with.
+
+    One per account (a new verification replaces it); stored only as its SHA-256, deleted when
+    used or when too many wrong codes were tried against it.
+    """
+
+    __tablename__ = "activation_codes"
+
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    created_by: Mapped[str] = mapped_column(String(64))  # the clerk's username
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class EnterpriseAgent(Base):
+    """A verified person a verified enterprise named to act for it (经办人)."""
+
+    __tablename__ = "enterprise_agents"
+
+    enterprise_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    agent_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True, index=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 

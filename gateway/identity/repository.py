@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, Row, and_, case, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.identity.models import Account, LoginThrottle
+from gateway.identity.models import Account, ActivationCode, EnterpriseAgent, LoginThrottle
 from owkernel.db import conflict_insert
 
 
@@ -35,6 +35,127 @@ async def staff_page(session: AsyncSession, *, after: str | None, limit: int) ->
     if after is not None:
         query = query.where(Account.login > after)
     return (await session.execute(query)).scalars().all()
+
+
+# --- activation codes ------------------------------------------------------------------------
+
+
+async def replace_activation_code(session: AsyncSession, code: ActivationCode) -> None:
+    """Store the account's activation code in place of any older one."""
+    await session.execute(delete(ActivationCode).where(ActivationCode.account_id == code.account_id))
+    session.add(code)
+    await session.flush()
+
+
+async def activation_code(session: AsyncSession, account_id: str) -> ActivationCode | None:
+    """The account's activation code, if it has one."""
+    query = select(ActivationCode).where(ActivationCode.account_id == account_id)
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def spend_activation_code(session: AsyncSession, *, account_id: str, code_hash: str, now: datetime) -> bool:
+    """Delete the code if it is ``code_hash`` and still valid; True when this call spent it.
+
+    One conditional DELETE: two requests with the right code cannot both spend it.
+    """
+    statement = (
+        delete(ActivationCode)
+        .where(
+            ActivationCode.account_id == account_id,
+            ActivationCode.code_hash == code_hash,
+            ActivationCode.expires_at > now,
+        )
+        .returning(ActivationCode.account_id)
+        .execution_options(synchronize_session=False)
+    )
+    return (await session.execute(statement)).first() is not None
+
+
+async def count_wrong_activation(session: AsyncSession, *, account_id: str, limit: int) -> int | None:
+    """Count one wrong code against the account's code; the new count (None: no code left).
+
+    The count is one conditional UPDATE, so parallel guesses cannot try more than ``limit``.
+    """
+    statement = (
+        update(ActivationCode)
+        .where(ActivationCode.account_id == account_id, ActivationCode.attempts < limit)
+        .values(attempts=ActivationCode.attempts + 1)
+        .returning(ActivationCode.attempts)
+        .execution_options(synchronize_session=False)
+    )
+    row = (await session.execute(statement)).first()
+    return int(row[0]) if row is not None else None
+
+
+async def delete_activation_code(session: AsyncSession, account_id: str) -> None:
+    """Void the account's activation code."""
+    await session.execute(delete(ActivationCode).where(ActivationCode.account_id == account_id))
+
+
+# --- enterprise agents -------------------------------------------------------------------------
+
+
+async def is_agent(session: AsyncSession, *, enterprise_id: str, agent_id: str) -> bool:
+    """True when ``agent_id`` is a current agent of ``enterprise_id``."""
+    query = select(EnterpriseAgent.agent_id).where(
+        EnterpriseAgent.enterprise_id == enterprise_id, EnterpriseAgent.agent_id == agent_id
+    )
+    return (await session.execute(query)).first() is not None
+
+
+async def add_agent(session: AsyncSession, *, enterprise_id: str, agent_id: str, now: datetime) -> bool:
+    """Name an agent; False when it already was one."""
+    row = {"enterprise_id": enterprise_id, "agent_id": agent_id, "created_at": now}
+    statement = (
+        conflict_insert(session, EnterpriseAgent)
+        .values(row)
+        .on_conflict_do_nothing()
+        .returning(EnterpriseAgent.agent_id)
+    )
+    return (await session.execute(statement)).first() is not None
+
+
+async def remove_agent(session: AsyncSession, *, enterprise_id: str, agent_id: str) -> bool:
+    """Revoke an agent; False when it was none."""
+    statement = (
+        delete(EnterpriseAgent)
+        .where(EnterpriseAgent.enterprise_id == enterprise_id, EnterpriseAgent.agent_id == agent_id)
+        .returning(EnterpriseAgent.agent_id)
+        .execution_options(synchronize_session=False)
+    )
+    return (await session.execute(statement)).first() is not None
+
+
+async def agents_page(
+    session: AsyncSession, *, enterprise_id: str, after: str | None, limit: int
+) -> Sequence[Row[Account, datetime]]:
+    """The enterprise's agents with when each was named, by identity number, after ``after``."""
+    query = (
+        select(Account, EnterpriseAgent.created_at)
+        .join(EnterpriseAgent, EnterpriseAgent.agent_id == Account.id)
+        .where(EnterpriseAgent.enterprise_id == enterprise_id)
+        .order_by(Account.login)
+        .limit(limit)
+    )
+    if after is not None:
+        query = query.where(Account.login > after)
+    return (await session.execute(query)).tuples().all()  # type: ignore[return-value]
+
+
+async def enterprises_of(session: AsyncSession, agent_id: str) -> Sequence[Account]:
+    """The verified enterprises ``agent_id`` may act for, by credit code."""
+    query = (
+        select(Account)
+        .join(EnterpriseAgent, EnterpriseAgent.enterprise_id == Account.id)
+        .where(EnterpriseAgent.agent_id == agent_id, Account.assurance == "verified")
+        .order_by(Account.login)
+    )
+    return (await session.execute(query)).scalars().all()
+
+
+async def delete_agents_of(session: AsyncSession, enterprise_id: str) -> None:
+    """Forget every agent an enterprise named (its account was taken over)."""
+    await session.execute(delete(EnterpriseAgent).where(EnterpriseAgent.enterprise_id == enterprise_id))
 
 
 # --- login throttles -------------------------------------------------------------------------

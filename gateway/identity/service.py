@@ -6,19 +6,21 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.identity import repository
 from gateway.identity.models import Account
-from gateway.identity.numbers import InvalidIdentityNumberError, classify, is_identity_number
+from gateway.identity.numbers import IdentityNumber, InvalidIdentityNumberError, classify, is_identity_number
 from gateway.identity.passwords import Passwords
 from gateway.identity.throttle import AddressThrottle
 from gateway.settings import GatewaySettings
 from gateway.tokens import service as tokens
 from gateway.tokens.keys import KeyStore
 from gateway.tokens.service import TokenPair
+from gateway.tokens.verifier import RevocationList
 from owkernel.errors import Conflict, TooManyRequests, Unprocessable
 
 log = structlog.get_logger("gateway.identity")
@@ -28,12 +30,7 @@ async def register(
     session: AsyncSession, *, id_number: str, name: str, password: str, phone: str, passwords: Passwords
 ) -> Account:
     """A person or enterprise account for a valid identity number (422 invalid, 409 taken)."""
-    try:
-        number = classify(id_number)
-    except InvalidIdentityNumberError as exc:
-        raise Unprocessable(
-            str(exc), errors=[{"field": "body.id_number", "message": str(exc), "type": "identity_number"}]
-        ) from None
+    number = _classify(id_number)
     # Hashed first: the slow part runs before this request holds a database connection.
     password_hash = await passwords.hash(password)
     if await repository.by_login(session, number.number) is not None:
@@ -48,8 +45,75 @@ async def register(
         roles=[],
         department=None,
         created_at=datetime.now(UTC),
+        assurance="self_declared",
     )
     return await repository.add(session, account)
+
+
+def _classify(id_number: str) -> IdentityNumber:
+    """The validated number, or a 422 naming ``body.id_number``."""
+    try:
+        return classify(id_number)
+    except InvalidIdentityNumberError as exc:
+        raise Unprocessable(
+            str(exc), errors=[{"field": "body.id_number", "message": str(exc), "type": "identity_number"}]
+        ) from None
+
+
+async def prove_identity(
+    session: AsyncSession,
+    *,
+    id_number: str,
+    name: str,
+    by: Literal["province", "window"],
+    revocations: RevocationList,
+) -> Account:
+    """The account of a number whose holder just proved it, made verified (created when missing).
+
+    Proof takes the account over for the one who proved it (as GOV.UK One Login and Login.gov
+    treat an identity proven after sign-up): when it was not verified yet, whoever registered the
+    number may not be its holder, so the password set then stops working and every login ends; a
+    check at the window is a reset in person and does the same. A verified account proving itself
+    again through the province keeps its password and logins. Never commits.
+    """
+    number = _classify(id_number)
+    now = datetime.now(UTC)
+    account = await repository.by_login(session, number.number)
+    if account is None:
+        account = Account(
+            id=str(uuid.uuid4()),
+            kind=number.kind,
+            login=number.number,
+            name=name.strip(),
+            phone=None,
+            password_hash=None,
+            roles=[],
+            department=None,
+            created_at=now,
+            assurance="verified",
+            verified_by=by,
+            verified_at=now,
+        )
+        return await repository.add(session, account)
+    if account.kind == "staff":  # cannot happen: a username is never an identity number
+        raise Conflict("This number is a staff account's username.")
+    take_over = account.assurance != "verified" or by == "window"
+    account.assurance = "verified"
+    account.verified_by = by
+    account.verified_at = now
+    account.name = name.strip()
+    if take_over:
+        account.password_hash = None
+        # A squatter's guesses must not keep the holder out, and a squatter (never verified)
+        # cannot have named agents, but an old list must not survive a takeover either.
+        await repository.clear_throttles(session, account.id)
+        await repository.delete_agents_of(session, account.id)
+        ended = await tokens.end_account_logins(
+            session, account_id=account.id, reason=f"identity_proven_{by}", revocations=revocations
+        )
+        log.info("identity.taken_over", account=account.id, by=by, logins_ended=ended)
+    await session.flush()
+    return account
 
 
 async def create_staff(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.tokens.models import LoginSession, RefreshToken, Revocation, SigningKey
@@ -39,9 +39,13 @@ async def published_signing_keys(session: AsyncSession, *, retired_after: dateti
     )
 
 
-async def add_login_session(session: AsyncSession, *, sid: str, account_id: str, now: datetime) -> LoginSession:
-    """Start a login."""
-    row = LoginSession(id=sid, account_id=account_id, created_at=now, revoked_at=None, revoked_reason=None)
+async def add_login_session(
+    session: AsyncSession, *, sid: str, account_id: str, now: datetime, actor_id: str | None = None
+) -> LoginSession:
+    """Start a login (an act-as login names the agent in ``actor_id``)."""
+    row = LoginSession(
+        id=sid, account_id=account_id, actor_id=actor_id, created_at=now, revoked_at=None, revoked_reason=None
+    )
     session.add(row)
     await session.flush()
     return row
@@ -82,6 +86,30 @@ async def revoke_login_session(session: AsyncSession, *, sid: str, now: datetime
         .where(LoginSession.id == sid, LoginSession.revoked_at.is_(None))
         .values(revoked_at=now, revoked_reason=reason)
     )
+
+
+async def live_sessions_of(session: AsyncSession, account_id: str) -> Sequence[str]:
+    """Ids of the logins not yet ended of an account, as itself or as an agent acting for another."""
+    query = select(LoginSession.id).where(
+        LoginSession.revoked_at.is_(None),
+        or_(LoginSession.account_id == account_id, LoginSession.actor_id == account_id),
+    )
+    return (await session.execute(query)).scalars().all()
+
+
+async def live_act_as_sessions(session: AsyncSession, *, account_id: str, actor_id: str) -> Sequence[str]:
+    """Ids of the logins not yet ended of ``actor_id`` acting for ``account_id``."""
+    query = select(LoginSession.id).where(
+        LoginSession.revoked_at.is_(None), LoginSession.account_id == account_id, LoginSession.actor_id == actor_id
+    )
+    return (await session.execute(query)).scalars().all()
+
+
+async def last_refresh_expiry(session: AsyncSession, sid: str) -> datetime | None:
+    """When the newest refresh token of a login expires (None: it has none)."""
+    query = select(func.max(RefreshToken.expires_at)).where(RefreshToken.session_id == sid)
+    value = (await session.execute(query)).scalar_one_or_none()
+    return value if isinstance(value, datetime) else None
 
 
 async def add_revocation(session: AsyncSession, *, key: str, now: datetime, expires_at: datetime) -> None:

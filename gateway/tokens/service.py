@@ -5,12 +5,14 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.identity import repository as identity_repository
 from gateway.identity.models import Account
 from gateway.settings import GatewaySettings
 from gateway.tokens import repository
@@ -53,10 +55,17 @@ def hash_refresh(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def access_claims(account: Account, *, settings: GatewaySettings, sid: str, now: datetime) -> dict[str, Any]:
-    """The claims of an access token (owkernel.auth.principal_from_claims reads them)."""
+def access_claims(
+    account: Account, *, settings: GatewaySettings, sid: str, now: datetime, actor: Account | None = None
+) -> dict[str, Any]:
+    """The claims of an access token (owkernel.auth.principal_from_claims reads them).
+
+    Persons and enterprises carry their ``assurance``; staff carry none. With ``actor`` (an agent
+    acting for the enterprise ``account``) the token's subject is the enterprise and the RFC 8693
+    ``act`` claim names the agent, so what the agent does is recorded with both.
+    """
     staff = account.kind == "staff"
-    return {
+    claims: dict[str, Any] = {
         "iss": settings.jwt_issuer,
         "aud": settings.jwt_audience,
         "sub": account.id,
@@ -72,10 +81,22 @@ def access_claims(account: Account, *, settings: GatewaySettings, sid: str, now:
         "name": account.name,
         "username": account.login if staff else None,
     }
+    if not staff:
+        claims["assurance"] = account.assurance or "self_declared"
+    if actor is not None:
+        claims["act"] = {"sub": actor.id, "idn": actor.login, "name": actor.name}
+    return claims
 
 
 async def _new_pair(
-    session: AsyncSession, *, account: Account, sid: str, keys: KeyStore, settings: GatewaySettings, now: datetime
+    session: AsyncSession,
+    *,
+    account: Account,
+    sid: str,
+    keys: KeyStore,
+    settings: GatewaySettings,
+    now: datetime,
+    actor: Account | None = None,
 ) -> TokenPair:
     refresh = secrets.token_urlsafe(32)
     await repository.add_refresh_token(
@@ -85,7 +106,7 @@ async def _new_pair(
         now=now,
         expires_at=now + timedelta(seconds=settings.refresh_token_ttl_seconds),
     )
-    access = keys.sign(access_claims(account, settings=settings, sid=sid, now=now))
+    access = keys.sign(access_claims(account, settings=settings, sid=sid, now=now, actor=actor))
     return TokenPair(
         access_token=access,
         refresh_token=refresh,
@@ -95,13 +116,20 @@ async def _new_pair(
 
 
 async def start_login(
-    session: AsyncSession, *, account: Account, keys: KeyStore, settings: GatewaySettings
+    session: AsyncSession,
+    *,
+    account: Account,
+    keys: KeyStore,
+    settings: GatewaySettings,
+    actor: Account | None = None,
 ) -> TokenPair:
-    """A new login for ``account``: a new refresh-token family and its first pair."""
+    """A new login for ``account`` (with ``actor``: the agent acting for it): its first pair."""
     now = datetime.now(UTC)
     sid = uuid.uuid4().hex
-    await repository.add_login_session(session, sid=sid, account_id=account.id, now=now)
-    return await _new_pair(session, account=account, sid=sid, keys=keys, settings=settings, now=now)
+    await repository.add_login_session(
+        session, sid=sid, account_id=account.id, now=now, actor_id=actor.id if actor is not None else None
+    )
+    return await _new_pair(session, account=account, sid=sid, keys=keys, settings=settings, now=now, actor=actor)
 
 
 async def rotate(
@@ -129,7 +157,16 @@ async def rotate(
     account = await session.get(Account, login.account_id)
     if account is None:
         return RefreshOutcome(refused="ended")
-    pair = await _new_pair(session, account=account, sid=login.id, keys=keys, settings=settings, now=now)
+    actor = None
+    if login.actor_id is not None:
+        # Revoking the agent ends this login too; checked again here so a refresh racing the
+        # revocation cannot outlive it.
+        actor = await session.get(Account, login.actor_id)
+        if actor is None or not await identity_repository.is_agent(
+            session, enterprise_id=account.id, agent_id=actor.id
+        ):
+            return RefreshOutcome(refused="ended")
+    pair = await _new_pair(session, account=account, sid=login.id, keys=keys, settings=settings, now=now, actor=actor)
     return RefreshOutcome(pair=pair, account=account)
 
 
@@ -143,6 +180,37 @@ async def end_login(
     until = now + timedelta(seconds=settings.access_token_ttl_seconds + 60)
     await repository.add_revocation(session, key=f"sid:{sid}", now=now, expires_at=until)
     revocations.add(f"sid:{sid}", until)
+
+
+async def _end_logins(
+    session: AsyncSession, *, sids: Sequence[str], reason: str, revocations: RevocationList, now: datetime
+) -> None:
+    for sid in sids:
+        await repository.revoke_login_session(session, sid=sid, now=now, reason=reason)
+        # No access token of the login outlives its newest refresh token (a refresh token lives
+        # longer than the access token issued beside it), so the denial is kept until then.
+        last = await repository.last_refresh_expiry(session, sid)
+        until = max(last or now, now) + timedelta(seconds=60)
+        await repository.add_revocation(session, key=f"sid:{sid}", now=now, expires_at=until)
+        revocations.add(f"sid:{sid}", until)
+
+
+async def end_account_logins(
+    session: AsyncSession, *, account_id: str, reason: str, revocations: RevocationList
+) -> int:
+    """End every login of an account, its own and its acting for others; how many ended."""
+    sids = await repository.live_sessions_of(session, account_id)
+    await _end_logins(session, sids=sids, reason=reason, revocations=revocations, now=datetime.now(UTC))
+    return len(sids)
+
+
+async def end_act_as_logins(
+    session: AsyncSession, *, enterprise_id: str, agent_id: str, reason: str, revocations: RevocationList
+) -> int:
+    """End the logins of an agent acting for an enterprise; how many ended."""
+    sids = await repository.live_act_as_sessions(session, account_id=enterprise_id, actor_id=agent_id)
+    await _end_logins(session, sids=sids, reason=reason, revocations=revocations, now=datetime.now(UTC))
+    return len(sids)
 
 
 async def revoke_access_token(session: AsyncSession, *, jti: str, exp: float, revocations: RevocationList) -> None:
