@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from owkernel.app import SessionDep
-from owkernel.auth import CurrentPrincipal
+from owkernel.auth import VerifiedPrincipal
 from owkernel.errors import Forbidden, NotFound
 from services.approval.certificates import repository, service
 from services.approval.certificates.schemas import CertificateOut, VerificationOut
@@ -40,7 +40,7 @@ async def verify(
 
 
 @router.get("/{certificate_no}", response_model=CertificateOut)
-async def get_certificate(certificate_no: str, session: SessionDep, principal: CurrentPrincipal) -> CertificateOut:
+async def get_certificate(certificate_no: str, session: SessionDep, principal: VerifiedPrincipal) -> CertificateOut:
     """The whole certificate, for its holder and for staff."""
     certificate = await repository.get(session, certificate_no)
     if certificate is None:

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from owkernel.app import SessionDep
-from owkernel.auth import CurrentPrincipal, Principal, require_roles
+from owkernel.auth import Principal, VerifiedPrincipal, require_roles
 from owkernel.errors import Forbidden, NotFound
 from owkernel.pagination import CursorParam, LimitParam, Page, encode_cursor
 from services.delivery.applications import repository as applications
@@ -40,7 +40,7 @@ def to_out(pickup: Pickup) -> PickupOut:
 @router.get("/api/v1/delivery/pickups", response_model=Page[PickupOut], summary="Certificates at the window")
 async def list_pickups(
     session: SessionDep,
-    principal: CurrentPrincipal,
+    principal: VerifiedPrincipal,
     status: Annotated[str | None, Query(pattern="^(waiting|completed|cancelled)$")] = None,
     limit: LimitParam = 50,
     cursor: CursorParam = None,
@@ -61,7 +61,7 @@ async def list_pickups(
 
 
 @router.get("/api/v1/delivery/pickups/{application_no}", response_model=PickupOut, summary="One pickup")
-async def get_pickup(application_no: str, session: SessionDep, principal: CurrentPrincipal) -> PickupOut:
+async def get_pickup(application_no: str, session: SessionDep, principal: VerifiedPrincipal) -> PickupOut:
     """The pickup record of an application."""
     pickup = await repository.by_application(session, application_no)
     if pickup is None:

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from owkernel.app import SessionDep
-from owkernel.auth import CurrentPrincipal, Principal, require_roles
+from owkernel.auth import Principal, VerifiedPrincipal, require_roles
 from owkernel.errors import Conflict, Forbidden, NotFound
 from owkernel.idempotency import Idempotency, IdempotencyKey, request_hash
 from owkernel.pagination import CursorParam, LimitParam, Page, encode_cursor
@@ -85,7 +85,7 @@ async def _one_out(session: AsyncSession, shipment: Shipment) -> ShipmentOut:
 @router.get("/api/v1/shipments", response_model=Page[ShipmentOut], summary="Shipments of an application")
 async def list_shipments(
     session: SessionDep,
-    principal: CurrentPrincipal,
+    principal: VerifiedPrincipal,
     application_no: Annotated[str | None, Query(max_length=40)] = None,
     direction: Annotated[str | None, Query(pattern="^(outbound|inbound)$")] = None,
     status: Annotated[str | None, Query(max_length=20)] = None,
@@ -122,7 +122,7 @@ async def list_shipments(
 
 
 @router.get("/api/v1/shipments/{shipment_id}", response_model=ShipmentOut, summary="One shipment")
-async def get_shipment(shipment_id: str, session: SessionDep, principal: CurrentPrincipal) -> ShipmentOut:
+async def get_shipment(shipment_id: str, session: SessionDep, principal: VerifiedPrincipal) -> ShipmentOut:
     """A shipment with its full status history."""
     shipment = await repository.get(session, shipment_id)
     if shipment is None:
@@ -178,7 +178,7 @@ async def reship(
     },
 )
 async def mail_materials_in(
-    body: InboundIn, request: Request, session: SessionDep, principal: CurrentPrincipal, key: IdempotencyKey = None
+    body: InboundIn, request: Request, session: SessionDep, principal: VerifiedPrincipal, key: IdempotencyKey = None
 ) -> Any:
     """The applicant (or a clerk for them) books a courier to bring materials to the hall."""
     fingerprint = request_hash("POST", request.url.path, body.model_dump_json())

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 
 from owkernel.app import SessionDep
-from owkernel.auth import CurrentPrincipal, Principal, require_roles
+from owkernel.auth import Principal, VerifiedPrincipal, require_roles
 from owkernel.errors import Forbidden, PayloadTooLarge, Unprocessable
 from owkernel.idempotency import Idempotency, IdempotencyKey, request_hash
 from owkernel.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
@@ -80,7 +80,7 @@ async def create_application(
     body: ApplicationCreate,
     request: Request,
     session: SessionDep,
-    principal: CurrentPrincipal,
+    principal: VerifiedPrincipal,
     settings: SettingsDep,
     key: IdempotencyKey = None,
 ) -> object:
@@ -102,7 +102,7 @@ async def create_application(
 @router.get("")
 async def list_applications(
     session: SessionDep,
-    principal: CurrentPrincipal,
+    principal: VerifiedPrincipal,
     status: Status | None = None,
     item_code: str | None = None,
     window: Window | None = None,
@@ -151,7 +151,7 @@ async def list_applications(
 
 @router.get("/{no}")
 async def get_application(
-    no: str, session: SessionDep, principal: CurrentPrincipal, settings: SettingsDep
+    no: str, session: SessionDep, principal: VerifiedPrincipal, settings: SettingsDep
 ) -> ApplicationView:
     """The whole application with its timeline, whichever service made each step."""
     return await service.view(session, settings=settings, principal=principal, no=no)
@@ -180,7 +180,7 @@ async def upload_material(
     material_code: str,
     request: Request,
     session: SessionDep,
-    principal: CurrentPrincipal,
+    principal: VerifiedPrincipal,
     settings: SettingsDep,
     storage: StorageDep,
 ) -> MaterialOut:
@@ -204,7 +204,7 @@ async def upload_material(
     status_code=204,
     responses={409: {"description": "only a draft is deleted"}},
 )
-async def delete_draft(no: str, session: SessionDep, principal: CurrentPrincipal) -> Response:
+async def delete_draft(no: str, session: SessionDep, principal: VerifiedPrincipal) -> Response:
     """Delete a draft (its applicant, a window clerk): its files go, and it no longer counts as open."""
     await service.delete_draft(session, principal=principal, no=no)
     return Response(status_code=204)
@@ -212,7 +212,7 @@ async def delete_draft(no: str, session: SessionDep, principal: CurrentPrincipal
 
 @router.get("/{no}/materials/{material_code}", response_class=Response)
 async def download_material(
-    no: str, material_code: str, session: SessionDep, principal: CurrentPrincipal, storage: StorageDep
+    no: str, material_code: str, session: SessionDep, principal: VerifiedPrincipal, storage: StorageDep
 ) -> Response:
     """The stored file of a material (its applicant and permitted staff)."""
     data, content_type = await service.material_file(
@@ -223,7 +223,7 @@ async def download_material(
 
 @router.post("/{no}/submit")
 async def submit_application(
-    no: str, session: SessionDep, principal: CurrentPrincipal, settings: SettingsDep
+    no: str, session: SessionDep, principal: VerifiedPrincipal, settings: SettingsDep
 ) -> ApplicationView:
     """Submit for pre-review at the window."""
     step = await service.submit(session, principal=principal, no=no)
@@ -254,7 +254,7 @@ async def supplement_material(
     material_code: str,
     request: Request,
     session: SessionDep,
-    principal: CurrentPrincipal,
+    principal: VerifiedPrincipal,
     settings: SettingsDep,
     storage: StorageDep,
 ) -> MaterialOut:

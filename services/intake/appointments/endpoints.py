@@ -8,7 +8,7 @@ from typing import Literal
 from fastapi import APIRouter, Request
 
 from owkernel.app import SessionDep
-from owkernel.auth import CurrentPrincipal
+from owkernel.auth import CurrentPrincipal, VerifiedPrincipal
 from owkernel.errors import Forbidden
 from owkernel.idempotency import Idempotency, IdempotencyKey, request_hash
 from owkernel.pagination import CursorParam, LimitParam, Page, decode_id_cursor, encode_cursor
@@ -48,7 +48,7 @@ async def book(
     body: AppointmentIn,
     request: Request,
     session: SessionDep,
-    principal: CurrentPrincipal,
+    principal: VerifiedPrincipal,
     settings: SettingsDep,
     key: IdempotencyKey = None,
 ) -> object:
@@ -67,7 +67,7 @@ async def book(
 @router.get("")
 async def list_appointments(
     session: SessionDep,
-    principal: CurrentPrincipal,
+    principal: VerifiedPrincipal,
     window: WindowKind | None = None,
     date: date | None = None,
     status: Literal["booked", "cancelled", "attended"] | None = None,
@@ -92,7 +92,7 @@ async def list_appointments(
 
 
 @router.get("/{appointment_id}")
-async def get_appointment(appointment_id: str, session: SessionDep, principal: CurrentPrincipal) -> AppointmentOut:
+async def get_appointment(appointment_id: str, session: SessionDep, principal: VerifiedPrincipal) -> AppointmentOut:
     """One booking."""
     row = await service.load(session, appointment_id)
     service.ensure_can_read(principal, row)
@@ -100,20 +100,20 @@ async def get_appointment(appointment_id: str, session: SessionDep, principal: C
 
 
 @router.delete("/{appointment_id}")
-async def cancel(appointment_id: str, session: SessionDep, principal: CurrentPrincipal) -> AppointmentOut:
+async def cancel(appointment_id: str, session: SessionDep, principal: VerifiedPrincipal) -> AppointmentOut:
     """Cancel; the place is free again."""
     return service.out(await service.cancel(session, principal=principal, appointment_id=appointment_id))
 
 
 @router.post("/{appointment_id}/cancel")
-async def cancel_post(appointment_id: str, session: SessionDep, principal: CurrentPrincipal) -> AppointmentOut:
+async def cancel_post(appointment_id: str, session: SessionDep, principal: VerifiedPrincipal) -> AppointmentOut:
     """Cancel (for clients that cannot send DELETE)."""
     return service.out(await service.cancel(session, principal=principal, appointment_id=appointment_id))
 
 
 @router.post("/{appointment_id}/attend")
 async def attend(
-    appointment_id: str, session: SessionDep, principal: CurrentPrincipal, settings: SettingsDep
+    appointment_id: str, session: SessionDep, principal: VerifiedPrincipal, settings: SettingsDep
 ) -> AppointmentOut:
     """A clerk marks the applicant came: a trip is recorded."""
     return service.out(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from owkernel.app import SessionDep
-from owkernel.auth import CurrentPrincipal
+from owkernel.auth import VerifiedPrincipal
 from owkernel.idempotency import Idempotency, IdempotencyKey, request_hash
 from owkernel.pagination import CursorParam, LimitParam, Page, decode_id_cursor, encode_cursor
 from services.intake.common import SettingsDep
@@ -22,7 +22,7 @@ async def create_project(
     body: ProjectCreate,
     request: Request,
     session: SessionDep,
-    principal: CurrentPrincipal,
+    principal: VerifiedPrincipal,
     settings: SettingsDep,
     key: IdempotencyKey = None,
 ) -> object:
@@ -40,7 +40,7 @@ async def create_project(
 
 
 @router.get("/{project_no}")
-async def get_project(project_no: str, session: SessionDep, principal: CurrentPrincipal) -> ProjectOut:
+async def get_project(project_no: str, session: SessionDep, principal: VerifiedPrincipal) -> ProjectOut:
     """Each stage, its deadline and the working days it used."""
     project = await service.load(session, project_no)
     service.ensure_can_read(principal, project)
@@ -48,7 +48,7 @@ async def get_project(project_no: str, session: SessionDep, principal: CurrentPr
 
 
 @router.put("/{project_no}/agency")
-async def set_agency(project_no: str, body: AgencyIn, session: SessionDep, principal: CurrentPrincipal) -> ProjectOut:
+async def set_agency(project_no: str, body: AgencyIn, session: SessionDep, principal: VerifiedPrincipal) -> ProjectOut:
     """Name the agency officer of a key project (1+1+X)."""
     project = await service.set_agency(session, principal=principal, project_no=project_no, data=body)
     return await service.project_out(session, project)
@@ -56,7 +56,7 @@ async def set_agency(project_no: str, body: AgencyIn, session: SessionDep, princ
 
 @router.get("")
 async def list_projects(
-    session: SessionDep, principal: CurrentPrincipal, limit: LimitParam = 20, cursor: CursorParam = None
+    session: SessionDep, principal: VerifiedPrincipal, limit: LimitParam = 20, cursor: CursorParam = None
 ) -> Page[ProjectOut]:
     """Newest first: an applicant's own; every project for staff."""
     owner, officer = service.list_scope(principal)

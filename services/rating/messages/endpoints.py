@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from owkernel import CurrentPrincipal, CursorParam, LimitParam, Page, SessionDep, encode_cursor
+from owkernel import CursorParam, LimitParam, Page, SessionDep, VerifiedPrincipal, encode_cursor
 from services.rating.common import keyset_after
 from services.rating.messages import service
 from services.rating.messages.schemas import LinkMessageOut
@@ -16,7 +16,7 @@ router = APIRouter(prefix="/api/v1/ratings", tags=["ratings"])
 
 @router.get("/links/mine", response_model=Page[LinkMessageOut])
 async def my_links(
-    session: SessionDep, principal: CurrentPrincipal, limit: LimitParam = 50, cursor: CursorParam = None
+    session: SessionDep, principal: VerifiedPrincipal, limit: LimitParam = 50, cursor: CursorParam = None
 ) -> Any:
     """The rating links sent to the logged-in applicant, newest first (403 for staff)."""
     items = await service.link_messages(session, principal=principal, limit=limit + 1, after=keyset_after(cursor))

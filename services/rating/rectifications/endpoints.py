@@ -7,7 +7,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from owkernel import (
-    CurrentPrincipal,
     CursorParam,
     Forbidden,
     LimitParam,
@@ -15,6 +14,7 @@ from owkernel import (
     Page,
     Principal,
     SessionDep,
+    VerifiedPrincipal,
     encode_cursor,
 )
 from services.rating.common import keyset_after
@@ -87,7 +87,7 @@ def case_out(case: Rectification, principal: Principal) -> dict[str, Any]:
 @router.get("", response_model=Page[RectificationOut])
 async def list_cases(
     session: SessionDep,
-    principal: CurrentPrincipal,
+    principal: VerifiedPrincipal,
     status: Status | None = None,
     department: Annotated[str | None, Query(max_length=80)] = None,
     limit: LimitParam = 50,
@@ -135,7 +135,7 @@ async def published(
 
 
 @router.get("/{rectification_id}", response_model=RectificationOut)
-async def get_case(rectification_id: str, session: SessionDep, principal: CurrentPrincipal) -> Any:
+async def get_case(rectification_id: str, session: SessionDep, principal: VerifiedPrincipal) -> Any:
     """One case: for supervisors, the department concerned, and the applicant who rated (to follow it)."""
     case = await service.load(session, rectification_id)
     if not (service.may_see(principal, case) or await service.is_rater(session, principal, case)):
@@ -144,7 +144,7 @@ async def get_case(rectification_id: str, session: SessionDep, principal: Curren
 
 
 @router.post("/{rectification_id}/visit", response_model=RectificationOut)
-async def record_visit(rectification_id: str, body: VisitIn, session: SessionDep, principal: CurrentPrincipal) -> Any:
+async def record_visit(rectification_id: str, body: VisitIn, session: SessionDep, principal: VerifiedPrincipal) -> Any:
     """The return visit: the applicant tells their account, or a supervisor takes it down."""
     case = await service.load(session, rectification_id, for_update=True)
     await service.record_visit(session, case=case, principal=principal, account=body.account, confirmed=body.confirmed)
@@ -152,7 +152,7 @@ async def record_visit(rectification_id: str, body: VisitIn, session: SessionDep
 
 
 @router.post("/{rectification_id}/appeal", response_model=RectificationOut)
-async def appeal(rectification_id: str, body: AppealIn, session: SessionDep, principal: CurrentPrincipal) -> Any:
+async def appeal(rectification_id: str, body: AppealIn, session: SessionDep, principal: VerifiedPrincipal) -> Any:
     """The department appeals a malicious or mistaken review."""
     case = await service.load(session, rectification_id, for_update=True)
     if not service.may_see(principal, case):
@@ -179,7 +179,7 @@ async def decide_appeal(
 
 @router.post("/{rectification_id}/result", response_model=RectificationOut)
 async def record_result(
-    rectification_id: str, body: ResultIn, session: SessionDep, principal: CurrentPrincipal, settings: SettingsDep
+    rectification_id: str, body: ResultIn, session: SessionDep, principal: VerifiedPrincipal, settings: SettingsDep
 ) -> Any:
     """The result is recorded: the case closes and its outcome is published."""
     case = await service.load(session, rectification_id, for_update=True)

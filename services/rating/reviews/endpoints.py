@@ -9,7 +9,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 
 from owkernel import (
-    CurrentPrincipal,
     CursorParam,
     Forbidden,
     IdempotencyKey,
@@ -19,6 +18,7 @@ from owkernel import (
     Principal,
     SessionDep,
     Unauthorized,
+    VerifiedPrincipal,
     encode_cursor,
     require_roles,
 )
@@ -64,7 +64,7 @@ async def rate(
     body: RatingIn,
     request: Request,
     session: SessionDep,
-    principal: CurrentPrincipal,
+    principal: VerifiedPrincipal,
     settings: SettingsDep,
     key: IdempotencyKey = None,
 ) -> Any:
@@ -90,7 +90,7 @@ async def rate(
 @router.get("", response_model=Page[RatingOut])
 async def list_ratings(
     session: SessionDep,
-    principal: CurrentPrincipal,
+    principal: VerifiedPrincipal,
     limit: LimitParam = 50,
     cursor: CursorParam = None,
     channel: Annotated[str | None, Query(max_length=16)] = None,
