@@ -3,6 +3,10 @@
 
 const TOKENS = "ow.tokens";
 const ME = "ow.me";
+// While a person acts for an enterprise (act-as), their own session waits here, and ACTING
+// says who acts for whom (the header shows it; the way back restores SELF).
+const SELF = "ow.self";
+const ACTING = "ow.acting";
 const BASE = "/api/v1";
 
 export class ApiError extends Error {
@@ -54,6 +58,39 @@ export function setSession(pair, who) {
 export function clearSession() {
   sessionStorage.removeItem(TOKENS);
   sessionStorage.removeItem(ME);
+  sessionStorage.removeItem(SELF);
+  sessionStorage.removeItem(ACTING);
+}
+
+/** Who acts for whom: {agent: {name, id_number}, enterprise: {name, id_number}}, or null. */
+export function acting() {
+  return read(ACTING);
+}
+
+/** The person's own session (tokens, me) kept aside while acting, or null. */
+export function ownSession() {
+  return read(SELF);
+}
+
+/** Enter act-as: keep the person's own session aside and hold the enterprise's. */
+export function startActing(pair, who, actingAs) {
+  sessionStorage.setItem(SELF, JSON.stringify({ tokens: tokens(), me: me() }));
+  sessionStorage.setItem(ACTING, JSON.stringify(actingAs));
+  sessionStorage.setItem(TOKENS, JSON.stringify({ access: pair.access_token, refresh: pair.refresh_token }));
+  sessionStorage.setItem(ME, JSON.stringify(who));
+}
+
+/** Leave act-as: the person's own session comes back. */
+export function stopActing() {
+  const own = ownSession();
+  sessionStorage.removeItem(SELF);
+  sessionStorage.removeItem(ACTING);
+  if (own && own.tokens) {
+    sessionStorage.setItem(TOKENS, JSON.stringify(own.tokens));
+    sessionStorage.setItem(ME, JSON.stringify(own.me));
+  } else {
+    clearSession();
+  }
 }
 
 /** A random Idempotency-Key (crypto.randomUUID needs a secure context; this does not). */

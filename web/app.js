@@ -1,8 +1,8 @@
 // The OneWindow web console: a single-page app with hash routes, no build step. Each view is a
 // module under views/ that returns the DOM of its page; the router owns the header, the focus
 // and the timers a page starts.
-import { api, me, clearSession, tokens } from "./api.js";
-import { h, clear, announce, clearAnnouncement } from "./dom.js";
+import { api, me, clearSession, tokens, acting } from "./api.js";
+import { h, clear, announce, clearAnnouncement, errorText } from "./dom.js";
 import { t, lang, setLang, applyLang } from "./i18n.js";
 import { isApplicant, hasRole, homeOf } from "./session.js";
 import { loginView } from "./views/login.js";
@@ -12,6 +12,8 @@ import { applicationView } from "./views/application.js";
 import { deskQueueView, deskReviewView, deskBehalfView, deskPickupsView, deskAppointmentsView } from "./views/desk.js";
 import { inboxView } from "./views/inbox.js";
 import { boardView } from "./views/board.js";
+import { accountView, activateView, deskVerifyView } from "./views/identity.js";
+import { assuranceChip, isNotVerified, notVerifiedBox, finishProvinceLogin, actAsMyself } from "./identity.js";
 
 const APPLICANT = isApplicant;
 const ROLE = hasRole;
@@ -19,6 +21,9 @@ const ROLE = hasRole;
 const ROUTES = [
   { path: /^\/login$/, view: loginView, public: true },
   { path: /^\/catalog$/, view: catalogView, public: true },
+  { path: /^\/activate$/, view: activateView, public: true },
+  { path: /^\/account$/, view: accountView, allow: APPLICANT },
+  { path: /^\/desk\/verify$/, view: deskVerifyView, allow: ROLE("clerk") },
   { path: /^\/apply\/([^/]+)$/, view: applyView, keys: ["code"], allow: APPLICANT },
   { path: /^\/mine$/, view: myApplicationsView, allow: APPLICANT },
   { path: /^\/applications\/([^/]+)$/, view: applicationView, keys: ["no"], allow: (w) => !!w },
@@ -34,10 +39,12 @@ const ROUTES = [
 const NAV = [
   { href: "#/catalog", label: "nav.catalog", show: (w) => !w || APPLICANT(w) },
   { href: "#/mine", label: "nav.mine", show: APPLICANT },
+  { href: "#/account", label: "nav.account", show: APPLICANT },
   { href: "#/desk", label: "nav.desk", show: ROLE("clerk") },
   { href: "#/desk/behalf", label: "nav.behalf", show: ROLE("clerk") },
   { href: "#/desk/pickups", label: "nav.pickups", show: ROLE("clerk") },
   { href: "#/desk/appointments", label: "nav.appointments", show: ROLE("clerk") },
+  { href: "#/desk/verify", label: "nav.verify", show: ROLE("clerk") },
   { href: "#/inbox", label: "nav.inbox", show: ROLE("approver") },
   { href: "#/board", label: "nav.board", show: ROLE("supervisor", "admin") },
 ];
@@ -67,7 +74,13 @@ function renderChrome() {
   logout.textContent = who ? t("app.logout") : t("app.login");
   logout.hidden = false;
   logout.dataset.action = who ? "logout" : "login";
-  document.getElementById("who").textContent = who ? t("app.signedInAs", { name: who.name || who.username || "" }) : "";
+  const whoBox = clear(document.getElementById("who"));
+  if (who) {
+    const name = t("app.signedInAs", { name: who.name || who.username || "" });
+    // An applicant's assurance is always in sight, and leads to what it means and what to do.
+    whoBox.append(who.kind === "staff" ? h("span", { class: "who-name" }, name) : h("a", { class: "who-link", href: "#/account", title: t("identity.chipTitle") }, h("span", { class: "who-name" }, name), assuranceChip(who)));
+  }
+  renderActing();
   const nav = document.getElementById("nav");
   nav.setAttribute("aria-label", t("app.nav"));
   const list = clear(document.getElementById("nav-list"));
@@ -78,6 +91,25 @@ function renderChrome() {
     const active = path === target || (target !== "/desk" && path.startsWith(`${target}/`));
     list.append(h("li", {}, h("a", { href: item.href, "aria-current": active ? "page" : null }, t(item.label))));
   }
+}
+
+/** While a person acts for an enterprise: who for whom, said on every page, with the way back. */
+function renderActing() {
+  const box = clear(document.getElementById("acting"));
+  const held = tokens() ? acting() : null;
+  box.hidden = !held;
+  if (!held) return;
+  const back = h("button", { type: "button", id: "act-as-myself" }, t("actAs.back"));
+  back.addEventListener("click", async () => {
+    back.disabled = true;
+    await actAsMyself();
+    announce(t("actAs.ended"), "ok");
+    navigate("#/account");
+  });
+  box.append(
+    h("p", { id: "acting-text" }, t("actAs.banner", { agent: held.agent.name || held.agent.id_number, agentId: held.agent.id_number || "", enterprise: held.enterprise.name || held.enterprise.id_number, enterpriseId: held.enterprise.id_number })),
+    back,
+  );
 }
 
 // --- timers a page starts: stopped when the page goes ---------------------------------------
@@ -141,7 +173,9 @@ export async function render({ focus = true } = {}) {
   try {
     node = await route.view(ctx);
   } catch (err) {
-    node = h("div", {}, h("h1", { tabindex: "-1" }, t("app.notFound")), h("p", { class: "alert", role: "alert" }, t("app.error", { message: err.message || String(err) })));
+    node = isNotVerified(err)
+      ? h("div", { class: "page refused" }, h("h1", { tabindex: "-1" }, t("identity.needed.title")), notVerifiedBox(`#${path}`, { heading: null }), problemLine(err))
+      : h("div", { class: "page failed" }, h("h1", { tabindex: "-1" }, t("app.failed")), h("p", { class: "alert", role: "alert" }, err.status ? errorText(err) : t("app.error", { message: err.message || String(err) })));
   }
   if (serial !== renderSerial) return;
   main.removeAttribute("aria-busy");
@@ -156,8 +190,15 @@ export async function render({ focus = true } = {}) {
   }
 }
 
+/** The problem's request id, for the help desk (the refusal itself is explained above it). */
+function problemLine(err) {
+  const id = err.problem && err.problem.request_id;
+  return id ? h("p", { class: "meta" }, t("error.requestId", { id })) : null;
+}
+
 async function signOut() {
   try {
+    if (acting()) await actAsMyself();
     const held = tokens();
     if (held) await api("/auth/logout", { method: "POST", json: { refresh_token: held.refresh } });
   } catch {
@@ -178,8 +219,16 @@ window.addEventListener("ow:signed-out", () => {
   if (path !== "/login") window.location.hash = `#/login?next=${encodeURIComponent(path)}`;
 });
 
-document.addEventListener("DOMContentLoaded", () => {
+document.addEventListener("DOMContentLoaded", async () => {
   applyLang();
+  // Back from the province's login with ?login_code=...: trade it before the first page.
+  const back = await finishProvinceLogin();
+  if (back && typeof back === "object") {
+    announce(t("login.welcome", { name: back.who.name || "" }), "ok");
+    window.location.hash = back.next || homeOf(back.who);
+  } else if (back) {
+    window.location.hash = back;
+  }
   document.getElementById("lang-toggle").addEventListener("click", () => setLang(lang() === "zh" ? "en" : "zh"));
   document.getElementById("logout").addEventListener("click", (e) => {
     if (e.currentTarget.dataset.action === "logout") signOut();

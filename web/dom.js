@@ -139,8 +139,14 @@ export function errorText(err) {
   const status = err && err.status;
   const detail = (err && (err.full || err.message)) || String(err);
   if (!status) return t("error.network", { detail });
+  const problem = err.problem || {};
+  const requestId = problem.request_id ? ` ${t("error.requestId", { id: problem.request_id })}` : "";
+  // The one refusal a person can act on by themselves: say what to do, not only what failed.
+  if (status === 403 && String(problem.type || "").endsWith("identity-not-verified")) {
+    return `${t("identity.refused")} ${t("identity.nextSteps")}${requestId}`;
+  }
   const kind = status >= 500 ? "error.5xx" : `error.${status}`;
-  return `${tOr(kind, t("error.other"))} ${detail}`;
+  return `${tOr(kind, t("error.other"))} ${detail}${requestId}`;
 }
 
 export function money(fen) {

@@ -3,6 +3,7 @@ import { api, setSession, clearSession } from "../api.js";
 import { h, field, alertBox, announce, busy, errorText } from "../dom.js";
 import { t } from "../i18n.js";
 import { homeOf } from "../session.js";
+import { provinceButton, takeProvinceFailure } from "../identity.js";
 
 async function signIn(account, password) {
   const pair = await api("/auth/login", { method: "POST", json: { account, password }, auth: false });
@@ -98,12 +99,28 @@ export async function loginView(ctx) {
     }),
   );
 
+  // The province's unified identity first: it proves the number, a password does not.
+  const failure = takeProvinceFailure();
+  const provinceAlert = alertBox();
+  if (failure) provinceAlert.show(failure.error ? t("province.failed", { message: errorText(failure.error) }) : failure.message);
+  const province = h(
+    "div",
+    { class: "card narrow province-card", id: "province-card" },
+    h("h2", {}, t("province.title")),
+    h("p", {}, t("province.intro")),
+    provinceAlert,
+    h("p", { class: "province-row" }, provinceButton(next && next !== "/login" ? `#${next}` : "")),
+  );
+
   return h(
     "section",
     { class: "page login" },
     h("h1", {}, t("login.title")),
     h("p", { class: "lead" }, t("login.intro")),
+    province,
+    h("h2", { class: "or-password" }, t("login.passwordTitle")),
     form,
+    h("p", { class: "narrow activate-link" }, t("login.windowCode"), " ", h("a", { href: "#/activate" }, t("login.activate"))),
     h("details", { class: "card narrow register" }, h("summary", {}, t("login.register")), h("h2", { class: "visually-hidden" }, t("register.title")), regForm),
   );
 }
