@@ -94,6 +94,10 @@ class GatewaySettings(ServiceSettings):
     argon2_memory_kib: int = 65536
     argon2_parallelism: int = 4
     admin_username: str = "admin"
+    # The activation code of a window verification (identity/service.py): how long it is valid,
+    # and how many wrong codes void it (8 digits: 5 guesses in 10^8).
+    activation_code_ttl_seconds: int = 24 * 3600
+    activation_max_attempts: int = 5
 
     # --- payment stub ----------------------------------------------------------------------
     # The stub cashier (/pay/{id}) marks any order paid without authentication: right for the

@@ -1,4 +1,6 @@
-"""Identity API: register, login, refresh, logout, me, staff accounts, key rotation, JWKS."""
+"""Identity API: register, login, refresh, logout, me, staff accounts, key rotation, JWKS; and
+identity assurance: passwords of verified holders, window verification and activation, enterprise
+agents and acting for an enterprise (docs/api.md "Identity assurance")."""
 
 from __future__ import annotations
 
@@ -9,16 +11,25 @@ from fastapi.responses import JSONResponse, Response
 
 from gateway.identity import repository, service
 from gateway.identity.schemas import (
+    ActAsIn,
+    ActivateIn,
+    ActorOut,
+    AgentIn,
+    AgentOut,
+    EnterpriseRef,
     KeyRotationOut,
     LoginIn,
     LogoutIn,
     MeOut,
+    PasswordIn,
     RefreshIn,
     RegisterIn,
     RegisterOut,
     StaffIn,
     StaffOut,
     TokenOut,
+    VerificationIn,
+    VerificationOut,
 )
 from gateway.state import StateDep
 from gateway.tokens import service as tokens
@@ -29,6 +40,7 @@ from owkernel.pagination import CursorParam, LimitParam, Page, decode_cursor, en
 
 router = APIRouter(tags=["identity"])
 AdminDep = Annotated[Principal, Depends(require_roles("admin"))]
+ClerkDep = Annotated[Principal, Depends(require_roles("clerk", "admin"))]
 
 REFRESH_REFUSALS = {
     "unknown": "The refresh token is not valid.",
@@ -155,7 +167,12 @@ async def logout(request: Request, session: SessionDep, state: StateDep, body: L
 
 @router.get("/api/v1/auth/me", response_model=MeOut)
 async def me(principal: CurrentPrincipal, session: SessionDep) -> MeOut:
-    """Who the caller is."""
+    """Who the caller is, how well its identity is proven and whom it may act for."""
+    actor = (
+        ActorOut(subject_id=principal.actor.subject_id, id_number=principal.actor.id_number, name=principal.actor.name)
+        if principal.actor is not None
+        else None
+    )
     account = await repository.by_id(session, principal.subject_id)
     if account is None:
         # A token from a trusted outside signer (tests): answer from its claims.
@@ -167,8 +184,11 @@ async def me(principal: CurrentPrincipal, session: SessionDep) -> MeOut:
             department=principal.department,
             id_number=principal.id_number,
             username=principal.username,
+            assurance=principal.assurance,
+            actor=actor,
         )
     staff = account.kind == "staff"
+    enterprises = [] if actor is not None else await service.acts_for(session, account)
     return MeOut(
         subject_id=account.id,
         kind=account.kind,
@@ -178,7 +198,98 @@ async def me(principal: CurrentPrincipal, session: SessionDep) -> MeOut:
         id_number=None if staff else account.login,
         username=account.login if staff else None,
         phone=account.phone,
+        assurance=None if staff else account.assurance,
+        verified_by=None if staff else account.verified_by,
+        acts_for=[EnterpriseRef(id_number=e.login, name=e.name) for e in enterprises],
+        actor=actor,
     )
+
+
+@router.put("/api/v1/auth/password", status_code=204, responses={403: {}})
+async def set_password(body: PasswordIn, principal: CurrentPrincipal, kernel: KernelDep, state: StateDep) -> Response:
+    """A verified person or enterprise sets the password of its later logins."""
+    service.may_set_password(principal)
+    # Hashed before the transaction: no database connection waits for Argon2.
+    password_hash = await state.passwords.hash(body.password)
+    async with kernel.db.transaction() as session:
+        await service.set_password(session, principal=principal, password_hash=password_hash)
+    return Response(status_code=204)
+
+
+@router.post("/api/v1/auth/verifications", status_code=201, response_model=VerificationOut, tags=["identity"])
+async def verify_at_window(body: VerificationIn, session: SessionDep, state: StateDep, clerk: ClerkDep) -> Any:
+    """A clerk who checked the ID card verifies the person; the answer's code sets a new password."""
+    code, expires_at = await service.verify_at_window(
+        session,
+        id_number=body.id_number,
+        name=body.name,
+        clerk=clerk.username or clerk.subject_id,
+        revocations=state.revocations,
+        settings=state.settings,
+    )
+    return VerificationOut(activation_code=code, expires_at=expires_at)
+
+
+@router.post("/api/v1/auth/activate", response_model=TokenOut, responses={401: {}})
+async def activate(body: ActivateIn, kernel: KernelDep, state: StateDep) -> Any:
+    """Set a password with the window's one-time activation code, and log in."""
+    password_hash = await state.passwords.hash(body.password)
+    # The try is committed even when refused: it counts against the code.
+    async with kernel.db.transaction() as session:
+        pair = await service.activate(
+            session,
+            id_number=body.id_number,
+            code=body.activation_code,
+            password_hash=password_hash,
+            keys=state.keys,
+            settings=state.settings,
+        )
+    if pair is None:
+        return problem_response(
+            401, "The activation code is wrong or no longer valid; a clerk can verify you again at a window."
+        )
+    return pair.body()
+
+
+def _agent_out(account: Any, named_at: Any) -> AgentOut:
+    return AgentOut(subject_id=account.id, id_number=account.login, name=account.name, named_at=named_at)
+
+
+@router.post("/api/v1/auth/agents", status_code=201, response_model=AgentOut)
+async def name_agent(body: AgentIn, principal: CurrentPrincipal, session: SessionDep) -> AgentOut:
+    """A verified enterprise names a verified person who may act for it (经办人)."""
+    agent, named_at = await service.name_agent(session, principal=principal, id_number=body.id_number)
+    return _agent_out(agent, named_at)
+
+
+@router.get("/api/v1/auth/agents", response_model=Page[AgentOut])
+async def list_agents(
+    principal: CurrentPrincipal, session: SessionDep, limit: LimitParam = 50, cursor: CursorParam = None
+) -> Page[AgentOut]:
+    """The enterprise's agents, by identity number."""
+    enterprise = await service.enterprise_holder(session, principal)
+    key = decode_cursor(cursor, size=1)
+    after = str(key[0]) if key is not None else None
+    rows = await repository.agents_page(session, enterprise_id=enterprise.id, after=after, limit=limit + 1)
+    items = [_agent_out(account, named_at) for account, named_at in rows[:limit]]
+    next_cursor = encode_cursor([rows[limit - 1][0].login]) if len(rows) > limit else None
+    return Page[AgentOut](items=items, next_cursor=next_cursor)
+
+
+@router.delete("/api/v1/auth/agents/{id_number}", status_code=204)
+async def revoke_agent(id_number: str, principal: CurrentPrincipal, session: SessionDep, state: StateDep) -> Response:
+    """Revoke an agent: its logins acting for the enterprise end at once."""
+    await service.revoke_agent(session, principal=principal, id_number=id_number, revocations=state.revocations)
+    return Response(status_code=204)
+
+
+@router.post("/api/v1/auth/act-as", response_model=TokenOut)
+async def act_as(body: ActAsIn, principal: CurrentPrincipal, session: SessionDep, state: StateDep) -> Any:
+    """A verified agent logs in as the enterprise: the token's subject is it, ``act`` names the agent."""
+    pair = await service.act_as(
+        session, principal=principal, id_number=body.id_number, keys=state.keys, settings=state.settings
+    )
+    return pair.body()
 
 
 def _staff_out(account: Any) -> StaffOut:

@@ -47,44 +47,35 @@ async def replace_activation_code(session: AsyncSession, code: ActivationCode) -
     await session.flush()
 
 
-async def activation_code(session: AsyncSession, account_id: str) -> ActivationCode | None:
-    """The account's activation code, if it has one."""
-    query = select(ActivationCode).where(ActivationCode.account_id == account_id)
-    return (await session.execute(query)).scalar_one_or_none()
+async def count_activation_try(session: AsyncSession, *, account_id: str, limit: int, now: datetime) -> int | None:
+    """Count one try against the account's valid code; the new count (None: no code to try).
 
-
-async def spend_activation_code(session: AsyncSession, *, account_id: str, code_hash: str, now: datetime) -> bool:
-    """Delete the code if it is ``code_hash`` and still valid; True when this call spent it.
-
-    One conditional DELETE: two requests with the right code cannot both spend it.
-    """
-    statement = (
-        delete(ActivationCode)
-        .where(
-            ActivationCode.account_id == account_id,
-            ActivationCode.code_hash == code_hash,
-            ActivationCode.expires_at > now,
-        )
-        .returning(ActivationCode.account_id)
-        .execution_options(synchronize_session=False)
-    )
-    return (await session.execute(statement)).first() is not None
-
-
-async def count_wrong_activation(session: AsyncSession, *, account_id: str, limit: int) -> int | None:
-    """Count one wrong code against the account's code; the new count (None: no code left).
-
-    The count is one conditional UPDATE, so parallel guesses cannot try more than ``limit``.
+    One conditional UPDATE, so parallel tries cannot compare more than ``limit`` codes.
     """
     statement = (
         update(ActivationCode)
-        .where(ActivationCode.account_id == account_id, ActivationCode.attempts < limit)
+        .where(
+            ActivationCode.account_id == account_id,
+            ActivationCode.attempts < limit,
+            ActivationCode.expires_at > now,
+        )
         .values(attempts=ActivationCode.attempts + 1)
         .returning(ActivationCode.attempts)
         .execution_options(synchronize_session=False)
     )
     row = (await session.execute(statement)).first()
     return int(row[0]) if row is not None else None
+
+
+async def spend_activation_code(session: AsyncSession, *, account_id: str, code_hash: str) -> bool:
+    """Delete the account's code if it is ``code_hash``; True when this call spent it."""
+    statement = (
+        delete(ActivationCode)
+        .where(ActivationCode.account_id == account_id, ActivationCode.code_hash == code_hash)
+        .returning(ActivationCode.account_id)
+        .execution_options(synchronize_session=False)
+    )
+    return (await session.execute(statement)).first() is not None
 
 
 async def delete_activation_code(session: AsyncSession, account_id: str) -> None:
@@ -139,7 +130,7 @@ async def agents_page(
     )
     if after is not None:
         query = query.where(Account.login > after)
-    return (await session.execute(query)).tuples().all()  # type: ignore[return-value]
+    return (await session.execute(query)).all()
 
 
 async def enterprises_of(session: AsyncSession, agent_id: str) -> Sequence[Account]:

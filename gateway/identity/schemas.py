@@ -45,6 +45,17 @@ class LogoutIn(BaseModel):
     refresh_token: str | None = Field(default=None, min_length=1, max_length=200)
 
 
+class EnterpriseRef(BaseModel):
+    id_number: str
+    name: str
+
+
+class ActorOut(BaseModel):
+    subject_id: str
+    id_number: str | None
+    name: str | None
+
+
 class MeOut(BaseModel):
     subject_id: str
     kind: Literal["person", "enterprise", "staff"]
@@ -54,6 +65,58 @@ class MeOut(BaseModel):
     id_number: str | None = None
     username: str | None = None
     phone: str | None = None
+    # None for staff (not concerned).
+    assurance: Literal["self_declared", "verified"] | None = None
+    verified_by: Literal["province", "window"] | None = None
+    # The verified enterprises this person may act for (POST /api/v1/auth/act-as).
+    acts_for: list[EnterpriseRef] = Field(default_factory=list)
+    # With an act-as token: the agent acting for the enterprise this token's subject is.
+    actor: ActorOut | None = None
+
+
+class PasswordIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    password: str = Field(min_length=8, max_length=128)
+
+
+class VerificationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id_number: str = Field(min_length=1, max_length=32)
+    name: str = Field(min_length=1, max_length=100)
+
+
+class VerificationOut(BaseModel):
+    activation_code: str
+    expires_at: datetime
+
+
+class ActivateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id_number: str = Field(min_length=1, max_length=32)
+    activation_code: str = Field(min_length=1, max_length=32)
+    password: str = Field(min_length=8, max_length=128)
+
+
+class AgentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id_number: str = Field(min_length=1, max_length=32)
+
+
+class AgentOut(BaseModel):
+    subject_id: str
+    id_number: str
+    name: str
+    named_at: datetime
+
+
+class ActAsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id_number: str = Field(min_length=1, max_length=32)
 
 
 class StaffIn(BaseModel):

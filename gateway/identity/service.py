@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.identity import repository
-from gateway.identity.models import Account
+from gateway.identity.models import Account, ActivationCode
 from gateway.identity.numbers import IdentityNumber, InvalidIdentityNumberError, classify, is_identity_number
 from gateway.identity.passwords import Passwords
 from gateway.identity.throttle import AddressThrottle
@@ -21,7 +22,8 @@ from gateway.tokens import service as tokens
 from gateway.tokens.keys import KeyStore
 from gateway.tokens.service import TokenPair
 from gateway.tokens.verifier import RevocationList
-from owkernel.errors import Conflict, TooManyRequests, Unprocessable
+from owkernel.auth import IdentityNotVerified, Principal
+from owkernel.errors import Conflict, Forbidden, NotFound, TooManyRequests, Unprocessable
 
 log = structlog.get_logger("gateway.identity")
 
@@ -114,6 +116,190 @@ async def prove_identity(
         log.info("identity.taken_over", account=account.id, by=by, logins_ended=ended)
     await session.flush()
     return account
+
+
+def _activation_hash(account_id: str, code: str) -> str:
+    # Bound to the account, so one code's hash says nothing about another account's.
+    return hashlib.sha256(f"{account_id}:{code}".encode()).hexdigest()
+
+
+async def verify_at_window(
+    session: AsyncSession,
+    *,
+    id_number: str,
+    name: str,
+    clerk: str,
+    revocations: RevocationList,
+    settings: GatewaySettings,
+) -> tuple[str, datetime]:
+    """A clerk checked the person's ID card: the account is verified, and a one-time code returned.
+
+    The code (8 digits, read out or printed at the window) lets the person set a password at
+    ``POST /api/v1/auth/activate``; it is stored hashed, works once, expires, and
+    ``activation_max_attempts`` wrong codes void it.
+    """
+    number = _classify(id_number)
+    if number.kind != "person":
+        raise Unprocessable(
+            "An enterprise is verified only through the province's unified login, "
+            "where its legal representative's login stands behind it.",
+            errors=[{"field": "body.id_number", "message": "is a credit code", "type": "value_error"}],
+        )
+    account = await prove_identity(session, id_number=number.number, name=name, by="window", revocations=revocations)
+    code = f"{secrets.randbelow(10**8):08d}"
+    now = datetime.now(UTC)
+    expires_at = now + timedelta(seconds=settings.activation_code_ttl_seconds)
+    await repository.replace_activation_code(
+        session,
+        ActivationCode(
+            account_id=account.id,
+            code_hash=_activation_hash(account.id, code),
+            attempts=0,
+            expires_at=expires_at,
+            created_by=clerk,
+            created_at=now,
+        ),
+    )
+    # The audit trail of who vouched for whom: the clerk answers for the ID card check.
+    log.info("identity.verified_at_window", clerk=clerk, id_number=number.number, account=account.id)
+    return code, expires_at
+
+
+async def activate(
+    session: AsyncSession,
+    *,
+    id_number: str,
+    code: str,
+    password_hash: str,
+    keys: KeyStore,
+    settings: GatewaySettings,
+) -> TokenPair | None:
+    """Spend a window verification's code: the password is set and a login starts (None: refused).
+
+    Each try is counted before the code is compared (one conditional UPDATE), so parallel
+    guesses cannot compare more than ``activation_max_attempts`` codes; the last wrong one voids
+    the code and the clerk must verify again. The caller commits a refusal too.
+    """
+    number = _classify(id_number)
+    account = await repository.by_login(session, number.number)
+    if account is None:
+        return None
+    now = datetime.now(UTC)
+    limit = settings.activation_max_attempts
+    attempts = await repository.count_activation_try(session, account_id=account.id, limit=limit, now=now)
+    if attempts is None:  # no code, an expired one, or one already voided
+        await repository.delete_activation_code(session, account.id)
+        return None
+    if not await repository.spend_activation_code(
+        session, account_id=account.id, code_hash=_activation_hash(account.id, code.strip())
+    ):
+        if attempts >= limit:
+            await repository.delete_activation_code(session, account.id)
+            log.warning("identity.activation_code_voided", account=account.id)
+        return None
+    account.password_hash = password_hash
+    await repository.clear_throttles(session, account.id)
+    log.info("identity.activated", account=account.id)
+    return await tokens.start_login(session, account=account, keys=keys, settings=settings)
+
+
+async def _holder(session: AsyncSession, principal: Principal, *, kind: str, action: str) -> Account:
+    """The caller's own verified account of ``kind`` (not an agent acting for it)."""
+    if principal.kind != kind or principal.actor is not None:
+        raise Forbidden(f"Only {'an enterprise' if kind == 'enterprise' else 'a person'} itself may {action}.")
+    account = await repository.by_id(session, principal.subject_id)
+    if account is None:
+        raise Forbidden(f"This account may not {action}.")
+    if account.assurance != "verified":
+        raise IdentityNotVerified()
+    return account
+
+
+async def enterprise_holder(session: AsyncSession, principal: Principal) -> Account:
+    """The caller's own verified enterprise account (403 otherwise)."""
+    return await _holder(session, principal, kind="enterprise", action="manage its agents")
+
+
+def may_set_password(principal: Principal) -> None:
+    """Refuse, from the token alone, whoever may not set a password (before hashing it)."""
+    if principal.is_staff:
+        raise Forbidden("Staff passwords are set by an admin.")
+    if principal.actor is not None:
+        raise Forbidden("An agent cannot set the enterprise's password.")
+    if not principal.is_verified:
+        raise IdentityNotVerified()
+
+
+async def set_password(session: AsyncSession, *, principal: Principal, password_hash: str) -> None:
+    """A verified person or enterprise sets the password of its later logins."""
+    may_set_password(principal)
+    account = await _holder(session, principal, kind=principal.kind, action="set its password")
+    account.password_hash = password_hash
+    await repository.clear_throttles(session, account.id)
+    log.info("identity.password_set", account=account.id)
+
+
+async def name_agent(session: AsyncSession, *, principal: Principal, id_number: str) -> tuple[Account, datetime]:
+    """A verified enterprise names a verified person as its agent (经办人)."""
+    enterprise = await _holder(session, principal, kind="enterprise", action="name its agents")
+    number = _classify(id_number)
+    if number.kind != "person":
+        raise Unprocessable(
+            "An agent is a person: give a resident ID number.",
+            errors=[{"field": "body.id_number", "message": "is not a resident ID number", "type": "value_error"}],
+        )
+    agent = await repository.by_login(session, number.number)
+    if agent is None:
+        raise NotFound("No account has this number: the person logs in through the province's unified login first.")
+    if agent.assurance != "verified":
+        raise Unprocessable(
+            "This person's identity is not verified: they prove it through the province's unified login "
+            "or at a window first.",
+            errors=[{"field": "body.id_number", "message": "not verified", "type": "value_error"}],
+        )
+    now = datetime.now(UTC)
+    if not await repository.add_agent(session, enterprise_id=enterprise.id, agent_id=agent.id, now=now):
+        raise Conflict("This person is already an agent of this enterprise.")
+    log.info("identity.agent_named", enterprise=enterprise.login, agent=agent.login)
+    return agent, now
+
+
+async def revoke_agent(
+    session: AsyncSession, *, principal: Principal, id_number: str, revocations: RevocationList
+) -> None:
+    """A verified enterprise revokes an agent; the agent's logins acting for it end."""
+    enterprise = await _holder(session, principal, kind="enterprise", action="revoke its agents")
+    agent = await repository.by_login(session, normalize_account(id_number))
+    if agent is None or not await repository.remove_agent(session, enterprise_id=enterprise.id, agent_id=agent.id):
+        raise NotFound("This person is not an agent of this enterprise.")
+    ended = await tokens.end_act_as_logins(
+        session, enterprise_id=enterprise.id, agent_id=agent.id, reason="agent_revoked", revocations=revocations
+    )
+    log.info("identity.agent_revoked", enterprise=enterprise.login, agent=agent.login, logins_ended=ended)
+
+
+async def act_as(
+    session: AsyncSession, *, principal: Principal, id_number: str, keys: KeyStore, settings: GatewaySettings
+) -> TokenPair:
+    """A verified agent starts a login acting for the enterprise (subject: it; ``act``: the agent)."""
+    agent = await _holder(session, principal, kind="person", action="act for an enterprise")
+    enterprise = await repository.by_login(session, normalize_account(id_number))
+    if (
+        enterprise is None
+        or enterprise.kind != "enterprise"
+        or enterprise.assurance != "verified"
+        or not await repository.is_agent(session, enterprise_id=enterprise.id, agent_id=agent.id)
+    ):
+        raise Forbidden("You are not an agent of this enterprise.")
+    log.info("identity.act_as", enterprise=enterprise.login, agent=agent.login)
+    return await tokens.start_login(session, account=enterprise, keys=keys, settings=settings, actor=agent)
+
+
+async def acts_for(session: AsyncSession, account: Account) -> list[Account]:
+    """The verified enterprises a verified person may act for."""
+    if account.kind != "person" or account.assurance != "verified":
+        return []
+    return list(await repository.enterprises_of(session, account.id))
 
 
 async def create_staff(

@@ -110,6 +110,10 @@ async def test_login_me_and_wrong_password(stack: Stack) -> None:
         "id_number": number,
         "username": None,
         "phone": "13800000000",
+        "assurance": "self_declared",
+        "verified_by": None,
+        "acts_for": [],
+        "actor": None,
     }
     wrong = await stack.client.post("/api/v1/auth/login", json={"account": number, "password": "not-it-at-all"})
     assert wrong.status_code == 401 and wrong.headers["content-type"] == "application/problem+json"
