@@ -57,7 +57,7 @@ class Lines:
 
 def test_make_run_serves_the_main_road_and_stops_cleanly(tmp_path: Path) -> None:
     assert SMOKE.exists(), f"the shared contract smoke test is missing at {SMOKE}"
-    ports = {name: free_port() for name in ("GATEWAY", "INTAKE", "APPROVAL", "DELIVERY", "RATING")}
+    ports = {name: free_port() for name in ("GATEWAY", "INTAKE", "APPROVAL", "DELIVERY", "RATING", "PROVINCE_SIM")}
     env = subprocess_env(ROOT) | {f"{name}_PORT": str(port) for name, port in ports.items()}
     env |= {
         "ONEWINDOW_DATA_DIR": str(tmp_path / "data"),

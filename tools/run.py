@@ -1,7 +1,8 @@
 """`make run`: the whole platform on embedded defaults, in one terminal.
 
 Starts nats-server with JetStream (file storage under .data/), applies every migration, starts
-the gateway and the four services, waits until each /readyz answers, loads the demo data,
+the simulated provincial identity provider, the gateway and the four services, waits until each
+is ready, loads the demo data,
 prints the URLs and demo logins, restarts a child that dies (saying so), and stops everything
 cleanly on Ctrl-C.
 """
@@ -21,7 +22,7 @@ from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tools.seed import seed
-from tools.stack import COMPONENTS, ROOT, Stack
+from tools.stack import COMPONENTS, PROVINCE, PROVINCE_DEFAULT_PORT, ROOT, Stack, persistent_secret
 
 
 class RunSettings(BaseSettings):
@@ -40,28 +41,19 @@ class RunSettings(BaseSettings):
     approval_port: int = Field(default=8002, validation_alias=AliasChoices("APPROVAL_PORT"))
     delivery_port: int = Field(default=8003, validation_alias=AliasChoices("DELIVERY_PORT"))
     rating_port: int = Field(default=8004, validation_alias=AliasChoices("RATING_PORT"))
+    province_port: int = Field(default=PROVINCE_DEFAULT_PORT, validation_alias=AliasChoices("PROVINCE_SIM_PORT"))
     seed_demo: bool = Field(default=True, validation_alias=AliasChoices("ONEWINDOW_SEED_DEMO"))
     ready_timeout: float = Field(default=90.0, validation_alias=AliasChoices("ONEWINDOW_READY_TIMEOUT"))
-
-
-def _persistent_secret(path: Path, make: str) -> str:
-    """A development secret made once and kept under .data/, so a second run logs in the same way."""
-    if path.exists():
-        return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(make)
-    path.chmod(0o600)
-    return make
 
 
 def main() -> int:
     """Run until Ctrl-C."""
     settings = RunSettings()
     data = settings.data_dir.resolve()
-    admin_password = settings.admin_password or _persistent_secret(
+    admin_password = settings.admin_password or persistent_secret(
         data / "admin-password", "Dev-" + secrets.token_urlsafe(12)
     )
-    courier_secrets = settings.courier_secrets or _persistent_secret(
+    courier_secrets = settings.courier_secrets or persistent_secret(
         data / "courier-secrets.json",
         # Standard Webhooks secrets are "whsec_" + base64 of the key bytes (strict decoders reject
         # anything else).
@@ -69,7 +61,7 @@ def main() -> int:
             {c: "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode() for c in ("sim-express", "sim-post")}
         ),
     )
-    ports = {c.name: getattr(settings, f"{c.name}_port") for c in COMPONENTS}
+    ports = {c.name: getattr(settings, f"{c.name}_port") for c in COMPONENTS} | {PROVINCE: settings.province_port}
     stack = Stack(
         data_dir=data,
         ports=ports,
@@ -99,6 +91,8 @@ def main() -> int:
         say(f"nats-server with JetStream at {stack.nats_url}")
         stack.migrate()
         say("migrations applied (gateway, intake, approval, delivery, rating)")
+        # Before the gateway, which discovers it (the client secret is kept in the data directory).
+        stack.start(PROVINCE)
         for c in COMPONENTS:
             stack.start(c.name)
         stack.wait_ready(timeout=settings.ready_timeout)
@@ -108,6 +102,7 @@ def main() -> int:
         for c in COMPONENTS[1:]:
             print(f"  {c.name:<24} {stack.url(c.name)}")
         print(f"  nats-server:             {stack.nats_url}")
+        print(f"  province login (simulated, never in production): {stack.province_url}")
         print(f"  logs:                    {data / 'logs'}")
         print(f"  courier secrets:         {courier_secrets}")
         if logins:

@@ -1,12 +1,18 @@
 """Run the whole platform as real processes: nats-server, migrations, gateway and four services.
 
+Beside them runs the simulated provincial identity provider (simulators/province), started before
+the gateway, which is registered with it as its OpenID Connect client. It stands for the
+province's login in local runs and tests only: nothing in deploy/ starts it.
+
 Used by `make run` (tools/run.py), by the cross-service tests in tests/ and by the benchmarks, so
 all three start the platform the same way.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -43,6 +49,23 @@ COMPONENTS: tuple[Component, ...] = (
 )
 BY_NAME = {c.name: c for c in COMPONENTS}
 
+# The simulated provincial identity provider: a process of the stack, not a component (no
+# database, no NATS); its readiness is /healthz.
+PROVINCE = "province"
+PROVINCE_FACTORY = "simulators.province.app:create_app"
+PROVINCE_DEFAULT_PORT = 8010
+PROVINCE_CLIENT_ID = "onewindow-gateway"
+
+
+def persistent_secret(path: Path, make: str) -> str:
+    """A development secret made once and kept in the data directory, so a second run reuses it."""
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(make)
+    path.chmod(0o600)
+    return make
+
 
 def base_env() -> dict[str, str]:
     """The environment every child gets: ours, plus the import path of the monorepo."""
@@ -62,6 +85,8 @@ class Stack:
     namespace: str = ""
     extra_env: dict[str, str] = field(default_factory=dict)
     log_json: bool = True
+    # The gateway's client secret at the simulated province; empty: made once under data_dir.
+    province_client_secret: str = ""
     nats: NatsServer | None = None
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
@@ -71,6 +96,11 @@ class Stack:
         for c in COMPONENTS:
             self.ports.setdefault(c.name, c.default_port)
             self.database_urls.setdefault(c.name, f"sqlite+aiosqlite:///{self.data_dir / (c.name + '.db')}")
+        self.ports.setdefault(PROVINCE, PROVINCE_DEFAULT_PORT)
+        if not self.province_client_secret:
+            self.province_client_secret = persistent_secret(
+                self.data_dir / "province-client-secret", secrets.token_urlsafe(32)
+            )
 
     # --- addresses ---------------------------------------------------------------------------
     def url(self, name: str) -> str:
@@ -81,6 +111,23 @@ class Stack:
     def gateway_url(self) -> str:
         """The one door."""
         return self.url("gateway")
+
+    @property
+    def province_url(self) -> str:
+        """The simulated province's issuer (what the gateway discovers)."""
+        return self.url(PROVINCE)
+
+    def province_env(self) -> dict[str, str]:
+        """The simulated province's variables: allowed here, and the gateway as its one client."""
+        redirect_uri = f"{self.gateway_url}/api/v1/auth/province/callback"
+        clients = {PROVINCE_CLIENT_ID: {"secret": self.province_client_secret, "redirect_uris": [redirect_uri]}}
+        return {
+            "PROVINCE_SIM_ALLOWED": "true",
+            "PROVINCE_SIM_ISSUER": self.province_url,
+            "PROVINCE_SIM_HOST": "127.0.0.1",
+            "PROVINCE_SIM_PORT": str(self.ports[PROVINCE]),
+            "PROVINCE_SIM_CLIENTS": json.dumps(clients),
+        }
 
     def component_env(self, c: Component) -> dict[str, str]:
         """The variables one component reads (its own prefix, plus ONEWINDOW_*)."""
@@ -98,6 +145,10 @@ class Stack:
             for other in COMPONENTS:
                 if other.name != "gateway":
                     env[f"GATEWAY_{other.prefix}_URL"] = self.url(other.name)
+            env["ONEWINDOW_PROVINCE_ISSUER"] = self.province_url
+            env["GATEWAY_PROVINCE_CLIENT_ID"] = PROVINCE_CLIENT_ID
+            env["GATEWAY_PROVINCE_CLIENT_SECRET"] = self.province_client_secret
+            env["GATEWAY_PUBLIC_URL"] = self.gateway_url
         if c.name == "delivery":
             env["DELIVERY_WEBHOOK_BASE_URL"] = self.gateway_url
         if c.name == "intake":
@@ -132,9 +183,12 @@ class Stack:
             list(pool.map(one, COMPONENTS))
 
     def start(self, name: str) -> None:
-        """Start (or restart) one component as a uvicorn process."""
-        c = BY_NAME[name]
-        env = base_env() | self.extra_env | self.component_env(c)
+        """Start (or restart) one component, or the simulated province, as a uvicorn process."""
+        if name == PROVINCE:
+            factory, env = PROVINCE_FACTORY, base_env() | self.extra_env | self.province_env()
+        else:
+            c = BY_NAME[name]
+            factory, env = c.factory, base_env() | self.extra_env | self.component_env(c)
         log = open(self.data_dir / "logs" / f"{name}.log", "ab")  # noqa: SIM115 - the child owns it
         self.processes[name] = subprocess.Popen(
             [
@@ -142,7 +196,7 @@ class Stack:
                 "-m",
                 "uvicorn",
                 "--factory",
-                c.factory,
+                factory,
                 "--host",
                 "127.0.0.1",
                 "--port",
@@ -161,15 +215,16 @@ class Stack:
         )
 
     def start_all(self) -> None:
-        """nats-server, migrations, then every component."""
+        """nats-server, migrations, the simulated province, then every component."""
         self.start_nats()
         self.migrate()
+        self.start(PROVINCE)
         for c in COMPONENTS:
             self.start(c.name)
 
     def wait_ready(self, names: list[str] | None = None, timeout: float = 60.0) -> None:
-        """Block until every ``/readyz`` answers 200 (raise with the log tail otherwise)."""
-        pending = list(names or [c.name for c in COMPONENTS])
+        """Block until each ``/readyz`` (the province's ``/healthz``) answers 200 (else raise with the log tail)."""
+        pending = list(names or [PROVINCE, *(c.name for c in COMPONENTS)])
         deadline = time.monotonic() + timeout
         with httpx.Client(timeout=2.0, trust_env=False) as client:
             while pending:
@@ -178,7 +233,8 @@ class Stack:
                     if proc is not None and proc.poll() is not None:
                         raise RuntimeError(f"{name} exited with {proc.returncode}:\n{self.log_tail(name)}")
                     try:
-                        if client.get(f"{self.url(name)}/readyz").status_code == 200:
+                        probe = "/healthz" if name == PROVINCE else "/readyz"
+                        if client.get(f"{self.url(name)}{probe}").status_code == 200:
                             pending.remove(name)
                     except httpx.HTTPError:
                         pass
@@ -218,7 +274,7 @@ class Stack:
 
     def stop_all(self) -> None:
         """Stop every component, then nats-server."""
-        with ThreadPoolExecutor(max_workers=len(COMPONENTS)) as pool:
+        with ThreadPoolExecutor(max_workers=len(COMPONENTS) + 1) as pool:
             list(pool.map(self.stop, list(self.processes)))
         if self.nats is not None:
             self.nats.stop()
@@ -237,7 +293,7 @@ def test_stack(
     extra_env: dict[str, str] | None = None,
 ) -> Stack:
     """A stack on free ports (tests run beside `make run` and each other)."""
-    ports = {c.name: free_port() for c in COMPONENTS}
+    ports = {c.name: free_port() for c in COMPONENTS} | {PROVINCE: free_port()}
     return Stack(
         data_dir=data_dir,
         ports=ports,
