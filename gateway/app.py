@@ -24,6 +24,9 @@ from gateway.identity.throttle import AddressThrottle
 from gateway.payments import service as payments
 from gateway.payments.endpoints import cashier
 from gateway.payments.endpoints import router as payments_router
+from gateway.province import service as province
+from gateway.province.client import ProvinceClient
+from gateway.province.endpoints import router as province_router
 from gateway.settings import GatewaySettings, get_settings
 from gateway.state import GatewayState
 from gateway.tokens import repository as token_repository
@@ -113,6 +116,9 @@ def create_app(
                 # and login throttles nobody has touched for a long time
                 async with kernel.db.transaction() as session:
                     await identity.prune_login_throttles(session, now=datetime.now(UTC), settings=settings)
+                # and province logins and login codes long expired
+                async with kernel.db.transaction() as session:
+                    await province.prune(session, now=datetime.now(UTC))
 
     async def expire_payments(kernel: Kernel) -> None:
         while True:
@@ -122,14 +128,14 @@ def create_app(
     app = create_service_app(
         settings=settings,
         tables=tables,
-        routers=[identity_router, payments_router, cashier],
+        routers=[identity_router, province_router, payments_router, cashier],
         consumers=consumers,
         background=[sync_revocations, expire_payments],
         title="OneWindow API",
         description="The one door to OneWindow: identity and payments (gateway) and every service's API.",
         verifier=state.verifier,
         on_startup=[start_gateway],
-        extra_state={"gateway": state},
+        extra_state={"gateway": state, "province": ProvinceClient(issuer=platform.province_issuer, settings=settings)},
     )
 
     prefixes: dict[str, list[str]] = {}

@@ -23,4 +23,5 @@ def import_models() -> None:
     """Import every model module so ``Base.metadata`` is complete (Alembic, tests)."""
     import gateway.identity.models
     import gateway.payments.models
+    import gateway.province.models
     import gateway.tokens.models  # noqa: F401

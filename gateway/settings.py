@@ -99,6 +99,23 @@ class GatewaySettings(ServiceSettings):
     activation_code_ttl_seconds: int = 24 * 3600
     activation_max_attempts: int = 5
 
+    # --- the province's unified identity login (OpenID Connect; gateway/province/) -------------
+    # The provider itself is ONEWINDOW_PROVINCE_ISSUER (owkernel PlatformSettings): without it
+    # the province login answers 503. The redirect URI registered with the province is exactly
+    # <public_url>/api/v1/auth/province/callback.
+    province_client_id: str = "onewindow-gateway"
+    province_client_secret: SecretStr | None = None
+    public_url: str = "http://127.0.0.1:8000"
+    # A login started and not finished within this long is refused at the callback.
+    province_login_ttl_seconds: int = 600
+    # The one-time code handed to the console after the callback (RFC 6749 advises short lives).
+    province_login_code_ttl_seconds: int = 60
+    # Clock difference tolerated on the ID token's exp and iat.
+    province_id_token_leeway_seconds: int = 60
+    # Discovery document and JWKS are fetched again after this long (and the JWKS on an unknown kid).
+    province_metadata_cache_seconds: float = 300.0
+    province_timeout_seconds: float = 10.0
+
     # --- payment stub ----------------------------------------------------------------------
     # The stub cashier (/pay/{id}) marks any order paid without authentication: right for the
     # local run and dev, never in production (the prod overlay turns it off; /pay answers 404).
@@ -132,6 +149,10 @@ class GatewaySettings(ServiceSettings):
             "delivery": self.delivery_url.rstrip("/"),
             "rating": self.rating_url.rstrip("/"),
         }
+
+    def province_redirect_uri(self) -> str:
+        """The redirect URI the province sends the browser back to (registered there exactly)."""
+        return f"{self.public_url.rstrip('/')}/api/v1/auth/province/callback"
 
     def callback_url(self) -> str:
         """The payment callback the stub provider calls."""
