@@ -244,6 +244,7 @@ def gateway_settings(
         "payment_sweep_seconds": 0.2,
         "revocation_sync_seconds": 0.5,
         "key_activation_delay_seconds": 1.0,
+        "public_url": f"http://127.0.0.1:{port}",
     }
     values.update(overrides)
     return GatewaySettings(**values)
@@ -251,11 +252,22 @@ def gateway_settings(
 
 @contextlib.asynccontextmanager
 async def running_stack(
-    *, database_url: str, upstream_database_url: str, nats_url: str, rate_limit: float = 0.0, **overrides: Any
+    *,
+    database_url: str,
+    upstream_database_url: str,
+    nats_url: str,
+    rate_limit: float = 0.0,
+    gateway_port: int | None = None,
+    province_issuer: str | None = None,
+    **overrides: Any,
 ) -> AsyncIterator[Stack]:
-    """Migrate, start the upstream and the gateway on free ports, yield a client on the gateway."""
+    """Migrate, start the upstream and the gateway on free ports, yield a client on the gateway.
+
+    ``gateway_port`` chosen by the caller lets a provider know the gateway's redirect URI first;
+    ``province_issuer`` is the province's OpenID Connect provider (ONEWINDOW_PROVINCE_ISSUER).
+    """
     namespace = "t" + uuid.uuid4().hex[:10]
-    gateway_port, upstream_port = free_port(), free_port()
+    gateway_port, upstream_port = gateway_port or free_port(), free_port()
     gateway_url, upstream_url = f"http://127.0.0.1:{gateway_port}", f"http://127.0.0.1:{upstream_port}"
     settings = gateway_settings(
         database_url=database_url,
@@ -285,7 +297,9 @@ async def running_stack(
         up_state,
         jwks_client,
     )
-    platform = PlatformSettings(admin_password=ADMIN_PASSWORD, rate_limit_per_second=rate_limit)
+    platform = PlatformSettings(
+        admin_password=ADMIN_PASSWORD, rate_limit_per_second=rate_limit, province_issuer=province_issuer
+    )
     gateway_app = create_app(settings, platform=platform)
     async with (
         jwks_client,
