@@ -2,14 +2,19 @@
 
 Nothing is written into a service's database directly: the catalog goes through intake's bulk
 import, staff through the gateway's admin API, a demo citizen and enterprise through
-registration. Running it twice changes nothing (existing records answer 409, which is fine).
+registration. The citizen is then verified as at a window (the demo clerk's verification and the
+activation code); the enterprise, which only the province can verify, through the simulated
+province login when it runs. Running it twice changes nothing (existing records answer 409, which
+is fine; a verified account is left as it is).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 import httpx
 import yaml
@@ -58,6 +63,102 @@ def _ok(response: httpx.Response, what: str) -> None:
         raise RuntimeError(f"{what}: {response.status_code} {response.text[:300]}")
 
 
+def _bearer(body: Any) -> dict[str, str]:
+    return {"Authorization": f"Bearer {body['access_token']}"}
+
+
+def _verified(client: httpx.Client, account: str) -> bool:
+    """True when ``account`` logs in with the demo password and is verified already."""
+    r = client.post("/api/v1/auth/login", json={"account": account, "password": DEMO_PASSWORD})
+    if r.status_code != 200:
+        return False
+    return bool(client.get("/api/v1/auth/me", headers=_bearer(r.json())).json().get("assurance") == "verified")
+
+
+def _verify_at_window(client: httpx.Client, number: str, name: str) -> None:
+    """The demo clerk checks the demo citizen's ID card; the activation code sets the demo password."""
+    r = client.post("/api/v1/auth/login", json={"account": "clerk", "password": DEMO_PASSWORD})
+    if r.status_code != 200:
+        raise RuntimeError(f"clerk login failed: {r.status_code} {r.text[:200]}")
+    r = client.post("/api/v1/auth/verifications", headers=_bearer(r.json()), json={"id_number": number, "name": name})
+    _ok(r, "window verification")
+    body = {"id_number": number, "activation_code": r.json()["activation_code"], "password": DEMO_PASSWORD}
+    r = client.post("/api/v1/auth/activate", json=body)
+    if r.status_code != 200:
+        raise RuntimeError(f"activation: {r.status_code} {r.text[:200]}")
+
+
+class _LoginForm(HTMLParser):
+    """The first POST form of the provider's login page: its action and its inputs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.action: str | None = None
+        self.fields: dict[str, str] = {}
+        self.done = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "form" and self.action is None and a.get("method", "get").lower() == "post":
+            self.action = a.get("action", "")
+        elif (
+            tag == "input"
+            and self.action is not None
+            and not self.done
+            and a.get("name")
+            and a.get("type", "text").lower() not in ("submit", "button", "image", "reset")
+        ):
+            self.fields.setdefault(a["name"], a.get("value", ""))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form" and self.action is not None:
+            self.done = True
+
+
+def _province_login(client: httpx.Client, number: str, name: str) -> dict[str, Any] | None:
+    """The token pair of ``number`` proven through the province's login, walked as a browser would.
+
+    None when the gateway has no province provider (its login answers no redirect). The walk is
+    the shared contract's (../shared/contract/province.py): the gateway, the provider's form,
+    the callback, the one-time login code.
+    """
+    r = client.get("/api/v1/auth/province/login", params={"return_to": "/"})
+    if r.status_code not in (302, 303) or "location" not in r.headers:
+        return None
+    with httpx.Client(timeout=30.0, trust_env=False) as browser:
+        page = browser.get(urljoin(str(r.url), r.headers["location"]), follow_redirects=True)
+        form = _LoginForm()
+        form.feed(page.text)
+        if page.status_code != 200 or form.action is None:
+            raise RuntimeError(f"the province's login page: {page.status_code} {page.text[:200]}")
+        fields = form.fields | {"id_number": number, "name": name}
+        r = browser.post(urljoin(str(page.url), form.action), data=fields)
+        for _ in range(6):  # the provider -> the gateway's callback -> return_to with the login code
+            if r.status_code not in (302, 303) or "location" not in r.headers:
+                raise RuntimeError(f"the province login: {r.status_code} {r.text[:200]}")
+            url = urljoin(str(r.url), r.headers["location"])
+            code = parse_qs(urlsplit(url).query).get("login_code")
+            if code:
+                r = client.post("/api/v1/auth/province/token", json={"login_code": code[0]})
+                if r.status_code != 200:
+                    raise RuntimeError(f"the province login code: {r.status_code} {r.text[:200]}")
+                pair: dict[str, Any] = r.json()
+                return pair
+            r = browser.get(url)
+    raise RuntimeError("the province login never came back with a login code")
+
+
+def _verify_through_province(client: httpx.Client, number: str, name: str) -> bool:
+    """The demo enterprise proven through the simulated province, then given the demo password."""
+    pair = _province_login(client, number, name)
+    if pair is None:
+        return False
+    r = client.put("/api/v1/auth/password", headers=_bearer(pair), json={"password": DEMO_PASSWORD})
+    if r.status_code != 204:
+        raise RuntimeError(f"enterprise password: {r.status_code} {r.text[:200]}")
+    return True
+
+
 def seed(gateway_url: str, admin_password: str) -> list[DemoLogin]:
     """Load the demo catalog, staff for every role and department, a citizen and an enterprise."""
     logins = [DemoLogin("admin", admin_password, "administrator")]
@@ -86,14 +187,19 @@ def seed(gateway_url: str, admin_password: str) -> list[DemoLogin]:
                 body["department"] = dept
             _ok(client.post("/api/v1/admin/staff", headers=admin, json=body), f"staff {username}")
             logins.append(DemoLogin(username, DEMO_PASSWORD, who))
-        for number, name, who in (
-            (demo_resident_id(), "张三", "citizen"),
-            (demo_credit_code(), "烟台示范科技有限公司", "enterprise"),
-        ):
+        citizen, enterprise = demo_resident_id(), demo_credit_code()
+        for number, name, who in ((citizen, "张三", "citizen"), (enterprise, "烟台示范科技有限公司", "enterprise")):
             r = client.post(
                 "/api/v1/auth/register",
                 json={"id_number": number, "name": name, "password": DEMO_PASSWORD, "phone": "13800000000"},
             )
             _ok(r, f"register {who}")
-            logins.append(DemoLogin(number, DEMO_PASSWORD, who))
+        if not _verified(client, citizen):
+            _verify_at_window(client, citizen, "张三")
+        logins.append(DemoLogin(citizen, DEMO_PASSWORD, "citizen (verified at the window)"))
+        if _verified(client, enterprise) or _verify_through_province(client, enterprise, "烟台示范科技有限公司"):
+            logins.append(DemoLogin(enterprise, DEMO_PASSWORD, "enterprise (verified through the province)"))
+        else:
+            # Only the province verifies an enterprise: without its simulator it stays self-declared.
+            logins.append(DemoLogin(enterprise, DEMO_PASSWORD, "enterprise (self-declared: no province login)"))
     return logins

@@ -3,9 +3,11 @@ to its proven holder, window verification and activation codes, enterprise agent
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
+import httpx
 import jwt
 from sqlalchemy import update
 
@@ -15,6 +17,7 @@ from gateway.state import GatewayState
 from gateway.tests.support import PASSWORD, Stack, bearer, credit_code, resident_id
 from gateway.tokens import service as tokens
 from owkernel.db import Database
+from tools import seed
 
 NEW_PASSWORD = "Proven-Holder-456!"
 NOT_VERIFIED = "urn:onewindow:problem:identity-not-verified"
@@ -284,3 +287,26 @@ async def test_agents_act_for_a_verified_enterprise(stack: Stack) -> None:
     ).status_code == 403
     assert (await stack.client.delete(f"/api/v1/auth/agents/{agent_number}", headers=enterprise)).status_code == 404
     assert (await stack.client.get("/api/v1/auth/me", headers=agent)).json()["acts_for"] == []
+
+
+async def test_seed_verifies_the_demo_citizen_at_the_window(stack: Stack) -> None:
+    admin = bearer(await stack.admin())
+    clerk = {"username": "clerk", "password": seed.DEMO_PASSWORD, "name": "clerk", "roles": ["clerk"]}
+    assert (await stack.client.post("/api/v1/admin/staff", json=clerk, headers=admin)).status_code == 201
+    citizen, company = seed.demo_resident_id(), seed.demo_credit_code()
+    await stack.register(citizen, password=seed.DEMO_PASSWORD)
+
+    def walk() -> tuple[bool, bool, bool]:
+        with httpx.Client(base_url=stack.gateway_url, timeout=15.0, trust_env=False) as client:
+            before = seed._verified(client, citizen)
+            seed._verify_at_window(client, citizen, "张三")
+            # This stack has no province provider: the enterprise is left self-declared.
+            return before, seed._verified(client, citizen), seed._verify_through_province(client, company, "某公司")
+
+    assert await asyncio.to_thread(walk) == (False, True, False)
+    me = (
+        await stack.client.get(
+            "/api/v1/auth/me", headers=bearer((await stack.login(citizen, seed.DEMO_PASSWORD))["access_token"])
+        )
+    ).json()
+    assert (me["assurance"], me["verified_by"]) == ("verified", "window")
