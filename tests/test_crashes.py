@@ -116,7 +116,7 @@ def test_kill_every_process_under_load_loses_nothing(platform: Platform) -> None
     item = new_item(root, department=dept, materials=[{"code": "M1", "name": "申请表", "critical": True}])
     clerk = staff(url, root, "clerk")
     approver = staff(url, root, "approver", dept)
-    me, _ = citizen(url)
+    me, _ = citizen(url, clerk=clerk)
     stop = threading.Event()
     deciding = threading.Thread(target=approve_forever, args=(approver, stop), daemon=True)
     deciding.start()

@@ -37,7 +37,7 @@ def token_for(platform: Platform, role: str) -> str:
         assert root.token
         return root.token
     if role == "citizen":
-        me, _ = citizen(platform.url)
+        me, _ = citizen(platform.url, clerk=staff(platform.url, root, "clerk"))
         assert me.token
         return me.token
     who = staff(platform.url, root, role, "DRC" if role == "approver" else None)
@@ -90,8 +90,8 @@ def test_another_applicant_cannot_read_what_is_not_theirs(platform: Platform) ->
     root = Caller(url).login("admin", ADMIN_PASSWORD)
     item = new_item(root, department="DRC", fee_fen=100, materials=[{"code": "M1", "name": "申请表", "critical": True}])
     clerk = staff(url, root, "clerk")
-    owner, _ = citizen(url)
-    other, _ = citizen(url)
+    owner, _ = citizen(url, clerk=clerk)
+    other, _ = citizen(url, clerk=clerk)
     no = owner.call("POST", "/api/v1/applications", 201, json={"item_code": item, "delivery": MAIL})["application_no"]
     owner.call(
         "PUT", f"/api/v1/applications/{no}/materials/M1", (200, 201), files={"file": ("M1.pdf", PDF, "application/pdf")}

@@ -18,6 +18,7 @@ from tests.e2e import (
     approve,
     citizen,
     credit_code,
+    enterprise,
     new_item,
     open_task,
     staff,
@@ -39,7 +40,7 @@ def test_citizen_with_fee_and_deferred_material_to_mailed_certificate_and_rating
     item = new_item(root, department=dept, fee_fen=5000)
     clerk = staff(url, root, "clerk")
     approver = staff(url, root, "approver", dept)
-    me, _ = citizen(url)
+    me, _ = citizen(url, clerk=clerk)
 
     no = me.call(
         "POST", "/api/v1/applications", 201, json={"item_code": item, "form": {"purpose": "e2e"}, "delivery": MAIL}
@@ -125,7 +126,7 @@ def test_enterprise_investment_project_through_four_parallel_stages(platform: Pl
     approvers = {
         d: Caller(url).login(f"approver_{d.lower()}", "Demo-Pass-2026!") for d in ("DRC", "PLAN", "LAND", "HOUSING")
     }
-    me, _ = citizen(url, credit_code(), name="烟台测试建设有限公司")
+    me, _ = enterprise(url, credit_code(), name="烟台测试建设有限公司")
     project = me.call(
         "POST", "/api/v1/projects", 201, json={"name": "测试厂房", "investment_fen": 50_000_000_00, "key_project": True}
     )
@@ -207,7 +208,7 @@ def test_a_bad_review_opens_a_rectification_that_turns_yellow_and_is_published(p
     clerk = staff(url, root, "clerk")
     approver = staff(url, root, "approver", dept)
     supervisor = Caller(url).login("supervisor", "Demo-Pass-2026!")
-    me, _ = citizen(url)
+    me, _ = citizen(url, clerk=clerk)
     before = {
         row["key"]: row
         for row in Caller(url).call("GET", "/api/v1/ratings/stats", 200, params={"by": "department"})["items"]
@@ -307,6 +308,6 @@ def test_a_clerk_applies_for_someone_without_an_account_and_hands_over_at_the_wi
     clerk.call("POST", f"/api/v1/delivery/pickups/{no}/complete", (200, 201), json={"collector_id_number": walk_in})
     view = wait_for("completed at the window", status_is(clerk, no, "completed"), 30)
     assert "delivery.pickup.completed" in events_of(view)
-    # The applicant registers later and finds the application made for them at the window.
-    later, _ = citizen(url, walk_in, name="王大爷")
+    # The applicant registers later, is verified, and finds the application made for them at the window.
+    later, _ = citizen(url, walk_in, name="王大爷", clerk=clerk)
     assert application(later, no)["status"] == "completed"
