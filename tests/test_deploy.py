@@ -37,6 +37,7 @@ import services.approval.supervision.metrics
 from gateway.settings import GatewaySettings
 from owkernel.settings import PlatformSettings, ServiceSettings
 from owkernel.testing import nats_server_binary
+from simulators.province.settings import is_loopback
 from tools.nats_auth import render as render_nats_auth
 from tools.nats_auth import users as nats_auth_users
 from tools.stack import COMPONENTS, Component
@@ -402,6 +403,45 @@ def test_essential_settings_point_at_the_right_services(overlay: str, name: str)
     assert parts.password == role_password, f"{name}: the URL's password is not the role's (pg-{name})"
     for where, container in component_containers(objs, name):
         assert container_env(objs, container).get(f"{prefix}_DATABASE_URL") == db_url, where
+
+
+# --- the province's login ----------------------------------------------------------------------
+@pytest.mark.parametrize("target", TARGETS)
+def test_the_simulated_province_is_never_deployed(target: str) -> None:
+    """The simulated provider logs in whoever types a valid number: no manifest runs or names it,
+    no image holds it, and no overlay points the gateway at a loopback issuer."""
+    objs = render(target)
+    text = yaml.safe_dump_all(objs, allow_unicode=True).lower()
+    for mark in ("simulators", "province_sim", "province-sim"):
+        assert mark not in text, f"deploy/{target} mentions the simulated province ({mark!r})"
+    # (base alone refers to Secrets only the overlays make)
+    for _, template in pod_templates(objs) if target != "base" else ():
+        for container in containers(template):
+            issuer = container_env(objs, container).get("ONEWINDOW_PROVINCE_ISSUER")
+            if issuer is not None:
+                parts = urlsplit(issuer)
+                assert parts.scheme == "https" and not is_loopback(parts.hostname), issuer
+    rules = dockerignore_rules()
+    shipped = [
+        p for p in (ROOT / "simulators").rglob("*.py") if dockerignore_allows(p.relative_to(ROOT).as_posix(), rules)
+    ]
+    assert not shipped, f"the images' build context holds the simulator: {shipped}"
+
+
+def test_prod_logs_in_through_the_provinces_real_issuer() -> None:
+    objs = render("overlays/prod")
+    env = container_env(objs, main_container(deployment(objs, "gateway")))
+    issuer = urlsplit(env.get("ONEWINDOW_PROVINCE_ISSUER") or "")
+    assert issuer.scheme == "https" and issuer.hostname and not is_loopback(issuer.hostname)
+    assert not issuer.query and not issuer.fragment
+    # The client secret comes from the secret manager, never from git.
+    assert "GATEWAY_PROVINCE_CLIENT_SECRET" in source_data(objs, "Secret", "gateway-secrets")
+    assert "GATEWAY_PROVINCE_CLIENT_SECRET" in env
+    # The redirect URI registered with the province is on the site's public TLS host.
+    public = urlsplit(env.get("GATEWAY_PUBLIC_URL") or "")
+    (ingress,) = of_kind(objs, "Ingress")
+    assert public.scheme == "https"
+    assert public.hostname in {h for t in ingress["spec"]["tls"] for h in t["hosts"]}
 
 
 # --- ports, probes, commands, graceful shutdown ------------------------------------------------
