@@ -22,6 +22,18 @@ async def by_id(session: AsyncSession, subject_id: str) -> Account | None:
     return await session.get(Account, subject_id)
 
 
+async def by_login_locked(session: AsyncSession, login: str) -> Account | None:
+    """The account of ``login``, its row locked until the transaction ends (PostgreSQL)."""
+    query = select(Account).where(Account.login == login).with_for_update()
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def by_id_locked(session: AsyncSession, subject_id: str) -> Account | None:
+    """An account by subject id, its row locked until the transaction ends, read afresh."""
+    query = select(Account).where(Account.id == subject_id).with_for_update().execution_options(populate_existing=True)
+    return (await session.execute(query)).scalar_one_or_none()
+
+
 async def add(session: AsyncSession, account: Account) -> Account:
     """Insert an account."""
     session.add(account)
@@ -86,11 +98,13 @@ async def delete_activation_code(session: AsyncSession, account_id: str) -> None
 # --- enterprise agents -------------------------------------------------------------------------
 
 
-async def is_agent(session: AsyncSession, *, enterprise_id: str, agent_id: str) -> bool:
-    """True when ``agent_id`` is a current agent of ``enterprise_id``."""
+async def is_agent(session: AsyncSession, *, enterprise_id: str, agent_id: str, lock: bool = False) -> bool:
+    """True when ``agent_id`` is a current agent of ``enterprise_id`` (``lock``: until the end)."""
     query = select(EnterpriseAgent.agent_id).where(
         EnterpriseAgent.enterprise_id == enterprise_id, EnterpriseAgent.agent_id == agent_id
     )
+    if lock:
+        query = query.with_for_update()
     return (await session.execute(query)).first() is not None
 
 

@@ -80,7 +80,8 @@ async def prove_identity(
     """
     number = _classify(id_number)
     now = datetime.now(UTC)
-    account = await repository.by_login(session, number.number)
+    # Locked: a password login finishing at the same time waits and then sees the takeover.
+    account = await repository.by_login_locked(session, number.number)
     if account is None:
         account = Account(
             id=str(uuid.uuid4()),
@@ -288,7 +289,9 @@ async def act_as(
         enterprise is None
         or enterprise.kind != "enterprise"
         or enterprise.assurance != "verified"
-        or not await repository.is_agent(session, enterprise_id=enterprise.id, agent_id=agent.id)
+        # Locked: a revocation at the same time either waits for this login (and ends it) or
+        # is seen here.
+        or not await repository.is_agent(session, enterprise_id=enterprise.id, agent_id=agent.id, lock=True)
     ):
         raise Forbidden("You are not an agent of this enterprise.")
     log.info("identity.act_as", enterprise=enterprise.login, agent=agent.login)
@@ -487,8 +490,12 @@ async def finish_login(
     settings: GatewaySettings,
 ) -> LoginOutcome:
     """Record the password check: lock what a failure filled up, or start the login unless locked."""
-    account = await repository.by_id(session, candidate.account_id) if candidate.account_id else None
+    account = await repository.by_id_locked(session, candidate.account_id) if candidate.account_id else None
     if account is None:
+        return LoginOutcome()
+    if account.password_hash != candidate.password_hash:
+        # The password changed while this one was checked (a takeover by the proven holder, or
+        # a new password, which also forgot the throttle rows): the old one opens no login.
         return LoginOutcome()
     now = datetime.now(UTC)
     limits = {candidate.address: settings.login_max_failures}

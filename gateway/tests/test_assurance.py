@@ -289,6 +289,48 @@ async def test_agents_act_for_a_verified_enterprise(stack: Stack) -> None:
     assert (await stack.client.get("/api/v1/auth/me", headers=agent)).json()["acts_for"] == []
 
 
+async def test_a_squatter_login_in_flight_during_the_takeover_gets_nothing(stack: Stack) -> None:
+    # The squatter's right password is being checked (Argon2, outside any transaction) when the
+    # holder's proof commits: finishing that login must not start a session the takeover missed.
+    number = await stack.register()
+    state = _state(stack)
+    async with _db(stack).transaction() as session:
+        candidate = await identity.login_candidate(
+            session, account_name=number, address="203.0.113.9", throttle=state.login_throttle, settings=state.settings
+        )
+    assert candidate.password_hash is not None and await state.passwords.verify(candidate.password_hash, PASSWORD)
+    await _prove(stack, number, "王真", by="province")
+    async with _db(stack).transaction() as session:
+        outcome = await identity.finish_login(
+            session,
+            candidate=candidate,
+            password_ok=True,
+            new_hash=None,
+            throttle=state.login_throttle,
+            keys=state.keys,
+            settings=state.settings,
+        )
+    assert outcome.pair is None
+
+
+async def test_a_window_reset_of_an_agent_ends_its_acting(stack: Stack) -> None:
+    clerk = await stack.staff("clerk")
+    company = credit_code()
+    enterprise = bearer((await _prove(stack, company, "烟台某公司", by="province"))["access_token"])
+    agent_number, agent_pair = await _verified_person(stack, clerk, "李经办")
+    named = await stack.client.post("/api/v1/auth/agents", json={"id_number": agent_number}, headers=enterprise)
+    assert named.status_code == 201
+    acting = (
+        await stack.client.post(
+            "/api/v1/auth/act-as", json={"id_number": company}, headers=bearer(agent_pair["access_token"])
+        )
+    ).json()
+    await _verify_at_window(stack, clerk, agent_number, "李经办")
+    r = await stack.client.post("/api/v1/auth/refresh", json={"refresh_token": acting["refresh_token"]})
+    assert r.status_code == 401
+    assert (await stack.client.get("/api/v1/auth/me", headers=bearer(acting["access_token"]))).status_code == 401
+
+
 async def test_seed_verifies_the_demo_citizen_at_the_window(stack: Stack) -> None:
     admin = bearer(await stack.admin())
     clerk = {"username": "clerk", "password": seed.DEMO_PASSWORD, "name": "clerk", "roles": ["clerk"]}
