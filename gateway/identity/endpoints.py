@@ -216,7 +216,9 @@ async def set_password(body: PasswordIn, principal: CurrentPrincipal, kernel: Ke
     return Response(status_code=204)
 
 
-@router.post("/api/v1/auth/verifications", status_code=201, response_model=VerificationOut, tags=["identity"])
+@router.post(
+    "/api/v1/auth/verifications", status_code=201, response_model=VerificationOut, responses={403: {}, 422: {}}
+)
 async def verify_at_window(body: VerificationIn, session: SessionDep, state: StateDep, clerk: ClerkDep) -> Any:
     """A clerk who checked the ID card verifies the person; the answer's code sets a new password."""
     code, expires_at = await service.verify_at_window(
@@ -230,7 +232,7 @@ async def verify_at_window(body: VerificationIn, session: SessionDep, state: Sta
     return VerificationOut(activation_code=code, expires_at=expires_at)
 
 
-@router.post("/api/v1/auth/activate", response_model=TokenOut, responses={401: {}})
+@router.post("/api/v1/auth/activate", response_model=TokenOut, responses={401: {}, 422: {}})
 async def activate(body: ActivateIn, kernel: KernelDep, state: StateDep) -> Any:
     """Set a password with the window's one-time activation code, and log in."""
     password_hash = await state.passwords.hash(body.password)
@@ -255,14 +257,16 @@ def _agent_out(account: Any, named_at: Any) -> AgentOut:
     return AgentOut(subject_id=account.id, id_number=account.login, name=account.name, named_at=named_at)
 
 
-@router.post("/api/v1/auth/agents", status_code=201, response_model=AgentOut)
+@router.post(
+    "/api/v1/auth/agents", status_code=201, response_model=AgentOut, responses={403: {}, 404: {}, 409: {}, 422: {}}
+)
 async def name_agent(body: AgentIn, principal: CurrentPrincipal, session: SessionDep) -> AgentOut:
     """A verified enterprise names a verified person who may act for it (经办人)."""
     agent, named_at = await service.name_agent(session, principal=principal, id_number=body.id_number)
     return _agent_out(agent, named_at)
 
 
-@router.get("/api/v1/auth/agents", response_model=Page[AgentOut])
+@router.get("/api/v1/auth/agents", response_model=Page[AgentOut], responses={403: {}})
 async def list_agents(
     principal: CurrentPrincipal, session: SessionDep, limit: LimitParam = 50, cursor: CursorParam = None
 ) -> Page[AgentOut]:
@@ -276,14 +280,14 @@ async def list_agents(
     return Page[AgentOut](items=items, next_cursor=next_cursor)
 
 
-@router.delete("/api/v1/auth/agents/{id_number}", status_code=204)
+@router.delete("/api/v1/auth/agents/{id_number}", status_code=204, responses={403: {}, 404: {}})
 async def revoke_agent(id_number: str, principal: CurrentPrincipal, session: SessionDep, state: StateDep) -> Response:
     """Revoke an agent: its logins acting for the enterprise end at once."""
     await service.revoke_agent(session, principal=principal, id_number=id_number, revocations=state.revocations)
     return Response(status_code=204)
 
 
-@router.post("/api/v1/auth/act-as", response_model=TokenOut)
+@router.post("/api/v1/auth/act-as", response_model=TokenOut, responses={403: {}, 422: {}})
 async def act_as(body: ActAsIn, principal: CurrentPrincipal, session: SessionDep, state: StateDep) -> Any:
     """A verified agent logs in as the enterprise: the token's subject is it, ``act`` names the agent."""
     pair = await service.act_as(
