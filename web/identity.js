@@ -48,11 +48,12 @@ export function isVerified(who) {
 /** A chip saying the assurance in words: 已实名核验 (province|window) or 未核验. */
 export function assuranceChip(who) {
   if (!who || who.kind === "staff") return null;
+  // The detail in brackets is its own span: a phone's header shows only the words before it.
   if (isVerified(who)) {
-    const by = who.verified_by ? t(`identity.by.${who.verified_by}`) : "";
-    return h("span", { class: "chip assurance verified", "data-assurance": "verified" }, by ? t("identity.verifiedBy", { by }) : t("identity.verified"));
+    const by = who.verified_by ? h("span", { class: "chip-detail" }, t("identity.paren", { what: t(`identity.by.${who.verified_by}`) })) : null;
+    return h("span", { class: "chip assurance verified", "data-assurance": "verified" }, t("identity.verified"), by);
   }
-  return h("span", { class: "chip assurance self-declared", "data-assurance": "self_declared" }, t("identity.selfDeclared"));
+  return h("span", { class: "chip assurance self-declared", "data-assurance": "self_declared" }, t("identity.notVerified"), h("span", { class: "chip-detail" }, t("identity.paren", { what: t("identity.selfDeclared") })));
 }
 
 /** What "self-declared" means and what to do about it: the province's login or a window (heading null: the page's h1 says it). */

@@ -2,7 +2,8 @@
 
 The whole platform runs as processes (nats-server, migrations, the gateway serving the console
 at `/`, the four services), with the demo data loaded through the public API. Debian's
-Chromium, driven by Playwright, then walks: a citizen finds an item in the service guide,
+Chromium, driven by Playwright, then walks: a citizen logs in through the province's unified
+identity (the simulated provincial provider's real login form) and sets a password, finds an item in the service guide,
 applies (certificate by mail), uploads the critical materials and submits; the window clerk
 pre-reviews and accepts with the missing non-critical material deferred (容缺); the citizen
 supplies it; the department's approver approves with an opinion; the citizen's page follows
@@ -25,7 +26,7 @@ from typing import Any
 import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, ViewportSize, expect, sync_playwright
-from stdnum.cn import uscc
+from stdnum.cn import ric, uscc
 
 from owkernel.testing import TestEnvironment, fresh_database_url
 from tools.seed import DEMO_PASSWORD, demo_resident_id, seed
@@ -138,6 +139,20 @@ class Console:
         expect(page).not_to_have_url(re.compile("#/login"))
         expect(page.locator("main h1")).to_be_visible()
 
+    def province_login(self, page: Page, id_number: str, name: str, start: str = "#/login") -> None:
+        """Log in through the console's province button and the simulated provider's real form."""
+        page.goto(f"{self.base}{start}")
+        page.locator("#province-login, #province-verify").first.click()
+        provider = page.locator("form[method=post]")
+        provider.locator("input[name=id_number]").fill(id_number)
+        provider.locator("input[name=name]").fill(name)
+        provider.locator("[type=submit]").first.click()
+        # Back on the console: the one-time login code traded and taken out of the address.
+        expect(page).to_have_url(re.compile(re.escape(self.base) + "#/"))
+        expect(page.locator("#who [data-assurance='verified']")).to_be_visible()
+        assert "login_code" not in page.url
+        expect(page.locator("main h1")).to_be_visible()
+
     def shot(self, page: Page, name: str) -> None:
         """Screenshot the whole page; every label on it must exist in the page's language."""
         expect(page.locator("#main")).not_to_have_attribute("aria-busy", "true")
@@ -169,8 +184,21 @@ def run_story(console: Console, citizen_id: str) -> dict[str, Any]:
     expect(citizen.locator("main h1")).to_have_text("办事指南")
     citizen.goto(f"{console.base}#/login")
     expect(citizen.locator("#login-form")).to_be_visible()
+    expect(citizen.locator("#province-login")).to_be_visible()
     console.shot(citizen, "01-login")
-    console.login(citizen, citizen_id)
+    # A number is proven through the province's login (the registered password stops working:
+    # the account is taken over for the one who proved it), then a new password is set.
+    console.province_login(citizen, citizen_id, "张三")
+    expect(citizen.locator("main h1")).to_have_text("我的办件")
+    expect(citizen.locator("#who")).to_contain_text("已实名核验（全省统一身份认证）")
+    citizen.locator("nav a[href='#/account']").click()
+    expect(citizen.locator("#assurance [data-assurance='verified']")).to_be_visible()
+    citizen.get_by_label(re.compile("^新密码")).fill(DEMO_PASSWORD)
+    citizen.get_by_label("再次输入新密码").fill(DEMO_PASSWORD)
+    citizen.get_by_role("button", name="保存密码").click()
+    expect(citizen.locator("#password-form .alert")).to_have_text("密码已设置。")
+    console.shot(citizen, "01b-account-verified")
+    citizen.locator("nav a[href='#/mine']").click()
     expect(citizen.locator("main h1")).to_have_text("我的办件")
 
     citizen.locator("nav a[href='#/catalog']").click()
@@ -436,7 +464,7 @@ def test_a_citizen_pays_the_fee_at_the_stub_cashier(stack: Stack, browser: Brows
     console = Console(browser=browser, base=f"{stack.gateway_url}/", artifacts=ARTIFACTS)
     try:
         citizen = console.tab()
-        console.login(citizen, demo_resident_id())
+        console.province_login(citizen, demo_resident_id(), "张三")
         citizen.goto(f"{console.base}#/apply/PUBSEC-001")
         expect(citizen.locator("main h1")).to_contain_text("居民身份证申领")
         expect(citizen.locator(".facts")).to_contain_text("¥20.00")
@@ -462,6 +490,146 @@ def test_a_citizen_pays_the_fee_at_the_stub_cashier(stack: Stack, browser: Brows
         expect(citizen.locator("#pay")).to_have_count(0)
         expect(citizen.locator("#timeline li[data-event='gateway.payment.succeeded']")).to_have_count(1)
         console.shot(citizen, "20-application-paid")
+    finally:
+        console.close()
+    assert console.errors == [], console.errors
+
+
+def fresh_resident_id() -> str:
+    """A valid GB 11643 number (Zhifu district, Yantai) no test used before."""
+    body = f"3706021990{uuid.uuid4().int % 12 + 1:02d}{uuid.uuid4().int % 28 + 1:02d}{uuid.uuid4().int % 1000:03d}"
+    return body + ric.calc_check_digit(body + "0")
+
+
+def fresh_credit_code() -> str:
+    """A valid GB 32100 unified social credit code no test used before."""
+    body = "91370602MA3C" + uuid.uuid4().hex[:5].upper()
+    return body + uscc.calc_check_digit(body)
+
+
+def test_a_self_declared_account_is_told_what_to_do_and_a_clerk_verifies_it_at_the_window(
+    stack: Stack, browser: Browser
+) -> None:
+    """A number typed in at registration is self-declared: the header says so and a page of
+    records bound to it explains the refusal with the next step. A clerk who checked the ID card
+    verifies the person at the desk and sees the activation code; the person sets a password with
+    it and is verified (window); the password typed in at registration no longer works. Another
+    person logs in through the province's button and is verified (province). Phone width for
+    the citizens, laptop width for the clerk."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    newcomer, old_password = fresh_resident_id(), "Typed-In-Pass-1!"
+    console = Console(browser=browser, base=f"{stack.gateway_url}/", artifacts=ARTIFACTS)
+    try:
+        person = console.tab(PHONE)
+        person.goto(f"{console.base}#/login")
+        person.get_by_text("还没有账号？注册").click()
+        person.get_by_label("身份证号或统一社会信用代码").fill(newcomer)
+        person.get_by_label("姓名或企业名称").fill("王五")
+        person.get_by_label("手机号码").fill("13700000000")
+        person.get_by_label("密码（至少 8 位）").fill(old_password)
+        person.get_by_role("button", name="注册并登录").click()
+        expect(person.locator("#who [data-assurance='self_declared']")).to_have_text("未核验（自行填报）")
+        expect(person.locator("main h1")).to_have_text("请先核验身份")  # #/mine: records bound to the number
+        expect(person.locator("#not-verified #province-verify")).to_be_visible()
+        expect(person.locator("#not-verified")).to_contain_text("携带居民身份证")
+        console.shot(person, "21-not-verified-phone")
+        person.locator("nav a[href='#/account']").click()
+        expect(person.locator("#assurance [data-assurance='self_declared']")).to_be_visible()
+        expect(person.locator("#password-form")).to_have_count(0)
+        console.shot(person, "22-account-self-declared-phone")
+
+        clerk = console.tab()
+        console.login(clerk, "clerk")
+        clerk.locator("nav a[href='#/desk/verify']").click()
+        expect(clerk.locator("main h1")).to_have_text("窗口核验身份")
+        clerk.get_by_label("居民身份证号").fill(newcomer)
+        clerk.get_by_label("姓名（与身份证一致）").fill("王五")
+        clerk.get_by_role("button", name="核验并生成激活码").click()
+        expect(clerk.locator("#verify-checked-error")).to_be_visible()  # the ID card not checked yet
+        expect(clerk.locator("#activation")).to_have_count(0)
+        clerk.get_by_label(re.compile("已当面核对")).check()
+        clerk.get_by_role("button", name="核验并生成激活码").click()
+        code = clerk.locator("#activation-code")
+        expect(code).to_be_visible()
+        activation_code = code.inner_text().strip()
+        assert activation_code
+        expect(clerk.locator("#activation-expiry")).to_contain_text("有效期至")
+        console.shot(clerk, "23-desk-verify")
+        clerk.set_viewport_size(PHONE)
+        console.shot(clerk, "23b-desk-verify-phone")
+
+        person.goto(f"{console.base}#/activate")
+        expect(person.locator("main h1")).to_have_text("用激活码设置密码")
+        person.get_by_label("身份证号").fill(newcomer)
+        person.get_by_label("激活码").fill(activation_code)
+        person.get_by_label(re.compile("^新密码")).fill(DEMO_PASSWORD)
+        person.get_by_label("再次输入新密码").fill(DEMO_PASSWORD)
+        console.shot(person, "24-activate-phone")
+        person.get_by_role("button", name="设置密码并登录").click()
+        expect(person.locator("#who [data-assurance='verified']")).to_have_text("已实名核验（窗口核验）")
+        expect(person.locator("main h1")).to_have_text("我的办件")
+        console.shot(person, "25-activated-phone")
+
+        other = console.tab(PHONE)
+        console.province_login(other, fresh_resident_id(), "赵六")
+        other.locator("nav a[href='#/account']").click()
+        expect(other.locator("#assurance")).to_contain_text("全省统一身份认证")
+        console.shot(other, "26-account-province-phone")
+        other.set_viewport_size(DESKTOP)
+        console.shot(other, "26b-account-province")
+    finally:
+        console.close()
+    assert console.errors == [], console.errors
+    with httpx.Client(base_url=stack.gateway_url, timeout=10, trust_env=False) as client:
+        typed_in = client.post("/api/v1/auth/login", json={"account": newcomer, "password": old_password})
+        assert typed_in.status_code == 401, typed_in.text
+        renewed = client.post("/api/v1/auth/login", json={"account": newcomer, "password": DEMO_PASSWORD})
+        assert renewed.status_code == 200, renewed.text
+
+
+def test_an_enterprise_names_an_agent_who_acts_for_it_and_revokes_the_agent(stack: Stack, browser: Browser) -> None:
+    """An enterprise proven through the province names a verified person as its agent (经办人);
+    the person acts for it, the header saying who acts for whom, and comes back; the enterprise
+    revokes the agent after confirming."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    agent_id, enterprise_id = fresh_resident_id(), fresh_credit_code()
+    console = Console(browser=browser, base=f"{stack.gateway_url}/", artifacts=ARTIFACTS)
+    try:
+        agent = console.tab(PHONE)
+        console.province_login(agent, agent_id, "钱七")
+
+        company = console.tab()
+        console.province_login(company, enterprise_id, "烟台经办示范有限公司")
+        company.locator("nav a[href='#/account']").click()
+        expect(company.locator("#agents .empty")).to_have_text("还没有经办人。")
+        company.get_by_label("经办人身份证号").fill(agent_id)
+        company.get_by_role("button", name="添加经办人").click()
+        row = company.locator(f"#agents li[data-id-number='{agent_id}']")
+        expect(row).to_be_visible()
+        console.shot(company, "27-enterprise-agents")
+
+        agent.goto(f"{console.base}#/account")
+        choice = agent.locator(f"#act-for li[data-id-number='{enterprise_id}']")
+        expect(choice).to_be_visible()
+        choice.get_by_role("button", name="代表此企业办理").click()
+        banner = agent.locator("#acting")
+        expect(banner).to_be_visible()
+        expect(banner).to_contain_text(f"正在代表 烟台经办示范有限公司（{enterprise_id}）办理")
+        expect(banner).to_contain_text(agent_id)
+        expect(agent.locator("main h1")).to_have_text("我的办件")
+        console.shot(agent, "28-acting-phone")
+        agent.get_by_role("button", name="回到本人账号").click()
+        expect(banner).to_be_hidden()
+        expect(agent.locator("#act-for")).to_be_visible()
+
+        row.get_by_role("button", name="撤销").click()
+        row.get_by_role("button", name="取消").click()
+        expect(row.get_by_role("button", name="撤销")).to_be_focused()
+        row.get_by_role("button", name="撤销").click()
+        expect(row.locator(".confirm-text")).to_contain_text(re.compile(f"撤销 (钱七|{agent_id})"))
+        console.shot(company, "29-enterprise-revoke-confirm")
+        row.get_by_role("button", name="确认撤销").click()
+        expect(company.locator("#agents .empty")).to_be_visible()
     finally:
         console.close()
     assert console.errors == [], console.errors

@@ -116,7 +116,7 @@ function agentsCard() {
         { class: "row-main" },
         h("p", { class: "row-title" }, agent.name || idn),
         h("p", { class: "meta mono" }, idn),
-        agent.added_at || agent.created_at ? h("p", { class: "meta" }, t("agents.since", { time: dateTime(agent.added_at || agent.created_at) })) : null,
+        agent.named_at ? h("p", { class: "meta" }, t("agents.since", { time: dateTime(agent.named_at) })) : null,
       ),
       side,
     );
