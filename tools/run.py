@@ -102,7 +102,7 @@ def main() -> int:
         for c in COMPONENTS[1:]:
             print(f"  {c.name:<24} {stack.url(c.name)}")
         print(f"  nats-server:             {stack.nats_url}")
-        print(f"  province login (simulated, never in production): {stack.province_url}")
+        print(f"  province login (sim):    {stack.province_url}   simulated, never in production")
         print(f"  logs:                    {data / 'logs'}")
         print(f"  courier secrets:         {courier_secrets}")
         if logins:
