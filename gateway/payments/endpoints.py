@@ -22,7 +22,7 @@ from gateway.payments.schemas import CallbackOut, PaymentIn, PaymentOut, Provide
 from gateway.settings import GatewaySettings
 from gateway.state import StateDep
 from owkernel.app import KernelDep, SessionDep
-from owkernel.auth import CurrentPrincipal
+from owkernel.auth import VerifiedPrincipal
 from owkernel.errors import Forbidden, NotFound, Unprocessable
 from owkernel.idempotency import Idempotency, IdempotencyKey, request_hash
 from owkernel.logs import current_request_id
@@ -55,7 +55,7 @@ def _out(payment: Payment, settings: GatewaySettings) -> PaymentOut:
 async def create_payment(
     body: PaymentIn,
     request: Request,
-    principal: CurrentPrincipal,
+    principal: VerifiedPrincipal,
     session: SessionDep,
     kernel: KernelDep,
     state: StateDep,
@@ -111,7 +111,9 @@ async def provider_callback(request: Request, session: SessionDep, state: StateD
 
 
 @router.get("/api/v1/payments/{payment_id}", response_model=PaymentOut)
-async def get_payment(payment_id: str, principal: CurrentPrincipal, session: SessionDep, state: StateDep) -> PaymentOut:
+async def get_payment(
+    payment_id: str, principal: VerifiedPrincipal, session: SessionDep, state: StateDep
+) -> PaymentOut:
     """A payment order, for its payer and for staff."""
     payment = await repository.get(session, payment_id)
     if payment is None:

@@ -198,6 +198,22 @@ class Stack:
         number = await self.register()
         return number, await self.login(number)
 
+    async def verified_citizen(self) -> tuple[str, dict[str, Any]]:
+        """A person verified at a window (a clerk's check, then the activation code): (number, tokens)."""
+        number = await self.register()
+        clerk = await self.staff("clerk")
+        r = await self.client.post(
+            "/api/v1/auth/verifications", json={"id_number": number, "name": "测试居民"}, headers=bearer(clerk)
+        )
+        assert r.status_code == 201, r.text
+        r = await self.client.post(
+            "/api/v1/auth/activate",
+            json={"id_number": number, "activation_code": r.json()["activation_code"], "password": PASSWORD},
+        )
+        assert r.status_code == 200, r.text
+        tokens: dict[str, Any] = r.json()
+        return number, tokens
+
     async def admin(self) -> str:
         """The admin's access token."""
         return str((await self.login("admin", ADMIN_PASSWORD))["access_token"])

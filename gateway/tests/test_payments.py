@@ -61,7 +61,7 @@ def _callback(
 
 
 async def test_happy_path_through_the_cashier(stack: Stack) -> None:
-    number, tokens = await stack.citizen()
+    number, tokens = await stack.verified_citizen()
     no = _application(stack, number, fee=2500)
     headers = bearer(tokens["access_token"]) | {"Idempotency-Key": "pay-1"}
     r = await stack.client.post("/api/v1/payments", json={"application_no": no}, headers=headers)
@@ -102,7 +102,7 @@ async def test_happy_path_through_the_cashier(stack: Stack) -> None:
     await eventually(lambda: _published(stack, order["payment_id"]))  # the relay put it on NATS
 
     # who may see it: the payer and staff; not another citizen, not anonymous
-    _, other = await stack.citizen()
+    _, other = await stack.verified_citizen()
     path = f"/api/v1/payments/{order['payment_id']}"
     assert (await stack.client.get(path, headers=bearer(other["access_token"]))).status_code == 403
     assert (await stack.client.get(path)).status_code == 401
@@ -117,7 +117,7 @@ async def test_happy_path_through_the_cashier(stack: Stack) -> None:
 
 
 async def test_nothing_to_pay_and_unknown_or_foreign_applications(stack: Stack) -> None:
-    number, tokens = await stack.citizen()
+    number, tokens = await stack.verified_citizen()
     auth = bearer(tokens["access_token"])
     free = _application(stack, number, fee=0, status="not_required")
     assert (await stack.client.post("/api/v1/payments", json={"application_no": free}, headers=auth)).status_code == 409
@@ -135,7 +135,7 @@ async def test_nothing_to_pay_and_unknown_or_foreign_applications(stack: Stack) 
 
 
 async def _pending(stack: Stack, fee: int = 990) -> dict[str, Any]:
-    number, tokens = await stack.citizen()
+    number, tokens = await stack.verified_citizen()
     no = _application(stack, number, fee=fee)
     r = await stack.client.post("/api/v1/payments", json={"application_no": no}, headers=bearer(tokens["access_token"]))
     assert r.status_code == 201
@@ -229,7 +229,7 @@ async def test_unpaid_order_expires(hasty: Stack) -> None:
 
 
 async def test_one_pending_order_per_application(stack: Stack) -> None:
-    number, tokens = await stack.citizen()
+    number, tokens = await stack.verified_citizen()
     no = _application(stack, number, fee=800)
     auth = bearer(tokens["access_token"])
     replies = await asyncio.gather(
@@ -287,3 +287,22 @@ async def test_payment_times_carry_an_offset(stack: Stack) -> None:
     assert view.status_code == 200 and view.json()["status"] == "paid"
     for field in ("created_at", "expires_at", "paid_at"):
         assert datetime.fromisoformat(view.json()[field]).utcoffset() is not None, view.json()
+
+
+async def test_a_self_declared_account_is_refused_payments(stack: Stack) -> None:
+    """A typed-in number proves nothing: its holder may not pay for, or read, what is bound to it."""
+    number, tokens = await stack.citizen()
+    no = _application(stack, number)
+    headers = bearer(tokens["access_token"])
+    created = await stack.client.post("/api/v1/payments", json={"application_no": no}, headers=headers)
+    assert created.status_code == 403, created.text
+    assert created.json()["type"].endswith("identity-not-verified")
+    # The verified holder of another number pays; the self-declared one still cannot read it.
+    payer_number, payer = await stack.verified_citizen()
+    theirs = _application(stack, payer_number)
+    order = await stack.client.post(
+        "/api/v1/payments", json={"application_no": theirs}, headers=bearer(payer["access_token"])
+    )
+    assert order.status_code == 201, order.text
+    read = await stack.client.get(f"/api/v1/payments/{order.json()['payment_id']}", headers=headers)
+    assert read.status_code == 403 and read.json()["type"].endswith("identity-not-verified")
