@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     Date,
@@ -123,3 +125,13 @@ class Suspension(Base):
     ended_at: Mapped[datetime | None] = mapped_column(nullable=True)
     # When the application's current run of overlapping waits began (the clocks stopped then).
     union_started_at: Mapped[datetime] = mapped_column()
+
+
+class DataFix(Base):
+    """A one-time correction of existing data run at start-up (once per name, whichever replica)."""
+
+    __tablename__ = "approval_data_fixes"
+
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    applied_at: Mapped[datetime] = mapped_column()
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)

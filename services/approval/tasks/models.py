@@ -62,3 +62,17 @@ class Task(Base):
     decided_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
     decided_at: Mapped[datetime | None] = mapped_column(nullable=True)
     created_at: Mapped[datetime] = mapped_column()
+
+
+class DeferredMaterial(Base):
+    """A material accepted as missing (容缺): the review runs, but the certificate waits for it."""
+
+    __tablename__ = "approval_deferred_materials"
+
+    application_no: Mapped[str] = mapped_column(ForeignKey("approval_applications.application_no"), primary_key=True)
+    code: Mapped[str] = mapped_column(String(60), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    due_date: Mapped[date] = mapped_column(Date)
+    supplied_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # Set when intake reported it past its supplement deadline: the applicant's delay.
+    overdue_at: Mapped[datetime | None] = mapped_column(nullable=True)
