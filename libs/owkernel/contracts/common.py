@@ -40,6 +40,8 @@ class ItemSnapshot(EventData):
     committed_days: int
     trips: int
     fee_fen: int
+    # A secret item is never done online; the published online share leaves it out.
+    secret: bool = False
 
 
 class Address(EventData):

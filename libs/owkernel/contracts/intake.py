@@ -34,6 +34,23 @@ class ApplicationAccepted(EventData):
     stage: int | None = None
     deferred_materials: list[DeferredMaterial] = Field(default_factory=list)
     delivery: DeliveryChoice
+    # How it came in: made and submitted by the applicant online, or by a clerk at a window.
+    channel: Literal["online", "window"] | None = None
+    # For a project's application: the project's declared investment and whether it is a key project.
+    project_investment_fen: int | None = None
+    project_key: bool | None = None
+
+
+@event(
+    "intake.catalog_item.changed",
+    summary="A catalog item was created, adjusted or cancelled; carries the new version.",
+)
+class CatalogItemChanged(EventData):
+    item: ItemSnapshot
+    status: Literal["active", "cancelled"]
+    # The investment-project stage (1-4) the item is, if any.
+    stage: int | None = None
+    changed_at: datetime
 
 
 @event("intake.application.returned", summary="Sent back to the applicant for correction.")

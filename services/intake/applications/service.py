@@ -180,6 +180,7 @@ def item_snapshot(item: CatalogItem) -> dict[str, Any]:
         "fee_fen": item.fee_fen,
         "online": item.online,
         "stage": item.stage,
+        "secret": bool(item.secret),
         "materials": list(item.materials),
     }
 
@@ -663,6 +664,8 @@ async def _accept(
     app.updated_at = now
     app.clerk = clerk
     app.reason = None
+    # The figures count a project's investment once, from its applications: intake knows it.
+    project = await projects_repo.get_project(session, app.project_no) if app.project_no else None
     await outbox.add(
         session,
         ApplicationAccepted(
@@ -678,6 +681,9 @@ async def _accept(
                 DeferredMaterial(code=s["code"], name=s.get("name", s["code"]), due_date=due) for s in deferred
             ],
             delivery=delivery_of(app),
+            channel="online" if app.channel == "online" else "window",
+            project_investment_fen=project.investment_fen if project is not None else None,
+            project_key=project.key_project if project is not None else None,
         ),
     )
     await repository.add_timeline(

@@ -2,7 +2,7 @@
 
 YAML: a mapping with ``items:`` (or a bare list) of items shaped like ``POST /catalog/items``.
 CSV: one item per row with the columns ``code,name,kind,department,departments,lead_department,
-window,legal_days,committed_days,trips,online,fee_fen,stage,materials``; ``departments`` is
+window,legal_days,committed_days,trips,online,fee_fen,stage,materials,secret`` (``secret`` optional); ``departments`` is
 ``;``-separated, ``materials`` is ``CODE|name|critical;CODE|name|optional``.
 """
 
@@ -35,6 +35,7 @@ CSV_COLUMNS = (
     "fee_fen",
     "stage",
     "materials",
+    "secret",
 )
 _TRUE = {"true", "yes", "y", "1", "是", "critical"}
 _FALSE = {"false", "no", "n", "0", "否", "optional", "non-critical", ""}
@@ -98,8 +99,8 @@ def _csv_rows(text: str) -> list[tuple[str, dict[str, Any]]]:
                         critical = _flag(bits[2], field="materials") if len(bits) == 3 else True
                         materials.append({"code": bits[0], "name": bits[1], "critical": critical})
                     item[column] = materials
-                elif column == "online":
-                    item[column] = _flag(value, field="online")
+                elif column in ("online", "secret"):
+                    item[column] = _flag(value, field=column)
                 elif value != "":
                     item[column] = value
         except ValueError as exc:

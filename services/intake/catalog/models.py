@@ -32,6 +32,8 @@ class CatalogItem(Base):
     committed_days: Mapped[int] = mapped_column(Integer)
     trips: Mapped[int] = mapped_column(Integer)
     online: Mapped[bool] = mapped_column(Boolean)
+    # A secret item (涉密) is never done online: the published online share leaves it out.
+    secret: Mapped[bool] = mapped_column(Boolean, default=False)
     fee_fen: Mapped[int] = mapped_column(Integer)
     # The investment-project stage (1-4) this item is, if any.
     stage: Mapped[int | None] = mapped_column(Integer, index=True)

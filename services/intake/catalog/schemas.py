@@ -26,6 +26,7 @@ CONTENT_FIELDS = (
     "fee_fen",
     "stage",
     "materials",
+    "secret",
 )
 
 ItemKind = Literal["licensing", "public_service"]
@@ -60,6 +61,7 @@ class ItemFields(BaseModel):
     fee_fen: int = Field(default=0, ge=0, le=100_000_000)
     stage: int | None = Field(default=None, ge=1, le=4)
     materials: list[Material] = Field(default_factory=list, max_length=100)
+    secret: bool = False
 
     @model_validator(mode="after")
     def _consistent(self) -> ItemFields:
@@ -129,6 +131,7 @@ class ItemOut(BaseModel):
     departments: list[str]
     lead_department: str | None
     stage: int | None
+    secret: bool
     version: int
     status: Literal["active", "cancelled"]
     updated_at: datetime

@@ -6,6 +6,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from owkernel.contracts.common import ItemSnapshot
+from owkernel.contracts.intake import CatalogItemChanged
 from owkernel.errors import Conflict, NotFound, Unprocessable
 from services.intake.applications import repository as applications_repo
 from services.intake.catalog import repository
@@ -25,6 +27,7 @@ from services.intake.catalog.schemas import (
     VersionOut,
 )
 from services.intake.common import utcnow
+from services.intake.db import outbox
 
 
 def item_content(item: CatalogItem) -> dict[str, Any]:
@@ -49,6 +52,7 @@ def item_out(item: CatalogItem) -> ItemOut:
         departments=list(item.departments),
         lead_department=item.lead_department,
         stage=item.stage,
+        secret=bool(item.secret),
         version=item.version,
         status="cancelled" if item.status == "cancelled" else "active",
         updated_at=item.updated_at,
@@ -64,9 +68,28 @@ def _diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     return {k: {"from": old.get(k), "to": new.get(k)} for k in CONTENT_FIELDS if old.get(k) != new.get(k)}
 
 
-def _record(
+async def _record(
     session: AsyncSession, item: CatalogItem, *, change: str, changes: dict[str, Any], by: str
 ) -> CatalogItemVersion:
+    # Every version is published too: the figures compute the four stages' promise from it.
+    await outbox.add(
+        session,
+        CatalogItemChanged(
+            item=ItemSnapshot.model_validate(
+                {
+                    **item_content(item),
+                    "code": item.code,
+                    "version": item.version,
+                    "departments": list(item.departments) or [item.department],
+                    "lead_department": item.lead_department or item.department,
+                    "secret": bool(item.secret),
+                }
+            ),
+            status="cancelled" if item.status == "cancelled" else "active",
+            stage=item.stage,
+            changed_at=item.updated_at,
+        ),
+    )
     row = CatalogItemVersion(
         code=item.code,
         version=item.version,
@@ -89,7 +112,7 @@ async def create_item(session: AsyncSession, *, data: ItemCreate, by: str) -> Ca
     session.add(item)
     await session.flush()
     await repository.set_departments(session, item.code, [item.department, *item.departments])
-    _record(session, item, change="created", changes=_diff({}, content), by=by)
+    await _record(session, item, change="created", changes=_diff({}, content), by=by)
     return item
 
 
@@ -110,7 +133,7 @@ async def update_item(session: AsyncSession, *, code: str, data: ItemFields, by:
     item.updated_at = utcnow()
     item.updated_by = by
     await repository.set_departments(session, item.code, [item.department, *item.departments])
-    _record(session, item, change="adjusted", changes=changes, by=by)
+    await _record(session, item, change="adjusted", changes=changes, by=by)
     return item, True
 
 
@@ -125,7 +148,7 @@ async def cancel_item(session: AsyncSession, *, code: str, by: str) -> CatalogIt
     item.version += 1
     item.updated_at = utcnow()
     item.updated_by = by
-    _record(session, item, change="cancelled", changes={"status": {"from": "active", "to": "cancelled"}}, by=by)
+    await _record(session, item, change="cancelled", changes={"status": {"from": "active", "to": "cancelled"}}, by=by)
     return item
 
 

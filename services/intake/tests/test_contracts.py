@@ -15,6 +15,7 @@ from owkernel.contracts.intake import (
     ApplicationReturned,
     ApplicationSubmitted,
     ApplicationSuspended,
+    CatalogItemChanged,
     ConsultationAsked,
     ConsultationReplied,
     MaterialOverdue,
@@ -66,6 +67,7 @@ PUBLISHED: list[EventData] = [
     ConsultationAsked(consultation_id="c1", item_code="INV-S2", department="PLAN", asked_at=NOW, reply_days=1),
     ConsultationReplied(consultation_id="c1", department="PLAN", replied_at=NOW, replied_by="approver_plan"),
     VisitRecorded(id_number="370602198501010013", kind="window", window="general", application_no="x", at=NOW),
+    CatalogItemChanged(item=ITEM, status="active", stage=2, changed_at=NOW),
 ]
 
 
