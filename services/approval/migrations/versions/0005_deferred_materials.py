@@ -1,7 +1,7 @@
 """容缺 no longer stops the clocks: deferred materials per application, one-time data fixes
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-06 12:00:00.000000
 
 The schema, and the record of each accepted application's deferred materials (from the
@@ -18,8 +18,8 @@ from datetime import date
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0004"
-down_revision: str | None = "0003"
+revision: str = "0005"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
