@@ -15,7 +15,7 @@ from services.approval.calendar.endpoints import router as calendar_router
 from services.approval.calendar.service import seed_from_package
 from services.approval.certificates.endpoints import router as certificates_router
 from services.approval.clocks.endpoints import router as clocks_router
-from services.approval.clocks.service import recompute_for_year
+from services.approval.clocks.service import end_deferred_suspensions, recompute_for_year
 from services.approval.consumers import consumers
 from services.approval.db import import_models, tables
 from services.approval.reminders.port import make_notifier
@@ -38,6 +38,18 @@ async def seed_calendar(kernel: Kernel, runtime: Runtime) -> None:
                 await recompute_for_year(session, runtime=runtime, year=year, by="chinesecalendar")
 
 
+async def fix_deferred_suspensions(kernel: Kernel, runtime: Runtime) -> None:
+    """The old rule's 容缺 suspensions ended, once (after the calendar: it counts in working days)."""
+    try:
+        async with kernel.db.transaction() as session:
+            moved = await end_deferred_suspensions(session, runtime=runtime)
+    except Exception as exc:  # noqa: BLE001 - another replica ran it at the same time, or the database is away
+        log.warning("deferred_fix.failed", error=repr(exc))
+        return
+    if moved is not None:
+        log.info("deferred_fix.applied", clocks_moved=moved)
+
+
 def create_app(
     settings: ApprovalSettings | None = None,
     *,
@@ -54,12 +66,13 @@ def create_app(
         attach_runtime(kernel.db, runtime)
         if not settings.calendar_seed:
             seeded.set()
-            return
-        try:
-            await seed_calendar(kernel, runtime)
-            seeded.set()
-        except Exception as exc:  # noqa: BLE001 - the scanner job tries again; start anyway
-            log.warning("calendar.seed_failed", error=repr(exc))
+        else:
+            try:
+                await seed_calendar(kernel, runtime)
+                seeded.set()
+            except Exception as exc:  # noqa: BLE001 - the scanner job tries again; start anyway
+                log.warning("calendar.seed_failed", error=repr(exc))
+        await fix_deferred_suspensions(kernel, runtime)
 
     async def card_scanner(kernel: Kernel) -> None:
         while True:

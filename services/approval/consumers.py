@@ -19,12 +19,14 @@ from owkernel.contracts.intake import (
     ConsultationAsked,
     ConsultationReplied,
     MaterialOverdue,
+    MaterialSupplemented,
 )
 from owkernel.contracts.rating import RectificationClosed, RectificationOpened
 from owkernel.logs import bind_application
 from services.approval.calendar.service import load_calendar
 from services.approval.clocks import repository as clocks_repository
 from services.approval.clocks import service as clocks
+from services.approval.reminders import service as reminders
 from services.approval.runtime import runtime_of
 from services.approval.supervision import service as supervision
 from services.approval.tasks import repository as tasks_repository
@@ -47,8 +49,12 @@ async def on_accepted(session: AsyncSession, data: ApplicationAccepted, envelope
 
 @consumers.on(ApplicationSuspended)
 async def on_suspended(session: AsyncSession, data: ApplicationSuspended, envelope: Envelope) -> None:
-    """The applicant keeps the file waiting: the application's clocks stop."""
+    """The applicant keeps the file waiting (a correction, the fee): the application's clocks stop."""
     bind_application(data.application_no)
+    if data.reason == "deferred_material":
+        # 容缺 never stops the flow: a deferred material holds the certificate, not the clocks.
+        # Only an intake of the old rule still sends this; it is ignored.
+        return
     await _known(session, data.application_no)
     await clocks.suspend_application(
         session,
@@ -68,25 +74,63 @@ async def on_resumed(session: AsyncSession, data: ApplicationResumed, envelope: 
     outcome = await clocks.resume_application(
         session, runtime=runtime_of(session), application_no=data.application_no, key=data.key, at=data.at
     )
-    if outcome == "unknown":
+    if outcome == "unknown" and not data.key.startswith("material:"):
+        # A deferred material's wait was never started (see on_suspended): nothing to resume.
         raise RetryLater(f"no wait {data.key!r} started on {data.application_no} yet")
+
+
+@consumers.on(MaterialSupplemented)
+async def on_material_supplemented(session: AsyncSession, data: MaterialSupplemented, envelope: Envelope) -> None:
+    """A deferred material arrived: the last one releases an approved application's certificate."""
+    bind_application(data.application_no)
+    await _known(session, data.application_no)
+    await tasks.material_supplied(
+        session,
+        runtime=runtime_of(session),
+        application_no=data.application_no,
+        code=data.material_code,
+        at=data.at,
+    )
 
 
 @consumers.on(MaterialOverdue)
 async def on_material_overdue(session: AsyncSession, data: MaterialOverdue, envelope: Envelope) -> None:
-    """A deferred material missed its deadline: supervision keeps it on record."""
+    """A deferred material missed its deadline: the applicant's delay, on record and reminded.
+
+    It is kept apart from the department's clocks (no card, no effect on its on-time rate): the
+    review never waited for the material, only the certificate does.
+    """
     bind_application(data.application_no)
     application = await tasks_repository.get_application(session, data.application_no)
     if application is None:
         raise RetryLater(f"application {data.application_no} not accepted here yet")
+    material = await tasks.mark_overdue(
+        session, application_no=data.application_no, code=data.material_code, at=envelope.occurred_at
+    )
+    department = application.lead_department or application.department
     await supervision.record(
         session,
         kind="material_overdue",
         application_no=data.application_no,
         ref=data.material_code,
-        department=application.lead_department or application.department,
-        detail={"material_code": data.material_code, "due_date": data.due_date.isoformat()},
+        department=department,
+        detail={
+            "material_code": data.material_code,
+            "due_date": data.due_date.isoformat(),
+            "delay_by": "applicant",
+            "certificate_held": application.status == "approved",
+        },
         at=envelope.occurred_at,
+    )
+    await reminders.remind_applicant_of_material(
+        session,
+        application_no=data.application_no,
+        department=department,
+        id_number=application.applicant_id_number,
+        material_code=data.material_code,
+        material_name=material.name if material is not None else data.material_code,
+        due_date=data.due_date.isoformat(),
+        now=envelope.occurred_at,
     )
 
 

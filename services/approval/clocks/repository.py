@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import and_, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.approval.clocks.models import Q_OPEN_PROVISIONAL, Clock, ClockEntry, Suspension
+from services.approval.clocks.models import Q_OPEN_PROVISIONAL, Clock, ClockEntry, DataFix, Suspension
 
 
 async def get(session: AsyncSession, clock_id: str) -> Clock | None:
@@ -108,3 +108,39 @@ async def listing(
         query = query.where(or_(Clock.opened_at < opened, and_(Clock.opened_at == opened, Clock.clock_id < clock_id)))
     query = query.order_by(Clock.opened_at.desc(), Clock.clock_id.desc()).limit(limit)
     return list((await session.execute(query)).scalars())
+
+
+async def claim_data_fix(session: AsyncSession, fix: DataFix) -> bool:
+    """Record a one-time fix as applied; False if it was already (a second replica waits on the
+    first one's row and then finds it)."""
+    if await session.get(DataFix, fix.name) is not None:
+        return False
+    session.add(fix)
+    await session.flush()
+    return True
+
+
+async def applications_with_deferred_waits(session: AsyncSession) -> list[str]:
+    """Applications with an open clock that a deferred material's wait (the old 容缺 rule) touched."""
+    open_clock = (
+        select(Clock.clock_id)
+        .where(
+            Clock.application_no == Suspension.application_no,
+            Clock.kind.in_(("task", "stage", "application")),
+            Clock.status != "closed",
+        )
+        .exists()
+    )
+    query = (
+        select(Suspension.application_no)
+        .where(Suspension.reason == "deferred_material", open_clock)
+        .distinct()
+        .order_by(Suspension.application_no)
+    )
+    return list((await session.execute(query)).scalars())
+
+
+async def waits_of(session: AsyncSession, application_no: str) -> list[Suspension]:
+    """Every wait of the application, oldest first."""
+    query = select(Suspension).where(Suspension.application_no == application_no)
+    return list((await session.execute(query.order_by(Suspension.started_at, Suspension.id))).scalars())

@@ -15,7 +15,8 @@ PENDING = "status = 'pending'"
 
 
 class Notification(Base):
-    """One push to a department's staff (a task turned yellow or red, a daily digest)."""
+    """One push to a department's staff (a task turned yellow or red, a daily digest), or to an
+    applicant (a deferred material past its deadline)."""
 
     __tablename__ = "staff_notifications"
     __table_args__ = (
@@ -28,7 +29,7 @@ class Notification(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     # One reminder per cause: "card:<card id>", "digest:<department>:<date>".
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
-    kind: Mapped[str] = mapped_column(String(20))  # task_yellow | task_red | digest
+    kind: Mapped[str] = mapped_column(String(20))  # task_yellow | task_red | digest | applicant_material
     department: Mapped[str | None] = mapped_column(String(60), nullable=True)
     task_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     application_no: Mapped[str | None] = mapped_column(String(60), nullable=True)

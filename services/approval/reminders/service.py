@@ -61,6 +61,43 @@ async def remind_cards(session: AsyncSession, *, cards: list[dict[str, Any]], no
     await repository.insert_many(session, rows)
 
 
+async def remind_applicant_of_material(
+    session: AsyncSession,
+    *,
+    application_no: str,
+    department: str | None,
+    id_number: str,
+    material_code: str,
+    material_name: str,
+    due_date: str,
+    now: datetime,
+) -> None:
+    """One reminder to the applicant whose deferred material (容缺) is past its deadline: the
+    certificate waits for it, the department's review does not."""
+    sent_after = wall_clock()
+    row = {
+        "dedupe_key": f"material:{application_no}:{material_code}",
+        "kind": "applicant_material",
+        "department": department,
+        "task_id": None,
+        "application_no": application_no,
+        "payload": {
+            "to": "applicant",
+            "id_number": id_number,
+            "application_no": application_no,
+            "material_code": material_code,
+            "due_date": due_date,
+            "overdue_at": now.isoformat(),
+            "text": f"容缺材料「{material_name}」已超过补正期限，请尽快补交；证照将在补齐后发放",
+        },
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": sent_after,
+        "created_at": sent_after,
+    }
+    await repository.insert_many(session, [row])
+
+
 async def enqueue_digests(session: AsyncSession, *, runtime: Runtime) -> int:
     """Once a day from the digest hour: each department with open tasks gets a summary of them."""
     local = runtime.now().astimezone(runtime.tz)

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from owkernel.db import UtcDateTime
 from services.approval.clocks.models import Q_RED_PENDING, Q_YELLOW_PENDING, Clock
 from services.approval.supervision.models import Card, SupervisionRecord
+from services.approval.tasks.models import Application, DeferredMaterial
 
 # Core tables for the scan's set-based statements: the ORM's bulk paths cost more than the rows.
 CLOCKS = cast(Table, Clock.__table__)
@@ -195,3 +196,16 @@ async def clock_figures(session: AsyncSession, *, today: date) -> dict[tuple[str
             "overdue_open": int(r[5] or 0),
         }
     return out
+
+
+async def applicant_delays(session: AsyncSession) -> dict[str | None, int]:
+    """Per lead department: deferred materials past their deadline and still missing (the applicant's delay)."""
+    department = func.coalesce(Application.lead_department, Application.department)
+    query = (
+        select(department, func.count())
+        .select_from(DeferredMaterial)
+        .join(Application, Application.application_no == DeferredMaterial.application_no)
+        .where(DeferredMaterial.overdue_at.is_not(None), DeferredMaterial.supplied_at.is_(None))
+        .group_by(department)
+    )
+    return {r[0]: int(r[1]) for r in (await session.execute(query)).all()}

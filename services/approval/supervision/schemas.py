@@ -43,6 +43,9 @@ class DepartmentSummary(BaseModel):
     consultation_on_time_rate: float | None
     open_rectifications: int
     overdue_rectifications: int
+    # Deferred materials (容缺) past their deadline and still missing: the applicant's delay, not
+    # counted against the department.
+    applicant_delays: int = 0
 
 
 class SummaryOut(BaseModel):

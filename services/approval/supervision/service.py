@@ -129,7 +129,10 @@ async def summary(session: AsyncSession, *, today: date) -> list[dict[str, Any]]
     """
     cards = await repository.card_counts(session)
     figures = await repository.clock_figures(session, today=today)
-    departments = sorted({d for d, _ in cards} | {d for d, _ in figures}, key=lambda d: (d is None, d or ""))
+    delays = await repository.applicant_delays(session)
+    departments = sorted(
+        {d for d, _ in cards} | {d for d, _ in figures} | set(delays), key=lambda d: (d is None, d or "")
+    )
     out = []
     for department in departments:
         tasks = figures.get((department, "task"), {"open": 0, "closed": 0, "on_time": 0, "overdue_open": 0})
@@ -150,6 +153,9 @@ async def summary(session: AsyncSession, *, today: date) -> list[dict[str, Any]]
                 "consultation_on_time_rate": _rate(consult["on_time"], consult["closed"] + consult["overdue_open"]),
                 "open_rectifications": rect["open"],
                 "overdue_rectifications": rect["overdue_open"],
+                # The applicant's delay (容缺 materials past their deadline): shown, never counted
+                # in the department's on-time rate.
+                "applicant_delays": delays.get(department, 0),
             }
         )
     return out

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from owkernel.db import conflict_insert
 from services.approval.clocks.models import Clock
-from services.approval.tasks.models import Application, Task
+from services.approval.tasks.models import Application, DeferredMaterial, Task
 
 
 async def get_application(session: AsyncSession, application_no: str, *, lock: bool = False) -> Application | None:
@@ -129,3 +129,9 @@ async def most_urgent_open(session: AsyncSession, department: str, *, limit: int
         .limit(limit)
     )
     return [(r[0], r[1]) for r in (await session.execute(query)).all()]
+
+
+async def deferred_of(session: AsyncSession, application_no: str) -> list[DeferredMaterial]:
+    """The application's deferred materials (容缺), by code."""
+    query = select(DeferredMaterial).where(DeferredMaterial.application_no == application_no)
+    return list((await session.execute(query.order_by(DeferredMaterial.code))).scalars())

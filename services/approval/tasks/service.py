@@ -31,7 +31,7 @@ from services.approval.clocks.service import close_clock, open_clock
 from services.approval.db import outbox
 from services.approval.runtime import Runtime
 from services.approval.tasks import repository
-from services.approval.tasks.models import Application, Task
+from services.approval.tasks.models import Application, DeferredMaterial, Task
 
 log = structlog.get_logger("approval.tasks")
 
@@ -90,6 +90,13 @@ async def route_application(session: AsyncSession, *, runtime: Runtime, data: Ap
     )
     if not added:
         return False
+    # 容缺: the review runs while these are outstanding; only the certificate waits for them.
+    for material in {m.code: m for m in data.deferred_materials}.values():
+        session.add(
+            DeferredMaterial(
+                application_no=data.application_no, code=material.code, name=material.name, due_date=material.due_date
+            )
+        )
     calendar = await load_calendar(session)
     start = partial(
         open_clock,
@@ -237,7 +244,7 @@ async def _close_whole(
 
 async def _approve(
     session: AsyncSession, *, runtime: Runtime, application: Application, now: datetime, open_clocks: list[Clock]
-) -> Certificate:
+) -> Certificate | None:
     # The clocks first, then every field of the application at once: one UPDATE of its row.
     used = await _close_whole(session, runtime=runtime, open_clocks=open_clocks, outcome="approved", now=now)
     application.status = "approved"
@@ -256,7 +263,48 @@ async def _approve(
         ),
     )
     log.info("application.approved", application_no=application.application_no)
+    waits_for = await outstanding(session, application.application_no)
+    if waits_for:
+        # The decision stands; the result waits for the applicant's deferred materials.
+        log.info("certificate.held", application_no=application.application_no, waits_for=waits_for)
+        return None
     return await certificates.issue(session, runtime=runtime, application=application, at=now)
+
+
+async def outstanding(session: AsyncSession, application_no: str) -> list[str]:
+    """The codes of the application's deferred materials not supplied yet."""
+    return [m.code for m in await repository.deferred_of(session, application_no) if m.supplied_at is None]
+
+
+async def mark_overdue(
+    session: AsyncSession, *, application_no: str, code: str, at: datetime
+) -> DeferredMaterial | None:
+    """Note that a deferred material passed its deadline (the applicant's delay)."""
+    for material in await repository.deferred_of(session, application_no):
+        if material.code == code:
+            if material.overdue_at is None:
+                material.overdue_at = at
+            return material
+    return None
+
+
+async def material_supplied(
+    session: AsyncSession, *, runtime: Runtime, application_no: str, code: str, at: datetime
+) -> Certificate | None:
+    """A deferred material arrived: when it was the last one of an approved application, its
+    certificate is issued now. Returns the certificate so issued."""
+    application = await repository.get_application(session, application_no, lock=True)
+    if application is None:
+        raise NotFound(f"No application {application_no}.")
+    deferred = await repository.deferred_of(session, application_no)
+    for material in deferred:
+        if material.code == code and material.supplied_at is None:
+            material.supplied_at = at
+    await session.flush()
+    if application.status != "approved" or any(m.supplied_at is None for m in deferred):
+        return None
+    log.info("certificate.released", application_no=application_no, material_code=code)
+    return await certificates.issue(session, runtime=runtime, application=application, at=runtime.now())
 
 
 async def _reject(

@@ -18,12 +18,11 @@ async def test_overlapping_waits_move_the_deadline_by_the_working_days_waited(ap
     )
     tasks = await approval.open_tasks("LAND", "S-1")
     assert tasks[0]["due_date"] == "2026-11-09"
-    # A deferred material from Wednesday 4, an unpaid fee from Thursday 5; the material arrives
-    # on Thursday, the fee is paid on Friday 6: the file waited Wednesday and Thursday (2 days).
+    # A correction from Wednesday 4, an unpaid fee from Thursday 5; the correction arrives on
+    # Thursday, the fee is paid on Friday 6: the file waited Wednesday and Thursday (2 days).
+    # (A deferred material, 容缺, is no wait: see test_deferred.)
     await approval.publish(
-        ApplicationSuspended(
-            application_no="S-1", key="material:M2", reason="deferred_material", at=at(date(2026, 11, 4))
-        )
+        ApplicationSuspended(application_no="S-1", key="correction:1", reason="correction", at=at(date(2026, 11, 4)))
     )
     await approval.publish(
         ApplicationSuspended(application_no="S-1", key="payment", reason="unpaid_fee", at=at(date(2026, 11, 5), 9))
@@ -33,7 +32,7 @@ async def test_overlapping_waits_move_the_deadline_by_the_working_days_waited(ap
         return bool((await approval.open_tasks_now("LAND", "S-1"))[0]["suspended"])
 
     await eventually(suspended)
-    await approval.publish(ApplicationResumed(application_no="S-1", key="material:M2", at=at(date(2026, 11, 5), 15)))
+    await approval.publish(ApplicationResumed(application_no="S-1", key="correction:1", at=at(date(2026, 11, 5), 15)))
     await approval.publish(ApplicationResumed(application_no="S-1", key="payment", at=at(date(2026, 11, 6), 11)))
     moved = await approval.wait_events("approval.clock.rescheduled", 3, application_no="S-1")
     assert {e.data["due_date"] for e in moved} == {"2026-11-11"}
@@ -44,7 +43,7 @@ async def test_overlapping_waits_move_the_deadline_by_the_working_days_waited(ap
     [entry] = clock["ledger"]
     assert entry["kind"] == "suspension" and entry["working_days"] == 2
     assert entry["from_date"] == "2026-11-04" and entry["to_date"] == "2026-11-06"
-    assert "deferred_material (material:M2)" in entry["reason"] and "unpaid_fee (payment)" in entry["reason"]
+    assert "correction (correction:1)" in entry["reason"] and "unpaid_fee (payment)" in entry["reason"]
     assert (entry["due_before"], entry["due_after"]) == ("2026-11-09", "2026-11-11")
 
     # The same resumption delivered again (a new event id) changes nothing.
