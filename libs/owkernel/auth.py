@@ -60,6 +60,9 @@ class Principal:
     # "self_declared" | "verified" for persons and enterprises; None for staff (not concerned).
     assurance: str | None = None
     actor: Actor | None = None
+    # For staff: the code of the hall they work at (intake keeps the registry); None for others,
+    # and for a staff token older than halls (the city's hall, "CITY").
+    hall: str | None = None
 
     @property
     def is_verified(self) -> bool:
@@ -210,7 +213,16 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
         token_id=str(claims["jti"]),
         assurance=_assurance(kind, claims.get("assurance")),
         actor=_actor(claims.get("act")),
+        hall=_hall(kind, claims.get("hall")),
     )
+
+
+def _hall(kind: str, value: Any) -> str | None:
+    if kind != "staff" or value is None:
+        return None
+    if not isinstance(value, str):
+        raise Unauthorized("The token's hall is malformed.")
+    return value
 
 
 def _assurance(kind: str, value: Any) -> str | None:

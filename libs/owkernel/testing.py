@@ -190,10 +190,17 @@ class SigningKeys:
         """Token of a person who only typed ``id_number`` in at registration (not proven)."""
         return self.citizen(id_number, name, assurance="self_declared")
 
-    def staff(self, username: str, *roles: str, department: str | None = None) -> str:
-        """Token of a staff member."""
+    def staff(self, username: str, *roles: str, department: str | None = None, hall: str | None = None) -> str:
+        """Token of a staff member (of ``hall``; without it the token names none, as before halls)."""
+        extra: dict[str, Any] = {} if hall is None else {"hall": hall}
         return self.token(
-            f"s-{username}", kind="staff", roles=list(roles), department=department, username=username, name=username
+            f"s-{username}",
+            kind="staff",
+            roles=list(roles),
+            department=department,
+            username=username,
+            name=username,
+            **extra,
         )
 
 

@@ -15,6 +15,7 @@ from services.intake.catalog.endpoints import router as catalog_router
 from services.intake.consultations.endpoints import router as consultations_router
 from services.intake.consumers import configure, consumers
 from services.intake.db import import_models, tables
+from services.intake.halls.endpoints import router as halls_router
 from services.intake.projects.endpoints import router as projects_router
 from services.intake.settings import IntakeSettings, get_settings
 from services.intake.storage import LocalFileStorage
@@ -28,7 +29,14 @@ def create_app(settings: IntakeSettings | None = None, *, verifier: TokenVerifie
     return create_service_app(
         settings=settings,
         tables=tables,
-        routers=[catalog_router, applications_router, projects_router, appointments_router, consultations_router],
+        routers=[
+            catalog_router,
+            applications_router,
+            projects_router,
+            appointments_router,
+            consultations_router,
+            halls_router,
+        ],
         consumers=consumers,
         background=[overdue_materials, file_releases, storage_sweeps],
         title="OneWindow intake",

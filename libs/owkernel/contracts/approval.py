@@ -83,6 +83,8 @@ class CardRaised(EventData):
     stage: int | None = None
     # For a task clock: the task (also in ``ref``); lets consumers skip parsing refs.
     task_id: str | None = None
+    # The hall of the application it runs for, where known (the hall that accepted it).
+    hall: str | None = None
 
 
 @event(
@@ -101,6 +103,8 @@ class ClockOpened(EventData):
     provisional: bool = False
     project_no: str | None = None
     stage: int | None = None
+    # The hall of the application it runs for, where known (the hall that accepted it).
+    hall: str | None = None
 
 
 @event("approval.clock.closed", summary="A clock stopped: its task, reply or rectification is done.")
@@ -115,6 +119,8 @@ class ClockClosed(EventData):
     due_date: date | None = None
     # Why it stopped: approved, rejected, cancelled, replied, rectified, annulled.
     outcome: str | None = None
+    # The hall of the application it runs for, where known (the hall that accepted it).
+    hall: str | None = None
 
 
 @event(

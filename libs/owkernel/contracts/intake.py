@@ -17,6 +17,8 @@ class ApplicationSubmitted(EventData):
     item_code: str
     item_version: int
     applicant: Applicant
+    # The hall (市/县 政务服务大厅) it happened at, by code; None from producers older than halls (the city's).
+    hall: str | None = None
 
 
 @event(
@@ -39,6 +41,8 @@ class ApplicationAccepted(EventData):
     # For a project's application: the project's declared investment and whether it is a key project.
     project_investment_fen: int | None = None
     project_key: bool | None = None
+    # The hall that accepted it (the accepting clerk's); None from producers older than halls.
+    hall: str | None = None
 
 
 @event(
@@ -126,3 +130,5 @@ class VisitRecorded(EventData):
     application_no: str | None = None
     item_code: str | None = None
     at: datetime
+    # The hall (市/县 政务服务大厅) it happened at, by code; None from producers older than halls (the city's).
+    hall: str | None = None

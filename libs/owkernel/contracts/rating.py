@@ -23,6 +23,8 @@ class ReviewSubmitted(EventData):
     window: str | None = None
     at: datetime
     clerk: str | None = None
+    # The hall (市/县 政务服务大厅) it happened at, by code; None from producers older than halls (the city's).
+    hall: str | None = None
 
 
 @event("rating.rectification.opened", summary="A bad review or an inspection finding opens a rectification clock.")
@@ -61,6 +63,8 @@ class InspectionRecorded(EventData):
     penalty_points: int
     inspected_on: date
     rectification_id: str | None = None
+    # The hall (市/县 政务服务大厅) it happened at, by code; None from producers older than halls (the city's).
+    hall: str | None = None
 
 
 # Finite, bounded numbers (a NaN or an infinity has no JSON form).

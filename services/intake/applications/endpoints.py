@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 
 from owkernel.app import SessionDep
 from owkernel.auth import Principal, VerifiedPrincipal, require_roles
 from owkernel.errors import Forbidden, PayloadTooLarge, Unprocessable
+from owkernel.halls import HALL_CODE_PATTERN
 from owkernel.idempotency import Idempotency, IdempotencyKey, request_hash
 from owkernel.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
 from services.intake.applications import repository, service
@@ -109,6 +110,7 @@ async def list_applications(
     department: str | None = None,
     project_no: str | None = None,
     applicant_id_number: str | None = None,
+    hall: Annotated[str | None, Query(pattern=HALL_CODE_PATTERN)] = None,
     limit: LimitParam = 50,
     cursor: CursorParam = None,
 ) -> Page[ApplicationSummary]:
@@ -138,6 +140,7 @@ async def list_applications(
         item_code=item_code,
         window=window,
         project_no=project_no,
+        hall=hall,
         before_id=before,
         limit=limit + 1,
     )

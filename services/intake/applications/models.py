@@ -41,6 +41,10 @@ class Application(Base):
     window: Mapped[str] = mapped_column(String(20))
     department: Mapped[str] = mapped_column(String(40))
     channel: Mapped[str] = mapped_column(String(10))  # online | window
+    # The hall it is made at (the clerk's at a window, else the one the applicant named: "CITY" by default).
+    hall: Mapped[str] = mapped_column(String(20), server_default="CITY", default="CITY")
+    # The hall whose clerk accepted it (the accepting clerk's): supervision and figures count it there.
+    accepted_hall: Mapped[str | None] = mapped_column(String(20))
     applicant_id_number: Mapped[str] = mapped_column(String(32))
     applicant_kind: Mapped[str] = mapped_column(String(12))
     applicant_name: Mapped[str] = mapped_column(String(200))
@@ -73,6 +77,7 @@ class Application(Base):
         Index("ix_applications_applicant_id", "applicant_id_number", "id"),
         Index("ix_applications_status_id", "status", "id"),
         Index("ix_applications_item_code_id", "item_code", "id"),
+        Index("ix_applications_hall_id", "hall", "id"),
     )
 
 

@@ -34,6 +34,7 @@ SUMMARY_COLUMNS = (
     Application.item_name,
     Application.item_version,
     Application.window,
+    Application.hall,
     Application.department,
     Application.applicant_id_number,
     Application.applicant_kind,
@@ -173,6 +174,7 @@ async def list_applications(
     project_no: str | None,
     before_id: int | None,
     limit: int,
+    hall: str | None = None,
 ) -> list[RowMapping]:
     """A page of list lines (``SUMMARY_COLUMNS``), newest first, below the cursor's id: a keyset
     seek, never OFFSET. Plain rows, no ORM objects and no JSON: a page costs the same at any depth
@@ -184,7 +186,7 @@ async def list_applications(
         routed = select(ApplicationDepartment.application_id).where(ApplicationDepartment.department == department)
         if before_id is not None:
             routed = routed.where(ApplicationDepartment.application_id < before_id)
-        if (applicant, status, item_code, window, project_no) == (None, None, None, None, None):
+        if (applicant, status, item_code, window, project_no, hall) == (None, None, None, None, None, None):
             # Only the department: take the page's ids from its own index first, then those rows.
             routed = routed.order_by(ApplicationDepartment.application_id.desc()).limit(limit)
             stmt = stmt.where(Application.id.in_(routed.scalar_subquery()))
@@ -205,6 +207,8 @@ async def list_applications(
         stmt = stmt.where(Application.window == window)
     if project_no is not None:
         stmt = stmt.where(Application.project_no == project_no)
+    if hall is not None:
+        stmt = stmt.where(Application.hall == hall)
     return list((await session.execute(stmt)).mappings())
 
 

@@ -8,6 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator, model_validator
 
+from owkernel.halls import HallCode
+
 Status = Literal["draft", "submitted", "returned", "accepted", "not_accepted", "approved", "rejected", "completed"]
 PaymentStatus = Literal["not_required", "unpaid", "paid"]
 MAX_FORM_BYTES = 64 * 1024
@@ -52,6 +54,8 @@ class ApplicationCreate(BaseModel):
     applicant_kind: Literal["person", "enterprise"] | None = None
     form: dict[str, JsonValue] = Field(default_factory=dict)
     delivery: DeliveryIn = Field(default_factory=lambda: DeliveryIn(method="window"))
+    # The hall (GET /api/v1/halls); by default the clerk's at a window, else the city's ("CITY").
+    hall: HallCode | None = None
 
     @field_validator("applicant_id_number")
     @classmethod
@@ -146,6 +150,9 @@ class ApplicationView(BaseModel):
     item_name: str
     item: dict[str, Any]
     window: str
+    hall: str
+    # The hall whose clerk accepted it (None until accepted).
+    accepted_hall: str | None = None
     department: str
     departments: list[str]
     channel: Literal["online", "window"]
@@ -180,6 +187,7 @@ class ApplicationSummary(BaseModel):
     item_name: str
     item_version: int
     window: str
+    hall: str
     department: str
     applicant: ApplicantOut
     project_no: str | None

@@ -30,6 +30,7 @@ from owkernel.contracts.intake import (
     VisitRecorded,
 )
 from owkernel.errors import Conflict, Forbidden, NotFound, PayloadTooLarge, Problem, Unprocessable
+from owkernel.halls import CITY_HALL
 from services.intake.applications import repository
 from services.intake.applications.models import Application, ApplicationMaterial, Suspension, TimelineEntry
 from services.intake.applications.schemas import (
@@ -48,6 +49,7 @@ from services.intake.catalog import service as catalog
 from services.intake.catalog.models import CatalogItem
 from services.intake.common import WINDOW_LETTER, applicant_kind, local_today, sees_everything, utcnow
 from services.intake.db import outbox
+from services.intake.halls import service as halls
 from services.intake.projects import repository as projects_repo
 from services.intake.projects.models import Project
 from services.intake.settings import IntakeSettings
@@ -218,8 +220,9 @@ async def record_visit(
     application_no: str | None,
     item_code: str | None,
     at: datetime,
+    hall: str | None = None,
 ) -> None:
-    """Record and publish a trip the applicant actually made."""
+    """Record and publish a trip the applicant actually made (to ``hall``, where known)."""
     repository.add_visit(
         session,
         id_number=id_number,
@@ -239,8 +242,31 @@ async def record_visit(
             application_no=application_no,
             item_code=item_code,
             at=at,
+            hall=hall,
         ),
     )
+
+
+async def _hall_of(
+    session: AsyncSession, *, principal: Principal, data: ApplicationCreate, channel: str, item: CatalogItem
+) -> str:
+    """The hall an application is made at: the one named, else the clerk's at a window, else the city's.
+
+    It must be a registered hall where the item is offered (an item without halls is offered everywhere).
+    """
+    if data.hall is not None:
+        hall = data.hall
+    elif channel == "window" and principal.is_staff:
+        hall = halls.staff_hall(principal)
+    else:
+        hall = CITY_HALL
+    await halls.require_known(session, hall, field="body.hall")
+    if item.halls and hall not in item.halls:
+        raise Unprocessable(
+            f"Item {item.code} is not offered at hall {hall} (only at {', '.join(item.halls)}).",
+            errors=[{"field": "body.hall", "message": "the item is not offered at this hall", "type": "value_error"}],
+        )
+    return hall
 
 
 # --- the applicant's and the clerk's steps ----------------------------------------------------
@@ -321,6 +347,7 @@ async def create_application(
     who = await _who_applies(session, principal, data, project)
     await _within_drafts_cap(session, settings, who.id_number)
     item = await catalog.item_for_application(session, code=data.item_code)
+    hall = await _hall_of(session, principal=principal, data=data, channel=who.channel, item=item)
     stage_row = None
     if project is not None:
         if project.owner_id_number != who.id_number:
@@ -355,6 +382,7 @@ async def create_application(
         window=item.window,
         department=item.department,
         channel=who.channel,
+        hall=hall,
         applicant_id_number=who.id_number,
         applicant_kind=who.kind,
         applicant_name=who.name,
@@ -392,6 +420,7 @@ async def create_application(
             application_no=app.application_no,
             item_code=item.code,
             at=now,
+            hall=hall,
         )
     # A new application has no materials yet, and its timeline is the one entry just made.
     return Step(app=app, materials=[], timeline=[created])
@@ -557,6 +586,7 @@ async def submit(session: AsyncSession, *, principal: Principal, no: str) -> Ste
             item_code=app.item_code,
             item_version=app.item_version,
             applicant=applicant_of(app),
+            hall=app.hall,
         ),
     )
     await repository.add_timeline(
@@ -617,11 +647,24 @@ async def decide_acceptance(
             session, app.id, at=now, event=event, detail={"clerk": clerk, "reason": data.reason}
         )
         return Step(app=app)
-    return await _accept(session, settings=settings, app=app, clerk=clerk, deferred_codes=data.deferred_materials)
+    return await _accept(
+        session,
+        settings=settings,
+        app=app,
+        clerk=clerk,
+        hall=halls.staff_hall(principal),
+        deferred_codes=data.deferred_materials,
+    )
 
 
 async def _accept(
-    session: AsyncSession, *, settings: IntakeSettings, app: Application, clerk: str, deferred_codes: list[str]
+    session: AsyncSession,
+    *,
+    settings: IntakeSettings,
+    app: Application,
+    clerk: str,
+    hall: str,
+    deferred_codes: list[str],
 ) -> Step:
     specs = {m["code"]: m for m in app.item.get("materials", [])}
     existing = await repository.materials_of(session, app.id)
@@ -663,6 +706,8 @@ async def _accept(
     app.accepted_at = now
     app.updated_at = now
     app.clerk = clerk
+    # Accepted at the accepting clerk's hall, wherever it was made.
+    app.accepted_hall = hall
     app.reason = None
     # The figures count a project's investment once, from its applications: intake knows it.
     project = await projects_repo.get_project(session, app.project_no) if app.project_no else None
@@ -675,6 +720,7 @@ async def _accept(
             window=app.window,
             clerk=clerk,
             accepted_at=now,
+            hall=hall,
             project_no=app.project_no,
             stage=app.stage,
             deferred_materials=[
@@ -761,6 +807,7 @@ async def supplement(
             application_no=app.application_no,
             item_code=app.item_code,
             at=now,
+            hall=halls.staff_hall(principal),
         )
     return material
 
@@ -868,6 +915,8 @@ async def view(
         item_name=app.item_name,
         item=app.item,
         window=app.window,
+        hall=app.hall,
+        accepted_hall=app.accepted_hall,
         department=app.department,
         departments=await repository.departments_of(session, app.id, routed=app.item.get("departments")),
         channel=app.channel,
@@ -903,6 +952,7 @@ def summary(row: RowMapping) -> ApplicationSummary:
         item_name=row["item_name"],
         item_version=row["item_version"],
         window=row["window"],
+        hall=row["hall"],
         department=row["department"],
         applicant=ApplicantOut(
             id_number=row["applicant_id_number"],

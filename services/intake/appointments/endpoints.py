@@ -3,28 +3,37 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 
 from owkernel.app import SessionDep
 from owkernel.auth import CurrentPrincipal, VerifiedPrincipal
 from owkernel.errors import Forbidden
+from owkernel.halls import CITY_HALL, HALL_CODE_PATTERN
 from owkernel.idempotency import Idempotency, IdempotencyKey, request_hash
 from owkernel.pagination import CursorParam, LimitParam, Page, decode_id_cursor, encode_cursor
 from services.intake.appointments import repository, service
 from services.intake.appointments.schemas import AppointmentIn, AppointmentOut, SlotOpen, SlotOut, WindowKind
 from services.intake.common import SettingsDep, sees_everything
 from services.intake.db import tables
+from services.intake.halls import service as halls
 
 router = APIRouter(prefix="/api/v1/appointments", tags=["appointments"])
 idempotency = Idempotency(tables)
 
 
 @router.get("/slots")
-async def list_slots(window: WindowKind, date: date, session: SessionDep, settings: SettingsDep) -> list[SlotOut]:
-    """A window's slots on a day, with their free places."""
-    return [s.out() for s in await service.day_slots(session, settings=settings, window=window, day=date)]
+async def list_slots(
+    window: WindowKind,
+    date: date,
+    session: SessionDep,
+    settings: SettingsDep,
+    hall: Annotated[str, Query(pattern=HALL_CODE_PATTERN)] = CITY_HALL,
+) -> list[SlotOut]:
+    """A hall's window's slots on a day (the city's hall by default), with their free places."""
+    await halls.require_known(session, hall, field="query.hall")
+    return [s.out() for s in await service.day_slots(session, settings=settings, hall=hall, window=window, day=date)]
 
 
 @router.post("/slots", status_code=201)
@@ -71,6 +80,7 @@ async def list_appointments(
     window: WindowKind | None = None,
     date: date | None = None,
     status: Literal["booked", "cancelled", "attended"] | None = None,
+    hall: Annotated[str | None, Query(pattern=HALL_CODE_PATTERN)] = None,
     limit: LimitParam = 50,
     cursor: CursorParam = None,
 ) -> Page[AppointmentOut]:
@@ -84,7 +94,14 @@ async def list_appointments(
         raise Forbidden("Appointments are for applicants and the hall's staff.")
     before = decode_id_cursor(cursor)
     rows = await repository.page(
-        session, id_number=id_number, window=window, day=date, status=status, before_id=before, limit=limit + 1
+        session,
+        id_number=id_number,
+        window=window,
+        day=date,
+        status=status,
+        before_id=before,
+        limit=limit + 1,
+        hall=hall,
     )
     more = len(rows) > limit
     rows = rows[:limit]

@@ -18,6 +18,8 @@ class AppointmentSlot(Base):
 
     __tablename__ = "appointment_slots"
 
+    # Each hall's windows have their own slots ("CITY": the city's hall).
+    hall: Mapped[str] = mapped_column(String(20), primary_key=True, server_default="CITY")
     window: Mapped[str] = mapped_column(String(20), primary_key=True)
     # The slot's local start, "YYYY-MM-DDTHH:MM": what clients book.
     slot: Mapped[str] = mapped_column(String(16), primary_key=True)
@@ -29,7 +31,7 @@ class AppointmentSlot(Base):
     booked: Mapped[int] = mapped_column(Integer, default=0)
     opened_by: Mapped[str | None] = mapped_column(String(120))
 
-    __table_args__ = (Index("ix_appointment_slots_window_day", "window", "day"),)
+    __table_args__ = (Index("ix_appointment_slots_hall_window_day", "hall", "window", "day"),)
 
 
 class Appointment(Base):
@@ -39,6 +41,7 @@ class Appointment(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     appointment_id: Mapped[str] = mapped_column(String(32), unique=True)
+    hall: Mapped[str] = mapped_column(String(20), server_default="CITY", default="CITY")
     window: Mapped[str] = mapped_column(String(20))
     slot: Mapped[str] = mapped_column(String(16))
     day: Mapped[date] = mapped_column(Date)

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from owkernel.halls import CITY_HALL, HallCode
 from services.intake.applications.schemas import AddressIn
 
 SlotKind = Literal["regular", "extended", "lunch", "door_to_door"]
@@ -19,6 +20,7 @@ class SlotOut(BaseModel):
     """A slot of a window on one day."""
 
     slot: str
+    hall: str
     window: str
     date: date
     start: str
@@ -34,6 +36,8 @@ class SlotOpen(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    # The hall whose window opens it; by default the clerk's own.
+    hall: HallCode | None = None
     window: WindowKind
     date: date
     start: str = Field(pattern=HHMM)
@@ -53,6 +57,8 @@ class AppointmentIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
+    # The hall whose window is booked (GET /api/v1/halls); the city's by default.
+    hall: HallCode = CITY_HALL
     window: WindowKind
     slot: str = Field(pattern=SLOT)
     kind: SlotKind
@@ -74,6 +80,7 @@ class AppointmentOut(BaseModel):
     """A booking."""
 
     appointment_id: str
+    hall: str
     window: str
     slot: str
     date: date

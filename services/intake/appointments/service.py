@@ -22,6 +22,7 @@ from services.intake.appointments import repository
 from services.intake.appointments.models import Appointment, AppointmentSlot
 from services.intake.appointments.schemas import AppointmentIn, AppointmentOut, SlotOpen, SlotOut
 from services.intake.common import applicant_kind, sees_everything, utcnow
+from services.intake.halls import service as halls
 from services.intake.settings import IntakeSettings
 
 
@@ -30,6 +31,7 @@ class SlotDef:
     """A slot as it stands: a default, or a row staff opened or that has bookings."""
 
     slot: str
+    hall: str
     window: str
     day: date
     start: str
@@ -42,6 +44,7 @@ class SlotDef:
         """The API shape."""
         return SlotOut(
             slot=self.slot,
+            hall=self.hall,
             window=self.window,
             date=self.day,
             start=self.start,
@@ -58,8 +61,8 @@ def slot_id(day: date, start: str) -> str:
     return f"{day.isoformat()}T{start}"
 
 
-def default_slots(settings: IntakeSettings, window: str, day: date) -> dict[str, SlotDef]:
-    """The slots a window opens on a weekday unless staff changed them."""
+def default_slots(settings: IntakeSettings, hall: str, window: str, day: date) -> dict[str, SlotDef]:
+    """The slots a window of any hall opens on a weekday unless staff changed them."""
     if day.weekday() >= 5:
         return {}
     out: dict[str, SlotDef] = {}
@@ -67,18 +70,20 @@ def default_slots(settings: IntakeSettings, window: str, day: date) -> dict[str,
         kind, _, hours = spec.partition(" ")
         start, _, end = hours.strip().partition("-")
         sid = slot_id(day, start)
-        out[sid] = SlotDef(sid, window, day, start, end, kind, settings.slot_capacity, 0)
+        out[sid] = SlotDef(sid, hall, window, day, start, end, kind, settings.slot_capacity, 0)
     return out
 
 
 def _from_row(row: AppointmentSlot) -> SlotDef:
-    return SlotDef(row.slot, row.window, row.day, row.start, row.end, row.kind, row.capacity, row.booked)
+    return SlotDef(row.slot, row.hall, row.window, row.day, row.start, row.end, row.kind, row.capacity, row.booked)
 
 
-async def day_slots(session: AsyncSession, *, settings: IntakeSettings, window: str, day: date) -> list[SlotDef]:
-    """Every slot of a window on a day: the defaults, overridden by what staff opened or changed."""
-    slots = default_slots(settings, window, day)
-    for row in await repository.slots_of_day(session, window, day):
+async def day_slots(
+    session: AsyncSession, *, settings: IntakeSettings, hall: str, window: str, day: date
+) -> list[SlotDef]:
+    """Every slot of a hall's window on a day: the defaults, overridden by what staff opened or changed."""
+    slots = default_slots(settings, hall, window, day)
+    for row in await repository.slots_of_day(session, hall, window, day):
         slots[row.slot] = _from_row(row)
     return sorted(slots.values(), key=lambda s: s.start)
 
@@ -87,10 +92,15 @@ async def open_slot(session: AsyncSession, *, principal: Principal, data: SlotOp
     """A window opens a slot (weekend, holiday, extended hours...), resizes it, or closes it with 0."""
     if not (principal.is_staff and principal.has_role("clerk", "admin")):
         raise Forbidden("Window clerks and administrators open slots.")
+    hall = data.hall or halls.staff_hall(principal)
+    if hall != halls.staff_hall(principal) and not principal.has_role("admin"):
+        raise Forbidden("A clerk opens the slots of their own hall's windows.")
+    await halls.require_known(session, hall, field="body.hall")
     sid = slot_id(data.date, data.start)
     await repository.upsert_slot(
         session,
         {
+            "hall": hall,
             "window": data.window,
             "slot": sid,
             "day": data.date,
@@ -102,7 +112,7 @@ async def open_slot(session: AsyncSession, *, principal: Principal, data: SlotOp
             "opened_by": principal.display,
         },
     )
-    row = await repository.get_slot(session, data.window, sid)
+    row = await repository.get_slot(session, hall, data.window, sid)
     assert row is not None
     await session.refresh(row)
     return _from_row(row)
@@ -166,7 +176,10 @@ async def book(
     if start <= utcnow():
         raise Unprocessable("That slot has begun or passed.", errors=[{"field": "body.slot", "message": "past"}])
     day = start.date()
-    slots = {s.slot: s for s in await day_slots(session, settings=settings, window=data.window, day=day)}
+    await halls.require_known(session, data.hall, field="body.hall")
+    slots = {
+        s.slot: s for s in await day_slots(session, settings=settings, hall=data.hall, window=data.window, day=day)
+    }
     slot = slots.get(data.slot)
     if slot is None or slot.capacity == 0:
         raise Unprocessable(
@@ -186,12 +199,13 @@ async def book(
                 errors=[{"field": "body.application_no", "message": "unknown"}],
             )
         item_code = app.item_code
-    if await repository.booked_by(session, data.window, data.slot, id_number) is not None:
+    if await repository.booked_by(session, data.hall, data.window, data.slot, id_number) is not None:
         raise Conflict("This applicant already has a booking in that slot.")
     await _within_future_cap(session, settings, id_number)
     await repository.ensure_slot(
         session,
         {
+            "hall": slot.hall,
             "window": slot.window,
             "slot": slot.slot,
             "day": slot.day,
@@ -203,10 +217,11 @@ async def book(
             "opened_by": None,
         },
     )
-    if not await repository.take_place(session, data.window, data.slot):
+    if not await repository.take_place(session, data.hall, data.window, data.slot):
         raise Conflict(f"The slot at {data.slot} is full.")
     row = Appointment(
         appointment_id=uuid.uuid4().hex,
+        hall=data.hall,
         window=data.window,
         slot=data.slot,
         day=day,
@@ -256,7 +271,7 @@ async def cancel(session: AsyncSession, *, principal: Principal, appointment_id:
         raise Conflict("This appointment was attended; it cannot be cancelled.")
     row.status = "cancelled"
     row.cancelled_at = utcnow()
-    await repository.give_back_place(session, row.window, row.slot)
+    await repository.give_back_place(session, row.hall, row.window, row.slot)
     return row
 
 
@@ -283,6 +298,7 @@ async def attend(
             application_no=row.application_no,
             item_code=row.item_code,
             at=now,
+            hall=row.hall,
         )
     return row
 
@@ -291,6 +307,7 @@ def out(row: Appointment) -> AppointmentOut:
     """The API shape."""
     return AppointmentOut(
         appointment_id=row.appointment_id,
+        hall=row.hall,
         window=row.window,
         slot=row.slot,
         date=row.day,

@@ -38,6 +38,8 @@ class CatalogItem(Base):
     # The investment-project stage (1-4) this item is, if any.
     stage: Mapped[int | None] = mapped_column(Integer, index=True)
     materials: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    # The halls that offer it (codes, sorted); None or empty: every hall.
+    halls: Mapped[list[str] | None] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_by: Mapped[str] = mapped_column(String(120))
 

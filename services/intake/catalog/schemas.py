@@ -8,6 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from owkernel.halls import HallCode
+
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$"
 DEPARTMENT_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$"
 
@@ -27,6 +29,7 @@ CONTENT_FIELDS = (
     "stage",
     "materials",
     "secret",
+    "halls",
 )
 
 ItemKind = Literal["licensing", "public_service"]
@@ -62,6 +65,8 @@ class ItemFields(BaseModel):
     stage: int | None = Field(default=None, ge=1, le=4)
     materials: list[Material] = Field(default_factory=list, max_length=100)
     secret: bool = False
+    # The halls (codes) that offer it; empty: every hall.
+    halls: list[HallCode] = Field(default_factory=list, max_length=50)
 
     @model_validator(mode="after")
     def _consistent(self) -> ItemFields:
@@ -94,6 +99,7 @@ class ItemFields(BaseModel):
             self.department = owner
             self.departments = []
             self.lead_department = None
+        self.halls = sorted(set(self.halls))
         return self
 
     def content(self) -> dict[str, Any]:
@@ -132,6 +138,8 @@ class ItemOut(BaseModel):
     lead_department: str | None
     stage: int | None
     secret: bool
+    # The halls that offer it; empty: every hall.
+    halls: list[str] = Field(default_factory=list)
     version: int
     status: Literal["active", "cancelled"]
     updated_at: datetime

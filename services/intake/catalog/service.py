@@ -28,11 +28,15 @@ from services.intake.catalog.schemas import (
 )
 from services.intake.common import utcnow
 from services.intake.db import outbox
+from services.intake.halls import repository as halls_repo
 
 
 def item_content(item: CatalogItem) -> dict[str, Any]:
     """The stored item in the canonical form of ``ItemFields.content``."""
-    return {name: getattr(item, name) for name in CONTENT_FIELDS}
+    content = {name: getattr(item, name) for name in CONTENT_FIELDS}
+    # Items made before halls have None: offered everywhere, as an empty list says.
+    content["halls"] = list(item.halls or [])
+    return content
 
 
 def item_out(item: CatalogItem) -> ItemOut:
@@ -53,6 +57,7 @@ def item_out(item: CatalogItem) -> ItemOut:
         lead_department=item.lead_department,
         stage=item.stage,
         secret=bool(item.secret),
+        halls=list(item.halls or []),
         version=item.version,
         status="cancelled" if item.status == "cancelled" else "active",
         updated_at=item.updated_at,
@@ -103,10 +108,20 @@ async def _record(
     return row
 
 
+async def _known_halls(session: AsyncSession, codes: list[str]) -> None:
+    unknown = sorted(set(codes) - await halls_repo.known(session, codes))
+    if unknown:
+        raise Unprocessable(
+            f"There is no hall {', '.join(unknown)}.",
+            errors=[{"field": "body.halls", "message": f"{c}: unknown hall", "type": "value_error"} for c in unknown],
+        )
+
+
 async def create_item(session: AsyncSession, *, data: ItemCreate, by: str) -> CatalogItem:
     """Add an item as version 1; 409 when the code exists (cancelled ones included)."""
     if await repository.get_item(session, data.code) is not None:
         raise Conflict(f"Item {data.code} already exists; adjust it with PUT.")
+    await _known_halls(session, data.halls)
     content = data.content()
     item = CatalogItem(code=data.code, version=1, status="active", updated_at=utcnow(), updated_by=by, **content)
     session.add(item)
@@ -125,6 +140,8 @@ async def update_item(session: AsyncSession, *, code: str, data: ItemFields, by:
         raise Conflict(f"Item {code} is cancelled; it cannot be adjusted.")
     old, new = item_content(item), data.content()
     changes = _diff(old, new)
+    if "halls" in changes:
+        await _known_halls(session, data.halls)
     if not changes:
         return item, False
     for name, value in new.items():

@@ -1,0 +1,32 @@
+"""Hall routes: the list (anyone) and the registry (administrators)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+
+from owkernel.app import SessionDep
+from owkernel.auth import Principal, require_roles
+from owkernel.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
+from services.intake.halls import repository, service
+from services.intake.halls.schemas import HallIn, HallOut
+
+router = APIRouter(prefix="/api/v1/halls", tags=["halls"])
+Admin = Annotated[Principal, Depends(require_roles("admin"))]
+
+
+@router.get("")
+async def list_halls(session: SessionDep, limit: LimitParam = 50, cursor: CursorParam = None) -> Page[HallOut]:
+    """Every hall by code: the city's ("CITY") and the counties'."""
+    key = decode_cursor(cursor, size=1)
+    after = str(key[0]) if key is not None else None
+    rows = await repository.page(session, after=after, limit=limit + 1)
+    next_cursor = encode_cursor([rows[limit - 1].code]) if len(rows) > limit else None
+    return Page[HallOut](items=[service.out(h) for h in rows[:limit]], next_cursor=next_cursor)
+
+
+@router.post("", status_code=201, responses={409: {"description": "a hall with this code exists"}})
+async def create_hall(body: HallIn, session: SessionDep, principal: Admin) -> HallOut:
+    """Register a county's hall (or the city's under another code); 409 on a code taken."""
+    return service.out(await service.create(session, principal=principal, data=body))
