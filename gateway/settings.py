@@ -31,6 +31,7 @@ DEFAULT_ROUTES: dict[str, str] = {
     "/api/v1/surveys": "rating",
     "/api/v1/inspections": "rating",
     "/api/v1/assessments": "rating",
+    "/api/v1/figures": "rating",
 }
 
 

@@ -9,8 +9,9 @@ from owkernel.app import Kernel, create_service_app
 from owkernel.auth import TokenVerifier
 from services.rating.assessments.endpoints import router as assessments
 from services.rating.assessments.service import monthly
-from services.rating.consumers import consumers
+from services.rating.consumers import configure, consumers
 from services.rating.db import import_models, tables
+from services.rating.figures.endpoints import router as figures
 from services.rating.inspections.endpoints import router as inspections
 from services.rating.kiosks.endpoints import router as kiosks
 from services.rating.messages.endpoints import router as messages
@@ -26,6 +27,7 @@ def create_app(settings: RatingSettings | None = None, *, verifier: TokenVerifie
     """Build the rating service."""
     import_models()
     settings = settings or get_settings()
+    configure(settings)
     signer = LinkSigner()
 
     async def load_signer(kernel: Kernel) -> None:
@@ -41,7 +43,7 @@ def create_app(settings: RatingSettings | None = None, *, verifier: TokenVerifie
     return create_service_app(
         settings=settings,
         tables=tables,
-        routers=[ratings, messages, kiosks, surveys, rectifications, inspections, assessments],
+        routers=[ratings, messages, kiosks, surveys, rectifications, inspections, assessments, figures],
         consumers=consumers,
         title="OneWindow rating",
         description="Rating: 好差评 from every channel, surveys, rectifications, satisfaction figures.",

@@ -14,18 +14,36 @@ from owkernel.contracts.approval import (
     ClockOpened,
     ClockRescheduled,
 )
-from owkernel.contracts.intake import ApplicationAccepted, VisitRecorded
+from owkernel.contracts.intake import ApplicationAccepted, CatalogItemChanged, VisitRecorded
 from services.rating.attribution import service as attribution
+from services.rating.figures import service as figures
 from services.rating.rectifications import service as rectifications
+from services.rating.settings import RatingSettings, get_settings
 from services.rating.supervision import service as supervision
 
 consumers = ConsumerGroup(service="rating")
+
+
+class _Context:
+    """The running app's settings (the hall's time zone dates the figures' months)."""
+
+    settings: RatingSettings | None = None
+
+
+def configure(settings: RatingSettings) -> None:
+    """Called by ``create_app`` with the settings the handlers should use."""
+    _Context.settings = settings
+
+
+def _settings() -> RatingSettings:
+    return _Context.settings or get_settings()
 
 
 @consumers.on(ApplicationAccepted)
 async def on_accepted(session: AsyncSession, data: ApplicationAccepted, envelope: Envelope) -> None:
     """Who applied, for which item of which department, at which window, served by whom."""
     await attribution.record_accepted(session, data=data)
+    await figures.record_accepted(session, data=data, settings=_settings())
 
 
 @consumers.on(ApplicationApproved)
@@ -34,6 +52,10 @@ async def on_approved(session: AsyncSession, data: ApplicationApproved, envelope
     await attribution.record_decision(
         session, application_no=data.application_no, decision="approved", decided_at=data.decided_at
     )
+    await figures.record_decided(
+        session, application_no=data.application_no, decided_at=data.decided_at, settings=_settings()
+    )
+    await figures.record_stage_use(session, data=data)
 
 
 @consumers.on(ApplicationRejected)
@@ -45,6 +67,9 @@ async def on_rejected(session: AsyncSession, data: ApplicationRejected, envelope
         decision="rejected",
         decided_at=data.decided_at,
         rejected_by=data.department,
+    )
+    await figures.record_decided(
+        session, application_no=data.application_no, decided_at=data.decided_at, settings=_settings()
     )
 
 
@@ -84,3 +109,9 @@ async def on_clock_closed(session: AsyncSession, data: ClockClosed, envelope: En
 async def on_visit(session: AsyncSession, data: VisitRecorded, envelope: Envelope) -> None:
     """A trip to the hall: the application was not done fully online."""
     await supervision.visit_recorded(session, event_id=envelope.id, data=data)
+
+
+@consumers.on(CatalogItemChanged)
+async def on_catalog_item(session: AsyncSession, data: CatalogItemChanged, envelope: Envelope) -> None:
+    """A catalog version: the figures compute the four project stages' promise from it."""
+    await figures.record_catalog_item(session, data=data)

@@ -23,6 +23,7 @@ def import_models() -> None:
     """Import every model module so ``Base.metadata`` is complete (Alembic, tests)."""
     from services.rating.assessments import models as _assessments  # noqa: F401
     from services.rating.attribution import models as _attribution  # noqa: F401
+    from services.rating.figures import models as _figures  # noqa: F401
     from services.rating.inspections import models as _inspections  # noqa: F401
     from services.rating.kiosks import models as _kiosks  # noqa: F401
     from services.rating.messages import models as _messages  # noqa: F401

@@ -1,0 +1,394 @@
+"""The published figures: kept from the events, summed per month and hall when asked.
+
+Each handler writes rows keyed by what the event is about (an application, a project, a stage,
+a catalog item), so a repeated event changes nothing; the kernel's inbox makes each event once
+anyway. Trips, clocks and cards are rating's copies the assessment keeps already
+(``services.rating.supervision``); satisfaction is the ratings' own daily roll-up.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from owkernel import RetryLater, Unprocessable
+from owkernel.contracts.approval import ApplicationApproved
+from owkernel.contracts.intake import ApplicationAccepted, CatalogItemChanged
+from services.rating.common import local_date, parse_month, period
+from services.rating.figures import repository
+from services.rating.figures.schemas import (
+    FiguresOut,
+    HistoryIn,
+    HistoryMonth,
+    HistoryResult,
+    MonthFigures,
+    MonthRow,
+    ProjectFigures,
+    ProjectsOut,
+    StageFigures,
+    StageUse,
+)
+from services.rating.settings import RatingSettings
+
+# Everything that names no hall happened at the city's hall (before halls existed).
+DEFAULT_HALL = "CITY"
+MAX_MONTHS = 120
+SHARES = (
+    "online_share",
+    "zero_trip_share",
+    "one_trip_share",
+    "deferred_share",
+    "on_time_rate",
+    "consultations_on_time_rate",
+    "satisfaction_rate",
+)
+CSV_FIELDS = (
+    "month",
+    "source",
+    "applications",
+    *SHARES[:5],
+    "red_cards",
+    *SHARES[5:],
+    "projects_count",
+    "projects_key",
+    "projects_investment_fen",
+)
+
+
+def month_of(at: datetime, settings: RatingSettings) -> str:
+    """The hall's calendar month of an instant, ``YYYY-MM``."""
+    return local_date(at, settings).strftime("%Y-%m")
+
+
+# --- from the events ---------------------------------------------------------------------------
+
+
+async def record_accepted(session: AsyncSession, *, data: ApplicationAccepted, settings: RatingSettings) -> None:
+    """An application handled: its month, hall, channel, secrecy, 容缺, and its project once."""
+    hall = getattr(data, "hall", None) or DEFAULT_HALL
+    month = month_of(data.accepted_at, settings)
+    await repository.upsert_application(
+        session,
+        application_no=data.application_no,
+        values={
+            "hall": hall,
+            "accepted_month": month,
+            "channel": data.channel or "unknown",
+            "secret": data.item.secret,
+            "deferred": bool(data.deferred_materials),
+        },
+    )
+    if data.project_no is not None and data.project_investment_fen is not None:
+        await repository.add_project(
+            session,
+            project_no=data.project_no,
+            values={
+                "hall": hall,
+                "month": month,
+                "investment_fen": data.project_investment_fen,
+                "key_project": bool(data.project_key),
+            },
+        )
+
+
+async def record_decided(
+    session: AsyncSession, *, application_no: str, decided_at: datetime, settings: RatingSettings
+) -> None:
+    """A completed application: its trips count in the month it was decided."""
+    if not await repository.set_decided(session, application_no, month=month_of(decided_at, settings)):
+        raise RetryLater(f"application {application_no} is not known to the figures yet")
+
+
+async def record_stage_use(session: AsyncSession, *, data: ApplicationApproved) -> None:
+    """An approved project stage: the working days it really used."""
+    if data.stage is None or data.working_days_used is None:
+        return
+    await repository.put_stage_use(
+        session,
+        application_no=data.application_no,
+        values={"project_no": data.project_no, "stage": data.stage, "working_days_used": data.working_days_used},
+    )
+
+
+async def record_catalog_item(session: AsyncSession, *, data: CatalogItemChanged) -> None:
+    """A catalog version: the project stages' promise is computed from the stage items."""
+    if data.stage is None:
+        # Not a stage item (now): forget it if it was one, else there is nothing to keep.
+        await repository.put_stage_item(
+            session,
+            code=data.item.code,
+            version=data.item.version,
+            values={"stage": None, "name": data.item.name, "departments": [], "committed_days": 0, "active": False},
+        )
+        return
+    await repository.put_stage_item(
+        session,
+        code=data.item.code,
+        version=data.item.version,
+        values={
+            "stage": data.stage,
+            "name": data.item.name,
+            "departments": list(data.item.departments or [data.item.department]),
+            "committed_days": data.item.committed_days,
+            "active": data.status == "active",
+        },
+    )
+
+
+# --- the figures -------------------------------------------------------------------------------
+
+
+def _months(first: str, last: str) -> list[str]:
+    out: list[str] = []
+    day, end = parse_month(first)[0], parse_month(last)[0]
+    while day <= end:
+        out.append(day.strftime("%Y-%m"))
+        day = parse_month(day.strftime("%Y-%m"))[1]
+    return out
+
+
+def _range(start: str | None, end: str | None, today: date) -> list[str]:
+    last = end or today.strftime("%Y-%m")
+    if start is None:
+        first_day = parse_month(last)[0]
+        year, month = divmod(first_day.year * 12 + first_day.month - 1 - 11, 12)
+        start = f"{year:04d}-{month + 1:02d}"
+    if parse_month(last)[0] < parse_month(start)[0]:
+        raise Unprocessable("'to' is before 'from'.", errors=[{"field": "to", "message": "before from"}])
+    months = _months(start, last)
+    if len(months) > MAX_MONTHS:
+        raise Unprocessable(
+            f"At most {MAX_MONTHS} months at once.", errors=[{"field": "from", "message": f"{MAX_MONTHS} months"}]
+        )
+    return months
+
+
+def _ratio(n: int, d: int) -> float | None:
+    return round(n / d, 4) if d else None
+
+
+def _figures(c: Counter[str]) -> MonthFigures:
+    return MonthFigures(
+        applications=c["applications"],
+        online_share=_ratio(c["online"], c["online_base"]),
+        zero_trip_share=_ratio(c["zero_trips"], c["completed"]),
+        one_trip_share=_ratio(c["one_trip"], c["completed"]),
+        deferred_share=_ratio(c["deferred"], c["applications"]),
+        on_time_rate=_ratio(c["on_time"], c["closed"]),
+        red_cards=c["red_cards"],
+        consultations_on_time_rate=_ratio(c["consult_on_time"], c["consult_closed"]),
+        satisfaction_rate=_ratio(c["satisfied"], c["rated"]),
+        projects=ProjectFigures(count=c["projects"], key=c["key_projects"], investment_fen=c["investment_fen"]),
+    )
+
+
+def _imported(row: Any) -> Counter[str]:
+    """An imported month as counts: each share weighs by the month's applications (all it says)."""
+    n = row.applications
+
+    def part(share: float | None) -> tuple[int, int]:
+        return (round(share * n), n) if share is not None else (0, 0)
+
+    c: Counter[str] = Counter(applications=n, red_cards=row.red_cards)
+    for num, den, share in (
+        ("online", "online_base", row.online_share),
+        ("zero_trips", "completed", row.zero_trip_share),
+        ("on_time", "closed", row.on_time_rate),
+        ("consult_on_time", "consult_closed", row.consultations_on_time_rate),
+        ("satisfied", "rated", row.satisfaction_rate),
+    ):
+        got, base = part(share)
+        c[num] += got
+        c[den] = base
+    c["one_trip"] += part(row.one_trip_share)[0]
+    c["deferred"] += part(row.deferred_share)[0]
+    c.update(projects=row.projects_count, key_projects=row.projects_key, investment_fen=row.projects_investment_fen)
+    return c
+
+
+async def figures(
+    session: AsyncSession,
+    *,
+    settings: RatingSettings,
+    start: str | None,
+    end: str | None,
+    hall: str | None,
+    today: date,
+) -> FiguresOut:
+    """Every month of ``[start, end]`` (the last twelve by default) and their total, for one hall or all."""
+    months = _range(start, end, today)
+    first, last = months[0], months[-1]
+    lower, upper = period(parse_month(first)[0], parse_month(last)[1] - timedelta(days=1), settings)
+    assert lower is not None and upper is not None
+    computed: dict[tuple[str, str], Counter[str]] = {}
+
+    def at(month: str, row_hall: str | None) -> Counter[str]:
+        return computed.setdefault((month, row_hall or DEFAULT_HALL), Counter())
+
+    for month, row_hall, channel, secret, deferred, n in await repository.accepted(
+        session, first=first, last=last, hall=hall
+    ):
+        c = at(month, row_hall)
+        c["applications"] += n
+        c["deferred"] += n if deferred else 0
+        if not secret:
+            c["online_base"] += n
+            c["online"] += n if channel == "online" else 0
+    for month, row_hall, trips in await repository.completed_trips(session, first=first, last=last, hall=hall):
+        c = at(month, row_hall)
+        c["completed"] += 1
+        c["zero_trips"] += int(trips == 0)
+        c["one_trip"] += int(trips == 1)
+    for closed_at, kind, on_time, row_hall in await repository.closed_clocks(session, lower=lower, upper=upper):
+        if hall is not None and (row_hall or DEFAULT_HALL) != hall:
+            continue
+        c = at(month_of(closed_at, settings), row_hall)
+        if kind in ("task", "application"):
+            c["closed"] += 1
+            c["on_time"] += int(bool(on_time))
+        elif kind == "consultation":
+            c["consult_closed"] += 1
+            c["consult_on_time"] += int(bool(on_time))
+    for raised_at, row_hall in await repository.red_cards(session, lower=lower, upper=upper):
+        if hall is None or (row_hall or DEFAULT_HALL) == hall:
+            at(month_of(raised_at, settings), row_hall)["red_cards"] += 1
+    for day, rated, satisfied in await repository.satisfaction(
+        session, lower=parse_month(first)[0], upper=parse_month(last)[1], hall=hall
+    ):
+        c = at(day.strftime("%Y-%m"), hall)
+        c["rated"] += int(rated or 0)
+        c["satisfied"] += int(satisfied or 0)
+    for month, row_hall, key_project, n, investment in await repository.projects(
+        session, first=first, last=last, hall=hall
+    ):
+        c = at(month, row_hall)
+        c["projects"] += n
+        c["key_projects"] += n if key_project else 0
+        c["investment_fen"] += int(investment or 0)
+
+    # A hall's month imported from before the platform answers the import, not the events.
+    history = await repository.history(session, first=first, last=last, hall=hall)
+    imported = {(r.month, r.hall): _imported(r) for r in history}
+    rows: list[MonthRow] = []
+    total: Counter[str] = Counter()
+    for month in months:
+        c = Counter[str]()
+        source = "computed"
+        for (m, h), counts in computed.items():
+            if m == month and (m, h) not in imported:
+                c.update(counts)
+        for (m, _), counts in imported.items():
+            if m == month:
+                c.update(counts)
+                source = "imported"
+        total.update(c)
+        rows.append(MonthRow(month=month, source=source, **_figures(c).model_dump()))
+    return FiguresOut(hall=hall, months=rows, total=_figures(total))
+
+
+def figures_csv(out: FiguresOut) -> str:
+    """The figures as CSV: one line per month, then the total."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_FIELDS)
+    lines: list[tuple[str, str, MonthFigures]] = [(r.month, r.source, r) for r in out.months]
+    lines.append(("total", "", out.total))
+    for month, source, f in lines:
+        shares = ["" if getattr(f, name) is None else f"{getattr(f, name):.4f}" for name in SHARES]
+        writer.writerow(
+            [
+                month,
+                source,
+                f.applications,
+                *shares[:5],
+                f.red_cards,
+                *shares[5:],
+                f.projects.count,
+                f.projects.key,
+                f.projects.investment_fen,
+            ]
+        )
+    return buffer.getvalue()
+
+
+# --- the history from before the platform ------------------------------------------------------
+
+
+def parse_history_csv(text: str) -> HistoryIn:
+    """An import file: a header naming ``HistoryMonth``'s fields, one month per line; 422 otherwise."""
+    reader = csv.DictReader(io.StringIO(text))
+    if not reader.fieldnames or "month" not in reader.fieldnames or "applications" not in reader.fieldnames:
+        raise Unprocessable(
+            "The CSV header must name at least month and applications.",
+            errors=[{"field": "file", "message": "header lacks month or applications"}],
+        )
+    months: list[dict[str, Any]] = []
+    for row in reader:
+        if None in row:
+            raise Unprocessable(
+                f"Line {reader.line_num} has more values than the header has columns.",
+                errors=[{"field": f"line {reader.line_num}", "message": "too many values"}],
+            )
+        months.append({k: v.strip() for k, v in row.items() if k and v is not None and v.strip() != ""})
+    return history_in({"months": months})
+
+
+def history_in(payload: Any) -> HistoryIn:
+    """Validated import; 422 naming every wrong field."""
+    try:
+        return HistoryIn.model_validate(payload)
+    except ValidationError as exc:
+        errors = [{"field": ".".join(str(p) for p in e["loc"]), "message": str(e["msg"])} for e in exc.errors()[:50]]
+        raise Unprocessable("The imported figures are not valid.", errors=errors) from exc
+
+
+async def import_history(session: AsyncSession, *, data: HistoryIn, by: str) -> HistoryResult:
+    """Store the center's earlier published months; a month imported again is replaced."""
+    seen: dict[tuple[str, str], HistoryMonth] = {}
+    for m in data.months:
+        parse_month(m.month)
+        seen[(m.month, m.hall)] = m
+    await repository.put_history(
+        session, [{**m.model_dump(), "imported_by": by} for _, m in sorted(seen.items(), key=lambda kv: kv[0])]
+    )
+    return HistoryResult(
+        imported=len(seen),
+        months=sorted({m for m, _ in seen}),
+        halls=sorted({h for _, h in seen}),
+    )
+
+
+async def projects(session: AsyncSession) -> ProjectsOut:
+    """The four stages' promise from the catalog and the working days approved stages really used."""
+    items = await repository.stage_items(session)
+    uses = {stage: (n, avg, most) for stage, n, avg, most in await repository.stage_uses(session)}
+    stages: list[StageFigures] = []
+    sequential = 0
+    for stage in range(1, 5):
+        mine = [i for i in items if i.stage == stage]
+        departments = list(dict.fromkeys(d for i in mine for d in i.departments))
+        # The departments of a stage work together: the stage takes its longest promise.
+        committed = max((i.committed_days for i in mine), default=0)
+        # One after another, every department of the stage takes the item's promise in turn.
+        sequential += sum(i.committed_days * max(1, len(i.departments)) for i in mine)
+        n, avg, most = uses.get(stage, (0, None, None))
+        stages.append(
+            StageFigures(
+                stage=stage,
+                items=[i.code for i in mine],
+                departments=departments,
+                committed_days=committed,
+                used=StageUse(
+                    projects=int(n),
+                    average_working_days=round(float(avg), 1) if avg is not None else None,
+                    max_working_days=int(most) if most is not None else None,
+                ),
+            )
+        )
+    return ProjectsOut(stages=stages, parallel_total=sum(s.committed_days for s in stages), sequential_total=sequential)
