@@ -36,6 +36,7 @@ from gateway.tokens import service as tokens
 from owkernel.app import KernelDep, SessionDep
 from owkernel.auth import CurrentPrincipal, Principal, bearer_token, require_roles
 from owkernel.errors import Unauthorized, problem_response
+from owkernel.halls import CITY_HALL
 from owkernel.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
 
 router = APIRouter(tags=["identity"])
@@ -184,6 +185,7 @@ async def me(principal: CurrentPrincipal, session: SessionDep) -> MeOut:
             department=principal.department,
             id_number=principal.id_number,
             username=principal.username,
+            hall=principal.hall,
             assurance=principal.assurance,
             actor=actor,
         )
@@ -198,6 +200,7 @@ async def me(principal: CurrentPrincipal, session: SessionDep) -> MeOut:
         id_number=None if staff else account.login,
         username=account.login if staff else None,
         phone=account.phone,
+        hall=(account.hall or CITY_HALL) if staff else None,
         assurance=None if staff else account.assurance,
         verified_by=None if staff else account.verified_by,
         acts_for=[EnterpriseRef(id_number=e.login, name=e.name) for e in enterprises],
@@ -303,6 +306,7 @@ def _staff_out(account: Any) -> StaffOut:
         name=account.name,
         roles=list(account.roles or []),
         department=account.department,
+        hall=account.hall or CITY_HALL,
         created_at=account.created_at,
     )
 
@@ -317,6 +321,7 @@ async def create_staff(body: StaffIn, session: SessionDep, state: StateDep, _: A
         name=body.name,
         roles=list(body.roles),
         department=body.department,
+        hall=body.hall,
         passwords=state.passwords,
     )
     return _staff_out(account)

@@ -32,6 +32,8 @@ class Account(Base):
     assurance: Mapped[str] = mapped_column(String(16), server_default="self_declared", default="self_declared")
     verified_by: Mapped[str | None] = mapped_column(String(16))  # "province" | "window"
     verified_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Staff only: the code of the hall they work at ("CITY" the city's); None for persons and enterprises.
+    hall: Mapped[str | None] = mapped_column(String(20))
 
 
 class ActivationCode(Base):

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from owkernel.halls import CITY_HALL, HallCode
+
 Role = Literal["clerk", "approver", "supervisor", "finance", "admin"]
 
 
@@ -65,6 +67,8 @@ class MeOut(BaseModel):
     id_number: str | None = None
     username: str | None = None
     phone: str | None = None
+    # For staff: the hall they work at (intake's registry of halls); None for others.
+    hall: str | None = None
     # None for staff (not concerned).
     assurance: Literal["self_declared", "verified"] | None = None
     verified_by: Literal["province", "window"] | None = None
@@ -127,6 +131,9 @@ class StaffIn(BaseModel):
     name: str = Field(min_length=1, max_length=100)
     roles: list[Role] = Field(min_length=1, max_length=5)
     department: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^\S+$")
+    # The hall's code; the gateway cannot read intake's registry of halls, so any code of the
+    # shape is taken (the admin creates the hall at POST /api/v1/halls first).
+    hall: HallCode = CITY_HALL
 
 
 class StaffOut(BaseModel):
@@ -136,6 +143,7 @@ class StaffOut(BaseModel):
     name: str
     roles: list[str]
     department: str | None
+    hall: str
     created_at: datetime
 
 

@@ -24,6 +24,7 @@ from gateway.tokens.service import TokenPair
 from gateway.tokens.verifier import RevocationList
 from owkernel.auth import IdentityNotVerified, Principal
 from owkernel.errors import Conflict, Forbidden, NotFound, TooManyRequests, Unprocessable
+from owkernel.halls import CITY_HALL
 
 log = structlog.get_logger("gateway.identity")
 
@@ -314,8 +315,9 @@ async def create_staff(
     roles: list[str],
     department: str | None,
     passwords: Passwords,
+    hall: str = CITY_HALL,
 ) -> Account:
-    """A staff account (admin only); an approver needs a department; an existing username is 409."""
+    """A staff account (admin only) at ``hall``; an approver needs a department; an existing username is 409."""
     if "approver" in roles and not department:
         raise Unprocessable(
             "An approver needs a department.",
@@ -338,6 +340,7 @@ async def create_staff(
         password_hash=password_hash,
         roles=sorted(set(roles)),
         department=department,
+        hall=hall,
         created_at=datetime.now(UTC),
     )
     return await repository.add(session, account)
@@ -555,6 +558,7 @@ async def ensure_admin(
                 password_hash=await passwords.hash(password),
                 roles=["admin"],
                 department=None,
+                hall=CITY_HALL,
                 created_at=datetime.now(UTC),
             ),
         )

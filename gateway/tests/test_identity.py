@@ -110,6 +110,7 @@ async def test_login_me_and_wrong_password(stack: Stack) -> None:
         "id_number": number,
         "username": None,
         "phone": "13800000000",
+        "hall": None,
         "assurance": "self_declared",
         "verified_by": None,
         "acts_for": [],

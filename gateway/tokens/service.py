@@ -83,6 +83,9 @@ def access_claims(
     }
     if not staff:
         claims["assurance"] = account.assurance or "self_declared"
+    else:
+        # The hall the staff member works at: services scope what a clerk does to it.
+        claims["hall"] = account.hall or "CITY"
     if actor is not None:
         claims["act"] = {"sub": actor.id, "idn": actor.login, "name": actor.name}
     return claims
