@@ -167,6 +167,8 @@ class ApplicationView(BaseModel):
     fee_fen: int
     payment: PaymentOut
     certificate: CertificateOut | None
+    # 容缺: the deferred materials the certificate waits for (it is issued when the last arrives).
+    certificate_waits_for: list[str] = Field(default_factory=list)
     clerk: str | None
     reason: str | None
     working_days_used: int | None

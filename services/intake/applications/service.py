@@ -739,15 +739,8 @@ async def _accept(
         event="intake.application.accepted",
         detail={"clerk": clerk, "deferred_materials": [s["code"] for s in deferred]},
     )
-    for spec in deferred:
-        await suspend(
-            session,
-            app,
-            key=f"material:{spec['code']}",
-            reason="deferred_material",
-            at=now,
-            detail={"material_code": spec["code"], "due_date": due.isoformat()},
-        )
+    # 容缺 never stops the flow: the clocks run while deferred materials are outstanding (approval
+    # holds the certificate until the last arrives). Only the unpaid fee is a wait.
     if app.payment_status == "unpaid":
         await suspend(session, app, key="payment", reason="unpaid_fee", at=now, detail={"amount_fen": app.fee_fen})
     # The new rows take ids after the existing ones, in the order they were added (one flush).
@@ -765,7 +758,7 @@ async def supplement(
     data: bytes,
     filename: str | None,
 ) -> ApplicationMaterial:
-    """Supply a deferred material: recorded, published, and its wait ends."""
+    """Supply a deferred material: recorded and published (approval releases a held certificate)."""
     app = await load(session, no, for_update=True)
     on_behalf = await ensure_can_act(session, principal, app)
     _spec(app, code)
@@ -796,7 +789,6 @@ async def supplement(
         event="intake.material.supplemented",
         detail={"material_code": code, "by": principal.display, "late": late},
     )
-    await resume(session, app, key=f"material:{code}", at=now)
     if on_behalf and principal.has_role("clerk"):
         await record_visit(
             session,
@@ -931,6 +923,9 @@ async def view(
         fee_fen=app.fee_fen,
         payment=payment_out(app),
         certificate=CertificateOut.model_validate(app.certificate) if app.certificate else None,
+        certificate_waits_for=[]
+        if app.certificate or app.status not in ("accepted", "approved")
+        else [m.code for m in deferred if m.supplied_at is None],
         clerk=app.clerk,
         reason=app.reason,
         working_days_used=app.working_days_used,

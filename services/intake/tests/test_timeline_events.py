@@ -216,11 +216,8 @@ async def test_timeline_follows_approval_and_delivery(patient_hall: Hall, others
     # The fee's wait started at acceptance and ended with the payment.
     suspended = [d for _, d in await hall.published("intake.application.suspended")]
     resumed = [d for _, d in await hall.published("intake.application.resumed")]
-    assert [(d.key, d.reason) for d in suspended if isinstance(d, ApplicationSuspended)] == [
-        ("material:M2", "deferred_material"),
-        ("material:M3", "deferred_material"),
-        ("payment", "unpaid_fee"),
-    ]
+    # 容缺 (M2 and M3 deferred) is no wait: the fee's is the only one.
+    assert [(d.key, d.reason) for d in suspended if isinstance(d, ApplicationSuspended)] == [("payment", "unpaid_fee")]
     assert [d.key for d in resumed if isinstance(d, ApplicationResumed)] == ["payment"]
     # A late approval event changes nothing but the timeline: completed stays completed.
     await others.approval(
@@ -342,7 +339,52 @@ async def test_overdue_deferred_material_is_published_once(hall: Hall) -> None:
         f"/api/v1/applications/{no}/supplements/M2", files={"file": ("M2.pdf", b"%PDF-1.7 late")}, headers=me
     )
     assert r.status_code == 201
-    assert (await hall.view(no))["timeline"][-2]["detail"]["late"] is True
+    assert (await hall.view(no))["timeline"][-1]["detail"]["late"] is True
+
+
+async def test_an_approved_application_waits_for_its_deferred_materials(hall: Hall, others: OtherServices) -> None:
+    await hall.add_item()
+    me = hall.citizen(idn := resident_id())
+    no = await _accepted(hall, me)
+    view = await hall.view(no, me)
+    assert view["certificate_waits_for"] == ["M2", "M3"]
+    await others.approval(
+        ApplicationApproved(application_no=no, item_code="T-001", departments=["MARKET"], decided_at=NOW)
+    )
+
+    async def approved() -> dict[str, Any] | None:
+        view = await hall.view(no, me)
+        return view if view["status"] == "approved" else None
+
+    # Approved while M2 and M3 are missing: the result waits, and says for what.
+    view = await eventually(approved, timeout=20)
+    assert view["certificate"] is None and view["certificate_waits_for"] == ["M2", "M3"]
+    for code in ("M2", "M3"):
+        r = await hall.client.put(
+            f"/api/v1/applications/{no}/supplements/{code}", files={"file": (f"{code}.pdf", b"%PDF-1.7 x")}, headers=me
+        )
+        assert r.status_code == 201, r.text
+        assert (await hall.view(no, me))["certificate_waits_for"] == (["M3"] if code == "M2" else [])
+    await others.approval(
+        CertificateIssued(
+            certificate_no="CERT-W",
+            application_no=no,
+            holder_id_number=idn,
+            holder_name="张三",
+            item_code="T-001",
+            item_name="测试许可事项",
+            issued_on=date(2026, 5, 8),
+            verification_code="V3RIFY",
+        )
+    )
+
+    async def issued() -> dict[str, Any] | None:
+        view = await hall.view(no, me)
+        return view if view["certificate"] else None
+
+    view = await eventually(issued, timeout=20)
+    assert view["certificate"]["certificate_no"] == "CERT-W" and view["certificate_waits_for"] == []
+    assert not await hall.published("intake.application.suspended")
 
 
 async def test_background_job_finds_overdue_materials(
