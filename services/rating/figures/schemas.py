@@ -6,8 +6,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from owkernel.halls import HALL_CODE_PATTERN
+
 MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
-HALL = r"^[A-Z0-9][A-Z0-9_-]{0,19}$"
+HALL = HALL_CODE_PATTERN
 
 
 class ProjectFigures(BaseModel):

@@ -1,0 +1,119 @@
+"""The published figures through the gateway: a county hall's month, from what really happened."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tests.conftest import ADMIN_PASSWORD, Platform
+from tests.e2e import MAIL, PDF, Caller, admin, approve, citizen, new_item, staff, status_is, wait_for
+
+pytestmark = [pytest.mark.stack, pytest.mark.xdist_group("stack")]
+
+
+def upload(caller: Caller, no: str, code: str) -> None:
+    caller.call(
+        "PUT",
+        f"/api/v1/applications/{no}/materials/{code}",
+        (200, 201),
+        files={"file": (f"{code}.pdf", PDF, "application/pdf")},
+    )
+
+
+def test_a_county_halls_month_online_and_at_the_window_with_deferred_material(platform: Platform) -> None:
+    url = platform.url
+    root = admin(url, ADMIN_PASSWORD)
+    # A hall of its own, so the month holds only this story's applications.
+    city = next(h for h in root.call("GET", "/api/v1/halls", 200)["items"] if h["code"] == "CITY")
+    hall = "FIG" + uuid.uuid4().hex[:6].upper()
+    region = city["region_code"][:4] + "81000000"
+    root.call(
+        "POST",
+        "/api/v1/halls",
+        201,
+        json={"code": hall, "name": "测试县政务服务中心", "level": "county", "region_code": region},
+    )
+    dept = "FIG" + uuid.uuid4().hex[:5].upper()
+    item = new_item(root, department=dept)
+    name = f"fig_clerk_{uuid.uuid4().hex[:6]}"
+    root.call(
+        "POST",
+        "/api/v1/admin/staff",
+        (200, 201),
+        json={"username": name, "password": "E2e-Pass-123!", "name": name, "roles": ["clerk"], "hall": hall},
+    )
+    clerk = Caller(url).login(name, "E2e-Pass-123!")
+    approver = staff(url, root, "approver", dept)
+    me, _ = citizen(url, clerk=clerk)
+    _, walk_in = citizen(url, clerk=clerk)
+
+    # Online: made, filled and submitted by the applicant, accepted whole, mailed out (no trip).
+    online = me.call("POST", "/api/v1/applications", 201, json={"item_code": item, "hall": hall, "delivery": MAIL})
+    no1 = online["application_no"]
+    upload(me, no1, "M1")
+    upload(me, no1, "M2")
+    me.call("POST", f"/api/v1/applications/{no1}/submit", (200, 201, 202))
+    clerk.call(
+        "POST",
+        f"/api/v1/applications/{no1}/acceptance",
+        (200, 201),
+        json={"decision": "accept", "deferred_materials": [], "reason": ""},
+    )
+    # At the window (one trip): the clerk applies for a walk-in, M2 deferred (容缺).
+    window = clerk.call(
+        "POST",
+        "/api/v1/applications",
+        201,
+        json={"item_code": item, "applicant_id_number": walk_in, "applicant_name": "窗口居民", "delivery": MAIL},
+    )
+    no2 = window["application_no"]
+    upload(clerk, no2, "M1")
+    clerk.call("POST", f"/api/v1/applications/{no2}/submit", (200, 201, 202))
+    clerk.call(
+        "POST",
+        f"/api/v1/applications/{no2}/acceptance",
+        (200, 201),
+        json={"decision": "accept", "deferred_materials": ["M2"], "reason": ""},
+    )
+    for no in (no1, no2):
+        approve(approver, no)
+        wait_for("approved", status_is(clerk, no, "approved", "completed", "delivering", "delivered"), 30)
+
+    month = datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+    params = {"from": month, "to": month, "hall": hall}
+
+    def settled() -> dict[str, Any] | None:
+        body: dict[str, Any] = Caller(url).call("GET", "/api/v1/figures", 200, params=params)
+        row = body["months"][0]
+        return (
+            row
+            if row["applications"] == 2
+            and row["zero_trip_share"] is not None
+            and row["on_time_rate"] is not None
+            and row["zero_trip_share"] + row["one_trip_share"] == 1
+            else None
+        )
+
+    row = wait_for("the month's figures", settled, 60)
+    assert row == {
+        "month": month,
+        "source": "computed",
+        "applications": 2,
+        "online_share": 0.5,
+        "zero_trip_share": 0.5,
+        "one_trip_share": 0.5,
+        "deferred_share": 0.5,
+        "on_time_rate": 1.0,
+        "red_cards": 0,
+        "consultations_on_time_rate": None,
+        "satisfaction_rate": None,
+        "projects": {"count": 0, "key": 0, "investment_fen": 0},
+    }
+    # The same month as CSV, anonymously, through the gateway.
+    r = Caller(url).http.get("/api/v1/figures", params=params, headers={"Accept": "text/csv"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    assert r.text.split("\n")[1].startswith(f"{month},computed,2,0.5000,0.5000,0.5000,0.5000,1.0000,0,,")
