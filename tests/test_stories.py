@@ -58,7 +58,8 @@ def test_citizen_with_fee_and_deferred_material_to_mailed_certificate_and_rating
     assert accepted["status"] == "accepted"
     assert [d["code"] for d in accepted["deferred_materials"]] == ["M2"]
 
-    # 容缺: the clock stops while M2 is missing and the fee unpaid; it shows on approval's clock.
+    # The clock stops while the fee is unpaid; M2 missing (容缺) stops nothing: only the
+    # certificate would wait for it. It shows on approval's clock.
     def suspended_clock() -> dict[str, Any] | None:
         clocks = approver.call("GET", "/api/v1/clocks", 200, params={"application_no": no, "kind": "application"})
         items = clocks["items"]
@@ -92,6 +93,8 @@ def test_citizen_with_fee_and_deferred_material_to_mailed_certificate_and_rating
 
     detail = wait_for("the clock runs again with a ledger of the suspension", resumed, 30)
     assert any("suspen" in str(entry).lower() for entry in detail["ledger"])
+    reasons = " ".join(entry["reason"] for entry in detail["ledger"])
+    assert "unpaid_fee" in reasons and "deferred_material" not in reasons, "the fee's wait, not the material's"
 
     approve(approver, no, "the department's task")
     view = wait_for("completed by mail", status_is(me, no, "completed"), 90)
