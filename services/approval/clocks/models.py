@@ -70,6 +70,8 @@ class Clock(Base):
     ref: Mapped[str] = mapped_column(String(120))
     department: Mapped[str | None] = mapped_column(String(60), nullable=True)
     application_no: Mapped[str | None] = mapped_column(String(60), nullable=True, index=True)
+    # The hall of its application ("CITY" for clocks of no application: consultations, rectifications).
+    hall: Mapped[str] = mapped_column(String(20), server_default="CITY", default="CITY")
     project_no: Mapped[str | None] = mapped_column(String(60), nullable=True)
     stage: Mapped[int | None] = mapped_column(Integer, nullable=True)
     task_id: Mapped[str | None] = mapped_column(String(36), nullable=True)

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from owkernel.contracts.approval import ClockClosed, ClockOpened, ClockRescheduled
 from owkernel.errors import Conflict, Unprocessable
+from owkernel.halls import CITY_HALL
 from services.approval.calendar.service import load_calendar
 from services.approval.calendar.workdays import WorkingCalendar
 from services.approval.clocks import repository
@@ -46,6 +47,7 @@ def opened_event(clock: Clock) -> ClockOpened:
         provisional=clock.provisional,
         project_no=clock.project_no,
         stage=clock.stage,
+        hall=clock.hall,
     )
 
 
@@ -82,6 +84,7 @@ async def open_clock(
     stage: int | None = None,
     task_id: str | None = None,
     fresh: bool = False,
+    hall: str = CITY_HALL,
 ) -> Clock:
     """Start a clock (once per kind and ref) and announce it.
 
@@ -101,6 +104,7 @@ async def open_clock(
         project_no=project_no,
         stage=stage,
         task_id=task_id,
+        hall=hall,
         started_on=started_on,
         working_days=max(working_days, 0),
         suspended_days=0,
@@ -138,6 +142,7 @@ async def close_clock(session: AsyncSession, *, runtime: Runtime, clock: Clock, 
             application_no=clock.application_no,
             due_date=clock.due_date,
             outcome=outcome,
+            hall=clock.hall,
         ),
     )
 

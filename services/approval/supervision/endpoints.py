@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from owkernel.app import KernelDep, SessionDep
+from owkernel.halls import HALL_CODE_PATTERN
 from owkernel.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
 from services.approval.clocks.endpoints import clock_out
 from services.approval.deps import RuntimeDep, Supervisor
@@ -33,6 +34,7 @@ async def list_cards(
     department: str | None = None,
     kind: Literal["task", "stage", "application", "consultation", "rectification"] | None = None,
     open: bool = False,
+    hall: Annotated[str | None, Query(pattern=HALL_CODE_PATTERN)] = None,
     limit: LimitParam = 50,
     cursor: CursorParam = None,
 ) -> Page[CardOut]:
@@ -46,6 +48,7 @@ async def list_cards(
         open_only=open,
         after=(str(key[0]), str(key[1])) if key else None,
         limit=limit + 1,
+        hall=hall,
     )
     items = [
         CardOut(
@@ -61,6 +64,7 @@ async def list_cards(
             due_date=card.due_date,
             raised_at=card.raised_at,
             clock=clock_out(clock),
+            hall=card.hall,
         )
         for card, clock in rows[:limit]
     ]
@@ -72,10 +76,16 @@ async def list_cards(
 
 
 @router.get("/summary", response_model=SummaryOut)
-async def summary(session: SessionDep, principal: Supervisor, runtime: RuntimeDep) -> SummaryOut:
-    """Per department: red and yellow cards, on-time rate, consultation on-time reply rate."""
+async def summary(
+    session: SessionDep,
+    principal: Supervisor,
+    runtime: RuntimeDep,
+    hall: Annotated[str | None, Query(pattern=HALL_CODE_PATTERN)] = None,
+    by: Literal["department", "hall"] = "department",
+) -> SummaryOut:
+    """Per department (or per hall, ``by=hall``), of one hall or all: red and yellow cards, on-time rates."""
     today = runtime.today()
-    rows = [DepartmentSummary(**r) for r in await service.summary(session, today=today)]
+    rows = [DepartmentSummary(**r) for r in await service.summary(session, today=today, by=by, hall=hall)]
     return SummaryOut(
         as_of=today,
         red_cards=sum(r.red_cards for r in rows),

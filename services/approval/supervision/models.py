@@ -21,6 +21,7 @@ class Card(Base):
     __table_args__ = (
         Index("ix_supervision_cards_raised", "raised_at", "card_id"),
         Index("ix_supervision_cards_department_color", "department", "color"),
+        Index("ix_supervision_cards_hall_raised", "hall", "raised_at", "card_id"),
     )
 
     card_id: Mapped[str] = mapped_column(String(50), primary_key=True)
@@ -35,6 +36,8 @@ class Card(Base):
     task_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     due_date: Mapped[date] = mapped_column(Date)
     raised_at: Mapped[datetime] = mapped_column()
+    # Its clock's hall.
+    hall: Mapped[str] = mapped_column(String(20), server_default="CITY", default="CITY")
 
 
 class SupervisionRecord(Base):

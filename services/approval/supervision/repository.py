@@ -38,6 +38,7 @@ CLAIMED = (
     Clock.stage,
     Clock.task_id,
     Clock.due_date,
+    Clock.hall,
 )
 
 
@@ -103,6 +104,7 @@ async def insert_cards(session: AsyncSession, *, clock_ids: list[str], color: st
         Clock.stage,
         Clock.task_id,
         Clock.due_date,
+        Clock.hall,
         literal(raised_at, UtcDateTime()).label("raised_at"),
     ).where(among(session, Clock.clock_id, clock_ids))
     columns = [
@@ -117,6 +119,7 @@ async def insert_cards(session: AsyncSession, *, clock_ids: list[str], color: st
         "stage",
         "task_id",
         "due_date",
+        "hall",
         "raised_at",
     ]
     await session.execute(insert(CARDS).from_select(columns, source))
@@ -131,9 +134,12 @@ async def list_cards(
     open_only: bool,
     after: tuple[str, str] | None,
     limit: int,
+    hall: str | None = None,
 ) -> list[tuple[Card, Clock]]:
     """Cards newest first, each with its clock."""
     query = select(Card, Clock).join(Clock, Clock.clock_id == Card.clock_id)
+    if hall:
+        query = query.where(Card.hall == hall)
     if color:
         query = query.where(Card.color == color)
     if department:
@@ -171,22 +177,32 @@ async def list_records(
     return list((await session.execute(query)).scalars())
 
 
-async def card_counts(session: AsyncSession) -> dict[tuple[str | None, str], int]:
-    """Cards per (department, color)."""
-    query = select(Card.department, Card.color, func.count()).group_by(Card.department, Card.color)
+async def card_counts(
+    session: AsyncSession, *, by: str = "department", hall: str | None = None
+) -> dict[tuple[str | None, str], int]:
+    """Cards per (department or hall, color), of one hall or all."""
+    group = Card.hall if by == "hall" else Card.department
+    query = select(group, Card.color, func.count()).group_by(group, Card.color)
+    if hall is not None:
+        query = query.where(Card.hall == hall)
     return {(r[0], r[1]): int(r[2]) for r in (await session.execute(query)).all()}
 
 
-async def clock_figures(session: AsyncSession, *, today: date) -> dict[tuple[str | None, str], dict[str, int]]:
-    """Per (department, clock kind): open, closed, closed on time, open and overdue."""
+async def clock_figures(
+    session: AsyncSession, *, today: date, by: str = "department", hall: str | None = None
+) -> dict[tuple[str | None, str], dict[str, int]]:
+    """Per (department or hall, clock kind): open, closed, closed on time, open and overdue."""
+    group = Clock.hall if by == "hall" else Clock.department
     query = select(
-        Clock.department,
+        group,
         Clock.kind,
         func.sum(case((Clock.status != "closed", 1), else_=0)),
         func.sum(case((Clock.status == "closed", 1), else_=0)),
         func.sum(case((and_(Clock.status == "closed", Clock.on_time.is_(True)), 1), else_=0)),
         func.sum(case((and_(Clock.status != "closed", Clock.due_date < today), 1), else_=0)),
-    ).group_by(Clock.department, Clock.kind)
+    ).group_by(group, Clock.kind)
+    if hall is not None:
+        query = query.where(Clock.hall == hall)
     out: dict[tuple[str | None, str], dict[str, int]] = {}
     for r in (await session.execute(query)).all():
         out[(r[0], r[1])] = {
@@ -198,9 +214,12 @@ async def clock_figures(session: AsyncSession, *, today: date) -> dict[tuple[str
     return out
 
 
-async def applicant_delays(session: AsyncSession) -> dict[str | None, int]:
-    """Per lead department: deferred materials past their deadline and still missing (the applicant's delay)."""
-    department = func.coalesce(Application.lead_department, Application.department)
+async def applicant_delays(
+    session: AsyncSession, *, by: str = "department", hall: str | None = None
+) -> dict[str | None, int]:
+    """Per lead department (or hall): deferred materials past their deadline, still missing (the applicant's)."""
+    lead = func.coalesce(Application.lead_department, Application.department)
+    department = Application.hall if by == "hall" else lead
     query = (
         select(department, func.count())
         .select_from(DeferredMaterial)
@@ -208,4 +227,6 @@ async def applicant_delays(session: AsyncSession) -> dict[str | None, int]:
         .where(DeferredMaterial.overdue_at.is_not(None), DeferredMaterial.supplied_at.is_(None))
         .group_by(department)
     )
+    if hall is not None:
+        query = query.where(Application.hall == hall)
     return {r[0]: int(r[1]) for r in (await session.execute(query)).all()}

@@ -25,12 +25,16 @@ class CardOut(BaseModel):
     due_date: date
     raised_at: datetime
     clock: ClockOut
+    # The hall of the clock's application ("CITY" when none).
+    hall: str = "CITY"
 
 
 class DepartmentSummary(BaseModel):
-    """A department's supervision figures."""
+    """A department's supervision figures (or a hall's, with ``by=hall``)."""
 
     department: str | None
+    # With ``by=hall``: the hall these figures are of; with ``hall=``: that hall.
+    hall: str | None = None
     red_cards: int
     yellow_cards: int
     open_tasks: int

@@ -57,6 +57,7 @@ async def raise_cards(session: AsyncSession, *, color: str, today: date, now: da
                 project_no=row.project_no,
                 stage=row.stage,
                 task_id=row.task_id,
+                hall=row.hall,
             )
         )
         if row.kind == "task":
@@ -121,15 +122,18 @@ def _rate(good: int, total: int) -> float | None:
     return round(good / total, 4) if total else None
 
 
-async def summary(session: AsyncSession, *, today: date) -> list[dict[str, Any]]:
-    """Per department: red and yellow cards, task on-time rate, consultation on-time reply rate.
+async def summary(
+    session: AsyncSession, *, today: date, by: str = "department", hall: str | None = None
+) -> list[dict[str, Any]]:
+    """Per department (or per hall, ``by="hall"``), of one hall or all: red and yellow cards, task
+    on-time rate, consultation on-time reply rate.
 
     A rate counts what is finished plus what is open and already overdue (it can no longer be
     on time); what is open and still in time is not counted yet.
     """
-    cards = await repository.card_counts(session)
-    figures = await repository.clock_figures(session, today=today)
-    delays = await repository.applicant_delays(session)
+    cards = await repository.card_counts(session, by=by, hall=hall)
+    figures = await repository.clock_figures(session, today=today, by=by, hall=hall)
+    delays = await repository.applicant_delays(session, by=by, hall=hall)
     departments = sorted(
         {d for d, _ in cards} | {d for d, _ in figures} | set(delays), key=lambda d: (d is None, d or "")
     )
@@ -140,7 +144,8 @@ async def summary(session: AsyncSession, *, today: date) -> list[dict[str, Any]]
         rect = figures.get((department, "rectification"), {"open": 0, "closed": 0, "on_time": 0, "overdue_open": 0})
         out.append(
             {
-                "department": department,
+                "department": None if by == "hall" else department,
+                "hall": department if by == "hall" else hall,
                 "red_cards": cards.get((department, "red"), 0),
                 "yellow_cards": cards.get((department, "yellow"), 0),
                 "open_tasks": tasks["open"],

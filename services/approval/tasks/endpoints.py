@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from owkernel.app import SessionDep
 from owkernel.auth import CurrentPrincipal, Principal
 from owkernel.errors import Forbidden, NotFound
+from owkernel.halls import HALL_CODE_PATTERN
 from owkernel.idempotency import IdempotencyKey, request_hash
 from owkernel.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
 from services.approval.clocks.models import Clock
@@ -46,6 +47,7 @@ def task_out(task: Task, clock: Clock, application: Application) -> TaskOut:
         opinion=task.opinion,
         decided_by=task.decided_by,
         decided_at=task.decided_at,
+        hall=application.hall,
     )
 
 
@@ -67,6 +69,7 @@ async def list_tasks(
     status: Literal["open", "approved", "rejected", "cancelled", "decided"] | None = None,
     department: str | None = None,
     application_no: str | None = None,
+    hall: Annotated[str | None, Query(pattern=HALL_CODE_PATTERN)] = None,
     limit: LimitParam = 50,
     cursor: CursorParam = None,
 ) -> Page[TaskOut]:
@@ -80,6 +83,7 @@ async def list_tasks(
         application_no=application_no,
         after=(str(key[0]), str(key[1])) if key else None,
         limit=limit + 1,
+        hall=hall,
     )
     items = [task_out(*row) for row in rows[:limit]]
     next_cursor = None

@@ -33,6 +33,8 @@ class Application(Base):
     stage: Mapped[int | None] = mapped_column(Integer, nullable=True)
     window: Mapped[str] = mapped_column(String(20))
     clerk: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    # The hall that accepted it (intake's accepted event; "CITY" when it does not say).
+    hall: Mapped[str] = mapped_column(String(20), server_default="CITY", default="CITY")
     deferred_materials: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     accepted_at: Mapped[datetime] = mapped_column()
     started_on: Mapped[date] = mapped_column(Date)

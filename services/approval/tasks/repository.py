@@ -80,6 +80,7 @@ async def list_tasks(
     application_no: str | None,
     after: tuple[str, str] | None,
     limit: int,
+    hall: str | None = None,
 ) -> list[tuple[Task, Clock, Application]]:
     """Tasks oldest first (the order they must be worked), with their clocks and applications."""
     query = (
@@ -95,6 +96,8 @@ async def list_tasks(
         query = query.where(Task.status == status)
     if application_no is not None:
         query = query.where(Task.application_no == application_no)
+    if hall is not None:
+        query = query.where(Application.hall == hall)
     if after is not None:
         created, task_id = datetime.fromisoformat(after[0]), after[1]
         query = query.where(or_(Task.created_at > created, and_(Task.created_at == created, Task.task_id > task_id)))

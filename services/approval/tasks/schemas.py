@@ -35,6 +35,8 @@ class TaskOut(BaseModel):
     opinion: str | None
     decided_by: str | None
     decided_at: datetime | None
+    # The hall that accepted the application.
+    hall: str = "CITY"
 
 
 class DecisionIn(BaseModel):

@@ -22,6 +22,7 @@ from owkernel.contracts.approval import (
 )
 from owkernel.contracts.intake import ApplicationAccepted
 from owkernel.errors import Conflict, Forbidden, NotFound, Unprocessable
+from owkernel.halls import CITY_HALL
 from services.approval.calendar.service import load_calendar
 from services.approval.certificates import service as certificates
 from services.approval.certificates.models import Certificate
@@ -82,6 +83,7 @@ async def route_application(session: AsyncSession, *, runtime: Runtime, data: Ap
             "stage": data.stage,
             "window": data.window,
             "clerk": data.clerk,
+            "hall": data.hall or CITY_HALL,
             "deferred_materials": [m.model_dump(mode="json") for m in data.deferred_materials],
             "accepted_at": data.accepted_at,
             "started_on": started_on,
@@ -109,6 +111,7 @@ async def route_application(session: AsyncSession, *, runtime: Runtime, data: Ap
         application_no=data.application_no,
         project_no=data.project_no,
         stage=data.stage,
+        hall=data.hall or CITY_HALL,
         # The application was not routed before (checked above), so none of its clocks exists.
         fresh=True,
     )
