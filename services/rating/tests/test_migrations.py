@@ -16,7 +16,7 @@ from services.rating.tests.conftest import INI
 
 
 def test_one_head() -> None:
-    assert heads(INI) == ["0007"]
+    assert heads(INI) == ["0008"]
 
 
 async def test_roll_up_migration_counts_earlier_ratings(database_url: str, tmp_path: Path) -> None:
