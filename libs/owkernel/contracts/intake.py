@@ -74,11 +74,15 @@ class ApplicationNotAccepted(EventData):
 SuspensionReason = Literal["deferred_material", "correction", "unpaid_fee", "other"]
 
 
-@event("intake.application.suspended", summary="Waiting for the applicant starts: the clock stops.")
+@event(
+    "intake.application.suspended",
+    summary="Waiting for the applicant (a correction, the fee) starts: the clock stops. 容缺 is no wait.",
+)
 class ApplicationSuspended(EventData):
     application_no: str
-    # Several waits can overlap (two deferred materials and a fee); the key pairs a suspension
-    # with its resumption, e.g. "material:M2" or "payment".
+    # Several waits can overlap (a correction and a fee); the key pairs a suspension with its
+    # resumption, e.g. "correction" or "payment". "deferred_material" was the old 容缺 rule's
+    # reason (a wait per deferred material): no longer sent, and ignored by approval.
     key: str
     reason: SuspensionReason
     at: datetime
@@ -91,14 +95,20 @@ class ApplicationResumed(EventData):
     at: datetime
 
 
-@event("intake.material.supplemented", summary="A deferred material arrived.")
+@event(
+    "intake.material.supplemented",
+    summary="A deferred material (容缺) arrived: the last one releases an approved application's certificate.",
+)
 class MaterialSupplemented(EventData):
     application_no: str
     material_code: str
     at: datetime
 
 
-@event("intake.material.overdue", summary="A deferred material missed its supplement deadline.")
+@event(
+    "intake.material.overdue",
+    summary="A deferred material missed its supplement deadline: the applicant's delay, not the department's.",
+)
 class MaterialOverdue(EventData):
     application_no: str
     material_code: str
