@@ -11,9 +11,10 @@ from owkernel.db import conflict_insert
 from services.delivery.applications.models import DeliveryApplication
 
 
-async def get(session: AsyncSession, application_no: str) -> DeliveryApplication | None:
-    """One application, or None before its accepted event arrived."""
-    return await session.get(DeliveryApplication, application_no)
+async def get(session: AsyncSession, application_no: str, *, lock: bool = False) -> DeliveryApplication | None:
+    """One application, or None before its accepted event arrived; ``lock`` holds its row (FOR UPDATE)
+    until the transaction ends, so checks made for it are not raced by another request."""
+    return await session.get(DeliveryApplication, application_no, with_for_update=lock)
 
 
 async def upsert_accepted(

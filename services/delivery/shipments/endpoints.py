@@ -186,7 +186,9 @@ async def mail_materials_in(
     replay = await idempotency.replay(session, owner=owner, key=key, fingerprint=fingerprint)
     if replay is not None:
         return replay
-    application = await applications.get(session, body.application_no)
+    # Locked: the cap's count and the next attempt number are two reads, and on PostgreSQL a
+    # parallel booking committing between them slipped a third courier under the cap.
+    application = await applications.get(session, body.application_no, lock=True)
     if application is None:
         raise NotFound("No accepted application with this number.")
     if not (principal.has_role("clerk") or principal.id_number == application.applicant_id_number):

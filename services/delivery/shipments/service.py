@@ -116,9 +116,9 @@ async def mail_in(
 ) -> Shipment:
     """Book a free courier to bring an application's materials in; 409 past ``max_open`` open ones.
 
-    Finance pays for every courier, so one caller may not book them without end. Two bookings at
-    once cannot both slip under the cap: they would be the same next attempt, and the unique
-    ``(application_no, direction, attempt)`` lets only one of them commit.
+    Finance pays for every courier, so one caller may not book them without end. The caller holds
+    the application's row locked, so two bookings at once count one after the other (the unique
+    ``(application_no, direction, attempt)`` stays as the last guard).
     """
     open_now = await repository.count_open(
         session, application_no=application.application_no, direction="inbound", final=sorted(FINAL)
