@@ -148,7 +148,7 @@ class FileRelease(Base):
 
 
 class Suspension(Base):
-    """A wait for the applicant (a deferred material, an unpaid fee): the clock stops meanwhile."""
+    """A wait for the applicant (an unpaid fee; a deferred material under the old 容缺 rule): the clock stops."""
 
     __tablename__ = "suspensions"
 
