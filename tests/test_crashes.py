@@ -172,10 +172,16 @@ def test_kill_every_process_under_load_loses_nothing(platform: Platform) -> None
     groups = consumer_groups()
     assert stack.nats_url is not None
 
-    def caught_up() -> bool:
-        return not asyncio.run(consumers_caught_up(stack.nats_url or "", stack.namespace, groups))
+    behind: list[str] = []
 
-    wait_for("every durable consumer has consumed and acknowledged every event", caught_up, 60)
+    def caught_up() -> bool:
+        behind[:] = asyncio.run(consumers_caught_up(stack.nats_url or "", stack.namespace, groups))
+        return not behind
+
+    try:
+        wait_for("every durable consumer has consumed and acknowledged every event", caught_up, 60)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; still behind: {behind}") from None
 
     def outboxes_drained() -> bool:
         for c in COMPONENTS:
