@@ -11,6 +11,7 @@ import pytest
 
 from tests.conftest import ADMIN_PASSWORD, Platform
 from tests.e2e import MAIL, PDF, Caller, admin, approve, citizen, new_item, staff, status_is, wait_for
+from tools import seed
 
 pytestmark = [pytest.mark.stack, pytest.mark.xdist_group("stack")]
 
@@ -117,3 +118,40 @@ def test_a_county_halls_month_online_and_at_the_window_with_deferred_material(pl
     r = Caller(url).http.get("/api/v1/figures", params=params, headers={"Accept": "text/csv"})
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     assert r.text.split("\n")[1].startswith(f"{month},computed,2,0.5000,0.5000,0.5000,0.5000,1.0000,0,,")
+
+
+def test_the_demo_seed_loads_county_halls_and_their_published_history(platform: Platform) -> None:
+    months = seed._months_before(datetime.now(seed.HALL_ZONE).date(), seed.HISTORY_MONTHS)
+    codes = {h["code"] for h in Caller(platform.url).call("GET", "/api/v1/halls", 200, params={"limit": 100})["items"]}
+    assert {"CITY", "ZICHUAN", "ZHANGDIAN"} <= codes
+    expected = {
+        r["month"]: r for r in seed.history_figures(["CITY", "ZICHUAN", "ZHANGDIAN"], months) if r["hall"] == "ZICHUAN"
+    }
+    body = Caller(platform.url).call(
+        "GET", "/api/v1/figures", 200, params={"from": months[0], "to": months[-1], "hall": "ZICHUAN"}
+    )
+    assert [m["month"] for m in body["months"]] == months
+    for row in body["months"]:
+        want = expected[row["month"]]
+        assert row["source"] == "imported"
+        assert (row["applications"], row["online_share"], row["red_cards"]) == (
+            want["applications"],
+            want["online_share"],
+            want["red_cards"],
+        )
+        assert row["projects"] == {
+            "count": want["projects_count"],
+            "key": want["projects_key"],
+            "investment_fen": want["projects_investment_fen"],
+        }
+    # All halls: each month sums the three halls' applications.
+    every = Caller(platform.url).call("GET", "/api/v1/figures", 200, params={"from": months[0], "to": months[-1]})
+    rows = seed.history_figures(["CITY", "ZICHUAN", "ZHANGDIAN"], months)
+    assert [m["applications"] for m in every["months"]] == [
+        sum(r["applications"] for r in rows if r["month"] == m) for m in months
+    ]
+    # A second seed (the next `make run`) changes none of it.
+    seed.seed(platform.url, ADMIN_PASSWORD)
+    assert (
+        Caller(platform.url).call("GET", "/api/v1/figures", 200, params={"from": months[0], "to": months[-1]}) == every
+    )

@@ -4,17 +4,22 @@ Nothing is written into a service's database directly: the catalog goes through 
 import, staff through the gateway's admin API, a demo citizen and enterprise through
 registration. The citizen is then verified as at a window (the demo clerk's verification and the
 activation code); the enterprise, which only the province can verify, through the simulated
-province login when it runs. Running it twice changes nothing (existing records answer 409, which
-is fine; a verified account is left as it is).
+province login when it runs. Two county halls join the city's (with a window clerk each), and
+half a year of the figures each hall published before the platform went live is imported
+(``POST /api/v1/figures/history``), so the board has history to show. Running it twice changes
+nothing (existing records answer 409, which is fine; a verified account is left as it is; the
+history is imported only while no month has any).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
+from zoneinfo import ZoneInfo
 
 import httpx
 import yaml
@@ -23,6 +28,11 @@ from stdnum.cn import ric, uscc
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG = ROOT / "demo" / "catalog.yaml"
 DEMO_PASSWORD = "Demo-Pass-2026!"
+# The counties' halls beside the city's: (county digits of the region code, hall code, name).
+COUNTY_HALLS = (("02", "ZICHUAN", "淄川区政务服务中心"), ("03", "ZHANGDIAN", "张店区政务服务中心"))
+HISTORY_MONTHS = 6
+# The halls' calendar (the services' default time zone): the months are the halls' months.
+HALL_ZONE = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass(frozen=True)
@@ -159,6 +169,69 @@ def _verify_through_province(client: httpx.Client, number: str, name: str) -> bo
     return True
 
 
+def _months_before(today: date, n: int) -> list[str]:
+    """The ``n`` months before ``today``'s, oldest first (``YYYY-MM``)."""
+    index = today.year * 12 + today.month - 1
+    return [f"{(index - k) // 12:04d}-{(index - k) % 12 + 1:02d}" for k in range(n, 0, -1)]
+
+
+def history_figures(halls: list[str], months: list[str]) -> list[dict[str, Any]]:
+    """Plausible published figures for each hall's months before the platform (the city's are larger,
+    the online share grows month by month); the same every run."""
+    rows: list[dict[str, Any]] = []
+    for h, hall in enumerate(halls):
+        scale = 1.0 if h == 0 else 0.25 + 0.05 * h
+        for k, month in enumerate(months):
+            wobble = (k * 7 + h * 3) % 5
+            rows.append(
+                {
+                    "month": month,
+                    "hall": hall,
+                    "applications": int((1800 + 60 * k + 25 * wobble) * scale),
+                    "online_share": round(0.42 + 0.06 * k + 0.01 * h, 4),
+                    "zero_trip_share": round(0.48 + 0.04 * k, 4),
+                    "one_trip_share": round(0.38 - 0.02 * k, 4),
+                    "deferred_share": round(0.05 + 0.004 * wobble, 4),
+                    "on_time_rate": round(0.975 + 0.003 * k, 4),
+                    "red_cards": max(0, 3 - k - h),
+                    "consultations_on_time_rate": round(0.96 + 0.006 * k, 4),
+                    "satisfaction_rate": round(0.994 + 0.0008 * k, 4),
+                    "projects_count": int((9 + wobble) * scale) + 1,
+                    "projects_key": int((5 + wobble % 2) * scale) + 1,
+                    "projects_investment_fen": int((2_300_000_000 + 150_000_000 * wobble) * scale) * 100,
+                }
+            )
+    return rows
+
+
+def _seed_halls(client: httpx.Client, admin: dict[str, str]) -> list[tuple[str, str]]:
+    """The counties' halls (the city's exists from the start); [] when the platform has no halls."""
+    r = client.get("/api/v1/halls", params={"limit": 100})
+    if r.status_code != 200:
+        return []
+    city = next((x for x in r.json()["items"] if x["code"] == "CITY"), None)
+    if city is None:
+        return []
+    halls = [("CITY", city["name"])]
+    for digits, code, name in COUNTY_HALLS:
+        region = city["region_code"][:4] + digits + "000000"
+        body = {"code": code, "name": name, "level": "county", "region_code": region}
+        _ok(client.post("/api/v1/halls", headers=admin, json=body), f"hall {code}")
+        halls.append((code, name))
+    return halls
+
+
+def _seed_history(client: httpx.Client, admin: dict[str, str], halls: list[str], today: date) -> None:
+    """Import the months before the platform once: a run that finds any imported month leaves them."""
+    months = _months_before(today, HISTORY_MONTHS)
+    r = client.get("/api/v1/figures", params={"from": months[0], "to": months[-1]})
+    _ok(r, "figures")
+    if any(m["source"] == "imported" for m in r.json()["months"]):
+        return
+    r = client.post("/api/v1/figures/history", headers=admin, json={"months": history_figures(halls, months)})
+    _ok(r, "figures history")
+
+
 def seed(gateway_url: str, admin_password: str) -> list[DemoLogin]:
     """Load the demo catalog, staff for every role and department, a citizen and an enterprise."""
     logins = [DemoLogin("admin", admin_password, "administrator")]
@@ -194,6 +267,13 @@ def seed(gateway_url: str, admin_password: str) -> list[DemoLogin]:
                 json={"id_number": number, "name": name, "password": DEMO_PASSWORD, "phone": "13800000000"},
             )
             _ok(r, f"register {who}")
+        halls = _seed_halls(client, admin)
+        for code, name in halls[1:]:
+            username = f"clerk_{code.lower()}"
+            body = {"username": username, "password": DEMO_PASSWORD, "name": username, "roles": ["clerk"], "hall": code}
+            _ok(client.post("/api/v1/admin/staff", headers=admin, json=body), f"staff {username}")
+            logins.append(DemoLogin(username, DEMO_PASSWORD, f"window clerk of {name}"))
+        _seed_history(client, admin, [code for code, _ in halls] or ["CITY"], datetime.now(HALL_ZONE).date())
         if not _verified(client, citizen):
             _verify_at_window(client, citizen, "张三")
         logins.append(DemoLogin(citizen, DEMO_PASSWORD, "citizen (verified at the window)"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections import Counter
+from collections import defaultdict
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -169,33 +169,50 @@ def _range(start: str | None, end: str | None, today: date) -> list[str]:
     return months
 
 
-def _ratio(n: int, d: int) -> float | None:
+class Tally(defaultdict[str, float]):
+    """Numerators and denominators of the figures (an imported share's numerator is fractional)."""
+
+    def __init__(self) -> None:
+        super().__init__(float)
+
+    def add(self, other: Tally) -> None:
+        """Add another tally's counts into this one."""
+        for key, value in other.items():
+            self[key] += value
+
+
+def _ratio(n: float, d: float) -> float | None:
     return round(n / d, 4) if d else None
 
 
-def _figures(c: Counter[str]) -> MonthFigures:
+def _figures(c: Tally) -> MonthFigures:
+    count = {k: round(c[k]) for k in ("applications", "red_cards", "projects", "key_projects", "investment_fen")}
     return MonthFigures(
-        applications=c["applications"],
+        applications=count["applications"],
         online_share=_ratio(c["online"], c["online_base"]),
         zero_trip_share=_ratio(c["zero_trips"], c["completed"]),
         one_trip_share=_ratio(c["one_trip"], c["completed"]),
         deferred_share=_ratio(c["deferred"], c["applications"]),
         on_time_rate=_ratio(c["on_time"], c["closed"]),
-        red_cards=c["red_cards"],
+        red_cards=count["red_cards"],
         consultations_on_time_rate=_ratio(c["consult_on_time"], c["consult_closed"]),
         satisfaction_rate=_ratio(c["satisfied"], c["rated"]),
-        projects=ProjectFigures(count=c["projects"], key=c["key_projects"], investment_fen=c["investment_fen"]),
+        projects=ProjectFigures(
+            count=count["projects"], key=count["key_projects"], investment_fen=count["investment_fen"]
+        ),
     )
 
 
-def _imported(row: Any) -> Counter[str]:
-    """An imported month as counts: each share weighs by the month's applications (all it says)."""
+def _imported(row: Any) -> Tally:
+    """An imported month as counts: each share weighs by the month's applications (all it says),
+    so one month alone answers exactly the share it was published with."""
     n = row.applications
 
-    def part(share: float | None) -> tuple[int, int]:
-        return (round(share * n), n) if share is not None else (0, 0)
+    def part(share: float | None) -> tuple[float, float]:
+        return (share * n, n) if share is not None else (0.0, 0.0)
 
-    c: Counter[str] = Counter(applications=n, red_cards=row.red_cards)
+    c = Tally()
+    c["applications"], c["red_cards"] = n, row.red_cards
     for num, den, share in (
         ("online", "online_base", row.online_share),
         ("zero_trips", "completed", row.zero_trip_share),
@@ -208,7 +225,8 @@ def _imported(row: Any) -> Counter[str]:
         c[den] = base
     c["one_trip"] += part(row.one_trip_share)[0]
     c["deferred"] += part(row.deferred_share)[0]
-    c.update(projects=row.projects_count, key_projects=row.projects_key, investment_fen=row.projects_investment_fen)
+    c["projects"], c["key_projects"] = row.projects_count, row.projects_key
+    c["investment_fen"] = row.projects_investment_fen
     return c
 
 
@@ -226,10 +244,10 @@ async def figures(
     first, last = months[0], months[-1]
     lower, upper = period(parse_month(first)[0], parse_month(last)[1] - timedelta(days=1), settings)
     assert lower is not None and upper is not None
-    computed: dict[tuple[str, str], Counter[str]] = {}
+    computed: dict[tuple[str, str], Tally] = {}
 
-    def at(month: str, row_hall: str | None) -> Counter[str]:
-        return computed.setdefault((month, row_hall or DEFAULT_HALL), Counter())
+    def at(month: str, row_hall: str | None) -> Tally:
+        return computed.setdefault((month, row_hall or DEFAULT_HALL), Tally())
 
     for month, row_hall, channel, secret, deferred, n in await repository.accepted(
         session, first=first, last=last, hall=hall
@@ -276,18 +294,18 @@ async def figures(
     history = await repository.history(session, first=first, last=last, hall=hall)
     imported = {(r.month, r.hall): _imported(r) for r in history}
     rows: list[MonthRow] = []
-    total: Counter[str] = Counter()
+    total = Tally()
     for month in months:
-        c = Counter[str]()
+        c = Tally()
         source = "computed"
         for (m, h), counts in computed.items():
             if m == month and (m, h) not in imported:
-                c.update(counts)
+                c.add(counts)
         for (m, _), counts in imported.items():
             if m == month:
-                c.update(counts)
+                c.add(counts)
                 source = "imported"
-        total.update(c)
+        total.add(c)
         rows.append(MonthRow(month=month, source=source, **_figures(c).model_dump()))
     return FiguresOut(hall=hall, months=rows, total=_figures(total))
 
