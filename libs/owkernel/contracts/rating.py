@@ -92,3 +92,5 @@ class AssessmentPublished(EventData):
     score: Points
     breakdown: list[AssessmentComponent]
     published_at: datetime
+    # The hall whose window or department it is; None from producers older than halls (the city's).
+    hall: str | None = None

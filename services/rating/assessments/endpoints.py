@@ -7,21 +7,24 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 
 from owkernel import CursorParam, LimitParam, NotFound, Page, SessionDep, decode_cursor, encode_cursor
+from owkernel.halls import CITY_HALL, HALL_CODE_PATTERN
 from services.rating.assessments import repository, service
 from services.rating.assessments.models import Assessment
 from services.rating.assessments.schemas import AssessmentIn, AssessmentOut, AssessmentRun
 from services.rating.deps import SettingsDep, Supervisor
 
 router = APIRouter(prefix="/api/v1/assessments", tags=["assessments"])
-Scope = Literal["window", "department"]
+# "hall": each hall as a whole (the city assesses its counties), its key the hall's code.
+Scope = Literal["window", "department", "hall"]
 
 
 def assessment_out(row: Assessment) -> dict[str, Any]:
     """An assessment for a response."""
     return AssessmentOut(
         month=row.month,
-        scope="window" if row.scope == "window" else "department",
+        scope="hall" if row.scope == "hall" else "window" if row.scope == "window" else "department",
         key=row.key,
+        hall=row.hall,
         score=row.score,
         breakdown=row.breakdown,
         weights=row.weights,
@@ -35,7 +38,11 @@ async def compute(body: AssessmentIn, session: SessionDep, principal: Supervisor
     rows = await service.compute(
         session, settings=settings, principal=principal, month=body.month, weights=body.weights
     )
-    return {"month": body.month, "items": [assessment_out(r) for r in rows]}
+    return {
+        "month": body.month,
+        "items": [assessment_out(r) for r in rows if r.scope != "hall"],
+        "halls": [assessment_out(r) for r in rows if r.scope == "hall"],
+    }
 
 
 @router.get("", response_model=Page[AssessmentOut])
@@ -43,24 +50,36 @@ async def list_assessments(
     session: SessionDep,
     month: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$")] = None,
     scope: Scope | None = None,
+    hall: Annotated[str | None, Query(pattern=HALL_CODE_PATTERN)] = None,
+    by: Literal["hall"] | None = None,
     limit: LimitParam = 50,
     cursor: CursorParam = None,
 ) -> Any:
     """Published assessments (public)."""
-    key = decode_cursor(cursor, size=3)
-    after = (str(key[0]), str(key[1]), str(key[2])) if key else None
-    rows = await repository.page(session, limit=limit + 1, after=after, month=month, scope=scope)
+    if by == "hall":
+        # Grouped by hall: each hall's own score (the same as scope=hall).
+        scope = "hall"
+    key = decode_cursor(cursor, size=4)
+    after = (str(key[0]), str(key[1]), str(key[2]), str(key[3])) if key else None
+    rows = await repository.page(session, limit=limit + 1, after=after, month=month, scope=scope, hall=hall)
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]
-        next_cursor = encode_cursor([last.month, last.scope, last.key])
+        next_cursor = encode_cursor([last.month, last.scope, last.key, last.hall])
     return {"items": [assessment_out(r) for r in rows[:limit]], "next_cursor": next_cursor}
 
 
 @router.get("/{month}/{scope}/{key}", response_model=AssessmentOut)
-async def get_assessment(month: str, scope: Scope, key: str, session: SessionDep) -> Any:
-    """One published assessment with its breakdown."""
-    row = await repository.get(session, month=month, scope=scope, key=key)
+async def get_assessment(
+    month: str,
+    scope: Scope,
+    key: str,
+    session: SessionDep,
+    hall: Annotated[str | None, Query(pattern=HALL_CODE_PATTERN)] = None,
+) -> Any:
+    """One published assessment with its breakdown (a window's or department's of ``hall``, the city's by default)."""
+    of = key if scope == "hall" else hall or CITY_HALL
+    row = await repository.get(session, month=month, scope=scope, key=key, hall=of)
     if row is None:
         raise NotFound(f"No {scope} assessment of {key} for {month}.")
     return assessment_out(row)

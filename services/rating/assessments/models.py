@@ -18,7 +18,9 @@ class Assessment(Base):
     __tablename__ = "assessments"
 
     month: Mapped[str] = mapped_column(String(7), primary_key=True)
-    scope: Mapped[str] = mapped_column(String(16), primary_key=True)  # window | department
+    # The hall whose window or department it is; for scope "hall", the hall itself (= key).
+    hall: Mapped[str] = mapped_column(String(20), primary_key=True, server_default="CITY")
+    scope: Mapped[str] = mapped_column(String(16), primary_key=True)  # window | department | hall
     key: Mapped[str] = mapped_column(String(80), primary_key=True)
     score: Mapped[float] = mapped_column(Float)
     breakdown: Mapped[list[dict[str, Any]]] = mapped_column(JSON)

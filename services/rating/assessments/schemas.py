@@ -19,8 +19,10 @@ class AssessmentOut(BaseModel):
     """One window's or department's score, with its breakdown."""
 
     month: str
-    scope: Literal["window", "department"]
+    scope: Literal["window", "department", "hall"]
     key: str
+    # The hall whose window or department it is (for scope "hall": the hall itself).
+    hall: str = "CITY"
     score: float
     breakdown: list[dict[str, Any]]
     weights: dict[str, float]
@@ -32,3 +34,5 @@ class AssessmentRun(BaseModel):
 
     month: str
     items: list[AssessmentOut]
+    # Each hall as a whole (scope "hall"), apart so ``items`` stays the windows' and departments'.
+    halls: list[AssessmentOut] = []

@@ -28,7 +28,8 @@ from services.rating.db import outbox
 from services.rating.settings import DEFAULT_WEIGHTS, RatingSettings
 
 COMPONENTS = tuple(DEFAULT_WEIGHTS)
-SCOPES = ("window", "department")
+# A hall's windows and departments, and each hall as a whole (the city assesses its counties).
+SCOPES = ("window", "department", "hall")
 
 
 def normalise(weights: dict[str, float]) -> dict[str, float]:
@@ -83,13 +84,14 @@ async def compute(
         reds = await repository.red_cards(session, scope=scope, lower=lower, upper=upper)
         found = await repository.findings(session, scope=scope, first=first, nxt=nxt)
         onl = await repository.online(session, scope=scope, lower=lower, upper=upper)
-        keys = sorted({k for m in (sat, clocks, reds, found, onl) for k in m if k})
-        for key in keys:
-            red = reds.get(key, 0)
-            count, points = found.get(key, (0, 0))
+        keys = sorted({k for m in (sat, clocks, reds, found, onl) for k in m if k[1]})
+        for hall, key in keys:
+            at = (hall, key)
+            red = reds.get(at, 0)
+            count, points = found.get(at, (0, 0))
             parts = [
-                _rate(used["satisfaction"], sat.get(key), what="satisfaction"),
-                _rate(used["on_time"], clocks.get(key), what="on_time"),
+                _rate(used["satisfaction"], sat.get(at), what="satisfaction"),
+                _rate(used["on_time"], clocks.get(at), what="on_time"),
                 _penalty(
                     used["red_cards"],
                     red,
@@ -104,13 +106,14 @@ async def compute(
                     what="inspections",
                     detail=f"{count} finding(s), {points} point(s)",
                 ),
-                _rate(used["online"], onl.get(key), what="online"),
+                _rate(used["online"], onl.get(at), what="online"),
             ]
             score = round(sum(p.score for p in parts), 2)
             breakdown: list[dict[str, Any]] = [p.model_dump(mode="json") for p in parts]
             rows.append(
                 Assessment(
                     month=month,
+                    hall=hall,
                     scope=scope,
                     key=key,
                     score=score,
@@ -120,6 +123,10 @@ async def compute(
                     computed_at=now,
                 )
             )
+            if scope == "hall":
+                # The event's scope names a window or a department; a hall's own score is read at
+                # GET /api/v1/assessments?scope=hall (a new event type would announce it).
+                continue
             await outbox.add(
                 session,
                 AssessmentPublished(
@@ -129,6 +136,7 @@ async def compute(
                     score=score,
                     breakdown=parts,
                     published_at=now,
+                    hall=hall,
                 ),
             )
     await repository.replace(session, month=month, rows=rows)

@@ -30,6 +30,8 @@ class Application(Base):
     departments: Mapped[list[str]] = mapped_column(JSON)
     window: Mapped[str] = mapped_column(String(40))
     clerk: Mapped[str | None] = mapped_column(String(120))
+    # The hall that accepted it: its ratings count there.
+    hall: Mapped[str] = mapped_column(String(20), server_default="CITY", default="CITY")
     accepted_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     decision: Mapped[str | None] = mapped_column(String(16))  # approved | rejected
     decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from owkernel import RetryLater
 from owkernel.contracts.intake import ApplicationAccepted
+from owkernel.halls import CITY_HALL
 from services.rating.attribution import repository
 
 
@@ -34,6 +35,7 @@ async def record_accepted(session: AsyncSession, *, data: ApplicationAccepted) -
             "departments": list(data.item.departments or [data.item.department]),
             "window": data.window,
             "clerk": data.clerk,
+            "hall": data.hall or CITY_HALL,
             "accepted_at": data.accepted_at,
         },
     )

@@ -16,6 +16,7 @@ from owkernel import (
     SessionDep,
     encode_cursor,
 )
+from owkernel.halls import HALL_CODE_PATTERN
 from services.rating.common import idempotent_create, keyset_after
 from services.rating.deps import SettingsDep, Supervisor
 from services.rating.inspections import repository, service
@@ -36,6 +37,7 @@ async def inspection_out(session: SessionDep, inspection: Inspection) -> dict[st
         inspection_id=inspection.inspection_id,
         department=inspection.department,
         window=inspection.window,
+        hall=inspection.hall,
         problem=inspection.problem,
         penalty=inspection.penalty,
         penalty_points=inspection.penalty_points,
@@ -69,6 +71,7 @@ async def record_inspection(
             penalty_points=body.penalty_points,
             inspected_on=body.inspected_on,
             rectify=body.rectify,
+            hall=body.hall,
         )
         return await inspection_out(session, inspection)
 
@@ -84,13 +87,14 @@ async def list_inspections(
     window: Annotated[str | None, Query(max_length=40)] = None,
     from_: Annotated[date | None, Query(alias="from")] = None,
     to: date | None = None,
+    hall: Annotated[str | None, Query(pattern=HALL_CODE_PATTERN)] = None,
     limit: LimitParam = 50,
     cursor: CursorParam = None,
 ) -> Any:
-    """The published findings (public)."""
+    """The published findings (public), of one hall or all."""
     after = keyset_after(cursor, first=date.fromisoformat)
     rows = await repository.page(
-        session, limit=limit + 1, after=after, department=department, window=window, start=from_, end=to
+        session, limit=limit + 1, after=after, department=department, window=window, start=from_, end=to, hall=hall
     )
     items = [await inspection_out(session, i) for i in rows[:limit]]
     next_cursor = None

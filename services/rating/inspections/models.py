@@ -20,6 +20,8 @@ class Inspection(Base):
     inspection_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     department: Mapped[str] = mapped_column(String(80), index=True)
     window: Mapped[str | None] = mapped_column(String(40))
+    # The hall inspected ("CITY": the city's hall).
+    hall: Mapped[str] = mapped_column(String(20), server_default="CITY", default="CITY")
     problem: Mapped[str] = mapped_column(Text)
     penalty: Mapped[str | None] = mapped_column(Text)
     penalty_points: Mapped[int] = mapped_column(Integer)

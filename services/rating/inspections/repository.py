@@ -29,9 +29,12 @@ async def page(
     window: str | None = None,
     start: date | None = None,
     end: date | None = None,
+    hall: str | None = None,
 ) -> list[Inspection]:
     """Newest first, keyset-paginated on (inspected_on, inspection_id)."""
     query = select(Inspection)
+    if hall is not None:
+        query = query.where(Inspection.hall == hall)
     if department is not None:
         query = query.where(Inspection.department == department)
     if window is not None:

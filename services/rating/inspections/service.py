@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from owkernel import Principal, Unprocessable
 from owkernel.contracts.rating import InspectionRecorded
+from owkernel.halls import CITY_HALL
 from services.rating.common import local_date, new_id, utcnow
 from services.rating.db import outbox
 from services.rating.inspections import repository
@@ -28,6 +29,7 @@ async def record(
     penalty_points: int | None,
     inspected_on: date | None,
     rectify: bool,
+    hall: str = CITY_HALL,
 ) -> Inspection:
     """Record a finding; unless told otherwise it opens a rectification for the department."""
     now = utcnow()
@@ -39,6 +41,7 @@ async def record(
         inspection_id=new_id("IN"),
         department=department,
         window=window,
+        hall=hall,
         problem=problem,
         penalty=penalty,
         penalty_points=settings.assessment_default_finding_points if penalty_points is None else penalty_points,
@@ -72,6 +75,7 @@ async def record(
             penalty_points=inspection.penalty_points,
             inspected_on=on,
             rectification_id=inspection.rectification_id,
+            hall=hall,
         ),
     )
     return inspection

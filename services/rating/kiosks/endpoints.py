@@ -24,6 +24,7 @@ def kiosk_out(kiosk: Kiosk) -> dict[str, Any]:
     return KioskOut(
         kiosk_id=kiosk.kiosk_id,
         window=kiosk.window,
+        hall=kiosk.hall,
         department=kiosk.department,
         label=kiosk.label,
         created_at=kiosk.created_at,
@@ -40,12 +41,18 @@ async def register_kiosk(
 
     async def create() -> dict[str, Any]:
         kiosk, device_key = await service.register(
-            session, principal=principal, window=body.window, department=body.department, label=body.label
+            session,
+            principal=principal,
+            window=body.window,
+            department=body.department,
+            label=body.label,
+            hall=body.hall,
         )
         return KioskCreated(
             kiosk_id=kiosk.kiosk_id,
             device_key=device_key,
             window=kiosk.window,
+            hall=kiosk.hall,
             department=kiosk.department,
             label=kiosk.label,
         ).model_dump(mode="json")

@@ -18,6 +18,8 @@ class Kiosk(Base):
 
     kiosk_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     window: Mapped[str] = mapped_column(String(40))
+    # The hall whose window desk it stands on ("CITY": the city's hall).
+    hall: Mapped[str] = mapped_column(String(20), server_default="CITY", default="CITY")
     department: Mapped[str | None] = mapped_column(String(80))
     label: Mapped[str | None] = mapped_column(String(200))
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)

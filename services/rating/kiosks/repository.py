@@ -34,6 +34,7 @@ class Slot:
     kiosk_id: str
     window: str
     department: str | None
+    hall: str
 
 
 async def take_vote_slot(
@@ -69,11 +70,11 @@ async def take_vote_slot(
             hour_started_at=case((new_hour, now), else_=Kiosk.hour_started_at),
             hour_votes=case((new_hour, 1), else_=Kiosk.hour_votes + 1),
         )
-        .returning(Kiosk.kiosk_id, Kiosk.window, Kiosk.department)
+        .returning(Kiosk.kiosk_id, Kiosk.window, Kiosk.department, Kiosk.hall)
         .execution_options(synchronize_session=False)
     )
     row = result.first()
-    return Slot(kiosk_id=row.kiosk_id, window=row.window, department=row.department) if row else None
+    return Slot(kiosk_id=row.kiosk_id, window=row.window, department=row.department, hall=row.hall) if row else None
 
 
 async def page(session: AsyncSession, *, limit: int, after: str | None) -> list[Kiosk]:

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from owkernel.halls import CITY_HALL, HallCode
 from services.rating.reviews.schemas import Comment, Indicators, Score
 
 
@@ -15,6 +16,8 @@ class KioskIn(BaseModel):
     window: str = Field(min_length=1, max_length=40)
     department: str | None = Field(default=None, max_length=80)
     label: str | None = Field(default=None, max_length=200)
+    # The hall whose desk it stands on (intake's registry of halls); the city's by default.
+    hall: HallCode = CITY_HALL
 
 
 class KioskCreated(BaseModel):
@@ -23,6 +26,7 @@ class KioskCreated(BaseModel):
     kiosk_id: str
     device_key: str
     window: str
+    hall: str = CITY_HALL
     department: str | None = None
     label: str | None = None
 
@@ -32,6 +36,7 @@ class KioskOut(BaseModel):
 
     kiosk_id: str
     window: str
+    hall: str = CITY_HALL
     department: str | None = None
     label: str | None = None
     created_at: datetime

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from owkernel import Forbidden, NotFound, Principal, TooManyRequests, Unauthorized
+from owkernel.halls import CITY_HALL
 from services.rating.attribution import repository as applications
 from services.rating.common import new_id, utcnow
 from services.rating.kiosks import repository
@@ -25,7 +26,13 @@ def hash_key(device_key: str) -> str:
 
 
 async def register(
-    session: AsyncSession, *, principal: Principal, window: str, department: str | None, label: str | None
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    window: str,
+    department: str | None,
+    label: str | None,
+    hall: str = CITY_HALL,
 ) -> tuple[Kiosk, str]:
     """A new kiosk and its device key (returned once, never stored)."""
     kiosk_id = new_id("KS")
@@ -33,6 +40,7 @@ async def register(
     kiosk = Kiosk(
         kiosk_id=kiosk_id,
         window=window,
+        hall=hall,
         department=department,
         label=label,
         key_hash=hash_key(device_key),
@@ -107,6 +115,7 @@ async def vote(
         window=slot.window,
         clerk=clerk,
         kiosk_id=slot.kiosk_id,
+        hall=slot.hall,
         rated_at=now,
         responsible_department=None if application is not None else (slot.department or settings.hall_department),
     )

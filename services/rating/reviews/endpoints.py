@@ -22,6 +22,7 @@ from owkernel import (
     encode_cursor,
     require_roles,
 )
+from owkernel.halls import HALL_CODE_PATTERN
 from services.rating.common import idempotent_create, keyset_after, period
 from services.rating.deps import SenderDep, SettingsDep, SignerDep
 from services.rating.reviews import repository, service
@@ -130,8 +131,9 @@ async def stats(
     from_: Annotated[date | None, Query(alias="from")] = None,
     to: date | None = None,
     channel: Annotated[str | None, Query(max_length=16)] = None,
+    hall: Annotated[str | None, Query(pattern=HALL_CODE_PATTERN)] = None,
 ) -> Any:
-    """Satisfaction figures by department, window, item, channel (public) or clerk (oversight)."""
+    """Satisfaction figures by department, window, item, channel, hall (public) or clerk (oversight); of one hall."""
     if by == "clerk":
         # Figures per named clerk are personal data of staff: oversight only.
         if principal is None:
@@ -139,7 +141,7 @@ async def stats(
         if not principal.has_role(*OVERSIGHT):
             raise Forbidden("Figures by clerk are for supervisors.")
     period(from_, to, settings)  # 422 when 'to' is before 'from'
-    result = await service.stats(session, by=by, start=from_, end=to, channel=channel)
+    result = await service.stats(session, by=by, start=from_, end=to, channel=channel, hall=hall)
     result["from_"] = from_.isoformat() if from_ else None
     result["to"] = to.isoformat() if to else None
     return result

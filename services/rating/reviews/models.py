@@ -20,6 +20,7 @@ class Review(Base):
         # The figures scan by period; the composite lets PostgreSQL answer from the index alone.
         Index("ix_ratings_rated_at", "rated_at"),
         Index("ix_ratings_department_rated_at", "department", "rated_at"),
+        Index("ix_ratings_hall_rated_at", "hall", "rated_at"),
     )
 
     review_id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -32,6 +33,8 @@ class Review(Base):
     department: Mapped[str | None] = mapped_column(String(80))
     window: Mapped[str | None] = mapped_column(String(40))
     clerk: Mapped[str | None] = mapped_column(String(120))
+    # The hall it counts for: its kiosk's, its application's, else the city's.
+    hall: Mapped[str] = mapped_column(String(20), server_default="CITY", default="CITY")
     kiosk_id: Mapped[str | None] = mapped_column(String(40))
     survey_import_id: Mapped[str | None] = mapped_column(String(40))
     # One online/link rating per application ("app:<no>"), one row per survey response
@@ -80,7 +83,8 @@ class RatingDaily(Base):
 
     __tablename__ = "rating_daily"
 
-    dim: Mapped[str] = mapped_column(String(12), primary_key=True)  # department | window | item | clerk | channel
+    # department | window | item | clerk | channel | hall
+    dim: Mapped[str] = mapped_column(String(12), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     key: Mapped[str] = mapped_column(String(120), primary_key=True)  # "" when the rating names none
     channel: Mapped[str] = mapped_column(String(16), primary_key=True)

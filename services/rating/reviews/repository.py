@@ -24,6 +24,7 @@ GROUPS = {
     "item": Review.item_code,
     "clerk": Review.clerk,
     "channel": Review.channel,
+    "hall": Review.hall,
 }
 
 
@@ -138,9 +139,15 @@ async def stats(
 
 
 async def stats_from_ratings(
-    session: AsyncSession, *, by: str, start: date | None, end: date | None, channel: str | None = None
+    session: AsyncSession,
+    *,
+    by: str,
+    start: date | None,
+    end: date | None,
+    channel: str | None = None,
+    hall: str | None = None,
 ) -> list[StatRow]:
-    """The same figures counted from every rating (the roll-up's reference; slow on millions)."""
+    """The same figures counted from every rating (the roll-up's reference; one hall's figures)."""
     key = GROUPS[by]
     query = select(
         key.label("key"),
@@ -158,6 +165,9 @@ async def stats_from_ratings(
         query = query.where(Review.rated_on <= end)
     if channel is not None:
         query = query.where(Review.channel == channel)
+    if hall is not None:
+        # The hall's index bounds the scan to its own ratings.
+        query = query.where(Review.hall == hall)
     # Ordered as the roll-up orders them: the unattributed group ("") first on every backend.
     query = query.group_by(key).order_by(func.coalesce(key, EMPTY))
     return _stat_rows(await session.execute(query))

@@ -17,7 +17,14 @@ from services.rating.reviews.models import Review
 from services.rating.reviews.repository import COUNTERS
 
 # The grouping of the figures -> the rating's attribute it groups by.
-DIMS = {"department": "department", "window": "window", "item": "item_code", "clerk": "clerk", "channel": "channel"}
+DIMS = {
+    "department": "department",
+    "window": "window",
+    "item": "item_code",
+    "clerk": "clerk",
+    "channel": "channel",
+    "hall": "hall",
+}
 
 
 def contribution(review: Review) -> Counter[str]:

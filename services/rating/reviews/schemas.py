@@ -83,7 +83,7 @@ class ByLinkIn(BaseModel):
     indicators: Indicators | None = None
 
 
-StatsBy = Literal["department", "window", "item", "clerk", "channel"]
+StatsBy = Literal["department", "window", "item", "clerk", "channel", "hall"]
 
 
 class StatsItem(BaseModel):

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from owkernel import Conflict, Forbidden, NotFound, Principal, Problem, Unauthorized
 from owkernel.contracts.rating import Channel, ReviewSubmitted
+from owkernel.halls import CITY_HALL
 from services.rating.attribution import repository as applications
 from services.rating.attribution.models import Application
 from services.rating.common import local_date, new_id, utcnow, zone
@@ -57,6 +58,7 @@ async def submit(
     rated_at: datetime | None = None,
     responsible_department: str | None = None,
     batch: rollup.Rollup | None = None,
+    hall: str | None = None,
 ) -> tuple[Review, str | None]:
     """Save one rating from any channel, publish it, and open a rectification for a bad one.
 
@@ -69,6 +71,7 @@ async def submit(
         window = window or application.window
         item_code = item_code or application.item_code
         clerk = clerk or application.clerk
+        hall = hall or application.hall
     review = Review(
         review_id=new_id("RV"),
         channel=channel,
@@ -80,6 +83,7 @@ async def submit(
         department=department,
         window=window,
         clerk=clerk,
+        hall=hall or CITY_HALL,
         kiosk_id=kiosk_id,
         survey_import_id=survey_import_id,
         dedupe_key=dedupe_key,
@@ -106,6 +110,7 @@ async def submit(
             window=window,
             clerk=clerk,
             at=review.rated_at,
+            hall=review.hall,
         ),
     )
     rectification_id = None
@@ -366,10 +371,20 @@ def figures(row: repository.StatRow, *, key: str | None) -> dict[str, Any]:
 
 
 async def stats(
-    session: AsyncSession, *, by: str, start: date | None, end: date | None, channel: str | None
+    session: AsyncSession,
+    *,
+    by: str,
+    start: date | None,
+    end: date | None,
+    channel: str | None,
+    hall: str | None = None,
 ) -> dict[str, Any]:
-    """Satisfaction figures per group over local days ``start``..``end``, and their total."""
-    rows = await repository.stats(session, by=by, start=start, end=end, channel=channel)
+    """Satisfaction figures per group over local days ``start``..``end`` (of one hall), and their total."""
+    if hall is None:
+        rows = await repository.stats(session, by=by, start=start, end=end, channel=channel)
+    else:
+        # The roll-up is per grouping, not per hall and grouping: one hall's are counted from its ratings.
+        rows = await repository.stats_from_ratings(session, by=by, start=start, end=end, channel=channel, hall=hall)
     items = [figures(row, key=row.key) for row in rows]
     total = repository.StatRow(
         key="total",
