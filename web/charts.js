@@ -120,3 +120,79 @@ export function donut({ title, segments, centre, format = (v) => String(v) }) {
   );
   return h("div", { class: "donut-wrap" }, svg, legend);
 }
+
+/**
+ * A figure over months: one line per series, a point per month (hollow where the month's figures
+ * were imported from before the platform), month labels under it. The text alternative lists every
+ * month's values, so the chart reads without the drawing.
+ * months: ["2026-01", ...]; series: [{name, color, values: [number|null]}]; hollow: [bool] per month;
+ * `max` fixes the scale (1 for shares), otherwise the largest value sets it.
+ */
+export function timeChart({ title, months, series, hollow = [], max, format = (v) => String(v) }) {
+  const present = series.some((sr) => sr.values.some((v) => v !== null && v !== undefined));
+  if (!months.length || !present) return empty();
+  const top = max || Math.max(1, ...series.flatMap((sr) => sr.values.filter((v) => v !== null && v !== undefined)));
+  const W = 320;
+  const H = 150;
+  const left = 8;
+  const right = 8;
+  const topPad = 10;
+  const bottom = 22;
+  const step = months.length > 1 ? (W - left - right) / (months.length - 1) : 0;
+  const xOf = (i) => (months.length > 1 ? left + i * step : W / 2);
+  const yOf = (v) => topPad + (1 - Math.max(0, Math.min(1, v / top))) * (H - topPad - bottom);
+  const titleId = newId("chart-title");
+  const descId = newId("chart-desc");
+  const desc = months
+    .map((m, i) => `${m}: ${series.map((sr) => `${sr.name} ${sr.values[i] === null || sr.values[i] === undefined ? "—" : format(sr.values[i])}`).join(", ")}`)
+    .join("; ");
+  const svg = s(
+    "svg",
+    { class: "chart timeline", viewBox: `0 0 ${W} ${H}`, role: "img", "aria-labelledby": `${titleId} ${descId}` },
+    s("title", { id: titleId }, title),
+    s("desc", { id: descId }, desc),
+    s("line", { x1: left, x2: W - right, y1: yOf(0), y2: yOf(0), class: "chart-axis" }),
+    s("line", { x1: left, x2: W - right, y1: yOf(top), y2: yOf(top), class: "chart-grid" }),
+  );
+  // Label the first, the middle and the last month: enough to read the span on a phone.
+  const labelled = new Set([0, Math.floor((months.length - 1) / 2), months.length - 1]);
+  months.forEach((m, i) => {
+    if (labelled.has(i)) {
+      const anchor = months.length === 1 ? "middle" : i === 0 ? "start" : i === months.length - 1 ? "end" : "middle";
+      svg.append(s("text", { x: xOf(i), y: H - 6, "text-anchor": anchor, class: "chart-tick" }, m));
+    }
+  });
+  for (const sr of series) {
+    let path = "";
+    sr.values.forEach((v, i) => {
+      if (v === null || v === undefined) return;
+      path += `${path ? " L" : "M"}${xOf(i).toFixed(1)} ${yOf(v).toFixed(1)}`;
+    });
+    if (path) svg.append(s("path", { d: path, fill: "none", stroke: sr.color, "stroke-width": 2 }));
+    sr.values.forEach((v, i) => {
+      if (v === null || v === undefined) return;
+      svg.append(
+        s(
+          "circle",
+          { cx: xOf(i), cy: yOf(v), r: 3.2, stroke: sr.color, "stroke-width": 1.6, fill: hollow[i] ? "#ffffff" : sr.color, "data-month": months[i] },
+          s("title", {}, `${months[i]} ${sr.name}: ${format(v)}${hollow[i] ? ` (${t("board.imported")})` : ""}`),
+        ),
+      );
+    });
+  }
+  const last = months.length - 1;
+  const legend = h(
+    "ul",
+    { class: "legend inline" },
+    series.map((sr) =>
+      h(
+        "li",
+        {},
+        swatch(sr.color),
+        h("span", { class: "legend-label" }, sr.name),
+        h("span", { class: "legend-value" }, sr.values[last] === null || sr.values[last] === undefined ? "—" : format(sr.values[last])),
+      ),
+    ),
+  );
+  return h("figure", { class: "chart-time" }, h("figcaption", { class: "visually-hidden" }, title), legend, svg);
+}

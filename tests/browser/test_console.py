@@ -311,6 +311,13 @@ def run_story(console: Console, citizen_id: str) -> dict[str, Any]:
     expect(supervisor.locator("#panel-satisfaction li[data-key='CIVIL']")).to_contain_text("100%")
     expect(supervisor.locator("#panel-satisfaction li[data-key='CIVIL'] svg.bar rect")).to_have_count(2)
     expect(supervisor.locator("#panel-channels desc")).to_contain_text("网上")
+    # The published figures over the months: the seed's imported half year (hollow points) and
+    # this month computed from the story's application; a county hall shows its own.
+    expect(supervisor.locator("#fig-applications svg.timeline circle[fill='#ffffff']")).to_have_count(6)
+    expect(supervisor.locator("#fig-online desc")).to_contain_text("全程网办占比")
+    supervisor.locator("#figures-hall").select_option("ZICHUAN")
+    expect(supervisor.locator("#fig-applications svg.timeline circle[fill='#ffffff']")).to_have_count(6)
+    supervisor.locator("#figures-hall").select_option("")
     console.shot(supervisor, "12-board")
     supervisor.set_viewport_size(PHONE)
     console.shot(supervisor, "13-board-phone")

@@ -1,9 +1,10 @@
-// The supervision board: cards by department, on-time rates, consultation replies, satisfaction
-// by department and by channel, open rectifications. Polled every 10 seconds.
+// The supervision board: the published figures over months (per hall), cards by department,
+// on-time rates, consultation replies, satisfaction by department and by channel, open
+// rectifications. Polled every 10 seconds.
 import { api } from "../api.js";
-import { h, clear, percent, date, cardChip, statusChip } from "../dom.js";
+import { h, clear, percent, date, cardChip, statusChip, field } from "../dom.js";
 import { t, tOr } from "../i18n.js";
-import { barChart, donut, swatch, COLORS, paletteColor } from "../charts.js";
+import { barChart, donut, swatch, timeChart, COLORS, paletteColor } from "../charts.js";
 
 function panel(id, title, body, wide = false) {
   return h("section", { class: `card panel${wide ? " wide" : ""}`, id, "aria-labelledby": `${id}-title` }, h("h2", { id: `${id}-title` }, title), body);
@@ -41,19 +42,64 @@ async function settle(promise) {
   }
 }
 
+/** The published figures (GET /api/v1/figures) as charts over the months. */
+function figuresCharts(body) {
+  const months = body.months.map((m) => m.month);
+  const hollow = body.months.map((m) => m.source === "imported");
+  const pick = (name) => body.months.map((m) => m[name]);
+  const chart = (id, title, series, opts = {}) =>
+    h("div", { id }, h("h3", {}, title), timeChart({ title, months, hollow, series, ...opts }));
+  const share = { max: 1, format: percent };
+  return h(
+    "div",
+    { class: "figures-grid" },
+    chart("fig-applications", t("board.fig.applications"), [{ name: t("board.fig.applications"), color: COLORS.blue, values: pick("applications") }]),
+    chart("fig-online", t("board.fig.online"), [{ name: t("board.fig.online"), color: paletteColor(1), values: pick("online_share") }], share),
+    chart(
+      "fig-trips",
+      t("board.fig.trips"),
+      [
+        { name: t("board.fig.zeroTrip"), color: paletteColor(4), values: pick("zero_trip_share") },
+        { name: t("board.fig.oneTrip"), color: paletteColor(3), values: pick("one_trip_share") },
+      ],
+      share,
+    ),
+    chart("fig-ontime", t("board.fig.onTime"), [{ name: t("board.fig.onTime"), color: COLORS.green, values: pick("on_time_rate") }], share),
+    chart("fig-satisfaction", t("board.fig.satisfaction"), [{ name: t("board.fig.satisfaction"), color: paletteColor(2), values: pick("satisfaction_rate") }], share),
+  );
+}
+
 export async function boardView(ctx) {
   const kpis = h("div", { class: "kpis", id: "kpis" });
   const grid = h("div", { class: "board-grid" });
   const stamp = h("p", { class: "meta updated", id: "board-updated" });
   const problems = h("div", { class: "problems" });
+  const figuresBody = h("div", { id: "figures-body" });
+  // The hall selector appears only where the platform lists halls (GET /api/v1/halls).
+  let hall = "";
+  const hallSelect = h("select", { id: "figures-hall", name: "hall" });
+  const halls = await settle(api("/halls", { query: { limit: 100 } }));
+  const hallItems = halls.ok && halls.value && Array.isArray(halls.value.items) ? halls.value.items : [];
+  const controls = h("div", { class: "figures-controls" });
+  if (hallItems.length) {
+    hallSelect.append(h("option", { value: "" }, t("board.fig.allHalls")), ...hallItems.map((x) => h("option", { value: x.code }, `${x.name} (${x.code})`)));
+    hallSelect.addEventListener("change", () => {
+      hall = hallSelect.value;
+      load().catch(() => {});
+    });
+    controls.append(field(t("board.fig.hall"), hallSelect));
+  }
+  controls.append(h("p", { class: "meta" }, t("board.fig.legend")));
+  const figuresPanel = panel("panel-figures", t("board.fig.title"), h("div", {}, controls, figuresBody), true);
 
   async function load() {
-    const [summary, cards, byDept, byChannel, rect] = await Promise.all([
+    const [summary, cards, byDept, byChannel, rect, figures] = await Promise.all([
       settle(api("/supervision/summary")),
       settle(api("/supervision/cards", { query: { open: true, limit: 200 } })),
       settle(api("/ratings/stats", { query: { by: "department" } })),
       settle(api("/ratings/stats", { query: { by: "channel" } })),
       settle(api("/rectifications", { query: { status: "open", limit: 200 } })),
+      settle(api("/figures", { query: { hall } })),
     ]);
     if (!ctx.current) return;
     clear(problems);
@@ -63,6 +109,7 @@ export async function boardView(ctx) {
       [t("board.satByDept"), byDept],
       [t("board.satByChannel"), byChannel],
       [t("board.rectifications"), rect],
+      [t("board.fig.title"), figures],
     ]) {
       if (!res.ok) problems.append(h("p", { class: "alert", "data-kind": "warn" }, t("board.unavailable", { what, message: res.error.message })));
     }
@@ -172,7 +219,9 @@ export async function boardView(ctx) {
         )
       : h("p", { class: "chart-empty" }, t("board.noData"));
 
+    clear(figuresBody).append(figures.ok ? figuresCharts(figures.value) : h("p", { class: "chart-empty" }, t("board.noData")));
     clear(grid).append(
+      figuresPanel,
       panel(
         "panel-cards",
         t("board.cardsByDept"),
