@@ -71,12 +71,16 @@ def admin(base_url: str, password: str) -> Caller:
     return Caller(base_url).login("admin", password)
 
 
-def staff(base_url: str, admin_caller: Caller, role: str, department: str | None = None) -> Caller:
-    """A new staff account of ``role`` (created by the admin) logged in."""
+def staff(
+    base_url: str, admin_caller: Caller, role: str, department: str | None = None, *, hall: str | None = None
+) -> Caller:
+    """A new staff account of ``role`` (created by the admin; at ``hall``, else the city's) logged in."""
     username = f"e2e_{role}_{uuid.uuid4().hex[:6]}"
     body: dict[str, Any] = {"username": username, "password": "E2e-Pass-123!", "name": username, "roles": [role]}
     if department:
         body["department"] = department
+    if hall:
+        body["hall"] = hall
     admin_caller.call("POST", "/api/v1/admin/staff", (200, 201), json=body)
     return Caller(base_url).login(username, "E2e-Pass-123!")
 
