@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from owkernel import RetryLater, Unprocessable
+from owkernel import Unprocessable
 from owkernel.contracts.approval import ApplicationApproved
 from owkernel.contracts.intake import ApplicationAccepted, CatalogItemChanged
 from services.rating.common import local_date, parse_month, period
@@ -101,8 +101,9 @@ async def record_decided(
     session: AsyncSession, *, application_no: str, decided_at: datetime, settings: RatingSettings
 ) -> None:
     """A completed application: its trips count in the month it was decided."""
-    if not await repository.set_decided(session, application_no, month=month_of(decided_at, settings)):
-        raise RetryLater(f"application {application_no} is not known to the figures yet")
+    # The attribution's copy, written by the same handler as this one, already waits for an
+    # acceptance that is late; one still unknown here was accepted before the figures existed.
+    await repository.set_decided(session, application_no, month=month_of(decided_at, settings))
 
 
 async def record_stage_use(session: AsyncSession, *, data: ApplicationApproved) -> None:
