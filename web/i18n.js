@@ -955,6 +955,15 @@ export function applyLang() {
   document.title = `${t("app.title")} · ${t("app.subtitle")}`;
 }
 
+/**
+ * Add a view's own labels: each page module keeps its strings beside it and registers them once,
+ * so pages added at the same time never edit the same lines of this file.
+ */
+export function addLabels(zhPart, enPart) {
+  Object.assign(zh, zhPart);
+  Object.assign(en, enPart);
+}
+
 /** Does a label exist (for values from the server that may be new)? */
 export function has(key) {
   return key in DICTS[current];
