@@ -15,11 +15,12 @@ from services.delivery.regions.divisions import (
     HOME_CITY_CODE,
     RegionCodeError,
     county_name,
+    divisions,
     parse_region,
     township_name,
     zone_of,
 )
-from services.delivery.regions.schemas import CoverageOut, CoverageRow, RegionOut
+from services.delivery.regions.schemas import CoverageOut, CoverageRow, DivisionList, DivisionOut, RegionOut
 
 router = APIRouter(tags=["regions"])
 Staff = Annotated[Principal, Depends(require_roles(*sorted(STAFF_ROLES)))]
@@ -86,3 +87,38 @@ async def coverage(
         shipments=sum(i.shipments for i in items),
         items=items,
     )
+
+
+_LEVELS = {2: "province", 4: "city", 6: "county", 9: "township"}
+SEARCH_LIMIT = 50
+
+
+def _division(code: str) -> DivisionOut:
+    data = divisions()
+    tables = {2: data.provinces, 4: data.cities, 6: data.counties, 9: data.townships}
+    path = [tables[n].get(code[:n], code[:n]) for n in (2, 4, 6, 9) if n <= len(code)]
+    return DivisionOut(code=code, name=path[-1], level=_LEVELS[len(code)], path=path)
+
+
+@router.get("/api/v1/delivery/regions", response_model=DivisionList, summary="Divisions under a parent, or by name")
+async def list_regions(
+    parent: Annotated[str | None, Query(pattern=r"^(\d{2}|\d{4}|\d{6})$", description="2, 4 or 6 digits")] = None,
+    q: Annotated[str | None, Query(min_length=1, max_length=40, description="part of a name")] = None,
+) -> DivisionList:
+    """For an address picker: the provinces, the children of a province, city or county the data
+    lists (empty where it has none: villages never, townships only for the excerpt's counties), or
+    up to 50 divisions whose name contains ``q`` (below ``parent`` when given)."""
+    data = divisions()
+    tables = (data.provinces, data.cities, data.counties, data.townships)
+    if q is not None:
+        found = [
+            code
+            for table in tables
+            for code, name in table.items()
+            if q in name and (parent is None or code.startswith(parent))
+        ]
+        return DivisionList(parent=parent, items=[_division(c) for c in sorted(found, key=len)[:SEARCH_LIMIT]])
+    size = 2 if parent is None else {2: 4, 4: 6, 6: 9}[len(parent)]
+    table = {2: data.provinces, 4: data.cities, 6: data.counties, 9: data.townships}[size]
+    codes = sorted(c for c in table if parent is None or c.startswith(parent))
+    return DivisionList(parent=parent, items=[_division(c) for c in codes])

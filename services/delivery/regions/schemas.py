@@ -71,3 +71,19 @@ class CoverageOut(BaseModel):
     townships: int
     shipments: int
     items: list[CoverageRow]
+
+
+class DivisionOut(BaseModel):
+    """One division the data lists: its code (2, 4, 6 or 9 digits), name and the names above it."""
+
+    code: str
+    name: str
+    level: str
+    path: list[str]
+
+
+class DivisionList(BaseModel):
+    """The divisions under a parent (or the provinces), or those whose name matches a search."""
+
+    parent: str | None
+    items: list[DivisionOut]
