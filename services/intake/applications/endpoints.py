@@ -111,6 +111,10 @@ async def list_applications(
     project_no: str | None = None,
     applicant_id_number: str | None = None,
     hall: Annotated[str | None, Query(pattern=HALL_CODE_PATTERN)] = None,
+    q: Annotated[
+        str | None,
+        Query(min_length=1, max_length=100, description="application no., applicant's ID number or part of the name"),
+    ] = None,
     limit: LimitParam = 50,
     cursor: CursorParam = None,
 ) -> Page[ApplicationSummary]:
@@ -141,6 +145,7 @@ async def list_applications(
         window=window,
         project_no=project_no,
         hall=hall,
+        search=q.strip() if q else None,
         before_id=before,
         limit=limit + 1,
     )

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import RowMapping, Table, case, delete, func, insert, select, update
+from sqlalchemy import RowMapping, Table, case, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from owkernel.db import STAGED_ROWS, conflict_insert, stage_rows
@@ -175,6 +175,7 @@ async def list_applications(
     before_id: int | None,
     limit: int,
     hall: str | None = None,
+    search: str | None = None,
 ) -> list[RowMapping]:
     """A page of list lines (``SUMMARY_COLUMNS``), newest first, below the cursor's id: a keyset
     seek, never OFFSET. Plain rows, no ORM objects and no JSON: a page costs the same at any depth
@@ -186,7 +187,7 @@ async def list_applications(
         routed = select(ApplicationDepartment.application_id).where(ApplicationDepartment.department == department)
         if before_id is not None:
             routed = routed.where(ApplicationDepartment.application_id < before_id)
-        if (applicant, status, item_code, window, project_no, hall) == (None, None, None, None, None, None):
+        if (applicant, status, item_code, window, project_no, hall, search) == (None,) * 7:
             # Only the department: take the page's ids from its own index first, then those rows.
             routed = routed.order_by(ApplicationDepartment.application_id.desc()).limit(limit)
             stmt = stmt.where(Application.id.in_(routed.scalar_subquery()))
@@ -209,6 +210,15 @@ async def list_applications(
         stmt = stmt.where(Application.project_no == project_no)
     if hall is not None:
         stmt = stmt.where(Application.hall == hall)
+    if search:
+        # The window's search box: a number is matched whole (either kind), a name by any part.
+        stmt = stmt.where(
+            or_(
+                Application.application_no.in_({search, search.upper()}),
+                Application.applicant_id_number.in_({search, search.upper()}),
+                Application.applicant_name.contains(search, autoescape=True),
+            )
+        )
     return list((await session.execute(stmt)).mappings())
 
 

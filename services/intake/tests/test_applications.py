@@ -427,3 +427,26 @@ async def test_storage_quota_per_applicant(limited_hall: Hall) -> None:
     assert (await hall.upload(other, theirs, "M1", big)).status_code == 201
     assert (await hall.client.delete(f"/api/v1/applications/{first}", headers=me)).status_code == 204
     assert (await hall.upload(me, second, "M3", big)).status_code == 201
+
+
+async def test_clerk_searches_by_number_identity_or_name(hall: Hall) -> None:
+    await hall.add_item()
+    li_id, wang_id = resident_id(), resident_id()
+    li = (await hall.apply(hall.citizen(li_id, "李秀英")))["application_no"]
+    wang = (await hall.apply(hall.citizen(wang_id, "王建国")))["application_no"]
+
+    async def found(q: str) -> list[str]:
+        r = await hall.client.get("/api/v1/applications", params={"q": q}, headers=hall.clerk)
+        assert r.status_code == 200, r.text
+        return [a["application_no"] for a in r.json()["items"]]
+
+    assert await found(li) == [li]
+    assert await found(li.lower()) == [li]
+    assert await found(wang_id) == [wang]
+    assert await found(wang_id.lower()) == [wang], "an X in a resident number may be typed in lower case"
+    assert await found("秀英") == [li] and await found("王") == [wang]
+    assert await found("100%") == [], "a % in the search is a character, not a wildcard"
+    # An applicant's search stays inside their own applications.
+    assert (
+        await hall.client.get("/api/v1/applications", params={"q": "王"}, headers=hall.citizen(li_id, "李秀英"))
+    ).json()["items"] == []
