@@ -12,6 +12,12 @@ import { applicationView } from "./views/application.js";
 import { deskQueueView, deskReviewView, deskBehalfView, deskPickupsView, deskAppointmentsView } from "./views/desk.js";
 import { inboxView } from "./views/inbox.js";
 import { boardView } from "./views/board.js";
+import { projectsView, projectView } from "./views/projects.js";
+import { appointmentsView } from "./views/appointments.js";
+import { consultationsView, consultationsDeskView } from "./views/consultations.js";
+import { inspectionsView, rectificationsView, rectificationView, assessmentView } from "./views/supervision.js";
+import { billView } from "./views/finance.js";
+import { adminItemsView, adminItemNewView, adminItemView, adminImportView, adminCalendarView, adminStaffView, adminKiosksView, adminHallsView, adminPartnersView } from "./views/admin.js";
 import { accountView, activateView, deskVerifyView } from "./views/identity.js";
 import { assuranceChip, isNotVerified, notVerifiedBox, finishProvinceLogin, actAsMyself } from "./identity.js";
 
@@ -32,8 +38,27 @@ const ROUTES = [
   { path: /^\/desk\/behalf$/, view: deskBehalfView, allow: ROLE("clerk") },
   { path: /^\/desk\/pickups$/, view: deskPickupsView, allow: ROLE("clerk") },
   { path: /^\/desk\/appointments$/, view: deskAppointmentsView, allow: ROLE("clerk") },
+  { path: /^\/projects$/, view: projectsView, allow: APPLICANT },
+  { path: /^\/projects\/([^/]+)$/, view: projectView, keys: ["no"], allow: (w) => !!w },
+  { path: /^\/appointments$/, view: appointmentsView, allow: APPLICANT },
+  { path: /^\/consultations$/, view: consultationsView, allow: APPLICANT },
+  { path: /^\/desk\/consultations$/, view: consultationsDeskView, allow: ROLE("clerk", "approver", "supervisor") },
+  { path: /^\/supervision\/inspections$/, view: inspectionsView, allow: ROLE("supervisor") },
+  { path: /^\/supervision\/rectifications$/, view: rectificationsView, allow: ROLE("supervisor") },
+  { path: /^\/supervision\/rectifications\/([^/]+)$/, view: rectificationView, keys: ["id"], allow: ROLE("supervisor") },
+  { path: /^\/supervision\/assessment$/, view: assessmentView, allow: ROLE("supervisor") },
+  { path: /^\/finance\/bill$/, view: billView, allow: ROLE("finance") },
   { path: /^\/inbox$/, view: inboxView, allow: ROLE("approver", "supervisor") },
   { path: /^\/board$/, view: boardView, allow: ROLE("supervisor", "admin") },
+  { path: /^\/admin\/items$/, view: adminItemsView, allow: ROLE("admin") },
+  { path: /^\/admin\/items\/new$/, view: adminItemNewView, allow: ROLE("admin") },
+  { path: /^\/admin\/items\/([^/]+)$/, view: adminItemView, keys: ["code"], allow: ROLE("admin") },
+  { path: /^\/admin\/import$/, view: adminImportView, allow: ROLE("admin") },
+  { path: /^\/admin\/calendar$/, view: adminCalendarView, allow: ROLE("admin") },
+  { path: /^\/admin\/staff$/, view: adminStaffView, allow: ROLE("admin") },
+  { path: /^\/admin\/kiosks$/, view: adminKiosksView, allow: ROLE("admin") },
+  { path: /^\/admin\/halls$/, view: adminHallsView, allow: ROLE("admin") },
+  { path: /^\/admin\/partners$/, view: adminPartnersView, allow: ROLE("admin") },
 ];
 
 const NAV = [
@@ -45,8 +70,22 @@ const NAV = [
   { href: "#/desk/pickups", label: "nav.pickups", show: ROLE("clerk") },
   { href: "#/desk/appointments", label: "nav.appointments", show: ROLE("clerk") },
   { href: "#/desk/verify", label: "nav.verify", show: ROLE("clerk") },
+  { href: "#/projects", label: "nav.projects", show: APPLICANT },
+  { href: "#/appointments", label: "nav.book", show: APPLICANT },
+  { href: "#/consultations", label: "nav.consult", show: APPLICANT },
+  { href: "#/desk/consultations", label: "nav.consultReply", show: ROLE("clerk", "approver") },
+  { href: "#/supervision/inspections", label: "nav.inspections", show: ROLE("supervisor") },
+  { href: "#/supervision/rectifications", label: "nav.rectifications", show: ROLE("supervisor") },
+  { href: "#/supervision/assessment", label: "nav.assessment", show: ROLE("supervisor") },
+  { href: "#/finance/bill", label: "nav.bill", show: ROLE("finance") },
   { href: "#/inbox", label: "nav.inbox", show: ROLE("approver") },
   { href: "#/board", label: "nav.board", show: ROLE("supervisor", "admin") },
+  { href: "#/admin/items", label: "nav.adminItems", show: ROLE("admin") },
+  { href: "#/admin/calendar", label: "nav.adminCalendar", show: ROLE("admin") },
+  { href: "#/admin/staff", label: "nav.adminStaff", show: ROLE("admin") },
+  { href: "#/admin/kiosks", label: "nav.adminKiosks", show: ROLE("admin") },
+  { href: "#/admin/halls", label: "nav.adminHalls", show: ROLE("admin") },
+  { href: "#/admin/partners", label: "nav.adminPartners", show: ROLE("admin") },
 ];
 
 export function navigate(hash) {
