@@ -99,7 +99,9 @@ async def login(body: LoginIn, request: Request, kernel: KernelDep, state: State
     if outcome.locked_seconds is not None:
         return _locked(outcome.locked_seconds)
     if outcome.pair is None:
-        return problem_response(401, "The account or the password is wrong.", headers={"WWW-Authenticate": "Bearer"})
+        return problem_response(
+            401, "The account or the password is wrong.", code="login_failed", headers={"WWW-Authenticate": "Bearer"}
+        )
     return outcome.pair.body()
 
 
@@ -109,6 +111,7 @@ def _locked(seconds: int) -> JSONResponse:
         f"This account is locked after repeated failed logins; try again in {seconds} seconds.",
         headers={"Retry-After": str(seconds)},
         title="Account locked",
+        code="account_locked",
         locked=True,
     )
 
@@ -125,7 +128,8 @@ async def refresh(body: RefreshIn, session: SessionDep, state: StateDep) -> Any:
     )
     if outcome.pair is None:
         # Returned, not raised: ending a login on reuse must be committed.
-        return problem_response(401, REFRESH_REFUSALS[outcome.refused or "unknown"])
+        refused = outcome.refused or "unknown"
+        return problem_response(401, REFRESH_REFUSALS[refused], code=f"refresh_token_{refused}")
     return outcome.pair.body()
 
 
@@ -162,7 +166,7 @@ async def logout(request: Request, session: SessionDep, state: StateDep, body: L
             )
             ended = True
     if not ended:
-        raise Unauthorized("Nothing to log out: send the access token or the refresh token.")
+        raise Unauthorized("Nothing to log out: send the access token or the refresh token.", code="nothing_to_log_out")
     return Response(status_code=204)
 
 
@@ -251,7 +255,9 @@ async def activate(body: ActivateIn, kernel: KernelDep, state: StateDep) -> Any:
         )
     if pair is None:
         return problem_response(
-            401, "The activation code is wrong or no longer valid; a clerk can verify you again at a window."
+            401,
+            "The activation code is wrong or no longer valid; a clerk can verify you again at a window.",
+            code="activation_code_invalid",
         )
     return pair.body()
 

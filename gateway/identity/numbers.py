@@ -18,7 +18,23 @@ class IdentityNumber:
 
 
 class InvalidIdentityNumberError(ValueError):
-    """The number is neither a valid resident ID number nor a valid credit code; says why."""
+    """The number is neither a valid resident ID number nor a valid credit code; says why, ``code`` what."""
+
+    def __init__(self, message: str, code: str = "identity_number_invalid") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _why_code(exc: ValidationError) -> str:
+    if isinstance(exc, InvalidLength):
+        return "identity_number_length"
+    if isinstance(exc, InvalidChecksum):
+        return "identity_number_checksum"
+    if isinstance(exc, InvalidComponent):
+        return "identity_number_component"
+    if isinstance(exc, InvalidFormat):
+        return "identity_number_format"
+    return "identity_number_invalid"
 
 
 def _why(exc: ValidationError, what: str) -> str:
@@ -56,17 +72,24 @@ def classify(raw: str) -> IdentityNumber:
         return IdentityNumber(number=ric.validate(number), kind="person")
     except ValidationError as person_error:
         if _meant_as_resident_id(number) or (len(number) == 18 and number[:17].isdigit() and number[17] == "X"):
-            raise InvalidIdentityNumberError(_why(person_error, "resident ID number")) from None
+            raise InvalidIdentityNumberError(
+                _why(person_error, "resident ID number"), _why_code(person_error)
+            ) from None
         try:
             return IdentityNumber(number=uscc.validate(number), kind="enterprise")
         except ValidationError as enterprise_error:
             if len(number) != 18:
                 raise InvalidIdentityNumberError(
-                    "An identity number is an 18-character resident ID number or unified social credit code."
+                    "An identity number is an 18-character resident ID number or unified social credit code.",
+                    "identity_number_length",
                 ) from None
             if number[:17].isdigit():
-                raise InvalidIdentityNumberError(_why(person_error, "resident ID number")) from None
-            raise InvalidIdentityNumberError(_why(enterprise_error, "unified social credit code")) from None
+                raise InvalidIdentityNumberError(
+                    _why(person_error, "resident ID number"), _why_code(person_error)
+                ) from None
+            raise InvalidIdentityNumberError(
+                _why(enterprise_error, "unified social credit code"), _why_code(enterprise_error)
+            ) from None
 
 
 def is_identity_number(raw: str) -> bool:

@@ -23,7 +23,7 @@ from gateway.tokens.keys import KeyStore
 from gateway.tokens.service import TokenPair
 from gateway.tokens.verifier import RevocationList
 from owkernel.auth import IdentityNotVerified, Principal
-from owkernel.errors import Conflict, Forbidden, NotFound, TooManyRequests, Unprocessable
+from owkernel.errors import Conflict, Forbidden, NotFound, TooManyRequests, Unprocessable, field_error
 from owkernel.halls import CITY_HALL
 
 log = structlog.get_logger("gateway.identity")
@@ -37,7 +37,7 @@ async def register(
     # Hashed first: the slow part runs before this request holds a database connection.
     password_hash = await passwords.hash(password)
     if await repository.by_login(session, number.number) is not None:
-        raise Conflict("An account with this identity number already exists.")
+        raise Conflict("An account with this identity number already exists.", code="account_exists")
     account = Account(
         id=str(uuid.uuid4()),
         kind=number.kind,
@@ -59,7 +59,17 @@ def _classify(id_number: str) -> IdentityNumber:
         return classify(id_number)
     except InvalidIdentityNumberError as exc:
         raise Unprocessable(
-            str(exc), errors=[{"field": "body.id_number", "message": str(exc), "type": "identity_number"}]
+            str(exc),
+            code=exc.code,
+            errors=[
+                {
+                    "field": "body.id_number",
+                    "message": str(exc),
+                    "type": "identity_number",
+                    "code": exc.code,
+                    "params": {},
+                }
+            ],
         ) from None
 
 
@@ -100,7 +110,7 @@ async def prove_identity(
         )
         return await repository.add(session, account)
     if account.kind == "staff":  # cannot happen: a username is never an identity number
-        raise Conflict("This number is a staff account's username.")
+        raise Conflict("This number is a staff account's username.", code="number_is_staff_username")
     take_over = account.assurance != "verified" or by == "window"
     account.assurance = "verified"
     account.verified_by = by
@@ -145,7 +155,8 @@ async def verify_at_window(
         raise Unprocessable(
             "An enterprise is verified only through the province's unified login, "
             "where its legal representative's login stands behind it.",
-            errors=[{"field": "body.id_number", "message": "is a credit code", "type": "value_error"}],
+            code="enterprise_verified_by_province_only",
+            errors=[field_error("body.id_number", "is a credit code", "enterprise_verified_by_province_only")],
         )
     account = await prove_identity(session, id_number=number.number, name=name, by="window", revocations=revocations)
     code = f"{secrets.randbelow(10**8):08d}"
@@ -225,9 +236,9 @@ async def enterprise_holder(session: AsyncSession, principal: Principal) -> Acco
 def may_set_password(principal: Principal) -> None:
     """Refuse, from the token alone, whoever may not set a password (before hashing it)."""
     if principal.is_staff:
-        raise Forbidden("Staff passwords are set by an admin.")
+        raise Forbidden("Staff passwords are set by an admin.", code="staff_password_by_admin")
     if principal.actor is not None:
-        raise Forbidden("An agent cannot set the enterprise's password.")
+        raise Forbidden("An agent cannot set the enterprise's password.", code="agent_cannot_set_password")
     if not principal.is_verified:
         raise IdentityNotVerified()
 
@@ -248,20 +259,25 @@ async def name_agent(session: AsyncSession, *, principal: Principal, id_number: 
     if number.kind != "person":
         raise Unprocessable(
             "An agent is a person: give a resident ID number.",
-            errors=[{"field": "body.id_number", "message": "is not a resident ID number", "type": "value_error"}],
+            code="agent_must_be_person",
+            errors=[field_error("body.id_number", "is not a resident ID number", "agent_must_be_person")],
         )
     agent = await repository.by_login(session, number.number)
     if agent is None:
-        raise NotFound("No account has this number: the person logs in through the province's unified login first.")
+        raise NotFound(
+            "No account has this number: the person logs in through the province's unified login first.",
+            code="account_not_found",
+        )
     if agent.assurance != "verified":
         raise Unprocessable(
             "This person's identity is not verified: they prove it through the province's unified login "
             "or at a window first.",
-            errors=[{"field": "body.id_number", "message": "not verified", "type": "value_error"}],
+            code="agent_not_verified",
+            errors=[field_error("body.id_number", "not verified", "identity_not_verified")],
         )
     now = datetime.now(UTC)
     if not await repository.add_agent(session, enterprise_id=enterprise.id, agent_id=agent.id, now=now):
-        raise Conflict("This person is already an agent of this enterprise.")
+        raise Conflict("This person is already an agent of this enterprise.", code="agent_exists")
     log.info("identity.agent_named", enterprise=enterprise.login, agent=agent.login)
     return agent, now
 
@@ -273,7 +289,7 @@ async def revoke_agent(
     enterprise = await _holder(session, principal, kind="enterprise", action="revoke its agents")
     agent = await repository.by_login(session, normalize_account(id_number))
     if agent is None or not await repository.remove_agent(session, enterprise_id=enterprise.id, agent_id=agent.id):
-        raise NotFound("This person is not an agent of this enterprise.")
+        raise NotFound("This person is not an agent of this enterprise.", code="agent_not_found")
     ended = await tokens.end_act_as_logins(
         session, enterprise_id=enterprise.id, agent_id=agent.id, reason="agent_revoked", revocations=revocations
     )
@@ -294,7 +310,7 @@ async def act_as(
         # is seen here.
         or not await repository.is_agent(session, enterprise_id=enterprise.id, agent_id=agent.id, lock=True)
     ):
-        raise Forbidden("You are not an agent of this enterprise.")
+        raise Forbidden("You are not an agent of this enterprise.", code="not_an_agent")
     log.info("identity.act_as", enterprise=enterprise.login, agent=agent.login)
     return await tokens.start_login(session, account=enterprise, keys=keys, settings=settings, actor=agent)
 
@@ -321,16 +337,18 @@ async def create_staff(
     if "approver" in roles and not department:
         raise Unprocessable(
             "An approver needs a department.",
-            errors=[{"field": "body.department", "message": "required for approvers", "type": "missing"}],
+            code="approver_department_required",
+            errors=[field_error("body.department", "required for approvers", "missing")],
         )
     if is_identity_number(username):
         raise Unprocessable(
             "A username cannot be an identity number.",
-            errors=[{"field": "body.username", "message": "is an identity number", "type": "value_error"}],
+            code="username_is_identity_number",
+            errors=[field_error("body.username", "is an identity number", "username_is_identity_number")],
         )
     password_hash = await passwords.hash(password)
     if await repository.by_login(session, username) is not None:
-        raise Conflict("A staff account with this username already exists.")
+        raise Conflict("A staff account with this username already exists.", code="username_taken")
     account = Account(
         id=str(uuid.uuid4()),
         kind="staff",
@@ -450,7 +468,9 @@ async def login_candidate(
     wait = throttle.attempt(address)
     if wait is not None:
         raise TooManyRequests(
-            "Too many failed logins from this address; try again later.", headers={"Retry-After": str(wait)}
+            "Too many failed logins from this address; try again later.",
+            code="login_throttled",
+            headers={"Retry-After": str(wait)},
         )
     account = await repository.by_login(session, normalize_account(account_name))
     if account is None:

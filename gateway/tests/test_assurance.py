@@ -132,7 +132,8 @@ async def test_activation_code_is_attempt_limited_and_expires(stack: Stack) -> N
     for _ in range(stack.settings.activation_max_attempts):
         assert (await _activate(stack, number, wrong)).status_code == 401
     # The last wrong code voided it: the right one no longer works.
-    assert (await _activate(stack, number, code)).status_code == 401
+    voided = await _activate(stack, number, code)
+    assert voided.status_code == 401 and voided.json()["code"] == "activation_code_invalid"
 
     # A new verification gives a new code; the older one is gone.
     first = await _verify_at_window(stack, clerk, number)

@@ -79,6 +79,7 @@ async def test_register_refuses_invalid_numbers(stack: Stack, number: str) -> No
     assert r.status_code == 422, r.text
     assert r.headers["content-type"] == "application/problem+json"
     assert r.json()["errors"][0]["field"] == "body.id_number"
+    assert r.json()["code"].startswith("identity_number_") or r.json()["code"] == "request_invalid"
 
 
 async def test_malformed_bodies_are_problems_not_500(stack: Stack) -> None:
@@ -89,6 +90,12 @@ async def test_malformed_bodies_are_problems_not_500(stack: Stack) -> None:
     r = await stack.client.post("/api/v1/auth/register", json={"id_number": resident_id(), "password": "short"})
     assert r.status_code == 422
     assert {e["field"] for e in r.json()["errors"]} >= {"body.name", "body.password", "body.phone"}
+    # The console says "at least 8 characters" in its own language from the code and its params.
+    [password] = [e for e in r.json()["errors"] if e["field"] == "body.password"]
+    assert password["code"] == "string_too_short" and password["params"] == {"min_length": 8}
+    assert r.json()["code"] == "request_invalid"
+    [name] = [e for e in r.json()["errors"] if e["field"] == "body.name"]
+    assert name["code"] == "missing"
     r = await stack.client.post("/api/v1/auth/login", json=["account"])
     assert r.status_code == 422
     r = await stack.client.get("/api/v1/nothing-here")
@@ -118,6 +125,7 @@ async def test_login_me_and_wrong_password(stack: Stack) -> None:
     }
     wrong = await stack.client.post("/api/v1/auth/login", json={"account": number, "password": "not-it-at-all"})
     assert wrong.status_code == 401 and wrong.headers["content-type"] == "application/problem+json"
+    assert wrong.json()["code"] == "login_failed"
     nobody = await stack.client.post("/api/v1/auth/login", json={"account": resident_id(), "password": PASSWORD})
     assert nobody.status_code == 401
     assert (await stack.client.get("/api/v1/auth/me")).status_code == 401
@@ -130,6 +138,7 @@ async def test_account_locks_after_repeated_failures(stack: Stack) -> None:
         assert r.status_code == 401
     r = await stack.client.post("/api/v1/auth/login", json={"account": number, "password": "wrong-password"})
     assert r.status_code == 429 and r.json()["locked"] is True and "locked" in r.json()["detail"]
+    assert r.json()["code"] == "account_locked"
     assert int(r.headers["retry-after"]) > 0
     # even the right password waits until the lock ends
     r = await stack.client.post("/api/v1/auth/login", json={"account": number, "password": PASSWORD})

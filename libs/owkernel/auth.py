@@ -297,6 +297,7 @@ class IdentityNotVerified(Forbidden):
             "Prove your identity through the province's unified login or at a window first.",
             title="Identity not verified",
             type_=self.TYPE,
+            code="identity_not_verified",
         )
 
 

@@ -2,7 +2,9 @@
 
 Business code raises ``Problem`` (or a subclass); the handlers installed by ``install_problem_handlers``
 turn it, FastAPI's validation errors, Starlette's HTTP errors and anything unexpected into the
-same JSON body. An unexpected error is a 500 that names the request id and nothing internal; a
+same JSON body. Every body carries a stable snake_case ``code`` (what a console translates; ``detail``
+stays English prose for API users) and each field error its own ``code`` and ``params`` (the names a
+message needs). An unexpected error is a 500 that names the request id and nothing internal; a
 database that cannot be reached is a 503 with ``Retry-After`` (the client did nothing wrong and
 may simply try again), never a 500.
 """
@@ -27,11 +29,32 @@ DATABASE_RETRY_AFTER_SECONDS = 5
 log = structlog.get_logger("owkernel.errors")
 
 
+# Python renamed some phrases (413 and 422 in 3.13); a code must not change with the interpreter.
+_STABLE_CODES = {413: "payload_too_large", 422: "unprocessable", 416: "range_not_satisfiable"}
+
+
+def status_code_name(status: int) -> str:
+    """The default problem code of ``status``: its phrase in snake_case ("not_found", "conflict")."""
+    if status in _STABLE_CODES:
+        return _STABLE_CODES[status]
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:
+        return "error"
+    return "_".join(phrase.lower().replace("-", " ").replace("'", "").split())
+
+
+def field_error(field: str, message: str, code: str, **params: Any) -> dict[str, Any]:
+    """One entry of a problem's ``errors``: where, in English, and a code with the names a console shows."""
+    return {"field": field, "message": message, "code": code, "params": params}
+
+
 class Problem(Exception):  # noqa: N818 - RFC 9457 calls it a problem
     """An error a client can act on; rendered as problem+json."""
 
     status: int = 400
     title: str | None = None
+    code: str | None = None
 
     def __init__(
         self,
@@ -40,6 +63,7 @@ class Problem(Exception):  # noqa: N818 - RFC 9457 calls it a problem
         status: int | None = None,
         title: str | None = None,
         type_: str = "about:blank",
+        code: str | None = None,
         errors: list[dict[str, Any]] | None = None,
         headers: dict[str, str] | None = None,
         **extra: Any,
@@ -49,6 +73,7 @@ class Problem(Exception):  # noqa: N818 - RFC 9457 calls it a problem
         if status is not None:
             self.status = status
         self.title = title or self.title or HTTPStatus(self.status).phrase
+        self.code = code or self.code or status_code_name(self.status)
         self.type = type_
         self.errors = errors
         self.headers = headers
@@ -97,6 +122,7 @@ def problem_body(
     *,
     title: str | None = None,
     type_: str = "about:blank",
+    code: str | None = None,
     errors: list[dict[str, Any]] | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
@@ -106,6 +132,7 @@ def problem_body(
         "title": title or HTTPStatus(status).phrase,
         "status": status,
         "detail": detail,
+        "code": code or status_code_name(status),
     }
     if errors is not None:
         body["errors"] = errors
@@ -123,11 +150,30 @@ def problem_response(status: int, detail: str, *, headers: dict[str, str] | None
     )
 
 
+def _plain(value: Any) -> Any:
+    # pydantic's ctx may hold an exception or a pattern object; a console needs only text and numbers.
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return str(value)
+
+
 def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     out = []
     for err in exc.errors():
         loc = [str(p) for p in err.get("loc", ())]
-        out.append({"field": ".".join(loc), "message": str(err.get("msg", "")), "type": str(err.get("type", ""))})
+        kind = str(err.get("type", ""))
+        params = {str(k): _plain(v) for k, v in (err.get("ctx") or {}).items()}
+        out.append(
+            {
+                "field": ".".join(loc),
+                "message": str(err.get("msg", "")),
+                "type": kind,
+                "code": kind or "invalid",
+                "params": params,
+            }
+        )
     return out
 
 
@@ -141,6 +187,7 @@ def install_problem_handlers(app: FastAPI) -> None:
             exc.detail,
             title=exc.title,
             type_=exc.type,
+            code=exc.code,
             errors=exc.errors,
             headers=exc.headers,
             **exc.extra,
@@ -148,7 +195,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return problem_response(422, "The request is not valid.", errors=_field_errors(exc))
+        return problem_response(422, "The request is not valid.", code="request_invalid", errors=_field_errors(exc))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

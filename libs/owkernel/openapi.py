@@ -39,7 +39,11 @@ from owkernel.errors import PROBLEM_JSON
 PROBLEM_REF = "#/components/schemas/Problem"
 PROBLEM_SCHEMA: dict[str, Any] = {
     "title": "Problem",
-    "description": "An error (RFC 9457 problem details); `errors` lists field errors of a 422.",
+    "description": (
+        "An error (RFC 9457 problem details). `code` is a stable snake_case name of the problem (what a"
+        " client translates); `detail` is English prose. `errors` lists field errors, each with its own"
+        " `code` and the `params` (names, limits) a message needs."
+    ),
     "type": "object",
     "required": ["type", "title", "status", "detail"],
     "properties": {
@@ -47,6 +51,7 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         "title": {"type": "string"},
         "status": {"type": "integer", "minimum": 400, "maximum": 599},
         "detail": {"type": "string"},
+        "code": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$", "examples": ["critical_materials_missing"]},
         "instance": {"type": "string"},
         "request_id": {"type": "string"},
         "errors": {
@@ -57,6 +62,12 @@ PROBLEM_SCHEMA: dict[str, Any] = {
                     "field": {"type": "string"},
                     "message": {"type": "string"},
                     "type": {"type": "string"},
+                    "code": {"type": "string", "examples": ["critical_material_missing", "string_too_short"]},
+                    "params": {
+                        "type": "object",
+                        "additionalProperties": True,
+                        "examples": [{"material_code": "HUKOU", "material_name": "居民户口簿"}],
+                    },
                 },
             },
         },

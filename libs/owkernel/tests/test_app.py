@@ -8,7 +8,7 @@ from typing import Annotated
 
 import pytest
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import MetaData
 
 from owkernel import (
@@ -25,6 +25,7 @@ from owkernel import (
     require_roles,
 )
 from owkernel.db import Database
+from owkernel.errors import Unprocessable, field_error
 from owkernel.settings import ServiceSettings
 from owkernel.testing import RunningService, SigningKeys, wait_ready
 
@@ -38,6 +39,10 @@ created: list[str] = []
 class Thing(BaseModel):
     name: str
     size: int
+
+
+class Password(BaseModel):
+    password: str = Field(min_length=8)
 
 
 @router.post("/things", status_code=201)
@@ -61,6 +66,20 @@ async def create_thing(
 @router.get("/admin-only")
 async def admin_only(principal: Annotated[Principal, Depends(require_roles("admin"))]) -> dict[str, str]:
     return {"hello": principal.subject_id}
+
+
+@router.post("/passwords")
+async def set_password(body: Password) -> dict[str, bool]:
+    return {"ok": bool(body.password)}
+
+
+@router.get("/coded")
+async def coded() -> None:
+    raise Unprocessable(
+        "Critical materials are missing: HUKOU.",
+        code="critical_materials_missing",
+        errors=[field_error("materials.HUKOU", "critical material missing", "critical_material_missing", name="x")],
+    )
 
 
 @router.get("/boom")
@@ -121,6 +140,35 @@ async def test_errors_are_problem_json_with_request_id(svc: RunningService, sign
     r = await svc.client.get("/boom")
     assert r.status_code == 500
     assert "secret" not in r.text and r.json()["title"] == "Internal Server Error"
+
+
+async def test_problems_carry_codes_and_params(svc: RunningService, signing_keys: SigningKeys) -> None:
+    missing = await svc.client.get("/nowhere")
+    assert missing.json()["code"] == "not_found"
+
+    r = await svc.client.post("/passwords", json={"password": "short"})
+    assert r.status_code == 422 and r.json()["code"] == "request_invalid"
+    [error] = r.json()["errors"]
+    assert error["field"] == "body.password"
+    assert error["code"] == "string_too_short" and error["params"] == {"min_length": 8}
+
+    r = await svc.client.get("/coded")
+    assert r.json()["code"] == "critical_materials_missing"
+    assert r.json()["detail"] == "Critical materials are missing: HUKOU."
+    assert r.json()["errors"] == [
+        {
+            "field": "materials.HUKOU",
+            "message": "critical material missing",
+            "code": "critical_material_missing",
+            "params": {"name": "x"},
+        }
+    ]
+
+    token = signing_keys.citizen("110101199003070000")
+    r = await svc.client.post(
+        "/things", json={"name": "taken", "size": 1}, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert r.status_code == 409 and r.json()["code"] == "conflict"
 
 
 async def test_authentication_and_roles(svc: RunningService, signing_keys: SigningKeys) -> None:

@@ -49,7 +49,7 @@ async def list_pickups(
     owner = None
     if not principal.is_staff:
         if principal.id_number is None:
-            raise Forbidden("Only an applicant or staff can see pickups.")
+            raise Forbidden("Only an applicant or staff can see pickups.", code="applicant_or_staff_only")
         owner = principal.id_number
     after = decode_time_cursor(cursor)
     rows = await repository.page(session, status=status, applicant_id_number=owner, after=after, limit=limit + 1)
@@ -65,9 +65,9 @@ async def get_pickup(application_no: str, session: SessionDep, principal: Verifi
     """The pickup record of an application."""
     pickup = await repository.by_application(session, application_no)
     if pickup is None:
-        raise NotFound("No certificate waits at the window for this application.")
+        raise NotFound("No certificate waits at the window for this application.", code="no_pickup_waiting")
     if not (principal.is_staff or principal.id_number == pickup.applicant_id_number):
-        raise Forbidden("This application belongs to someone else.")
+        raise Forbidden("This application belongs to someone else.", code="application_of_someone_else")
     return to_out(pickup)
 
 
@@ -80,7 +80,7 @@ async def complete_pickup(application_no: str, body: CompleteIn, session: Sessio
     """The collector's identity number must be the applicant's; the application then completes."""
     application = await applications.get(session, application_no)
     if application is None:
-        raise NotFound("No certificate waits at the window for this application.")
+        raise NotFound("No certificate waits at the window for this application.", code="no_pickup_waiting")
     pickup = await service.complete_pickup(
         session,
         application_no=application_no,

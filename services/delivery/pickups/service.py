@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from owkernel.contracts.delivery import PickupCompleted, PickupReady
-from owkernel.errors import Conflict, NotFound, Unprocessable
+from owkernel.errors import Conflict, NotFound, Unprocessable, field_error
 from services.delivery.applications.models import DeliveryApplication
 from services.delivery.db import outbox
 from services.delivery.pickups import repository
@@ -66,7 +66,9 @@ async def cancel_pickup(session: AsyncSession, *, application_no: str) -> None:
     if pickup is None or pickup.status == "cancelled":
         return
     if pickup.status == "completed":
-        raise Conflict("The applicant already collected the certificate at the window.")
+        raise Conflict(
+            "The applicant already collected the certificate at the window.", code="certificate_already_collected"
+        )
     pickup.status = "cancelled"
 
 
@@ -82,13 +84,21 @@ async def complete_pickup(
     """Hand the certificate over once the collector's identity number matches the applicant's."""
     pickup = await repository.by_application(session, application_no, lock=True)
     if pickup is None or pickup.status == "cancelled":
-        raise NotFound("No certificate waits at the window for this application.")
+        raise NotFound("No certificate waits at the window for this application.", code="no_pickup_waiting")
     if pickup.status == "completed":
-        raise Conflict("The certificate was already collected.")
+        raise Conflict("The certificate was already collected.", code="certificate_already_collected")
     if collector_id_number.strip().upper() != applicant_id_number.strip().upper():
         raise Unprocessable(
             "The collector's identity number does not match the applicant's.",
-            errors=[{"field": "body.collector_id_number", "message": "does not match the applicant"}],
+            code="collector_mismatch",
+            errors=[
+                field_error(
+                    "body.collector_id_number",
+                    "does not match the applicant",
+                    "collector_mismatch",
+                    application_no=application_no,
+                )
+            ],
         )
     now = utcnow()
     pickup.status = "completed"

@@ -24,7 +24,12 @@ REMOTE_PROVINCES = frozenset({"54", "65"})
 
 
 class RegionCodeError(ValueError):
-    """A region code that is not a known 12-digit division code; ``str()`` says why."""
+    """A region code that is not a known 12-digit division code; ``str()`` says why, ``code`` which part."""
+
+    def __init__(self, message: str, code: str, **params: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params = params
 
 
 @dataclass(frozen=True)
@@ -100,23 +105,29 @@ class Region:
 def parse_region(code: str) -> Region:
     """Check a 12-digit division code; raise ``RegionCodeError`` saying which part is wrong."""
     if len(code) != 12 or not code.isascii() or not code.isdigit():
-        raise RegionCodeError("A region code is exactly 12 digits (province, city, county, township, village).")
+        raise RegionCodeError(
+            "A region code is exactly 12 digits (province, city, county, township, village).", "region_code_format"
+        )
     data = divisions()
     province = data.provinces.get(code[:2])
     if province is None:
-        raise RegionCodeError(f"{code[:2]} is not a province code.")
+        raise RegionCodeError(f"{code[:2]} is not a province code.", "region_province_unknown", prefix=code[:2])
     if code[2:4] == "00":
-        raise RegionCodeError("The code names no city.")
+        raise RegionCodeError("The code names no city.", "region_city_missing")
     city = data.cities.get(code[:4])
     if city is None and code[:2] in data.provinces_with_cities:
-        raise RegionCodeError(f"{code[:4]} is not a city of {province}.")
+        raise RegionCodeError(
+            f"{code[:4]} is not a city of {province}.", "region_city_unknown", prefix=code[:4], province_name=province
+        )
     county = data.counties.get(code[:6])
     if county is None and code[:4] in data.cities_with_counties:
-        raise RegionCodeError(f"{code[:6]} is not a county of {city}.")
+        raise RegionCodeError(
+            f"{code[:6]} is not a county of {city}.", "region_county_unknown", prefix=code[:6], city_name=city or ""
+        )
     if code[6:9] == "000":
-        raise RegionCodeError("The code names no township.")
+        raise RegionCodeError("The code names no township.", "region_township_missing")
     if code[9:12] == "000":
-        raise RegionCodeError("The code names no village or community.")
+        raise RegionCodeError("The code names no village or community.", "region_village_missing")
     township = data.townships.get(code[:9])
     return Region(code=code, province_name=province, city_name=city, county_name=county, township_name=township)
 

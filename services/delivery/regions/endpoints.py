@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 
 from owkernel.app import SessionDep
 from owkernel.auth import STAFF_ROLES, Principal, require_roles
-from owkernel.errors import Unprocessable
+from owkernel.errors import Unprocessable, field_error
 from services.delivery.regions import repository
 from services.delivery.regions.divisions import (
     HOME_CITY_CODE,
@@ -32,7 +32,9 @@ async def check_region(code: str) -> RegionOut:
     try:
         region = parse_region(code)
     except RegionCodeError as exc:
-        raise Unprocessable(str(exc), errors=[{"field": "path.code", "message": str(exc)}]) from exc
+        raise Unprocessable(
+            str(exc), code=exc.code, errors=[field_error("path.code", str(exc), exc.code, **exc.params)]
+        ) from exc
     return RegionOut(
         code=region.code,
         province_code=region.province_code,
@@ -59,7 +61,7 @@ async def coverage(
     """How far free mailing reaches: every township shipped to, with delivered and failed counts."""
     for value in (since, until):
         if value is not None and value.tzinfo is None:
-            raise Unprocessable("from and to need a UTC offset.")
+            raise Unprocessable("from and to need a UTC offset.", code="time_offset_required")
     rows = await repository.coverage(
         session,
         direction=direction,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, Field
+from pydantic_core import PydanticCustomError
 
 from services.delivery.regions.divisions import RegionCodeError, parse_region
 
@@ -13,8 +14,8 @@ def _checked_region(code: str) -> str:
     try:
         parse_region(code)
     except RegionCodeError as exc:
-        # A ValueError inside a validator becomes a 422 naming the field.
-        raise ValueError(str(exc)) from exc
+        # A custom error becomes a 422 naming the field, with the part that is wrong as its code.
+        raise PydanticCustomError(exc.code, str(exc), dict(exc.params)) from exc
     return code
 
 

@@ -96,12 +96,12 @@ async def list_shipments(
     owner: str | None = None
     if not principal.is_staff:
         if principal.id_number is None:
-            raise Forbidden("Only an applicant or staff can see shipments.")
+            raise Forbidden("Only an applicant or staff can see shipments.", code="applicant_or_staff_only")
         owner = principal.id_number
         if application_no is not None:
             application = await applications.get(session, application_no)
             if application is not None and application.applicant_id_number != principal.id_number:
-                raise Forbidden("This application belongs to someone else.")
+                raise Forbidden("This application belongs to someone else.", code="application_of_someone_else")
     after = decode_time_cursor(cursor)
     rows = await repository.page(
         session,
@@ -126,9 +126,9 @@ async def get_shipment(shipment_id: str, session: SessionDep, principal: Verifie
     """A shipment with its full status history."""
     shipment = await repository.get(session, shipment_id)
     if shipment is None:
-        raise NotFound("No such shipment.")
+        raise NotFound("No such shipment.", code="shipment_not_found")
     if not may_see(principal, shipment.applicant_id_number):
-        raise Forbidden("This shipment belongs to someone else.")
+        raise Forbidden("This shipment belongs to someone else.", code="shipment_of_someone_else")
     return await _one_out(session, shipment)
 
 
@@ -149,7 +149,7 @@ async def reship(
         return replay
     shipment = await repository.get_for_update(session, shipment_id)
     if shipment is None:
-        raise NotFound("No such shipment.")
+        raise NotFound("No such shipment.", code="shipment_not_found")
     address = (
         service.Address(
             region_code=body.address.region_code,
@@ -190,9 +190,11 @@ async def mail_materials_in(
     # parallel booking committing between them slipped a third courier under the cap.
     application = await applications.get(session, body.application_no, lock=True)
     if application is None:
-        raise NotFound("No accepted application with this number.")
+        raise NotFound("No accepted application with this number.", code="application_not_accepted")
     if not (principal.has_role("clerk") or principal.id_number == application.applicant_id_number):
-        raise Forbidden("Only the applicant or a clerk can mail materials in for this application.")
+        raise Forbidden(
+            "Only the applicant or a clerk can mail materials in for this application.", code="applicant_or_clerk_only"
+        )
     settings: DeliverySettings = request.app.state.kernel.settings
     shipment = await service.mail_in(
         session,
@@ -219,11 +221,11 @@ async def materials_received(shipment_id: str, body: ReceivedIn, session: Sessio
     """The clerk records the arrival (when the courier's own report has not done it)."""
     shipment = await repository.get_for_update(session, shipment_id)
     if shipment is None or shipment.direction != "inbound":
-        raise NotFound("No such inbound shipment.")
+        raise NotFound("No such inbound shipment.", code="shipment_not_found")
     if shipment.status == "delivered":
-        raise Conflict("The materials were already recorded as arrived.")
+        raise Conflict("The materials were already recorded as arrived.", code="shipment_already_arrived")
     if shipment.status in ("failed", "cancelled", "pending"):
-        raise Conflict(f"The shipment is {shipment.status}.")
+        raise Conflict(f"The shipment is {shipment.status}.", code="shipment_state", shipment_status=shipment.status)
     await service.apply_status(
         session,
         shipment=shipment,

@@ -126,7 +126,9 @@ async def mail_in(
     if open_now >= max_open:
         raise Conflict(
             f"This application already has {open_now} inbound pickups under way (at most {max_open}); "
-            "book another once one has arrived or failed."
+            "book another once one has arrived or failed.",
+            code="inbound_pickups_limit",
+            max_open=max_open,
         )
     attempt = await repository.max_attempt(session, application_no=application.application_no, direction="inbound")
     return await open_shipment(
@@ -322,10 +324,14 @@ def address_of_application(application: DeliveryApplication) -> Address | None:
 async def cancel_waybill(session: AsyncSession, *, shipment: Shipment, reason: str) -> None:
     """Cancel a shipment the courier has not picked up yet (409 when it is too late)."""
     if shipment.status not in ("pending", "created"):
-        raise Conflict(f"The shipment is {shipment.status}; only one not yet picked up can be cancelled.")
+        raise Conflict(
+            f"The shipment is {shipment.status}; only one not yet picked up can be cancelled.",
+            code="shipment_not_cancellable",
+            shipment_status=shipment.status,
+        )
     if shipment.status == "created" and shipment.carrier and shipment.tracking_no:
         if not await adapter_for(shipment.carrier).cancel(session, shipment.tracking_no):
-            raise Conflict("The courier already picked the parcel up.")
+            raise Conflict("The courier already picked the parcel up.", code="parcel_already_picked_up")
         direction: Direction = "inbound" if shipment.direction == "inbound" else "outbound"
         await outbox.add(
             session,
@@ -348,17 +354,21 @@ async def cancel_waybill(session: AsyncSession, *, shipment: Shipment, reason: s
 async def reship(session: AsyncSession, *, shipment: Shipment, address: Address | None, clerk: str) -> Shipment:
     """A clerk sends the certificate again (after a failure, or to a corrected address before pickup)."""
     if shipment.direction != "outbound":
-        raise Conflict("Only a certificate (outbound) shipment can be re-shipped.")
+        raise Conflict("Only a certificate (outbound) shipment can be re-shipped.", code="shipment_not_reshippable")
     latest = await repository.latest(session, application_no=shipment.application_no, direction="outbound")
     if latest is None or latest.id != shipment.id:
-        raise Conflict("A newer shipment of this application exists; re-ship that one.")
+        raise Conflict("A newer shipment of this application exists; re-ship that one.", code="shipment_superseded")
     avoid: list[str] = []
     if shipment.status in ("pending", "created"):
         await cancel_waybill(session, shipment=shipment, reason=f"re-shipped by {clerk}")
     elif shipment.status == "failed":
         avoid = [shipment.carrier] if shipment.carrier else []
     else:
-        raise Conflict(f"The shipment is {shipment.status}; it cannot be re-shipped.")
+        raise Conflict(
+            f"The shipment is {shipment.status}; it cannot be re-shipped.",
+            code="shipment_not_reshippable",
+            shipment_status=shipment.status,
+        )
     await pickups.cancel_pickup(session, application_no=shipment.application_no)
     target = address or address_of(shipment)
     application = await applications.get(session, shipment.application_no)

@@ -77,6 +77,7 @@ async def test_region_lookup_endpoint(delivery: Delivery) -> None:
     for code, why in BAD.items():
         r = await delivery.client.get(f"/api/v1/delivery/regions/{code}")
         assert r.status_code == 422 and why in r.json()["detail"], (code, r.text)
+        assert r.json()["code"].startswith("region_") and r.json()["errors"][0]["code"] == r.json()["code"]
 
 
 async def test_inbound_mail_of_materials(delivery: Delivery) -> None:
@@ -113,6 +114,9 @@ async def test_inbound_mail_of_materials(delivery: Delivery) -> None:
     )
     assert bad_code.status_code == 422
     assert bad_code.json()["errors"][0]["field"] == "body.sender.region_code"
+    # 3706 is 烟台市; 99 is no county of it: the code says which part, the params name the city.
+    assert bad_code.json()["errors"][0]["code"] == "region_county_unknown"
+    assert bad_code.json()["errors"][0]["params"] == {"prefix": "370699", "city_name": "烟台市"}
     someone_else = await delivery.client.post(
         "/api/v1/delivery/inbound", json={"application_no": no, "sender": sender}, headers=delivery.citizen(new_idn())
     )

@@ -146,6 +146,9 @@ async def test_window_pickup_checks_identity_and_completes(delivery: Delivery) -
     # Someone else's identity document: refused, nothing completed.
     r = await delivery.client.post(path, json={"collector_id_number": new_idn()}, headers=clerk)
     assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
+    assert r.json()["code"] == "collector_mismatch"
+    assert r.json()["errors"][0]["code"] == "collector_mismatch"
+    assert r.json()["errors"][0]["params"] == {"application_no": no}
     assert await delivery.published("delivery.pickup.completed", no) == []
 
     r = await delivery.client.post(

@@ -29,7 +29,7 @@ from owkernel.contracts.intake import (
     SuspensionReason,
     VisitRecorded,
 )
-from owkernel.errors import Conflict, Forbidden, NotFound, PayloadTooLarge, Problem, Unprocessable
+from owkernel.errors import Conflict, Forbidden, NotFound, PayloadTooLarge, Problem, Unprocessable, field_error
 from owkernel.halls import CITY_HALL
 from services.intake.applications import repository
 from services.intake.applications.models import Application, ApplicationMaterial, Suspension, TimelineEntry
@@ -92,7 +92,7 @@ async def ensure_can_read(session: AsyncSession, principal: Principal, app: Appl
     if principal.kind in ("person", "enterprise"):
         if principal.id_number is not None and principal.id_number == app.applicant_id_number:
             return
-        raise Forbidden("This application belongs to someone else.")
+        raise Forbidden("This application belongs to someone else.", code="application_of_someone_else")
     if sees_everything(principal):
         return
     if (
@@ -103,7 +103,7 @@ async def ensure_can_read(session: AsyncSession, principal: Principal, app: Appl
         return
     if _agency_officer_of(await _project_of(session, app), principal):
         return
-    raise Forbidden("This application is not routed to you.")
+    raise Forbidden("This application is not routed to you.", code="application_not_routed_to_you")
 
 
 async def ensure_can_act(session: AsyncSession, principal: Principal, app: Application) -> bool:
@@ -111,19 +111,22 @@ async def ensure_can_act(session: AsyncSession, principal: Principal, app: Appli
     if principal.kind in ("person", "enterprise"):
         if principal.id_number is not None and principal.id_number == app.applicant_id_number:
             return False
-        raise Forbidden("This application belongs to someone else.")
+        raise Forbidden("This application belongs to someone else.", code="application_of_someone_else")
     if principal.has_role("clerk"):
         return True
     if _agency_officer_of(await _project_of(session, app), principal):
         return True
-    raise Forbidden("Only the applicant, a window clerk or the project's agency officer may do this.")
+    raise Forbidden(
+        "Only the applicant, a window clerk or the project's agency officer may do this.",
+        code="applicant_clerk_or_agent_only",
+    )
 
 
 async def load(session: AsyncSession, no: str, *, for_update: bool = False) -> Application:
     """An application by number, or 404."""
     app = await repository.get_by_no(session, no, for_update=for_update)
     if app is None:
-        raise NotFound(f"No application {no}.")
+        raise NotFound(f"No application {no}.", code="application_not_found", application_no=no)
     return app
 
 
@@ -264,7 +267,16 @@ async def _hall_of(
     if item.halls and hall not in item.halls:
         raise Unprocessable(
             f"Item {item.code} is not offered at hall {hall} (only at {', '.join(item.halls)}).",
-            errors=[{"field": "body.hall", "message": "the item is not offered at this hall", "type": "value_error"}],
+            code="item_not_offered_at_hall",
+            errors=[
+                {
+                    "field": "body.hall",
+                    "message": "the item is not offered at this hall",
+                    "type": "value_error",
+                    "code": "item_not_offered_at_hall",
+                    "params": {"item_code": item.code, "item_name": item.name, "hall": hall, "halls": list(item.halls)},
+                }
+            ],
         )
     return hall
 
@@ -318,7 +330,8 @@ async def _who_applies(
     if data.applicant_id_number is None:
         raise Unprocessable(
             "A clerk applies on behalf of someone: give applicant_id_number.",
-            errors=[{"field": "body.applicant_id_number", "message": "required for a clerk"}],
+            code="applicant_id_number_required",
+            errors=[field_error("body.applicant_id_number", "required for a clerk", "missing")],
         )
     kind = applicant_kind(data.applicant_id_number, data.applicant_kind, field="body.applicant_id_number")
     known = await repository.known_applicant(session, data.applicant_id_number)
@@ -342,7 +355,10 @@ async def create_application(
         if project is None:
             raise Unprocessable(
                 f"There is no project {data.project_no}.",
-                errors=[{"field": "body.project_no", "message": "unknown project"}],
+                code="project_unknown",
+                errors=[
+                    field_error("body.project_no", "unknown project", "project_unknown", project_no=data.project_no)
+                ],
             )
     who = await _who_applies(session, principal, data, project)
     await _within_drafts_cap(session, settings, who.id_number)
@@ -357,7 +373,17 @@ async def create_application(
         if stage_row is None:
             raise Unprocessable(
                 f"Item {item.code} is not a stage of project {project.project_no}.",
-                errors=[{"field": "body.item_code", "message": "not a stage of the project"}],
+                code="item_not_a_project_stage",
+                errors=[
+                    field_error(
+                        "body.item_code",
+                        "not a stage of the project",
+                        "item_not_a_project_stage",
+                        item_code=item.code,
+                        item_name=item.name,
+                        project_no=project.project_no,
+                    )
+                ],
             )
         if stage_row.application_id is not None:
             current = (await repository.get_by_ids(session, [stage_row.application_id])).get(stage_row.application_id)
@@ -435,6 +461,7 @@ async def _within_drafts_cap(session: AsyncSession, settings: IntakeSettings, id
             f"This applicant already has {drafts} open drafts, the most one applicant may keep. Submit one, "
             "or delete drafts no longer needed (DELETE /api/v1/applications/{no}), then start again.",
             title="Too many open drafts",
+            code="open_drafts_limit",
             max_open_drafts=settings.max_open_drafts,
             open_drafts=drafts,
         )
@@ -459,6 +486,7 @@ async def _within_quota(
             "(DELETE /api/v1/applications/{no}), or wait for the window's decision on submitted ones, "
             "then upload again.",
             title="Storage quota reached",
+            code="materials_quota_exceeded",
             quota_bytes=quota,
             used_bytes=used,
         )
@@ -477,19 +505,41 @@ async def _store(session: AsyncSession, storage: FileStorage, data: bytes) -> St
 def _spec(app: Application, code: str) -> dict[str, Any]:
     spec = next((m for m in app.item.get("materials", []) if m.get("code") == code), None)
     if spec is None:
-        raise NotFound(f"Item {app.item_code} v{app.item_version} has no material {code}.")
+        raise NotFound(
+            f"Item {app.item_code} v{app.item_version} has no material {code}.",
+            code="material_unknown",
+            material_code=code,
+        )
     return dict(spec)
+
+
+def _material_name(app: Application, code: str) -> str:
+    """The name the item snapshot gives material ``code`` (the code itself when it has none)."""
+    spec = next((m for m in app.item.get("materials", []) if m.get("code") == code), None)
+    return str(spec.get("name") or code) if spec else code
 
 
 def check_upload(settings: IntakeSettings, data: bytes) -> str:
     """The content type of an acceptable upload: 413 when too big, 415 when not PDF/JPEG/PNG."""
     if len(data) > settings.max_upload_bytes:
-        raise PayloadTooLarge(f"A material may be at most {settings.max_upload_bytes} bytes.")
+        raise PayloadTooLarge(
+            f"A material may be at most {settings.max_upload_bytes} bytes.",
+            code="material_file_too_large",
+            max_bytes=settings.max_upload_bytes,
+        )
     if not data:
-        raise Unprocessable("The file is empty.", errors=[{"field": "file", "message": "empty"}])
+        raise Unprocessable(
+            "The file is empty.",
+            code="material_file_empty",
+            errors=[field_error("file", "empty", "material_file_empty")],
+        )
     content_type = sniff_content_type(data)
     if content_type is None:
-        raise UnsupportedMediaType("A material must be a PDF, JPEG or PNG file (judged by its content).")
+        raise UnsupportedMediaType(
+            "A material must be a PDF, JPEG or PNG file (judged by its content).",
+            code="material_file_type",
+            allowed=["application/pdf", "image/jpeg", "image/png"],
+        )
     return content_type
 
 
@@ -516,7 +566,11 @@ async def upload_material(
     app = await load(session, no, for_update=True)
     await ensure_can_act(session, principal, app)
     if app.status not in ("draft", "returned"):
-        raise Conflict(f"Application {no} is {app.status}; materials are uploaded before submission.")
+        raise Conflict(
+            f"Application {no} is {app.status}; materials are uploaded before submission.",
+            code="application_not_editable",
+            application_status=app.status,
+        )
     spec = _spec(app, code)
     content_type = check_upload(settings, data)
     material = await repository.get_material(session, app.id, code)
@@ -546,7 +600,11 @@ async def delete_draft(session: AsyncSession, *, principal: Principal, no: str) 
     app = await load(session, no, for_update=True)
     await ensure_can_act(session, principal, app)
     if app.status != "draft":
-        raise Conflict(f"Application {no} is {app.status}; only a draft is deleted.")
+        raise Conflict(
+            f"Application {no} is {app.status}; only a draft is deleted.",
+            code="application_not_a_draft",
+            application_status=app.status,
+        )
     materials = await repository.materials_of(session, app.id)
     await repository.release_files(session, sorted({m.sha256 for m in materials if m.sha256}), at=utcnow())
     if app.project_no is not None:
@@ -563,7 +621,11 @@ async def submit(session: AsyncSession, *, principal: Principal, no: str) -> Ste
     app = await load(session, no, for_update=True)
     await ensure_can_act(session, principal, app)
     if app.status not in ("draft", "returned"):
-        raise Conflict(f"Application {no} is {app.status}; only a draft or a returned one is submitted.")
+        raise Conflict(
+            f"Application {no} is {app.status}; only a draft or a returned one is submitted.",
+            code="application_not_submittable",
+            application_status=app.status,
+        )
     rows = await repository.materials_of(session, app.id)
     uploaded = {m.code for m in rows if m.sha256}
     missing = [
@@ -572,7 +634,17 @@ async def submit(session: AsyncSession, *, principal: Principal, no: str) -> Ste
     if missing:
         raise Unprocessable(
             f"Critical materials are missing: {', '.join(missing)}.",
-            errors=[{"field": f"materials.{c}", "message": "critical material missing"} for c in missing],
+            code="critical_materials_missing",
+            errors=[
+                field_error(
+                    f"materials.{c}",
+                    "critical material missing",
+                    "critical_material_missing",
+                    material_code=c,
+                    material_name=_material_name(app, c),
+                )
+                for c in missing
+            ],
         )
     now = utcnow()
     resubmitted = app.status == "returned"
@@ -620,13 +692,19 @@ async def decide_acceptance(
     """The clerk's pre-review: accept (with 容缺), return for correction, or refuse with a reason."""
     app = await load(session, no, for_update=True)
     if app.status != "submitted":
-        raise Conflict(f"Application {no} is {app.status}; only a submitted application is pre-reviewed.")
+        raise Conflict(
+            f"Application {no} is {app.status}; only a submitted application is pre-reviewed.",
+            code="application_not_submitted",
+            application_status=app.status,
+        )
     now = utcnow()
     clerk = principal.username or principal.display
     if data.decision in ("return", "reject"):
         if not data.reason:
             raise Unprocessable(
-                "Say why: a reason is required.", errors=[{"field": "body.reason", "message": "required"}]
+                "Say why: a reason is required.",
+                code="reason_required",
+                errors=[field_error("body.reason", "required", "missing")],
             )
         app.reason = data.reason
         app.clerk = clerk
@@ -670,22 +748,34 @@ async def _accept(
     existing = await repository.materials_of(session, app.id)
     rows = {m.code: m for m in existing}
     provided = {code for code, row in rows.items() if row.sha256}
-    errors: list[dict[str, str]] = []
+    errors: list[dict[str, Any]] = []
+
+    def problem(field: str, code: str, message: str, kind: str) -> dict[str, Any]:
+        name = specs[code].get("name", code) if code in specs else None
+        return field_error(field, f"{code}: {message}", kind, material_code=code, material_name=name)
+
     for code in dict.fromkeys(deferred_codes):
         if code not in specs:
-            errors.append({"field": "body.deferred_materials", "message": f"{code}: the item has no such material"})
+            errors.append(problem("body.deferred_materials", code, "the item has no such material", "material_unknown"))
         elif specs[code].get("critical", True):
             errors.append(
-                {"field": "body.deferred_materials", "message": f"{code}: a critical material cannot be deferred"}
+                problem(
+                    "body.deferred_materials",
+                    code,
+                    "a critical material cannot be deferred",
+                    "critical_material_not_deferrable",
+                )
             )
         elif code in provided:
-            errors.append({"field": "body.deferred_materials", "message": f"{code}: already provided"})
+            errors.append(problem("body.deferred_materials", code, "already provided", "material_already_provided"))
     missing_critical = [c for c, s in specs.items() if s.get("critical", True) and c not in provided]
     for code in missing_critical:
         if code not in deferred_codes:
-            errors.append({"field": "materials", "message": f"{code}: a critical material is missing"})
+            errors.append(problem("materials", code, "a critical material is missing", "critical_material_missing"))
     if errors:
-        raise Unprocessable("The application cannot be accepted as it stands.", errors=errors)
+        raise Unprocessable(
+            "The application cannot be accepted as it stands.", code="acceptance_refused_as_it_stands", errors=errors
+        )
     await _previous_stage_approved(session, app)
     now = utcnow()
     due = local_today(settings, now) + timedelta(days=settings.supplement_days)
@@ -763,12 +853,26 @@ async def supplement(
     on_behalf = await ensure_can_act(session, principal, app)
     _spec(app, code)
     if app.status not in ("accepted", "approved"):
-        raise Conflict(f"Application {no} is {app.status}; it takes no supplements.")
+        raise Conflict(
+            f"Application {no} is {app.status}; it takes no supplements.",
+            code="application_takes_no_supplements",
+            application_status=app.status,
+        )
     material = await repository.get_material(session, app.id, code)
     if material is None or not material.is_deferred:
-        raise Conflict(f"Material {code} was not deferred at acceptance; nothing to supplement.")
+        raise Conflict(
+            f"Material {code} was not deferred at acceptance; nothing to supplement.",
+            code="material_not_deferred",
+            material_code=code,
+            material_name=_material_name(app, code),
+        )
     if material.supplied_at is not None:
-        raise Conflict(f"Material {code} was already supplied.")
+        raise Conflict(
+            f"Material {code} was already supplied.",
+            code="material_already_supplied",
+            material_code=code,
+            material_name=material.name,
+        )
     content_type = check_upload(settings, data)
     stored = await _store(session, storage, data)
     now = utcnow()
@@ -976,5 +1080,10 @@ async def material_file(
     _spec(app, code)
     row = await repository.get_material(session, app.id, code)
     if row is None or row.sha256 is None:
-        raise NotFound(f"Material {code} of application {no} has no file.")
+        raise NotFound(
+            f"Material {code} of application {no} has no file.",
+            code="material_has_no_file",
+            material_code=code,
+            material_name=_material_name(app, code),
+        )
     return await storage.get(row.sha256), row.content_type or "application/octet-stream"

@@ -140,11 +140,13 @@ async def ratable_application(session: AsyncSession, *, application_no: str) -> 
     """The decided application a rating is for, locked; 404 unknown, 409 undecided or rated."""
     application = await applications.get_for_update(session, application_no)
     if application is None:
-        raise NotFound(f"No accepted application {application_no} is known to rating.")
+        raise NotFound(
+            f"No accepted application {application_no} is known to rating.", code="application_not_known_to_rating"
+        )
     if application.decision is None:
-        raise Conflict("The application can be rated once it is approved or rejected.")
+        raise Conflict("The application can be rated once it is approved or rejected.", code="rating_too_early")
     if await repository.dedupe_key_taken(session, application_key(application_no)):
-        raise Conflict("This application has been rated already; one rating per application.")
+        raise Conflict("This application has been rated already; one rating per application.", code="already_rated")
     return application
 
 
@@ -165,12 +167,14 @@ async def rate_online(
 ) -> tuple[Review, str | None]:
     """The applicant rates their own decided application, once."""
     if principal.kind not in ("person", "enterprise") or not principal.id_number:
-        raise Forbidden("Only the applicant rates an application online.")
+        raise Forbidden("Only the applicant rates an application online.", code="applicant_rates_only")
     application = await applications.get(session, application_no)
     if application is None:
-        raise NotFound(f"No accepted application {application_no} is known to rating.")
+        raise NotFound(
+            f"No accepted application {application_no} is known to rating.", code="application_not_known_to_rating"
+        )
     if application.applicant_id_number != principal.id_number:
-        raise Forbidden("Only the applicant rates this application.")
+        raise Forbidden("Only the applicant rates this application.", code="applicant_rates_only")
     application = await ratable_application(session, application_no=application_no)
     return await _submit_once(
         session,
@@ -208,7 +212,9 @@ async def _submit_once(
             )
             await session.flush()
     except IntegrityError as exc:
-        raise Conflict("This application has been rated already; one rating per application.") from exc
+        raise Conflict(
+            "This application has been rated already; one rating per application.", code="already_rated"
+        ) from exc
     return result
 
 
@@ -238,13 +244,13 @@ class LinkSigner:
         """The payload of an authentic token; 401 for anything else."""
         body, dot, mac = token.partition(".")
         if not dot or not hmac.compare_digest(mac, self._mac(body)):
-            raise Unauthorized("The rating link is not valid.")
+            raise Unauthorized("The rating link is not valid.", code="rating_link_invalid")
         try:
             payload = json.loads(_unb64(body))
         except (ValueError, binascii.Error) as exc:
-            raise Unauthorized("The rating link is not valid.") from exc
+            raise Unauthorized("The rating link is not valid.", code="rating_link_invalid") from exc
         if not isinstance(payload, dict):
-            raise Unauthorized("The rating link is not valid.")
+            raise Unauthorized("The rating link is not valid.", code="rating_link_invalid")
         return payload
 
     def _mac(self, body: str) -> str:
@@ -325,17 +331,17 @@ async def rate_by_link(
     payload = signer.verify(token)
     link_id, application_no, expires = payload.get("l"), payload.get("a"), payload.get("e")
     if not isinstance(link_id, str) or not isinstance(application_no, str) or not isinstance(expires, int):
-        raise Unauthorized("The rating link is not valid.")
+        raise Unauthorized("The rating link is not valid.", code="rating_link_invalid")
     now = utcnow()
     if now.timestamp() >= expires:
-        raise Gone("The rating link has expired.")
+        raise Gone("The rating link has expired.", code="rating_link_expired")
     link = await repository.get_link_for_update(session, link_id)
     if link is None or link.application_no != application_no:
-        raise Unauthorized("The rating link is not valid.")
+        raise Unauthorized("The rating link is not valid.", code="rating_link_invalid")
     if link.used_at is not None:
-        raise Conflict("The rating link has been used already.")
+        raise Conflict("The rating link has been used already.", code="rating_link_used")
     if link.expires_at <= now:
-        raise Gone("The rating link has expired.")
+        raise Gone("The rating link has expired.", code="rating_link_expired")
     application = await ratable_application(session, application_no=application_no)
     review, rectification_id = await _submit_once(
         session,

@@ -127,6 +127,7 @@ async def test_link_rates_once_without_login(rating: Client, feeder: Feeder) -> 
 
     again = await rating.http.post("/api/v1/ratings/by-link", json={"token": link["token"], "score": 1})
     assert again.status_code == 409 and "used" in again.json()["detail"]
+    assert again.json()["code"] == "rating_link_used"
 
     # The link's rating is the application's one rating: the applicant cannot rate it online too,
     # and the rating is theirs (they see it among their own).

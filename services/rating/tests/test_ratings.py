@@ -55,6 +55,7 @@ async def test_rating_before_decision_is_refused(rating: Client, feeder: Feeder)
     await eventually(known)  # accepted but not decided: 409, never 201
     r = await rating.http.post("/api/v1/ratings", json={"application_no": no, "score": 4}, headers=me)
     assert r.status_code == 409 and "approved or rejected" in r.json()["detail"]
+    assert r.json()["code"] == "rating_too_early"
 
     await feeder.publish(approved(no))
     await wait_decided(rating, no)
