@@ -125,28 +125,51 @@ async def get_payment(
 
 # --- the stub cashier and provider --------------------------------------------------------------
 
-STYLE = "body{font-family:sans-serif;max-width:32rem;margin:3rem auto}button{font-size:1.1rem;margin-right:1rem}"
+STYLE = (
+    "body{font-family:sans-serif;max-width:34rem;margin:3rem auto;padding:0 1rem;line-height:1.6}"
+    "dl{display:grid;grid-template-columns:auto 1fr;gap:.4rem 1rem}dt{color:#555}dd{margin:0}"
+    ".en{color:#555;font-size:.9em}button{font-size:1.1rem;margin:0 1rem .5rem 0}"
+)
 # The page's one inline style is allowed by its hash; nothing else may load, run or frame it
 # (a framed pay button is a clickjacking target).
 PAGE_POLICY = (
     f"default-src 'none'; style-src 'sha256-{base64.b64encode(hashlib.sha256(STYLE.encode()).digest()).decode()}'; "
     "img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
+# A payer reads Chinese first; the English beside it is for visitors and for the API's users.
+STATUS_WORDS = {
+    "pending": ("待支付", "Awaiting payment"),
+    "paid": ("已支付", "Paid: the fee has been paid"),
+    "failed": ("支付未成功", "Not paid: the payment failed or was cancelled"),
+    "expired": ("订单已过期", "Expired: start the payment again from the application"),
+}
 PAGE = """<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8"><title>OneWindow cashier (stub)</title>
+<html lang="zh-CN"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>收银台（模拟） · Cashier (stub) - OneWindow</title>
 <style>{style}</style>
-</head><body>
-<h1>收银台 · Cashier (stub)</h1>
-<p>Application <b>{application_no}</b></p>
-<p>Amount <b>¥{yuan}</b> ({amount_fen} fen)</p>
-<p>Status <b id="status">{status}</b></p>
+</head><body><main>
+<h1>收银台（模拟） <span class="en" lang="en">Cashier (stub)</span></h1>
+<dl>
+<dt>申请编号 <span class="en" lang="en">Application</span></dt><dd><b>{application_no}</b></dd>
+<dt>应缴金额 <span class="en" lang="en">Amount</span></dt>
+<dd><b>¥{yuan}</b> 元 <span class="en" lang="en">yuan</span></dd>
+<dt>支付状态 <span class="en" lang="en">Status</span></dt>
+<dd><b id="status" data-status="{status}">{status_zh}</b> <span class="en" lang="en">{status_en}</span></dd>
+</dl>
 {form}
-</body></html>"""
+<p><a href="{back}">返回申请详情 <span class="en" lang="en">Back to the application</span></a></p>
+</main></body></html>"""
 
 FORM = """<form method="post" action="{action}">
-<button name="outcome" value="pay" type="submit">Pay 支付</button>
-<button name="outcome" value="fail" type="submit">Simulate failure</button>
+<button name="outcome" value="pay" type="submit">支付 <span lang="en">Pay</span></button>
+<button name="outcome" value="fail" type="submit">模拟支付失败 <span lang="en">Simulate a failure</span></button>
 </form>"""
+
+
+def console_path(application_no: str) -> str:
+    """The application's page in the console the gateway serves at ``/``."""
+    return f"/#/applications/{application_no}"
 
 
 async def _load(kernel: Any, settings: GatewaySettings, payment_id: str) -> Payment:
@@ -165,12 +188,15 @@ async def cashier_page(payment_id: str, kernel: KernelDep, state: StateDep) -> H
     """The stub cashier page: the order and a pay button while it is pending."""
     payment = await _load(kernel, state.settings, payment_id)
     form = FORM.format(action=html.escape(cashier_path(payment.id))) if payment.status == "pending" else ""
+    status_zh, status_en = STATUS_WORDS.get(payment.status, (payment.status, payment.status))
     return HTMLResponse(
         PAGE.format(
             application_no=html.escape(payment.application_no),
             yuan=f"{payment.amount_fen / 100:.2f}",
-            amount_fen=payment.amount_fen,
             status=html.escape(payment.status),
+            status_zh=html.escape(status_zh),
+            status_en=html.escape(status_en),
+            back=html.escape(console_path(payment.application_no)),
             form=form,
             style=STYLE,
         ),
@@ -216,7 +242,8 @@ async def cashier_pay(
             answered = 0
         if answered != 200:
             return HTMLResponse(
-                f"<p>The payment provider could not notify the merchant ({answered or 'unreachable'}).</p>",
+                "<p>支付机构未能通知商户，请稍后再试。 The payment provider could not notify the merchant "
+                f"({answered or 'unreachable'}).</p>",
                 status_code=502,
             )
     return RedirectResponse(cashier_path(payment.id), status_code=303)

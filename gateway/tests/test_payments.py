@@ -78,6 +78,11 @@ async def test_happy_path_through_the_cashier(stack: Stack) -> None:
 
     page = await stack.client.get(order["pay_url"])
     assert page.status_code == 200 and "¥25.00" in page.text and 'method="post"' in page.text
+    # Bilingual, Chinese first, the amount in yuan (no "fen"), the application and a way back to it.
+    assert "收银台" in page.text and page.text.index("收银台") < page.text.index("Cashier")
+    assert "fen" not in page.text and "元" in page.text
+    assert no in page.text and f'href="/#/applications/{no}"' in page.text
+    assert "待支付" in page.text and "Awaiting payment" in page.text
     # The pay button cannot be framed, and only the page's own style (by its hash) may apply.
     policy = page.headers["content-security-policy"]
     assert "frame-ancestors 'none'" in policy and "default-src 'none'" in policy and "unsafe" not in policy
@@ -87,7 +92,8 @@ async def test_happy_path_through_the_cashier(stack: Stack) -> None:
     assert page.headers["x-frame-options"] == "DENY" and page.headers["x-content-type-options"] == "nosniff"
     paid = await stack.client.post(order["pay_url"], data={"outcome": "pay"})
     assert paid.status_code == 303 and paid.headers["location"] == order["pay_url"]
-    assert "paid" in (await stack.client.get(order["pay_url"])).text
+    done = (await stack.client.get(order["pay_url"])).text
+    assert "已支付" in done and "paid" in done and 'method="post"' not in done
 
     view = await stack.client.get(f"/api/v1/payments/{order['payment_id']}", headers=bearer(tokens["access_token"]))
     assert view.json()["status"] == "paid" and view.json()["paid_at"]
