@@ -82,6 +82,9 @@ def test_make_run_serves_the_main_road_and_stops_cleanly(tmp_path: Path) -> None
         assert out.until("Ctrl-C stops everything", 30), "no banner:\n" + "".join(seen)
         banner = "".join(seen)
         assert f"http://127.0.0.1:{ports['GATEWAY']}" in banner and "admin" in banner
+        # The first thing the banner says is where to click.
+        after_ready = banner.split("[onewindow] ready", 1)[1].strip().splitlines()
+        assert after_ready[0].strip() == f"Open the console: http://127.0.0.1:{ports['GATEWAY']}/"
         smoke = subprocess.run(
             [
                 sys.executable,
@@ -114,3 +117,38 @@ def test_make_run_serves_the_main_road_and_stops_cleanly(tmp_path: Path) -> None
     for port in ports.values():
         with socket.socket() as s:
             assert s.connect_ex(("127.0.0.1", port)) != 0, f"something still listens on {port}"
+
+
+@pytest.mark.parametrize(
+    ("held", "setting"),
+    [("GATEWAY", "GATEWAY_PORT"), ("DELIVERY", "DELIVERY_PORT"), ("PROVINCE_SIM", "PROVINCE_SIM_PORT"), ("NATS", None)],
+)
+def test_a_port_in_use_is_named_with_its_setting_and_nothing_starts(
+    tmp_path: Path, held: str, setting: str | None
+) -> None:
+    import socket
+
+    ports = {name: free_port() for name in ("GATEWAY", "INTAKE", "APPROVAL", "DELIVERY", "RATING", "PROVINCE_SIM")}
+    nats_port = free_port()
+    env = subprocess_env(ROOT) | {f"{name}_PORT": str(port) for name, port in ports.items()}
+    env |= {"ONEWINDOW_DATA_DIR": str(tmp_path / "data"), "ONEWINDOW_NATS_PORT": str(nats_port)}
+    env.pop("NATS_URL", None)
+    taken = nats_port if held == "NATS" else ports[held]
+    setting = setting or "ONEWINDOW_NATS_PORT"
+    with socket.socket() as holder:
+        # Another program listening on the port, as a second `make run`'s gateway would be.
+        holder.bind(("127.0.0.1", taken))
+        holder.listen()
+        run = subprocess.run(
+            [sys.executable, "-m", "tools.run"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+        )
+    assert run.returncode == 2, run.stdout + run.stderr
+    said = run.stderr
+    assert f"port {taken}" in said and f"{setting}=" in said and "already in use" in said, said
+    assert "nothing was started" in said
+    # Nothing ran: no data directory made, no other port taken, no banner.
+    assert not (tmp_path / "data").exists()
+    assert "ready" not in run.stdout
+    for port in ports.values():
+        with socket.socket() as probe:
+            assert probe.connect_ex(("127.0.0.1", port)) != 0

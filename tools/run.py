@@ -22,7 +22,7 @@ from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tools.seed import seed
-from tools.stack import COMPONENTS, PROVINCE, PROVINCE_DEFAULT_PORT, ROOT, Stack, persistent_secret
+from tools.stack import COMPONENTS, PROVINCE, PROVINCE_DEFAULT_PORT, ROOT, Stack, persistent_secret, port_problems
 
 
 class RunSettings(BaseSettings):
@@ -49,6 +49,15 @@ class RunSettings(BaseSettings):
 def main() -> int:
     """Run until Ctrl-C."""
     settings = RunSettings()
+    ports = {c.name: getattr(settings, f"{c.name}_port") for c in COMPONENTS} | {PROVINCE: settings.province_port}
+    # Every port before anything starts: a gateway port taken by another stack would otherwise
+    # surface later as that stack's login refusing ours, with "address in use" only in a log file.
+    wanted = ports | ({} if settings.nats_url else {"nats": settings.nats_port})
+    if problems := port_problems(wanted):
+        for problem in problems:
+            print(f"[onewindow] cannot start: {problem}", file=sys.stderr, flush=True)
+        print("[onewindow] nothing was started.", file=sys.stderr, flush=True)
+        return 2
     data = settings.data_dir.resolve()
     admin_password = settings.admin_password or persistent_secret(
         data / "admin-password", "Dev-" + secrets.token_urlsafe(12)
@@ -61,7 +70,6 @@ def main() -> int:
             {c: "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode() for c in ("sim-express", "sim-post")}
         ),
     )
-    ports = {c.name: getattr(settings, f"{c.name}_port") for c in COMPONENTS} | {PROVINCE: settings.province_port}
     stack = Stack(
         data_dir=data,
         ports=ports,
@@ -98,7 +106,8 @@ def main() -> int:
         stack.wait_ready(timeout=settings.ready_timeout)
         logins = seed(stack.gateway_url, admin_password) if settings.seed_demo else []
         say("ready")
-        print(f"\n  Gateway (the one door):  {stack.gateway_url}   API docs: {stack.gateway_url}/docs")
+        print(f"\n  Open the console: {stack.gateway_url}/\n")
+        print(f"  Gateway (the one door):  {stack.gateway_url}   API docs: {stack.gateway_url}/docs")
         for c in COMPONENTS[1:]:
             print(f"  {c.name:<24} {stack.url(c.name)}")
         print(f"  nats-server:             {stack.nats_url}")
