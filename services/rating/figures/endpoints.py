@@ -49,7 +49,16 @@ async def get_projects(session: SessionDep) -> Any:
     return await service.projects(session)
 
 
-@router.post("/history", status_code=201, response_model=HistoryResult)
+@router.post(
+    "/history",
+    status_code=201,
+    response_model=HistoryResult,
+    # The body is read raw (JSON or CSV), so FastAPI cannot see it to document these itself.
+    responses={
+        413: {"description": "The import is larger than the limit."},
+        422: {"description": "Not UTF-8, not JSON or CSV, or a month or field that is wrong."},
+    },
+)
 async def import_history(request: Request, session: SessionDep, admin: Admin) -> Any:
     """Import the center's published monthly figures from before the platform (CSV or JSON)."""
     body = b""
