@@ -29,6 +29,7 @@ from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, V
 from stdnum.cn import ric, uscc
 
 from owkernel.testing import TestEnvironment, fresh_database_url
+from tests.browser.conftest import assert_accessible
 from tools.seed import DEMO_PASSWORD, demo_resident_id, seed
 from tools.stack import COMPONENTS, Stack
 from tools.stack import test_stack as stack_on_free_ports
@@ -154,13 +155,15 @@ class Console:
         expect(page.locator("main h1")).to_be_visible()
 
     def shot(self, page: Page, name: str) -> None:
-        """Screenshot the whole page; every label on it must exist in the page's language."""
+        """Screenshot the whole page; every label must exist in its language, axe-core finds nothing serious."""
         expect(page.locator("#main")).not_to_have_attribute("aria-busy", "true")
         page.screenshot(path=str(self.artifacts / f"{name}.png"), full_page=True)
         missing = page.evaluate("[...(window.owMissingLabels || [])]")
         assert missing == [], f"labels missing on {name}: {missing}"
         unlabelled = page.evaluate(UNLABELLED)
         assert unlabelled == [], f"controls without a label on {name}: {unlabelled}"
+        # axe-core on every page the story keeps: no serious or critical violation.
+        assert_accessible(page)
 
     def close(self) -> None:
         for context in self.contexts:
