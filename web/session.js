@@ -15,5 +15,6 @@ export function homeOf(who) {
   if (hasRole("clerk")(who)) return "#/desk";
   if (hasRole("approver")(who)) return "#/inbox";
   if (hasRole("supervisor", "admin")(who)) return "#/board";
+  if (hasRole("finance")(who)) return "#/finance/bill";
   return "#/catalog";
 }
