@@ -157,7 +157,14 @@ addLabels(
     "partners.switchOff": "停用",
     "partners.switchOn": "恢复",
     "partners.noteLabel": "{name} 的说明（可选）",
-    "partners.done": "{name}：{state}。",
+    "partners.on": "{name} 已恢复，接收新运单。",
+    "partners.off": "{name} 已停用，不再接收新运单。",
+    "partners.everywhere": "全国",
+    "partners.zone.city": "同城",
+    "partners.zone.province": "省内",
+    "partners.zone.national": "省外",
+    "partners.zone.remote": "偏远地区",
+    "items.firstVersion": "首个版本",
     "partners.booked": "已为 {n} 个等待的运单下单。",
   },
   {
@@ -311,7 +318,14 @@ addLabels(
     "partners.switchOff": "Switch off",
     "partners.switchOn": "Switch on",
     "partners.noteLabel": "Note for {name} (optional)",
-    "partners.done": "{name}: {state}.",
+    "partners.on": "{name} is switched on: it takes new waybills.",
+    "partners.off": "{name} is switched off: it takes no new waybills.",
+    "partners.everywhere": "Everywhere",
+    "partners.zone.city": "same city",
+    "partners.zone.province": "in the province",
+    "partners.zone.national": "other provinces",
+    "partners.zone.remote": "remote areas",
+    "items.firstVersion": "First version",
     "partners.booked": "{n} waiting shipments were booked.",
   },
 );
@@ -648,7 +662,7 @@ export async function adminItemView(ctx) {
         h("td", {}, tOr(`items.change.${ver.change}`, ver.change)),
         h("td", {}, ver.changed_by),
         h("td", {}, dateTime(ver.changed_at)),
-        h("td", { class: "changes" }, changesText(ver.changes)),
+        h("td", { class: "changes" }, ver.change === "created" ? t("items.firstVersion") : changesText(ver.changes)),
       ),
   });
   await history.load(true);
@@ -986,7 +1000,7 @@ export async function adminHallsView() {
 
 function tariffText(tariff) {
   return Object.entries(tariff || {})
-    .map(([zone, fen]) => `${zone} ${money(fen)}`)
+    .map(([zone, fen]) => `${tOr(`partners.zone.${zone}`, zone)} ${money(fen)}`)
     .join("; ");
 }
 
@@ -1004,8 +1018,7 @@ export async function adminPartnersView(ctx) {
         busy(toggle, async () => {
           try {
             const r = await api(`/delivery/partners/${encodeURIComponent(p.carrier)}/availability`, { method: "PUT", json: { available: !p.available, note: note.value.trim() || null } });
-            const state = r.available ? t("admin.yes") : t("admin.no");
-            announce(`${t("partners.done", { name: r.name, state: `${t("partners.available")} ${state}` })}${r.booked_pending ? ` ${t("partners.booked", { n: r.booked_pending })}` : ""}`, "ok");
+            announce(`${t(r.available ? "partners.on" : "partners.off", { name: r.name })}${r.booked_pending ? ` ${t("partners.booked", { n: r.booked_pending })}` : ""}`, "ok");
             await reload();
           } catch (err) {
             announce(errorText(err), "error");
@@ -1017,7 +1030,7 @@ export async function adminPartnersView(ctx) {
         { "data-carrier": p.carrier },
         h("td", {}, p.name, h("span", { class: "meta" }, ` (${p.carrier})`)),
         h("td", { class: "num" }, String(p.priority)),
-        h("td", {}, (p.provinces || []).join(", ") || "—"),
+        h("td", {}, (p.provinces || []).join(", ") || t("partners.everywhere")),
         h("td", {}, tariffText(p.tariff_fen)),
         h("td", { class: "partner-state" }, p.available ? t("admin.yes") : t("admin.no"), p.note ? h("span", { class: "meta" }, ` · ${p.note}`) : null),
         h("td", {}, p.updated_by ? `${p.updated_by} · ${dateTime(p.updated_at)}` : "—"),
