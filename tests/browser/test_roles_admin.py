@@ -1,7 +1,8 @@
 """The administrator's console in a real browser: the admin's real work through the pages.
 
 Against the whole platform (the same stack as test_console.py, started for this module): the
-administrator creates a service item and adjusts it, and sees both versions in its history;
+administrator creates a service item, adjusts it and sees both versions in its history, then
+cancels it (asked once more);
 imports a CSV whose bad row is listed and nothing taken; enters a calendar year that had no
 data (a weekday given as a make-up working day is refused with the problem and its request id);
 creates a county hall, a window clerk for it (who then logs in), registers a kiosk on that hall
@@ -95,6 +96,15 @@ def test_the_administrator_runs_the_catalog_calendar_staff_kiosks_halls_and_cour
         expect(admin.locator("#item-history tr[data-version='2']")).to_contain_text("调整")
         expect(admin.locator("#item-history tr[data-version='2']")).to_contain_text("committed_days")
         look(console, admin, "32-admin-item-history")
+        # Cancelled after asking once more: no new versions, the history kept with a third entry.
+        admin.get_by_role("button", name="取消事项").click()
+        admin.get_by_role("button", name="不，保留").click()
+        expect(admin.get_by_role("button", name="取消事项")).to_be_focused()
+        admin.get_by_role("button", name="取消事项").click()
+        admin.get_by_role("button", name="确认取消事项").click()
+        expect(admin.locator("main .alert[data-kind='warn']")).to_contain_text("该事项已取消")
+        expect(admin.locator("#item-form")).to_have_count(0)
+        expect(admin.locator("#item-history tr[data-version='3']")).to_contain_text("取消")
 
         # --- an import with a bad row: the row's problem listed, nothing imported --------------
         admin.goto(f"{console.base}#/admin/import")
@@ -197,7 +207,7 @@ def test_the_administrator_runs_the_catalog_calendar_staff_kiosks_halls_and_cour
     assert console.errors == [], console.errors
     with httpx.Client(base_url=stack.gateway_url, timeout=10, trust_env=False) as client:
         history = client.get(f"/api/v1/catalog/items/{code}/history").json()["items"]
-        assert [v["change"] for v in history] == ["created", "adjusted"]
+        assert [v["change"] for v in history] == ["created", "adjusted", "cancelled"]
         assert client.get("/api/v1/catalog/items/ADM-IMP-1").status_code == 404
         calendar = client.get(f"/api/v1/calendar/{EMPTY_YEAR}").json()
         assert calendar["has_data"] is True and calendar["holidays"] == [f"{EMPTY_YEAR}-01-01"]
