@@ -1,6 +1,7 @@
 // Small DOM helpers: every text goes in as a text node (never as HTML), so nothing a server or a
 // user wrote can run as markup.
 import { t, tOr, lang } from "./i18n.js";
+import { problemMessage } from "./problems.js";
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 
@@ -99,11 +100,21 @@ export function fieldError(control, message) {
 }
 
 let announceTimer = 0;
+let announcedAt = 0;
+
+// A message belongs to the page it was said on, and to the one an action leads straight to
+// ("created" then the application's page): a later navigation clears it, so a success banner from
+// one page never lingers on the next.
+const CARRY_MS = 1500;
+window.addEventListener("hashchange", () => {
+  if (Date.now() - announcedAt > CARRY_MS) clearAnnouncement();
+});
 
 /** Announce a status message in the page's polite live region (it fades after a while). */
 export function announce(message, kind = "info") {
   const region = document.getElementById("status");
   if (!region) return;
+  announcedAt = Date.now();
   window.clearTimeout(announceTimer);
   region.dataset.kind = kind;
   region.textContent = "";
@@ -135,11 +146,12 @@ export function alertBox() {
 }
 
 /** What went wrong, for an alert: a localized kind of problem, then the server's own words. */
-export function errorText(err) {
+export function errorText(err, { materials } = {}) {
   const status = err && err.status;
-  const detail = (err && (err.full || err.message)) || String(err);
-  if (!status) return t("error.network", { detail });
+  if (!status) return t("error.network", { detail: (err && err.message) || String(err) });
   const problem = err.problem || {};
+  // Said in the console's language from the problem's codes, with names (problems.js).
+  const detail = problemMessage(problem, { materials }) || err.message;
   const requestId = problem.request_id ? ` ${t("error.requestId", { id: problem.request_id })}` : "";
   // The one refusal a person can act on by themselves: say what to do, not only what failed.
   if (status === 403 && String(problem.type || "").endsWith("identity-not-verified")) {
@@ -162,7 +174,14 @@ export function dateTime(value) {
   if (!value) return "—";
   const d = new Date(value);
   if (Number.isNaN(d.getTime())) return String(value);
-  return d.toLocaleString(locale(), { dateStyle: "medium", timeStyle: "short" });
+  return d.toLocaleString(locale(), { dateStyle: "medium", timeStyle: "short", hour12: false });
+}
+
+/** A time of day in the console's language (never the browser's locale: no "10:49:30 AM" in Chinese). */
+export function clock(value = new Date()) {
+  const d = value instanceof Date ? value : new Date(value);
+  if (Number.isNaN(d.getTime())) return String(value);
+  return d.toLocaleTimeString(locale(), { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
 }
 
 export function date(value) {

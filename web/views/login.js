@@ -1,6 +1,7 @@
 // Unified login: an ID number / credit code for applicants, a username for staff; and registration.
 import { api, setSession, clearSession } from "../api.js";
-import { h, field, alertBox, announce, busy, errorText } from "../dom.js";
+import { h, field, fieldError, alertBox, announce, busy, errorText } from "../dom.js";
+import { requiredMessage } from "../problems.js";
 import { t } from "../i18n.js";
 import { homeOf } from "../session.js";
 import { provinceButton, takeProvinceFailure } from "../identity.js";
@@ -79,6 +80,19 @@ export async function loginView(ctx) {
     "submit",
     busy(regSubmit, async () => {
       regAlert.show("");
+      // What the server would refuse, said before sending and next to the field it is about.
+      const checks = [
+        [regId, !regId.value.trim() ? requiredMessage(t("register.idNumber")) : ""],
+        [regName, !regName.value.trim() ? requiredMessage(t("register.name")) : ""],
+        [regPhone, !regPhone.value.trim() ? requiredMessage(t("register.phone")) : ""],
+        [regPassword, regPassword.value.length < 8 ? t("check.passwordShort", { n: 8, have: regPassword.value.length }) : ""],
+      ];
+      checks.forEach(([control, message]) => fieldError(control, message));
+      const wrong = checks.find(([, message]) => message);
+      if (wrong) {
+        wrong[0].focus();
+        return;
+      }
       try {
         await api("/auth/register", {
           method: "POST",
