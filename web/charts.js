@@ -56,8 +56,8 @@ export function barChart({ title, rows, max }) {
         }
         return h(
           "li",
-          { class: "bar-row", "data-key": row.label },
-          h("span", { class: "bar-label" }, row.label),
+          { class: "bar-row", "data-key": row.key || row.label },
+          h("span", { class: "bar-label", title: row.key && row.key !== row.label ? row.key : null }, row.label),
           bar,
           h("span", { class: "bar-value" }, row.text),
         );

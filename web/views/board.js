@@ -2,7 +2,8 @@
 // on-time rates, consultation replies, satisfaction by department and by channel, open
 // rectifications. Polled every 10 seconds.
 import { api } from "../api.js";
-import { h, clear, percent, date, cardChip, statusChip, field } from "../dom.js";
+import { h, clear, percent, date, cardChip, statusChip, field, clock } from "../dom.js";
+import { departmentName } from "../problems.js";
 import { t, tOr } from "../i18n.js";
 import { barChart, donut, swatch, timeChart, COLORS, paletteColor } from "../charts.js";
 
@@ -24,8 +25,10 @@ function rateColor(rate) {
 function rateRows(items, keyOf, rateOf, countText) {
   return items.map((it) => {
     const rate = rateOf(it);
+    // A department's name where people read it; its code stays the row's key and tooltip.
     return {
-      label: keyOf(it),
+      key: keyOf(it),
+      label: departmentName(keyOf(it)),
       segments: [{ value: rate || 0, color: rateColor(rate), name: "", label: percent(rate) }],
       text: percent(rate),
       count: countText ? countText(it) : "",
@@ -132,7 +135,8 @@ export async function boardView(ctx) {
     const cardRows = departments
       .filter((d) => d.red_cards || d.yellow_cards || d.open_tasks || d.tasks_closed)
       .map((d) => ({
-        label: d.department,
+        key: d.department,
+        label: departmentName(d.department),
         segments: [
           { value: d.red_cards, color: COLORS.red, name: t("card.red"), label: d.red_cards },
           { value: d.yellow_cards, color: COLORS.yellow, name: t("card.yellow"), label: d.yellow_cards },
@@ -183,7 +187,7 @@ export async function boardView(ctx) {
               "tbody",
               {},
               cardItems.slice(0, 20).map((c) =>
-                h("tr", { "data-card": c.color }, h("td", {}, cardChip(c.color)), h("td", {}, c.department || "—"), h("td", {}, tOr(`clock.${c.clock_kind}`, c.clock_kind)), h("td", { class: "code" }, c.application_no || c.ref), h("td", {}, date(c.due_date))),
+                h("tr", { "data-card": c.color }, h("td", {}, cardChip(c.color)), h("td", { title: c.department || null }, c.department ? departmentName(c.department) : "—"), h("td", {}, tOr(`clock.${c.clock_kind}`, c.clock_kind)), h("td", { class: "code" }, c.application_no || c.ref), h("td", {}, date(c.due_date))),
               ),
             ),
           ),
@@ -206,7 +210,7 @@ export async function boardView(ctx) {
                 h(
                   "tr",
                   {},
-                  h("td", {}, r.department),
+                  h("td", { title: r.department }, departmentName(r.department)),
                   h("td", {}, tOr(`origin.${r.origin}`, r.origin)),
                   h("td", { class: "num" }, r.score ?? "—"),
                   h("td", {}, r.complaint || "—"),
@@ -235,7 +239,7 @@ export async function boardView(ctx) {
       panel("panel-rectifications", t("board.rectifications"), rectTable, true),
     );
     const asOf = summary.ok ? ` · ${t("board.asOf", { date: summary.value.as_of })}` : "";
-    stamp.textContent = `${t("app.updated", { time: new Date().toLocaleTimeString() })}${asOf}`;
+    stamp.textContent = `${t("app.updated", { time: clock() })}${asOf}`;
     stamp.dataset.at = String(Date.now());
   }
 

@@ -3,6 +3,7 @@ import { api } from "../api.js";
 import { h, field, money, percent, clear, alertBox } from "../dom.js";
 import { t, tOr } from "../i18n.js";
 import { isApplicant } from "../session.js";
+import { departmentName } from "../problems.js";
 
 function tripsBadge(trips) {
   if (trips === 0) return h("span", { class: "badge good" }, t("catalog.zeroTrips"));
@@ -38,7 +39,8 @@ export function materialsList(materials) {
 }
 
 function itemCard(item, who) {
-  const departments = item.departments && item.departments.length > 1 ? item.departments.join("、") : item.department;
+  const codes = item.departments && item.departments.length > 1 ? item.departments : [item.department];
+  const departments = codes.map(departmentName).join(t("problem.listSep"));
   return h(
     "article",
     { class: "card item", "data-code": item.code },
@@ -63,7 +65,7 @@ function itemCard(item, who) {
         item.online ? h("span", { class: "badge info" }, t("catalog.online")) : null,
       ),
     ),
-    h("p", { class: "meta" }, `${item.departments && item.departments.length > 1 ? t("catalog.departments") : t("catalog.department")}：${departments}`),
+    h("p", { class: "meta", title: codes.join(" · ") }, `${item.departments && item.departments.length > 1 ? t("catalog.departments") : t("catalog.department")}：${departments}`),
     itemFacts(item),
     h("details", { class: "materials-box" }, h("summary", {}, `${t("catalog.materials")} (${(item.materials || []).length})`), materialsList(item.materials)),
     !who || isApplicant(who)

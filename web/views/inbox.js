@@ -1,8 +1,9 @@
 // The approver's inbox: the department's open tasks by due date, with their card, and a decision
 // with an opinion.
 import { api, all, newKey } from "../api.js";
-import { h, clear, field, fieldError, alertBox, announce, busy, cardChip, date, daysUntil, dateTime, statusChip, errorText } from "../dom.js";
+import { h, clear, field, fieldError, alertBox, announce, busy, cardChip, date, daysUntil, dateTime, statusChip, errorText, clock } from "../dom.js";
 import { t } from "../i18n.js";
+import { departmentName } from "../problems.js";
 import { materialsList } from "./catalog.js";
 
 function dueText(task) {
@@ -58,7 +59,7 @@ function taskCard(task, onDone) {
           app.form && app.form.note ? h("p", {}, app.form.note) : null,
         );
       } catch (err) {
-        details.append(h("p", { class: "meta" }, err.message));
+        details.append(h("p", { class: "meta" }, errorText(err)));
       }
     },
   );
@@ -77,7 +78,7 @@ function taskCard(task, onDone) {
       { class: "facts" },
       h("div", {}, h("dt", {}, t("inbox.application")), h("dd", { class: "code" }, task.application_no)),
       h("div", {}, h("dt", {}, t("app.applicant")), h("dd", {}, task.applicant_name)),
-      h("div", {}, h("dt", {}, t("inbox.department")), h("dd", {}, `${task.department}${task.lead ? ` · ${t("inbox.lead")}` : ""}`)),
+      h("div", {}, h("dt", {}, t("inbox.department")), h("dd", { title: task.department }, `${departmentName(task.department)}${task.lead ? ` · ${t("inbox.lead")}` : ""}`)),
       task.stage ? h("div", {}, h("dt", {}, t("inbox.stage")), h("dd", {}, String(task.stage))) : null,
       h("div", {}, h("dt", {}, t("inbox.due")), h("dd", {}, h("strong", {}, date(task.due_date)), " ", h("span", { class: "meta" }, dueText(task)))),
     ),
@@ -96,7 +97,7 @@ export async function inboxView(ctx) {
     const items = (await all("/tasks", { status: "open" }, 500)).filter((task) => task.status === "open");
     items.sort((a, b) => (a.due_date < b.due_date ? -1 : a.due_date > b.due_date ? 1 : 0));
     clear(list).append(...(items.length ? items.map((task) => taskCard(task, () => load(true))) : [h("li", { class: "empty" }, t("inbox.empty"))]));
-    stamp.textContent = t("app.updated", { time: new Date().toLocaleTimeString() });
+    stamp.textContent = t("app.updated", { time: clock() });
   }
   await load();
   ctx.every(15000, () => load(false).catch(() => {}));
