@@ -194,3 +194,39 @@ export async function all(path, query = {}, max = 500) {
   } while (cursor && items.length < max);
   return items;
 }
+
+/**
+ * PUT one file as multipart form data, reporting progress (fetch cannot: XMLHttpRequest can).
+ * `onProgress(fraction)` gets 0..1. Errors are ApiError like api()'s; a 401 is refreshed once.
+ */
+export async function uploadFile(path, file, { onProgress } = {}) {
+  const send = () =>
+    new Promise((resolve, reject) => {
+      const xhr = new XMLHttpRequest();
+      xhr.open("PUT", `${BASE}${path}`);
+      xhr.setRequestHeader("Accept", "application/json, application/problem+json");
+      const held = tokens();
+      if (held && held.access) xhr.setRequestHeader("Authorization", `Bearer ${held.access}`);
+      xhr.upload.addEventListener("progress", (e) => {
+        if (onProgress && e.lengthComputable) onProgress(e.loaded / e.total);
+      });
+      xhr.addEventListener("load", () => {
+        let data = null;
+        try {
+          data = xhr.responseText ? JSON.parse(xhr.responseText) : null;
+        } catch {
+          data = { detail: xhr.responseText };
+        }
+        resolve({ status: xhr.status, data });
+      });
+      xhr.addEventListener("error", () => reject(new TypeError("network error")));
+      const form = new FormData();
+      form.append("file", file, file.name);
+      xhr.send(form);
+    });
+  let res = await send();
+  if (res.status === 401 && tokens() && (await refresh())) res = await send();
+  if (res.status < 200 || res.status >= 300) throw new ApiError(res.status, res.data || {});
+  if (onProgress) onProgress(1);
+  return res.data;
+}

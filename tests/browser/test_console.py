@@ -171,10 +171,12 @@ class Console:
 
 
 def upload(page: Page, code: str, name: str) -> None:
-    """Choose a PDF for one material and press its upload (or supply) button."""
+    """Choose a PDF for one material: it is uploaded (or supplied) as soon as it is chosen."""
     row = page.locator(f"li.material[data-code='{code}']")
     row.locator("input[type=file]").set_input_files({"name": name, "mimeType": "application/pdf", "buffer": PDF})
-    row.locator("button.upload").click()
+    expect(page.locator(f"li.material[data-code='{code}']")).to_have_attribute(
+        "data-status", re.compile("uploaded|supplied")
+    )
 
 
 def run_story(console: Console, citizen_id: str) -> dict[str, Any]:
@@ -219,7 +221,9 @@ def run_story(console: Console, citizen_id: str) -> dict[str, Any]:
     card.get_by_role("link", name="在线申请").click()
     expect(citizen.locator("main h1")).to_contain_text("最低生活保障审核")
     citizen.get_by_label("申请事由").fill("家庭收入低于当地最低生活保障标准，申请低保。")
-    citizen.get_by_label(re.compile("行政区划代码")).fill("370602001001")
+    citizen.get_by_label(re.compile("搜索地区")).fill("向阳街道")
+    citizen.locator("#region-results button[data-code='370602001']").click()
+    expect(citizen.locator("#region-picker")).to_have_attribute("data-code", "370602001001")
     citizen.get_by_label(re.compile("详细地址")).fill("芝罘区南大街1号")
     citizen.get_by_label(re.compile("收件人")).fill("张三")
     citizen.get_by_label(re.compile("联系电话")).fill("13800000000")

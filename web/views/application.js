@@ -1,8 +1,30 @@
 // One application as its applicant follows it: materials, submit, pay, progress, timeline,
 // certificate, shipment or pickup, and the rating. Updates itself every 5 seconds.
-import { api, newKey, ApiError } from "../api.js";
+import { api, newKey, ApiError, uploadFile } from "../api.js";
 import { h, clear, field, alertBox, announce, busy, money, statusChip, date, dateTime, errorText } from "../dom.js";
-import { t, tOr } from "../i18n.js";
+import { t, tOr, addLabels } from "../i18n.js";
+import { carrierName, departmentName, fileProblem, materialName, MATERIAL_MAX_BYTES, fileSize } from "../problems.js";
+
+addLabels(
+  {
+    "mat.uploading": "正在上传 {pct}%",
+    "app.chooseToUpload": "选择文件后立即上传（PDF、JPEG 或 PNG，每份不超过 {max}）",
+    "app.stillMissing": "还缺必须提交的材料：{names}。上传后才能提交。",
+    "app.allCritical": "必须提交的材料已齐全，可以提交。",
+    "app.mayFollow": "{names} 可以容缺，稍后补交。",
+    "app.uploadingWait": "还有材料正在上传，请稍候再提交。",
+    "app.deferredList": "容缺：{names}",
+  },
+  {
+    "mat.uploading": "uploading {pct}%",
+    "app.chooseToUpload": "Uploaded as soon as you choose it (PDF, JPEG or PNG, up to {max} each)",
+    "app.stillMissing": "Required materials still missing: {names}. Upload them to submit.",
+    "app.allCritical": "All required materials are in: you can submit.",
+    "app.mayFollow": "{names} may follow later (deferred).",
+    "app.uploadingWait": "A material is still uploading; wait before submitting.",
+    "app.deferredList": "deferred: {names}",
+  },
+);
 
 const EDITABLE = ["draft", "returned"];
 const SUPPLEMENTABLE = ["accepted", "approved"];
@@ -32,19 +54,33 @@ function progress(app) {
 
 const DETAIL_KEYS = ["decision", "reason", "opinion", "department", "carrier", "tracking_no", "status", "certificate_no", "clerk", "material_code", "amount_fen", "due_date", "window"];
 
-function detailText(detail) {
+function detailText(detail, materials) {
   if (!detail || typeof detail !== "object") return "";
   const parts = [];
   for (const k of DETAIL_KEYS) {
     const v = detail[k];
     if (v === null || v === undefined || v === "" || typeof v === "object") continue;
     if (k === "amount_fen") parts.push(money(v));
+    else if (k === "department") parts.push(departmentName(v));
+    else if (k === "carrier") parts.push(carrierName(v));
+    else if (k === "material_code") parts.push(materialName(materials, v));
+    else if (k === "window") parts.push(tOr(`window.${v}`, String(v)));
     else if (k === "status") parts.push(tOr(`status.${v}`, String(v)));
     else if (k === "decision") parts.push(tOr(`decision.${v}`, String(v)));
     else if (k === "reason") parts.push(tOr(`reason.${v}`, String(v)));
     else parts.push(String(v));
   }
+  // The materials accepted as deferred (容缺), by name.
+  if (Array.isArray(detail.deferred_materials) && detail.deferred_materials.length) {
+    parts.push(t("app.deferredList", { names: detail.deferred_materials.map((c) => materialName(materials, c)).join(t("problem.listSep")) }));
+  }
   return parts.join(" · ");
+}
+
+/** The codes behind the names of a timeline line, for its tooltip. */
+function codesOf(detail) {
+  if (!detail || typeof detail !== "object") return "";
+  return [...["department", "carrier", "material_code"].filter((k) => typeof detail[k] === "string" && detail[k]).map((k) => detail[k]), ...(Array.isArray(detail.deferred_materials) ? detail.deferred_materials : [])].join(" · ");
 }
 
 export function timelineList(app) {
@@ -58,7 +94,7 @@ export function timelineList(app) {
         { "data-event": e.event },
         h("time", { datetime: e.at }, dateTime(e.at)),
         h("span", { class: "tl-label" }, tOr(`ev.${e.event}`, e.event)),
-        detailText(e.detail) ? h("span", { class: "tl-detail" }, detailText(e.detail)) : null,
+        detailText(e.detail, app.materials) ? h("span", { class: "tl-detail", title: codesOf(e.detail) || null }, detailText(e.detail, app.materials)) : null,
       ),
     ),
   );
@@ -71,63 +107,97 @@ async function openMaterial(no, code) {
 
 /**
  * The materials of an application with upload controls where they apply: uploads while it is a
- * draft or returned, supplements of deferred ones once accepted. `onChanged()` after a success.
+ * draft or returned, supplements of deferred ones once accepted. A file is checked (type, size)
+ * and uploaded as soon as it is chosen, with its progress; each material says its state
+ * (missing, uploading, uploaded, deferred). `onChanged()` after a success.
  */
 export function materialsPanel(app, { onChanged }) {
   const alert = alertBox();
   const editable = EDITABLE.includes(app.status);
   const supplementable = SUPPLEMENTABLE.includes(app.status);
+  const panel = h("div", { class: "materials-panel" });
   const rows = (app.materials || []).map((m) => {
     const canUpload = editable || (supplementable && (m.status === "deferred" || m.status === "overdue"));
+    const chip = h("span", { class: `chip mat-${m.status}`, "data-state": m.status }, tOr(`mat.${m.status}`, m.status));
     const li = h(
       "li",
-      { class: "material", "data-code": m.code, "data-status": m.status },
+      { class: "material", "data-code": m.code, "data-status": m.status, title: m.code },
       h(
         "div",
         { class: "material-head" },
         h("span", { class: "material-name" }, m.name),
         h("span", { class: m.critical ? "badge critical" : "badge deferrable" }, m.critical ? t("catalog.critical") : t("catalog.deferrable")),
-        h("span", { class: `chip mat-${m.status}` }, tOr(`mat.${m.status}`, m.status)),
+        chip,
         m.due_date && (m.status === "deferred" || m.status === "overdue") ? h("span", { class: "meta" }, t("app.deferredDue", { date: date(m.due_date) })) : null,
       ),
     );
     if (m.status === "uploaded" || m.status === "supplied") {
       const view = h("button", { type: "button", class: "link-button" }, t("app.download"));
-      view.addEventListener("click", busy(view, () => openMaterial(app.application_no, m.code).catch((err) => alert.show(errorText(err)))));
+      view.addEventListener("click", busy(view, () => openMaterial(app.application_no, m.code).catch((err) => alert.show(errorText(err, { materials: app.materials })))));
       li.querySelector(".material-head").append(view);
     }
     if (canUpload) {
-      const input = h("input", { type: "file", accept: "application/pdf,image/jpeg,image/png", name: `file-${m.code}` });
+      const input = h("input", { type: "file", accept: "application/pdf,image/jpeg,image/png,.pdf,.jpg,.jpeg,.png", name: `file-${m.code}` });
       const supplement = supplementable && !editable;
+      const bar = h("progress", { class: "upload-progress", max: "100", value: "0", hidden: true, "aria-label": t("app.uploadFile", { name: m.name }) });
+      const setState = (state, pct) => {
+        li.dataset.status = state;
+        chip.className = `chip mat-${state}`;
+        chip.dataset.state = state;
+        chip.textContent = state === "uploading" ? t("mat.uploading", { pct: Math.round(pct * 100) }) : tOr(`mat.${state}`, state);
+        bar.hidden = state !== "uploading";
+        bar.value = Math.round(pct * 100);
+      };
+      input.addEventListener("change", async () => {
+        alert.show("");
+        const file = input.files && input.files[0];
+        if (!file) return;
+        const wrong = fileProblem(file, MATERIAL_MAX_BYTES);
+        if (wrong) {
+          alert.show(wrong);
+          input.value = "";
+          return;
+        }
+        const path = supplement ? "supplements" : "materials";
+        const before = m.status;
+        input.disabled = true;
+        setState("uploading", 0);
+        try {
+          await uploadFile(`/applications/${encodeURIComponent(app.application_no)}/${path}/${encodeURIComponent(m.code)}`, file, { onProgress: (f) => setState("uploading", f) });
+          setState(supplement ? "supplied" : "uploaded", 1);
+          announce(t(supplement ? "app.supplemented" : "app.uploaded", { name: m.name }), "ok");
+          await onChanged();
+        } catch (err) {
+          setState(before, 0);
+          input.disabled = false;
+          input.value = "";
+          alert.show(errorText(err, { materials: app.materials }));
+        }
+      });
       const label = supplement ? t("app.supplement") : m.status === "uploaded" ? t("app.reupload") : t("app.upload");
-      const button = h("button", { type: "button", class: "upload" }, label);
-      button.addEventListener(
-        "click",
-        busy(button, async () => {
-          alert.show("");
-          const file = input.files && input.files[0];
-          if (!file) {
-            alert.show(t("app.chooseFile"));
-            input.focus();
-            return;
-          }
-          const form = new FormData();
-          form.append("file", file, file.name);
-          const path = supplement ? "supplements" : "materials";
-          try {
-            await api(`/applications/${encodeURIComponent(app.application_no)}/${path}/${encodeURIComponent(m.code)}`, { method: "PUT", form });
-            announce(t(supplement ? "app.supplemented" : "app.uploaded", { name: m.name }), "ok");
-            await onChanged();
-          } catch (err) {
-            alert.show(errorText(err));
-          }
-        }),
-      );
-      li.append(h("div", { class: "upload-row" }, field(t("app.uploadFile", { name: m.name }), input), button));
+      li.append(h("div", { class: "upload-row" }, field(`${label} · ${m.name}`, input, { hint: t("app.chooseToUpload", { max: fileSize(MATERIAL_MAX_BYTES) }) }), bar));
     }
     return li;
   });
-  return h("div", { class: "materials-panel" }, h("ul", { class: "material-list" }, rows), alert);
+  panel.append(h("ul", { class: "material-list" }, rows), alert);
+  return panel;
+}
+
+/** What is still missing before a submit, said plainly (names of the critical ones). */
+export function missingSummary(app) {
+  if (!EDITABLE.includes(app.status)) return null;
+  const mats = app.materials || [];
+  const critical = mats.filter((m) => m.critical && m.status === "missing");
+  const optional = mats.filter((m) => !m.critical && m.status === "missing");
+  const sep = t("problem.listSep");
+  return h(
+    "div",
+    { class: "missing-summary", id: "missing-summary", "aria-live": "polite" },
+    critical.length
+      ? h("p", { class: "alert", "data-kind": "warn", "data-missing": critical.map((m) => m.code).join(" ") }, t("app.stillMissing", { names: critical.map((m) => m.name).join(sep) }))
+      : h("p", { class: "alert", "data-kind": "ok" }, t("app.allCritical")),
+    optional.length ? h("p", { class: "hint" }, t("app.mayFollow", { names: optional.map((m) => m.name).join(sep) })) : null,
+  );
 }
 
 function certificateBox(cert) {
@@ -164,7 +234,7 @@ async function deliveryBox(app) {
           h(
             "dl",
             { class: "facts" },
-            h("div", {}, h("dt", {}, t("app.carrier")), h("dd", {}, sh.carrier_name || sh.carrier || "—")),
+            h("div", {}, h("dt", {}, t("app.carrier")), h("dd", { title: sh.carrier || null }, sh.carrier ? carrierName(sh.carrier) : sh.carrier_name || "—")),
             h("div", {}, h("dt", {}, t("app.tracking")), h("dd", { class: "code" }, sh.tracking_no || "—")),
             h("div", {}, h("dt", {}, t("app.status")), h("dd", {}, statusChip(sh.status))),
           ),
@@ -259,12 +329,22 @@ export function actionsBox(app, { refresh }) {
       "click",
       busy(submit, async () => {
         alert.show("");
+        // Say what is missing before sending: the server would refuse it the same way.
+        if (document.querySelector(".materials-panel li.material[data-status=uploading]")) {
+          alert.show(t("app.uploadingWait"));
+          return;
+        }
+        const missing = (app.materials || []).filter((m) => m.critical && m.status === "missing");
+        if (missing.length) {
+          alert.show(t("app.stillMissing", { names: missing.map((m) => m.name).join(t("problem.listSep")) }));
+          return;
+        }
         try {
           await api(`/applications/${encodeURIComponent(app.application_no)}/submit`, { method: "POST" });
           announce(t("app.submittedOk"), "ok");
           await refresh(true);
         } catch (err) {
-          alert.show(errorText(err));
+          alert.show(errorText(err, { materials: app.materials }));
         }
       }),
     );
@@ -344,7 +424,7 @@ export async function applicationView(ctx) {
     heading.textContent = app.item_name || app.item_code;
     clear(summarySlot).append(summaryBox(app));
     clear(actionsSlot).append(actionsBox(app, { refresh }) || "");
-    clear(materialsSlot).append(h("h2", {}, t("app.materials")), materialsPanel(app, { onChanged: () => refresh(true) }));
+    clear(materialsSlot).append(h("h2", {}, t("app.materials")), materialsPanel(app, { onChanged: () => refresh(true) }), missingSummary(app) || "");
     clear(certSlot).append(certificateBox(app.certificate) || "");
     clear(timelineSlot).append(h("h2", {}, t("app.timeline")), timelineList(app));
     const delivery = await deliveryBox(app);
@@ -380,8 +460,8 @@ export async function applicationView(ctx) {
     heading,
     h("div", { class: "toolbar" }, refreshButton, h("p", { class: "hint" }, t("app.autoRefresh"))),
     summarySlot,
-    actionsSlot,
     materialsSlot,
+    actionsSlot,
     certSlot,
     deliverySlot,
     ratingSlot,

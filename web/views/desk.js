@@ -1,13 +1,83 @@
 // The window desk (clerk): the pre-review queue, the pre-review itself (accept, accept with
 // deferred materials, return, refuse), applying on someone's behalf, window pickup, appointments.
 import { api, all, newKey } from "../api.js";
-import { h, clear, field, fieldError, alertBox, announce, busy, statusChip, date, dateTime, today, errorText } from "../dom.js";
-import { t, tOr } from "../i18n.js";
+import { h, clear, field, fieldError, alertBox, announce, busy, statusChip, date, dateTime, today, errorText, clock } from "../dom.js";
+import { t, tOr, addLabels } from "../i18n.js";
 import { applicationForm } from "./apply.js";
-import { materialsPanel, actionsBox, timelineList } from "./application.js";
+import { materialsPanel, missingSummary, actionsBox, timelineList } from "./application.js";
+import { requiredMessage } from "../problems.js";
+
+addLabels(
+  {
+    "desk.search": "查找申请：申请编号、身份证号或姓名",
+    "desk.searchButton": "查找",
+    "desk.searchHint": "编号和证件号要完整，姓名可以只输入一部分。",
+    "desk.searchResults": "查找结果（{n} 件）",
+    "desk.searchNone": "没有找到与“{q}”相符的申请。",
+    "desk.searchEmpty": "请输入申请编号、身份证号或姓名。",
+    "pickups.applicant": "申请人",
+    "pickups.item": "事项",
+  },
+  {
+    "desk.search": "Find an application: number, ID number or name",
+    "desk.searchButton": "Find",
+    "desk.searchHint": "Numbers in full; a name may be a part.",
+    "desk.searchResults": "Found ({n})",
+    "desk.searchNone": "No application matches \"{q}\".",
+    "desk.searchEmpty": "Type an application number, an ID number or a name.",
+    "pickups.applicant": "Applicant",
+    "pickups.item": "Item",
+  },
+);
 
 function updatedLine() {
-  return h("p", { class: "updated meta" }, t("app.updated", { time: new Date().toLocaleTimeString() }));
+  return h("p", { class: "updated meta" }, t("app.updated", { time: clock() }));
+}
+
+function appRow(a) {
+  return h(
+    "li",
+    { class: "card row", "data-no": a.application_no },
+    h(
+      "div",
+      { class: "row-main" },
+      h("a", { class: "row-title", href: `#/desk/review/${encodeURIComponent(a.application_no)}` }, `${a.item_name}`),
+      h("p", { class: "meta" }, `${a.application_no} · ${t("app.applicant")} ${a.applicant.name} · ${tOr(`window.${a.window}`, a.window)}`),
+      h("p", { class: "meta" }, a.submitted_at ? `${t("app.submitted")} ${dateTime(a.submitted_at)}` : `${t("app.created")} ${dateTime(a.created_at)}`),
+    ),
+    h("div", { class: "row-side" }, statusChip(a.status), a.status === "submitted" ? h("a", { class: "button primary", href: `#/desk/review/${encodeURIComponent(a.application_no)}` }, t("desk.review")) : null),
+  );
+}
+
+/** The window's search: one box for an application number, an ID number or a name (?q=). */
+function deskSearch(ctx) {
+  const input = h("input", { type: "search", name: "q", autocomplete: "off", spellcheck: "false", value: ctx.query.get("q") || "" });
+  const results = h("div", { id: "desk-search-results", "aria-live": "polite" });
+  const button = h("button", { type: "submit" }, t("desk.searchButton"));
+  const form = h("form", { class: "filters desk-search", role: "search", id: "desk-search", novalidate: true }, field(t("desk.search"), input, { hint: t("desk.searchHint") }), h("div", { class: "actions" }, button), results);
+  const run = async () => {
+    fieldError(input, "");
+    const q = input.value.trim();
+    if (!q) {
+      fieldError(input, t("desk.searchEmpty"));
+      clear(results);
+      return;
+    }
+    try {
+      const items = await all("/applications", { q }, 100);
+      clear(results).append(
+        ...(items.length
+          ? [h("h2", { class: "small" }, t("desk.searchResults", { n: items.length })), h("ul", { class: "list" }, items.map(appRow))]
+          : [h("p", { class: "empty" }, t("desk.searchNone", { q }))]),
+      );
+    } catch (err) {
+      clear(results).append(h("p", { class: "alert", role: "alert" }, errorText(err)));
+    }
+  };
+  form.addEventListener("submit", (e) => e.preventDefault());
+  form.addEventListener("submit", busy(button, run));
+  if (input.value) run();
+  return form;
 }
 
 // --- the queue ------------------------------------------------------------------------------
@@ -18,35 +88,14 @@ export async function deskQueueView(ctx) {
     // The list filters by status on the server; the client filter keeps the page right if not.
     const items = (await all("/applications", { status: "submitted" }, 200)).filter((a) => a.status === "submitted");
     items.sort((a, b) => ((a.submitted_at || a.created_at) < (b.submitted_at || b.created_at) ? -1 : 1));
-    clear(list).append(
-      items.length
-        ? h(
-            "ul",
-            { class: "list" },
-            items.map((a) =>
-              h(
-                "li",
-                { class: "card row", "data-no": a.application_no },
-                h(
-                  "div",
-                  { class: "row-main" },
-                  h("a", { class: "row-title", href: `#/desk/review/${encodeURIComponent(a.application_no)}` }, `${a.item_name}`),
-                  h("p", { class: "meta" }, `${a.application_no} · ${t("app.applicant")} ${a.applicant.name} · ${tOr(`window.${a.window}`, a.window)}`),
-                  h("p", { class: "meta" }, `${t("app.submitted")} ${dateTime(a.submitted_at)}`),
-                ),
-                h("div", { class: "row-side" }, statusChip(a.status), h("a", { class: "button primary", href: `#/desk/review/${encodeURIComponent(a.application_no)}` }, t("desk.review"))),
-              ),
-            ),
-          )
-        : h("p", { class: "empty" }, t("desk.empty")),
-    );
+    clear(list).append(items.length ? h("ul", { class: "list" }, items.map(appRow)) : h("p", { class: "empty" }, t("desk.empty")));
     clear(stamp).append(updatedLine());
   }
   await load();
   ctx.every(10000, () => load().catch(() => {}));
   const refresh = h("button", { type: "button" }, t("app.refresh"));
   refresh.addEventListener("click", busy(refresh, load));
-  return h("section", { class: "page desk" }, h("h1", {}, t("desk.title")), h("p", { class: "lead" }, t("desk.intro")), h("div", { class: "toolbar" }, refresh, stamp), list);
+  return h("section", { class: "page desk" }, h("h1", {}, t("desk.title")), deskSearch(ctx), h("p", { class: "lead" }, t("desk.intro")), h("div", { class: "toolbar" }, refresh, stamp), list);
 }
 
 // --- pre-review -----------------------------------------------------------------------------
@@ -81,7 +130,7 @@ function decisionForm(app, { onDone }) {
             "div",
             { class: "choice" },
             h("input", { type: "checkbox", name: "deferred", value: m.code, id: `defer-${m.code}`, checked: true }),
-            h("label", { for: `defer-${m.code}` }, `${m.name} (${m.code})`),
+            h("label", { for: `defer-${m.code}`, title: m.code }, m.name),
           ),
         )
       : h("p", { class: "hint" }, t("desk.deferredNone")),
@@ -124,7 +173,7 @@ function decisionForm(app, { onDone }) {
         announce(t("desk.decided", { no: result.application_no, status: t(`status.${result.status}`) }), "ok");
         onDone(result);
       } catch (err) {
-        alert.show(errorText(err));
+        alert.show(errorText(err, { materials: mats }));
       }
     }),
   );
@@ -151,16 +200,16 @@ export async function deskReviewView(ctx) {
         h(
           "dl",
           { class: "facts" },
-          h("div", {}, h("dt", {}, t("app.item")), h("dd", {}, `${app.item_name} (${app.item_code} v${app.item_version})`)),
+          h("div", {}, h("dt", {}, t("app.item")), h("dd", { title: `${app.item_code} v${app.item_version}` }, app.item_name)),
           h("div", {}, h("dt", {}, t("app.applicant")), h("dd", {}, `${app.applicant.name} · ${app.applicant.id_number}`)),
           h("div", {}, h("dt", {}, t("app.channel")), h("dd", {}, tOr(`channel.${app.channel}`, app.channel))),
-          h("div", {}, h("dt", {}, t("app.delivery")), h("dd", {}, tOr(`delivery.${app.delivery.method}`, app.delivery.method), addr ? ` · ${addr.region_code} ${addr.detail} ${addr.recipient}` : "")),
-          h("div", {}, h("dt", {}, t("app.deadline")), h("dd", {}, date(app.deadline))),
+          h("div", {}, h("dt", {}, t("app.delivery")), h("dd", {}, tOr(`delivery.${app.delivery.method}`, app.delivery.method), addr ? h("span", { title: addr.region_code }, ` · ${addr.detail} ${addr.recipient}`) : "")),
+          h("div", {}, h("dt", {}, t("app.deadline")), h("dd", { id: "review-deadline" }, date(app.deadline))),
         ),
         h("h2", { class: "small" }, t("desk.form")),
         formData(app),
       ),
-      h("div", { class: "card" }, h("h2", {}, t("app.materials")), materialsPanel(app, { onChanged: paint })),
+      h("div", { class: "card" }, h("h2", {}, t("app.materials")), materialsPanel(app, { onChanged: paint }), missingSummary(app) || ""),
     ];
     if (app.status === "draft" || app.status === "returned") {
       parts.push(h("p", { class: "hint" }, t("desk.draftHint")), actionsBox(app, { refresh: paint }) || "");
@@ -171,8 +220,20 @@ export async function deskReviewView(ctx) {
     }
     parts.push(h("div", { class: "card" }, h("h2", {}, t("app.timeline")), timelineList(app)));
     clear(body).append(...parts);
+    shown = signature(app);
+  }
+  let shown = "";
+  // The deadline is set by approval after the acceptance (an event away): follow the application
+  // while the page is open, repainting only when something a clerk reads has changed and never
+  // under a decision being written.
+  async function follow() {
+    if (body.querySelector("#acceptance-form") && body.contains(document.activeElement)) return;
+    if (body.querySelector(".materials-panel li.material[data-status=uploading]")) return;
+    const app = await api(`/applications/${encodeURIComponent(no)}`);
+    if (ctx.current && signature(app) !== shown) await paint();
   }
   await paint();
+  ctx.every(3000, () => follow().catch(() => {}));
   return h(
     "section",
     { class: "page review" },
@@ -180,6 +241,10 @@ export async function deskReviewView(ctx) {
     h("h1", {}, t("desk.reviewTitle", { no })),
     body,
   );
+}
+
+function signature(app) {
+  return JSON.stringify([app.status, app.deadline, (app.materials || []).map((m) => m.status), (app.timeline || []).length]);
 }
 
 // --- on someone's behalf -----------------------------------------------------------------------
@@ -199,7 +264,7 @@ export async function deskBehalfView(ctx) {
 }
 
 // --- window pickup -------------------------------------------------------------------------
-function pickupRow(p, onDone) {
+function pickupRow(p, app, onDone) {
   const alert = alertBox();
   const idInput = h("input", { name: "collector_id_number", autocomplete: "off", autocapitalize: "characters", spellcheck: "false" });
   const nameInput = h("input", { name: "collector_name", autocomplete: "off" });
@@ -213,7 +278,7 @@ function pickupRow(p, onDone) {
       alert.show("");
       fieldError(idInput, "");
       if (!idInput.value.trim()) {
-        fieldError(idInput, t("pickups.collectorId"));
+        fieldError(idInput, requiredMessage(t("pickups.collectorId")));
         idInput.focus();
         return;
       }
@@ -233,7 +298,8 @@ function pickupRow(p, onDone) {
   return h(
     "li",
     { class: "card", "data-no": p.application_no },
-    h("p", { class: "row-title" }, h("a", { href: `#/desk/review/${encodeURIComponent(p.application_no)}` }, p.application_no), " ", statusChip(p.status)),
+    h("p", { class: "row-title" }, h("a", { href: `#/desk/review/${encodeURIComponent(p.application_no)}` }, app ? `${app.applicant.name} · ${app.item_name}` : p.application_no), " ", statusChip(p.status)),
+    app ? h("p", { class: "meta pickup-who" }, `${t("pickups.applicant")} ${app.applicant.name} · ${t("pickups.item")} ${app.item_name} · ${t("app.no")} ${p.application_no}`) : null,
     h("p", { class: "meta" }, `${t("app.certificateNo")} ${p.certificate_no || "—"} · ${tOr(`window.${p.window}`, p.window)} · ${dateTime(p.created_at)}`),
     p.status === "waiting" ? form : h("p", { class: "meta" }, `${p.collector_name || ""} ${p.collector_id_masked || ""} ${dateTime(p.completed_at)}`),
   );
@@ -243,7 +309,9 @@ export async function deskPickupsView(ctx) {
   const list = h("ul", { class: "list", id: "pickups" });
   async function load() {
     const items = await all("/delivery/pickups", { status: "waiting" }, 200);
-    clear(list).append(...(items.length ? items.map((p) => pickupRow(p, load)) : [h("li", { class: "empty" }, t("pickups.empty"))]));
+    // A pickup knows only its number: the applicant and the item come from intake.
+    const apps = await Promise.all(items.map((p) => api(`/applications/${encodeURIComponent(p.application_no)}`).catch(() => null)));
+    clear(list).append(...(items.length ? items.map((p, i) => pickupRow(p, apps[i], load)) : [h("li", { class: "empty" }, t("pickups.empty"))]));
   }
   await load();
   const refresh = h("button", { type: "button" }, t("app.refresh"));
