@@ -495,9 +495,11 @@ def test_a_citizen_pays_the_fee_at_the_stub_cashier(stack: Stack, browser: Brows
             pay.click()
         cashier = opened.value
         cashier.wait_for_load_state()
-        expect(cashier.locator("#status")).to_have_text("pending")
+        # The cashier names the status in words (Chinese first) and keeps the code in data-status.
+        expect(cashier.locator("#status")).to_have_attribute("data-status", "pending")
+        expect(cashier.locator("#status")).to_have_text("待支付")
         cashier.get_by_role("button", name=re.compile("Pay")).click()
-        expect(cashier.locator("#status")).to_have_text("paid")
+        expect(cashier.locator("#status")).to_have_attribute("data-status", "paid")
         cashier.screenshot(path=str(ARTIFACTS / "19-cashier.png"), full_page=True)
         cashier.close()
         expect(citizen.locator(".summary")).to_contain_text("已缴费", timeout=15_000)
