@@ -7,7 +7,8 @@ from services.delivery.tests.support import Delivery
 
 async def test_picker_walks_down_from_the_provinces(delivery: Delivery) -> None:
     provinces = (await delivery.client.get("/api/v1/delivery/regions")).json()["items"]
-    assert len(provinces) == 31 and {"code": "37", "name": "山东省", "level": "province", "path": ["山东省"]} in provinces
+    shandong = {"code": "37", "name": "山东省", "level": "province", "path": ["山东省"]}
+    assert len(provinces) == 31 and shandong in provinces
     cities = (await delivery.client.get("/api/v1/delivery/regions", params={"parent": "37"})).json()["items"]
     assert {c["code"] for c in cities} >= {"3706", "3703"} and all(c["level"] == "city" for c in cities)
     counties = (await delivery.client.get("/api/v1/delivery/regions", params={"parent": "3706"})).json()["items"]
