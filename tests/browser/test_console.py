@@ -284,6 +284,16 @@ def run_story(console: Console, citizen_id: str) -> dict[str, Any]:
     expect(task).to_contain_text("最低生活保障审核")
     expect(task.locator(".chip")).to_have_text("正常")
     console.shot(approver, "07-inbox")
+    # The approver decides with the materials in view: an uploaded file opens in a new tab.
+    task.locator("details.app-details summary").click()
+    opener = task.locator("button[data-open='HOUSING']")
+    expect(opener).to_contain_text("住房情况说明")
+    with approver.context.expect_page() as opened:
+        opener.click()
+    material = opened.value
+    material.wait_for_load_state()
+    assert material.url.startswith("blob:"), material.url
+    material.close()
     task.get_by_label("审批意见").fill("材料齐全，符合低保条件，同意。")
     task.get_by_role("button", name="批准", exact=True).click()
     expect(approver.locator("#status")).to_contain_text(no)

@@ -100,7 +100,8 @@ export function timelineList(app) {
   );
 }
 
-async function openMaterial(no, code) {
+/** Open one uploaded material in a new tab (applicant, clerk, or an approver of its departments). */
+export async function openMaterial(no, code) {
   const blob = await api(`/applications/${encodeURIComponent(no)}/materials/${encodeURIComponent(code)}`);
   if (blob instanceof Blob) window.open(URL.createObjectURL(blob), "_blank", "noopener");
 }

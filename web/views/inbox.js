@@ -5,6 +5,7 @@ import { h, clear, field, fieldError, alertBox, announce, busy, cardChip, date, 
 import { t } from "../i18n.js";
 import { departmentName } from "../problems.js";
 import { materialsList } from "./catalog.js";
+import { openMaterial } from "./application.js";
 
 function dueText(task) {
   const n = daysUntil(task.due_date);
@@ -53,9 +54,17 @@ function taskCard(task, onDone) {
       details.dataset.loaded = "1";
       try {
         const app = await api(`/applications/${encodeURIComponent(task.application_no)}`);
+        const materials = materialsList(app.materials.map((m) => ({ ...m, name: `${m.name} — ${t(`mat.${m.status}`)}` })));
+        // The approver reads what the decision rests on: each uploaded file opens in a new tab.
+        app.materials.forEach((m, i) => {
+          if (m.status !== "uploaded" && m.status !== "supplied") return;
+          const open = h("button", { type: "button", class: "link-button", "data-open": m.code }, `${t("app.open")} ${m.name}`);
+          open.addEventListener("click", busy(open, () => openMaterial(app.application_no, m.code).catch((err) => alert.show(errorText(err, { materials: app.materials })))));
+          materials.children[i].append(" ", open);
+        });
         details.append(
           h("p", { class: "meta" }, `${t("app.applicant")} ${app.applicant.name} · ${t("app.created")} ${dateTime(app.created_at)} · `, statusChip(app.status)),
-          materialsList(app.materials.map((m) => ({ ...m, name: `${m.name} — ${t(`mat.${m.status}`)}` }))),
+          materials,
           app.form && app.form.note ? h("p", {}, app.form.note) : null,
         );
       } catch (err) {
