@@ -19,6 +19,9 @@ import { inspectionsView, rectificationsView, rectificationView, assessmentView 
 import { billView } from "./views/finance.js";
 import { adminItemsView, adminItemNewView, adminItemView, adminImportView, adminCalendarView, adminStaffView, adminKiosksView, adminHallsView, adminPartnersView } from "./views/admin.js";
 import { accountView, activateView, deskVerifyView } from "./views/identity.js";
+import { certificateCheckView } from "./views/certificates.js";
+import { rateLinksView, rateByLinkView } from "./views/ratelinks.js";
+import { kioskView } from "./views/kiosk.js";
 import { assuranceChip, isNotVerified, notVerifiedBox, finishProvinceLogin, actAsMyself } from "./identity.js";
 
 const APPLICANT = isApplicant;
@@ -28,6 +31,10 @@ const ROUTES = [
   { path: /^\/login$/, view: loginView, public: true },
   { path: /^\/catalog$/, view: catalogView, public: true },
   { path: /^\/activate$/, view: activateView, public: true },
+  { path: /^\/certificates\/verify$/, view: certificateCheckView, public: true },
+  { path: /^\/rate$/, view: rateByLinkView, public: true },
+  { path: /^\/kiosk$/, view: kioskView, public: true },
+  { path: /^\/ratings\/links$/, view: rateLinksView, allow: APPLICANT },
   { path: /^\/account$/, view: accountView, allow: APPLICANT },
   { path: /^\/desk\/verify$/, view: deskVerifyView, allow: ROLE("clerk") },
   { path: /^\/apply\/([^/]+)$/, view: applyView, keys: ["code"], allow: APPLICANT },
@@ -65,6 +72,7 @@ const NAV = [
   { href: "#/catalog", label: "nav.catalog", show: (w) => !w || APPLICANT(w) },
   { href: "#/mine", label: "nav.mine", show: APPLICANT },
   { href: "#/account", label: "nav.account", show: APPLICANT },
+  { href: "#/ratings/links", label: "nav.rateLinks", show: APPLICANT },
   { href: "#/desk", label: "nav.desk", show: ROLE("clerk") },
   { href: "#/desk/behalf", label: "nav.behalf", show: ROLE("clerk") },
   { href: "#/desk/pickups", label: "nav.pickups", show: ROLE("clerk") },
@@ -86,6 +94,7 @@ const NAV = [
   { href: "#/admin/kiosks", label: "nav.adminKiosks", show: ROLE("admin") },
   { href: "#/admin/halls", label: "nav.adminHalls", show: ROLE("admin") },
   { href: "#/admin/partners", label: "nav.adminPartners", show: ROLE("admin") },
+  { href: "#/certificates/verify", label: "nav.certCheck", show: () => true },
 ];
 
 export function navigate(hash) {

@@ -214,6 +214,8 @@ function certificateBox(cert) {
       h("div", {}, h("dt", {}, t("app.verification")), h("dd", { class: "code" }, cert.verification_code)),
       h("div", {}, h("dt", {}, t("app.issuedOn")), h("dd", {}, date(cert.issued_on))),
     ),
+    // The public check anyone shown the certificate can run (views/certificates.js).
+    h("p", {}, h("a", { id: "certificate-check", href: `#/certificates/verify?no=${encodeURIComponent(cert.certificate_no)}&code=${encodeURIComponent(cert.verification_code)}` }, t("nav.certCheck"))),
   );
 }
 
@@ -318,6 +320,8 @@ async function ratingBox(app) {
     }),
   );
   box.append(form);
+  // A rating link the window sent by SMS rates the same application (views/ratelinks.js).
+  box.append(h("p", { class: "meta" }, h("a", { href: "#/ratings/links" }, t("links.fromApp"))));
   return box;
 }
 
