@@ -42,7 +42,8 @@ class RatingSettings(ServiceSettings):
     # Rating links (SMS): HMAC key; when unset one is generated once and kept in the database.
     link_secret: SecretStr | None = None
     link_ttl_hours: float = Field(default=72.0, gt=0)
-    link_base_url: str = "http://127.0.0.1:8000/rate"
+    # The console's rating page (web/views/ratelinks.js, #/rate?token=...): the token stays in the hash.
+    link_base_url: str = "http://127.0.0.1:8000/#/rate"
     # How a rating link reaches its applicant. "simulated": an SMS gateway stand-in that keeps the
     # message where only the applicant reads it (GET /api/v1/ratings/links/mine); the only one so far.
     message_sender: Literal["simulated"] = "simulated"
