@@ -157,7 +157,7 @@ class Door:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
-        refused = refusal(scope["headers"], path, scope.get("raw_path"))
+        refused = refusal(scope["headers"], path, scope.get("raw_path"), scope.get("query_string", b""))
         if refused is not None:
             for message in _problem_message(400, refused, new_request_id(), []):
                 await send(message)

@@ -124,7 +124,9 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
-            refused = refusal(scope.get("headers", []), scope.get("path", ""), scope.get("raw_path"))
+            refused = refusal(
+                scope.get("headers", []), scope.get("path", ""), scope.get("raw_path"), scope.get("query_string", b"")
+            )
             if refused is not None:
                 # Before routing: the request is ambiguous, so no route may read it (see owkernel.guard).
                 response = JSONResponse(

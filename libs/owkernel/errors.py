@@ -25,6 +25,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from owkernel.logs import current_request_id
 
 PROBLEM_JSON = "application/problem+json"
+# SQLSTATE 22021, character_not_in_repertoire: PostgreSQL refusing a NUL inside a text value.
+UNREPRESENTABLE_TEXT = "22021"
 DATABASE_RETRY_AFTER_SECONDS = 5
 log = structlog.get_logger("owkernel.errors")
 
@@ -226,6 +228,12 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _dbapi(request: Request, exc: DBAPIError) -> JSONResponse:
         if exc.connection_invalidated:
             return await _database_unavailable(request, exc)
+        if getattr(exc.orig, "sqlstate", None) == UNREPRESENTABLE_TEXT:
+            # PostgreSQL's text cannot hold a NUL character (SQLite's can): what the client sent
+            # cannot be stored or compared, which is the client's to fix, not a server error.
+            return problem_response(
+                422, "A text value holds a character that cannot be stored (a NUL).", code="text_not_storable"
+            )
         return await _unexpected(request, exc)
 
     @app.exception_handler(Exception)

@@ -73,10 +73,15 @@ def unsafe_path(path: str, raw_path: bytes | None) -> bool:
     return False
 
 
-def refusal(headers: Iterable[tuple[bytes, bytes]], path: str, raw_path: bytes | None) -> str | None:
+def refusal(
+    headers: Iterable[tuple[bytes, bytes]], path: str, raw_path: bytes | None, query: bytes = b""
+) -> str | None:
     """Why a request must be refused before routing (a 400 problem's detail), or None."""
     if unsafe_path(path, raw_path):
         return "The path holds dot segments, backslashes or encoded separators; send the plain path."
+    if b"%00" in query or b"\x00" in query:
+        # No parameter of ours holds a NUL, and PostgreSQL's text cannot store or compare one.
+        return "The query holds a NUL character (%00); send the parameters without it."
     duplicate = duplicated_header(headers)
     if duplicate is not None:
         return f"The {duplicate} header is sent more than once; send it once."

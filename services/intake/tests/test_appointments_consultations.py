@@ -254,3 +254,19 @@ async def test_future_appointments_are_capped_per_person(limited_hall: Hall) -> 
     assert r.status_code == 200
     r = await book(hall, me, window="commercial", slot=f"{wednesday}T11:00", kind="regular")
     assert r.status_code == 201, r.text
+
+
+async def test_a_nul_character_is_the_clients_to_fix(hall: Hall) -> None:
+    """PostgreSQL's text cannot hold a NUL: in a query it is refused before routing, in a body it is a
+    422 problem where the database refuses it, and never a 500 (the fuzzer found a 500 on PostgreSQL)."""
+    await hall.add_item(department="HEALTH")
+    r = await hall.client.get("/api/v1/applications", params={"applicant_id_number": "\x00"}, headers=hall.clerk)
+    assert r.status_code == 400 and "NUL" in r.json()["detail"], r.text
+    me = hall.citizen(resident_id(), "赵六")
+    r = await hall.client.post(
+        "/api/v1/consultations", json={"item_code": "T-001", "question": "带什么\u0000材料？"}, headers=me
+    )
+    if hall.svc.kernel.db.engine.dialect.name == "postgresql":
+        assert r.status_code == 422 and r.json()["code"] == "text_not_storable", r.text
+    else:  # SQLite stores it as it came
+        assert r.status_code == 201, r.text
