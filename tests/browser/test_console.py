@@ -34,7 +34,7 @@ from tools.seed import DEMO_PASSWORD, demo_resident_id, seed
 from tools.stack import COMPONENTS, Stack
 from tools.stack import test_stack as stack_on_free_ports
 
-pytestmark = [pytest.mark.xdist_group("stack"), pytest.mark.browser]
+pytestmark = [pytest.mark.xdist_group("browser"), pytest.mark.browser]
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"

@@ -37,7 +37,7 @@ from tests.browser.test_console import (  # noqa: F401 - stack and browser are f
 from tools.seed import DEMO_PASSWORD
 from tools.stack import Stack
 
-pytestmark = [pytest.mark.xdist_group("stack"), pytest.mark.browser]
+pytestmark = [pytest.mark.xdist_group("browser"), pytest.mark.browser]
 
 ITEM = "CIVIL-002"  # 低保: 低保申请书 and 家庭收入证明 required, 住房情况说明 may follow (容缺)
 

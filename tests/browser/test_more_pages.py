@@ -27,7 +27,7 @@ from tests.browser.test_console import stack as stack
 from tests.e2e import MAIL, Caller, accept, admin, approve, citizen, new_item, staff, status_is, wait_for
 from tools.stack import Stack
 
-pytestmark = [pytest.mark.xdist_group("stack"), pytest.mark.browser]
+pytestmark = [pytest.mark.xdist_group("browser"), pytest.mark.browser]
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ from tests.browser.test_console import (  # noqa: F401 (stack and browser are fi
 from tools.seed import DEMO_PASSWORD
 from tools.stack import Stack
 
-pytestmark = [pytest.mark.xdist_group("stack"), pytest.mark.browser]
+pytestmark = [pytest.mark.xdist_group("browser"), pytest.mark.browser]
 
 # A year far enough ahead that neither the seed nor the calendar package has it.
 EMPTY_YEAR = 2199

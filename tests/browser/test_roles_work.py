@@ -39,7 +39,7 @@ from tests.e2e import MAIL, Caller, accept, approve, wait_for
 from tools.seed import DEMO_PASSWORD, demo_resident_id
 from tools.stack import Stack
 
-pytestmark = [pytest.mark.xdist_group("stack"), pytest.mark.browser]
+pytestmark = [pytest.mark.xdist_group("browser"), pytest.mark.browser]
 
 HALL_ZONE = ZoneInfo("Asia/Shanghai")
 
