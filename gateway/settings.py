@@ -17,6 +17,7 @@ DEFAULT_ROUTES: dict[str, str] = {
     "/api/v1/appointments": "intake",
     "/api/v1/consultations": "intake",
     "/api/v1/halls": "intake",
+    "/api/v1/departments": "intake",
     "/api/v1/tasks": "approval",
     "/api/v1/supervision": "approval",
     "/api/v1/calendar": "approval",

@@ -15,6 +15,7 @@ from services.intake.catalog.endpoints import router as catalog_router
 from services.intake.consultations.endpoints import router as consultations_router
 from services.intake.consumers import configure, consumers
 from services.intake.db import import_models, tables
+from services.intake.departments.endpoints import router as departments_router
 from services.intake.halls.endpoints import router as halls_router
 from services.intake.projects.endpoints import router as projects_router
 from services.intake.settings import IntakeSettings, get_settings
@@ -36,6 +37,7 @@ def create_app(settings: IntakeSettings | None = None, *, verifier: TokenVerifie
             appointments_router,
             consultations_router,
             halls_router,
+            departments_router,
         ],
         consumers=consumers,
         background=[overdue_materials, file_releases, storage_sweeps],

@@ -25,5 +25,6 @@ def import_models() -> None:
     from services.intake.appointments import models as _appointments  # noqa: F401
     from services.intake.catalog import models as _catalog  # noqa: F401
     from services.intake.consultations import models as _consultations  # noqa: F401
+    from services.intake.departments import models as _departments  # noqa: F401
     from services.intake.halls import models as _halls  # noqa: F401
     from services.intake.projects import models as _projects  # noqa: F401

@@ -1,0 +1,1 @@
+"""Departments: the registry that gives the catalog's department codes their names."""

@@ -1,0 +1,40 @@
+"""Department routes: the list (anyone) and the registry (administrators)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+
+from owkernel.app import SessionDep
+from owkernel.auth import Principal, require_roles
+from owkernel.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
+from services.intake.departments import repository, service
+from services.intake.departments.schemas import DepartmentIn, DepartmentNames, DepartmentOut
+
+router = APIRouter(prefix="/api/v1/departments", tags=["departments"])
+Admin = Annotated[Principal, Depends(require_roles("admin"))]
+
+
+@router.get("")
+async def list_departments(
+    session: SessionDep, limit: LimitParam = 50, cursor: CursorParam = None
+) -> Page[DepartmentOut]:
+    """Every department by code, with its names (the console names the codes items and tasks carry)."""
+    key = decode_cursor(cursor, size=1)
+    after = str(key[0]) if key is not None else None
+    rows = await repository.page(session, after=after, limit=limit + 1)
+    next_cursor = encode_cursor([rows[limit - 1].code]) if len(rows) > limit else None
+    return Page[DepartmentOut](items=[service.out(d) for d in rows[:limit]], next_cursor=next_cursor)
+
+
+@router.post("", status_code=201, responses={409: {"description": "a department with this code exists"}})
+async def create_department(body: DepartmentIn, session: SessionDep, principal: Admin) -> DepartmentOut:
+    """Register a department; 409 on a code taken."""
+    return service.out(await service.create(session, principal=principal, data=body))
+
+
+@router.put("/{code}", responses={404: {"description": "no such department"}})
+async def rename_department(code: str, body: DepartmentNames, session: SessionDep, _: Admin) -> DepartmentOut:
+    """Rename a department (its code stays: items and tasks carry it)."""
+    return service.out(await service.rename(session, code=code, data=body))
