@@ -17,12 +17,13 @@ import { appointmentsView } from "./views/appointments.js";
 import { consultationsView, consultationsDeskView } from "./views/consultations.js";
 import { inspectionsView, rectificationsView, rectificationView, assessmentView } from "./views/supervision.js";
 import { billView } from "./views/finance.js";
-import { adminItemsView, adminItemNewView, adminItemView, adminImportView, adminCalendarView, adminStaffView, adminKiosksView, adminHallsView, adminPartnersView } from "./views/admin.js";
+import { adminItemsView, adminItemNewView, adminItemView, adminImportView, adminCalendarView, adminStaffView, adminKiosksView, adminHallsView, adminDepartmentsView, adminPartnersView } from "./views/admin.js";
 import { accountView, activateView, deskVerifyView } from "./views/identity.js";
 import { certificateCheckView } from "./views/certificates.js";
 import { rateLinksView, rateByLinkView } from "./views/ratelinks.js";
 import { kioskView } from "./views/kiosk.js";
 import { assuranceChip, isNotVerified, notVerifiedBox, finishProvinceLogin, actAsMyself } from "./identity.js";
+import { loadDepartments } from "./problems.js";
 
 const APPLICANT = isApplicant;
 const ROLE = hasRole;
@@ -65,6 +66,7 @@ const ROUTES = [
   { path: /^\/admin\/staff$/, view: adminStaffView, allow: ROLE("admin") },
   { path: /^\/admin\/kiosks$/, view: adminKiosksView, allow: ROLE("admin") },
   { path: /^\/admin\/halls$/, view: adminHallsView, allow: ROLE("admin") },
+  { path: /^\/admin\/departments$/, view: adminDepartmentsView, allow: ROLE("admin") },
   { path: /^\/admin\/partners$/, view: adminPartnersView, allow: ROLE("admin") },
 ];
 
@@ -93,6 +95,7 @@ const NAV = [
   { href: "#/admin/staff", label: "nav.adminStaff", show: ROLE("admin") },
   { href: "#/admin/kiosks", label: "nav.adminKiosks", show: ROLE("admin") },
   { href: "#/admin/halls", label: "nav.adminHalls", show: ROLE("admin") },
+  { href: "#/admin/departments", label: "nav.adminDepartments", show: ROLE("admin") },
   { href: "#/admin/partners", label: "nav.adminPartners", show: ROLE("admin") },
   { href: "#/certificates/verify", label: "nav.certCheck", show: () => true },
 ];
@@ -200,6 +203,9 @@ export async function render({ focus = true } = {}) {
   });
   main.setAttribute("aria-busy", "true");
   clear(main).append(h("p", { class: "loading" }, t("app.loading")));
+  // Pages name departments synchronously: the registry is there before the first one renders
+  // (one call per page load; a failed call leaves the codes showing and is tried again next page).
+  await loadDepartments();
   const ctx = {
     params,
     query,

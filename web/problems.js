@@ -2,21 +2,37 @@
 // `code` and `params` (libs/owkernel/errors.py) become sentences that name materials, departments
 // and fields by their names. `detail` (English prose for API users) is only the fallback for a
 // code the console does not know yet. Also the names of codes a person should never have to read
-// (departments, carriers), kept here so every page says them the same way.
+// (departments, from intake's registry; carriers), kept here so every page says them the same way.
+import { api } from "./api.js";
 import { addLabels, has, lang, t } from "./i18n.js";
 
-// No API lists department names (the catalog and the tasks carry only codes), so the demo
-// catalog's departments (demo/catalog.yaml's header) are named here; an unknown code shows as is.
-const DEPARTMENTS = {
-  DRC: ["发展和改革局", "Development and Reform"],
-  PLAN: ["规划局", "Planning"],
-  LAND: ["国土资源局", "Land Resources"],
-  HOUSING: ["住房和城乡建设局", "Housing and Construction"],
-  MARKET: ["市场监督管理局", "Market Supervision"],
-  PUBSEC: ["公安局", "Public Security"],
-  CIVIL: ["民政局", "Civil Affairs"],
-  HEALTH: ["卫生和计划生育委员会", "Health and Family Planning"],
-};
+// Department names come from intake's registry (GET /api/v1/departments), loaded once per page
+// load and paged through its cursor; the app awaits loadDepartments() before it renders a page,
+// so departmentName() can stay synchronous. While loading, when the call failed (tried again at
+// the next page) or for a code the registry does not know, the code itself shows.
+let departments = new Map();
+let departmentsLoad = null;
+
+async function fetchDepartments() {
+  const found = new Map();
+  let cursor = null;
+  do {
+    const page = await api("/departments", { auth: false, query: { limit: 100, cursor } });
+    for (const d of page.items || []) found.set(d.code, [d.name, d.name_en]);
+    cursor = page.next_cursor;
+  } while (cursor);
+  departments = found;
+}
+
+/** Load the department registry once (again after `{ fresh: true }`, e.g. when an admin changed it). */
+export function loadDepartments({ fresh = false } = {}) {
+  if (!departmentsLoad || fresh) {
+    departmentsLoad = fetchDepartments().catch(() => {
+      departmentsLoad = null;
+    });
+  }
+  return departmentsLoad;
+}
 
 // The delivery service's partners (services/delivery/partners/catalog.py); a shipment carries
 // carrier_name too, but the timeline's detail has only the code.
@@ -31,7 +47,7 @@ function pick(pair, code) {
 
 /** A department's name (its code when unknown). */
 export function departmentName(code) {
-  return code ? pick(DEPARTMENTS[code], code) : "";
+  return code ? pick(departments.get(code), code) : "";
 }
 
 /** A carrier's name (its code when unknown). */

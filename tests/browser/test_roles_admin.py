@@ -63,11 +63,19 @@ def test_the_administrator_runs_the_catalog_calendar_staff_kiosks_halls_and_cour
         assert client.get(f"/api/v1/calendar/{EMPTY_YEAR}").json()["has_data"] is False
     suffix = uuid.uuid4().hex[:4].upper()
     code, hall, clerk_name = f"ADM-{suffix}", f"TEST{suffix}", f"clerk_test_{suffix.lower()}"
+    dept, dept_item = f"DEP{suffix}", f"ADM-DEP-{suffix}"
     console = Console(browser=browser, base=f"{stack.gateway_url}/", artifacts=ARTIFACTS)
     try:
         admin = console.tab()
         console.login(admin, "admin", ADMIN_PASSWORD)
-        for href in ("#/admin/items", "#/admin/calendar", "#/admin/staff", "#/admin/kiosks", "#/admin/halls"):
+        for href in (
+            "#/admin/items",
+            "#/admin/calendar",
+            "#/admin/staff",
+            "#/admin/kiosks",
+            "#/admin/halls",
+            "#/admin/departments",
+        ):
             expect(admin.locator(f"nav a[href='{href}']")).to_be_visible()
 
         # --- a new item, adjusted once: two versions in its history -----------------------------
@@ -147,6 +155,37 @@ def test_the_administrator_runs_the_catalog_calendar_staff_kiosks_halls_and_cour
         admin.locator("#create-hall").click()
         expect(admin.locator(f"#hall-list tr[data-hall='{hall}']")).to_be_visible()
         look(console, admin, "36-admin-halls")
+
+        # --- a department added and renamed; an item in it is named so in the catalog ------------
+        admin.locator("nav a[href='#/admin/departments']").click()
+        expect(admin.locator("#department-list tr[data-department='DRC']")).to_contain_text("DRC")
+        expect(admin.locator("#department-list tr[data-department='DRC'] input").first).to_have_value("发展和改革局")
+        form = admin.locator("#department-form")
+        form.get_by_label(re.compile("^编码")).fill(dept)
+        form.get_by_label(re.compile("^中文名称")).fill("测试局")
+        form.get_by_label(re.compile("^英文名称")).fill("Test Bureau")
+        admin.locator("#create-department").click()
+        expect(form.locator(".alert")).to_contain_text(f"部门 {dept} 已新增")
+        added = admin.locator(f"#department-list tr[data-department='{dept}']")
+        expect(added.locator("input").first).to_have_value("测试局")
+        added.locator("input").first.fill("测试管理局")
+        added.get_by_role("button", name="改名").click()
+        expect(admin.locator(f"#department-list tr[data-department='{dept}'] input").first).to_have_value("测试管理局")
+        look(console, admin, "36b-admin-departments")
+        admin.goto(f"{console.base}#/admin/items/new")
+        admin.get_by_label(re.compile("^编码")).fill(dept_item)
+        admin.get_by_label(re.compile("^名称")).fill(f"部门测试事项{suffix}")
+        admin.get_by_label("部门", exact=True).fill(dept)
+        admin.get_by_label(re.compile("^法定办结时限")).fill("20")
+        admin.get_by_label(re.compile("^承诺办结时限")).fill("10")
+        admin.get_by_label(re.compile("^跑动次数")).fill("0")
+        admin.get_by_label(re.compile("^材料")).fill("APPLY|申请书|critical")
+        admin.locator("#save-item").click()
+        admin.wait_for_url(re.compile(f"#/admin/items/{dept_item}$"))
+        admin.goto(f"{console.base}#/catalog?q=部门测试事项{suffix}")
+        card = admin.locator(f"article[data-code='{dept_item}']")
+        expect(card).to_contain_text("主办部门：测试管理局")
+        expect(card).not_to_contain_text(dept)
 
         admin.locator("nav a[href='#/admin/staff']").click()
         expect(admin.locator("#staff-list tr[data-username='admin']")).to_be_visible()

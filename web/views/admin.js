@@ -1,9 +1,10 @@
 // The administrator's pages: catalog items (create, edit = a new version, cancel, history, import),
-// the working-day calendar of a year, staff accounts, kiosks, halls and courier partners. Every
+// the working-day calendar of a year, staff accounts, kiosks, halls, departments and courier partners. Every
 // list pages with the cursor; every failure shows the problem's detail and request id.
 import { api, newKey } from "../api.js";
 import { h, clear, field, fieldError, alertBox, announce, busy, dateTime, money, errorText } from "../dom.js";
 import { t, tOr, addLabels } from "../i18n.js";
+import { loadDepartments } from "../problems.js";
 
 addLabels(
   {
@@ -145,6 +146,18 @@ addLabels(
     "halls.region": "行政区划代码（12 位）",
     "halls.create": "新建大厅",
     "halls.done": "大厅 {code} 已创建。",
+    "nav.adminDepartments": "部门",
+    "departments.title": "部门",
+    "departments.intro": "事项、任务和红黄牌上的部门编码在控制台中显示为这里登记的名称。",
+    "departments.code": "编码",
+    "departments.name": "中文名称",
+    "departments.nameEn": "英文名称",
+    "departments.create": "新增部门",
+    "departments.done": "部门 {code} 已新增。",
+    "departments.rename": "改名",
+    "departments.nameOf": "{code} 的中文名称",
+    "departments.nameEnOf": "{code} 的英文名称",
+    "departments.renamed": "部门 {code} 已改名。",
     "partners.title": "快递合作方",
     "partners.intro": "签约的快递合作方、各区域资费和是否接新运单。停用的合作方不再接新运单；恢复后，等待中的运单会自动下单。",
     "partners.carrier": "承运方",
@@ -306,6 +319,18 @@ addLabels(
     "halls.region": "Region code (12 digits)",
     "halls.create": "Create hall",
     "halls.done": "Hall {code} created.",
+    "nav.adminDepartments": "Departments",
+    "departments.title": "Departments",
+    "departments.intro": "The department codes on items, tasks and cards show in the console as the names registered here.",
+    "departments.code": "Code",
+    "departments.name": "Chinese name",
+    "departments.nameEn": "English name",
+    "departments.create": "Add department",
+    "departments.done": "Department {code} added.",
+    "departments.rename": "Rename",
+    "departments.nameOf": "Chinese name of {code}",
+    "departments.nameEnOf": "English name of {code}",
+    "departments.renamed": "Department {code} renamed.",
     "partners.title": "Courier partners",
     "partners.intro": "The courier partners under contract, their tariff per zone and whether they take new waybills. A partner switched off gets none; when it returns, the shipments that waited are booked.",
     "partners.carrier": "Carrier",
@@ -994,6 +1019,68 @@ export async function adminHallsView() {
   );
   await list.load(true);
   return page("admin-halls", t("halls.title"), t("halls.intro"), h("div", { class: "card" }, h("h2", {}, t("halls.create")), form), list.node);
+}
+
+// --- departments -----------------------------------------------------------------------------------
+
+export async function adminDepartmentsView() {
+  const list = pagedTable({
+    id: "department-list",
+    caption: t("departments.title"),
+    headers: [t("departments.code"), t("departments.name"), t("departments.nameEn"), t("admin.actions")],
+    fetchPage: (cursor) => api("/departments", { auth: false, query: { limit: 50, cursor } }),
+    row: (d, reload) => {
+      const zh = h("input", { name: `name-${d.code}`, maxlength: "200", value: d.name });
+      const en = h("input", { name: `name_en-${d.code}`, maxlength: "200", value: d.name_en });
+      const rename = h("button", { type: "button", "data-rename": d.code }, t("departments.rename"));
+      rename.addEventListener(
+        "click",
+        busy(rename, async () => {
+          try {
+            await api(`/departments/${encodeURIComponent(d.code)}`, { method: "PUT", json: { name: zh.value.trim(), name_en: en.value.trim() } });
+            await loadDepartments({ fresh: true });
+            announce(t("departments.renamed", { code: d.code }), "ok");
+            await reload();
+          } catch (err) {
+            announce(errorText(err), "error");
+          }
+        }),
+      );
+      return h("tr", { "data-department": d.code }, h("td", { class: "code" }, d.code), h("td", {}, field(t("departments.nameOf", { code: d.code }), zh)), h("td", {}, field(t("departments.nameEnOf", { code: d.code }), en)), h("td", {}, rename));
+    },
+  });
+  const code = h("input", { name: "code", maxlength: "20", autocomplete: "off", pattern: "[A-Z][A-Z0-9_]{1,19}" });
+  const name = h("input", { name: "name", maxlength: "200" });
+  const nameEn = h("input", { name: "name_en", maxlength: "200" });
+  const alert = alertBox();
+  const submit = h("button", { type: "submit", class: "primary", id: "create-department" }, t("departments.create"));
+  const form = h(
+    "form",
+    { class: "form", id: "department-form", novalidate: true },
+    h("div", { class: "form-grid" }, field(t("departments.code"), code, { required: true }), field(t("departments.name"), name, { required: true }), field(t("departments.nameEn"), nameEn, { required: true })),
+    alert,
+    h("div", { class: "actions" }, submit),
+  );
+  form.addEventListener("submit", (e) => e.preventDefault());
+  form.addEventListener(
+    "submit",
+    busy(submit, async () => {
+      alert.show("");
+      try {
+        const created = await api("/departments", { method: "POST", json: { code: code.value.trim(), name: name.value.trim(), name_en: nameEn.value.trim() } });
+        // Every page names departments from the registry the app loaded: load it again.
+        await loadDepartments({ fresh: true });
+        alert.show(t("departments.done", { code: created.code }), "ok");
+        announce(t("departments.done", { code: created.code }), "ok");
+        form.reset();
+        await list.load(true);
+      } catch (err) {
+        alert.show(errorText(err));
+      }
+    }),
+  );
+  await list.load(true);
+  return page("admin-departments", t("departments.title"), t("departments.intro"), h("div", { class: "card" }, h("h2", {}, t("departments.create")), form), list.node);
 }
 
 // --- courier partners --------------------------------------------------------------------------------
