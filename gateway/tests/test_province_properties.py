@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
@@ -73,6 +73,9 @@ async def test_a_real_state_with_made_up_answers_is_refused_and_creates_nothing(
 ) -> None:
     """The state of a login under way, with anything else: the province refuses the code (or the
     gateway the error or the issuer) and the state is spent all the same."""
+    # A NUL in the query is refused before routing (owkernel.guard), so that request never reaches
+    # the callback and spends nothing; the first test covers it being a 4xx.
+    assume(not any("\x00" in (value or "") for value in (code, error, iss)))
     callback = await province.callback_url(resident_id())
     state = parse_qs(urlsplit(callback).query)["state"][0]
     before = await _created(province)
