@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from owkernel.halls import HALL_CODE_PATTERN
+from owkernel.halls import CITY_HALL, HALL_CODE_PATTERN
 
 MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
 HALL = HALL_CODE_PATTERN
@@ -56,7 +56,7 @@ class HistoryMonth(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     month: str = Field(pattern=MONTH)
-    hall: str = Field(default="CITY", pattern=HALL)
+    hall: str = Field(default=CITY_HALL, pattern=HALL)
     applications: int = Field(ge=0, le=100_000_000)
     online_share: float | None = Field(default=None, ge=0, le=1)
     zero_trip_share: float | None = Field(default=None, ge=0, le=1)

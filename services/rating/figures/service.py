@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from owkernel import Unprocessable
 from owkernel.contracts.approval import ApplicationApproved
 from owkernel.contracts.intake import ApplicationAccepted, CatalogItemChanged
+from owkernel.halls import CITY_HALL
 from services.rating.common import local_date, parse_month, period
 from services.rating.figures import repository
 from services.rating.figures.schemas import (
@@ -36,8 +37,6 @@ from services.rating.figures.schemas import (
 )
 from services.rating.settings import RatingSettings
 
-# Everything that names no hall happened at the city's hall (before halls existed).
-DEFAULT_HALL = "CITY"
 MAX_MONTHS = 120
 SHARES = (
     "online_share",
@@ -71,7 +70,7 @@ def month_of(at: datetime, settings: RatingSettings) -> str:
 
 async def record_accepted(session: AsyncSession, *, data: ApplicationAccepted, settings: RatingSettings) -> None:
     """An application handled: its month, hall, channel, secrecy, 容缺, and its project once."""
-    hall = getattr(data, "hall", None) or DEFAULT_HALL
+    hall = data.hall or CITY_HALL
     month = month_of(data.accepted_at, settings)
     await repository.upsert_application(
         session,
@@ -248,7 +247,7 @@ async def figures(
     computed: dict[tuple[str, str], Tally] = {}
 
     def at(month: str, row_hall: str | None) -> Tally:
-        return computed.setdefault((month, row_hall or DEFAULT_HALL), Tally())
+        return computed.setdefault((month, row_hall or CITY_HALL), Tally())
 
     for month, row_hall, channel, secret, deferred, n in await repository.accepted(
         session, first=first, last=last, hall=hall
@@ -265,7 +264,7 @@ async def figures(
         c["zero_trips"] += int(trips == 0)
         c["one_trip"] += int(trips == 1)
     for closed_at, kind, on_time, row_hall in await repository.closed_clocks(session, lower=lower, upper=upper):
-        if hall is not None and (row_hall or DEFAULT_HALL) != hall:
+        if hall is not None and (row_hall or CITY_HALL) != hall:
             continue
         c = at(month_of(closed_at, settings), row_hall)
         if kind in ("task", "application"):
@@ -275,7 +274,7 @@ async def figures(
             c["consult_closed"] += 1
             c["consult_on_time"] += int(bool(on_time))
     for raised_at, row_hall in await repository.red_cards(session, lower=lower, upper=upper):
-        if hall is None or (row_hall or DEFAULT_HALL) == hall:
+        if hall is None or (row_hall or CITY_HALL) == hall:
             at(month_of(raised_at, settings), row_hall)["red_cards"] += 1
     for day, rated, satisfied in await repository.satisfaction(
         session, lower=parse_month(first)[0], upper=parse_month(last)[1], hall=hall
