@@ -8,7 +8,6 @@ the proof and the one-time code are written together (or nothing is).
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -83,11 +82,6 @@ def _with_query(url: str, **params: str) -> str:
     parts = urlsplit(url)
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in params]
     return urlunsplit(parts._replace(query=urlencode([*query, *params.items()])))
-
-
-def hash_code(code: str) -> str:
-    """What is stored of a login code."""
-    return hashlib.sha256(code.encode()).hexdigest()
 
 
 async def begin(
@@ -177,7 +171,7 @@ async def finish(
     await repository.add_code(
         session,
         ProvinceLoginCode(
-            code_hash=hash_code(code),
+            code_hash=tokens.hash_secret(code),
             account_id=account.id,
             created_at=now,
             expires_at=now + timedelta(seconds=settings.province_login_code_ttl_seconds),
@@ -190,7 +184,7 @@ async def finish(
 
 async def trade_code(session: AsyncSession, *, login_code: str, keys: KeyStore, settings: GatewaySettings) -> TokenPair:
     """The token pair of a login code's account; the code works once (401 otherwise)."""
-    account_id = await repository.spend_code(session, code_hash=hash_code(login_code), now=datetime.now(UTC))
+    account_id = await repository.spend_code(session, code_hash=tokens.hash_secret(login_code), now=datetime.now(UTC))
     account = await accounts.by_id(session, account_id) if account_id is not None else None
     if account is None:
         raise Unauthorized("The login code is not valid, already used or expired; log in through the province again.")

@@ -50,8 +50,8 @@ class RefreshOutcome:
     refused: str | None = None
 
 
-def hash_refresh(token: str) -> str:
-    """What is stored of a refresh token."""
+def hash_secret(token: str) -> str:
+    """What is stored of a random one-time secret (a refresh token, a province login code)."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -104,7 +104,7 @@ async def _new_pair(
     refresh = secrets.token_urlsafe(32)
     await repository.add_refresh_token(
         session,
-        token_hash=hash_refresh(refresh),
+        token_hash=hash_secret(refresh),
         sid=sid,
         now=now,
         expires_at=now + timedelta(seconds=settings.refresh_token_ttl_seconds),
@@ -145,7 +145,7 @@ async def rotate(
 ) -> RefreshOutcome:
     """Spend a refresh token for a new pair; a second use of one ends its whole login."""
     now = datetime.now(UTC)
-    token_hash = hash_refresh(refresh_token)
+    token_hash = hash_secret(refresh_token)
     row = await repository.get_refresh_token(session, token_hash)
     if row is None:
         return RefreshOutcome(refused="unknown")
@@ -226,5 +226,5 @@ async def revoke_access_token(session: AsyncSession, *, jti: str, exp: float, re
 
 async def login_of_refresh_token(session: AsyncSession, refresh_token: str) -> str | None:
     """The login id a refresh token belongs to (for logout with only a refresh token)."""
-    row = await repository.get_refresh_token(session, hash_refresh(refresh_token))
+    row = await repository.get_refresh_token(session, hash_secret(refresh_token))
     return row.session_id if row is not None else None
