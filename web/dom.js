@@ -223,6 +223,23 @@ export function daysUntil(day) {
   return Math.round((due - base) / 86400000);
 }
 
+/** Wire a form's submit: no page reload, the button busy while it runs, the alert cleared first and
+ * showing what went wrong (validation that stops early just returns). */
+export function onSubmit(form, button, alert, action) {
+  form.addEventListener("submit", (e) => e.preventDefault());
+  form.addEventListener(
+    "submit",
+    busy(button, async () => {
+      alert.show("");
+      try {
+        await action();
+      } catch (err) {
+        alert.show(errorText(err));
+      }
+    }),
+  );
+}
+
 /** A button that disables itself while its async action runs. */
 export function busy(button, action) {
   return async (...args) => {

@@ -2,7 +2,7 @@
 // the working-day calendar of a year, staff accounts, kiosks, halls, departments and courier partners. Every
 // list pages with the cursor; every failure shows the problem's detail and request id.
 import { api, newKey } from "../api.js";
-import { h, clear, field, fieldError, alertBox, announce, busy, dateTime, money, errorText } from "../dom.js";
+import { h, clear, field, fieldError, alertBox, announce, busy, onSubmit, dateTime, money, errorText } from "../dom.js";
 import { t, tOr, addLabels } from "../i18n.js";
 import { loadDepartments } from "../problems.js";
 
@@ -612,47 +612,38 @@ function itemForm(item, { onSaved }) {
     h("div", { class: "actions" }, submit),
   );
   const key = newKey();
-  form.addEventListener("submit", (e) => e.preventDefault());
-  form.addEventListener(
-    "submit",
-    busy(submit, async () => {
-      alert.show("");
-      fieldError(materials, "");
-      const parsed = parseMaterials(materials.value);
-      if (parsed.error) {
-        fieldError(materials, parsed.error);
-        materials.focus();
-        return;
-      }
-      const body = {
-        code: code.value.trim(),
-        name: name.value.trim(),
-        kind: kind.value,
-        window: win.value,
-        department: department.value.trim() || null,
-        departments: listValue(departments.value),
-        lead_department: lead.value.trim() || null,
-        legal_days: Number(legal.value),
-        committed_days: Number(committed.value),
-        trips: Number(trips.value),
-        fee_fen: Number(fee.value || 0),
-        stage: stage.value ? Number(stage.value) : null,
-        halls: listValue(halls.value),
-        materials: parsed.materials,
-        online: form.querySelector("input[name=online]").checked,
-        secret: form.querySelector("input[name=secret]").checked,
-      };
-      try {
-        const saved = editing
-          ? await api(`/catalog/items/${encodeURIComponent(item.code)}`, { method: "PUT", json: body })
-          : await api("/catalog/items", { method: "POST", json: body, key });
-        announce(t(editing ? "items.updated" : "items.created", { code: saved.code, version: saved.version }), "ok");
-        onSaved(saved);
-      } catch (err) {
-        alert.show(errorText(err));
-      }
-    }),
-  );
+  onSubmit(form, submit, alert, async () => {
+    fieldError(materials, "");
+    const parsed = parseMaterials(materials.value);
+    if (parsed.error) {
+      fieldError(materials, parsed.error);
+      materials.focus();
+      return;
+    }
+    const body = {
+      code: code.value.trim(),
+      name: name.value.trim(),
+      kind: kind.value,
+      window: win.value,
+      department: department.value.trim() || null,
+      departments: listValue(departments.value),
+      lead_department: lead.value.trim() || null,
+      legal_days: Number(legal.value),
+      committed_days: Number(committed.value),
+      trips: Number(trips.value),
+      fee_fen: Number(fee.value || 0),
+      stage: stage.value ? Number(stage.value) : null,
+      halls: listValue(halls.value),
+      materials: parsed.materials,
+      online: form.querySelector("input[name=online]").checked,
+      secret: form.querySelector("input[name=secret]").checked,
+    };
+    const saved = editing
+      ? await api(`/catalog/items/${encodeURIComponent(item.code)}`, { method: "PUT", json: body })
+      : await api("/catalog/items", { method: "POST", json: body, key });
+    announce(t(editing ? "items.updated" : "items.created", { code: saved.code, version: saved.version }), "ok");
+    onSaved(saved);
+  });
   return form;
 }
 
@@ -812,23 +803,14 @@ export async function adminCalendarView(ctx) {
     fieldError(control, bad ? t("calendar.badDate", { value: bad, year }) : "");
     return bad ? null : values;
   };
-  form.addEventListener("submit", (e) => e.preventDefault());
-  form.addEventListener(
-    "submit",
-    busy(submit, async () => {
-      alert.show("");
-      const h1 = dates(holidays);
-      const w1 = dates(workdays);
-      if (!h1 || !w1) return;
-      try {
-        const saved = await api(`/calendar/${year}`, { method: "PUT", json: { holidays: h1, workdays: w1 } });
-        announce(t("calendar.saved", { year, n: saved.recomputed_clocks || 0 }), "ok");
-        ctx.rerender();
-      } catch (err) {
-        alert.show(errorText(err));
-      }
-    }),
-  );
+  onSubmit(form, submit, alert, async () => {
+    const h1 = dates(holidays);
+    const w1 = dates(workdays);
+    if (!h1 || !w1) return;
+    const saved = await api(`/calendar/${year}`, { method: "PUT", json: { holidays: h1, workdays: w1 } });
+    announce(t("calendar.saved", { year, n: saved.recomputed_clocks || 0 }), "ok");
+    ctx.rerender();
+  });
   return page("admin-calendar", t("calendar.title"), t("calendar.intro"), pick, summary, h("div", { class: "card" }, form));
 }
 
@@ -869,31 +851,22 @@ export async function adminStaffView() {
     alert,
     h("div", { class: "actions" }, submit),
   );
-  form.addEventListener("submit", (e) => e.preventDefault());
-  form.addEventListener(
-    "submit",
-    busy(submit, async () => {
-      alert.show("");
-      const chosen = [...roles.querySelectorAll("input:checked")].map((i) => i.value);
-      if (!chosen.length) {
-        alert.show(t("staff.rolesRequired"));
-        return;
-      }
-      try {
-        const created = await api("/admin/staff", {
-          method: "POST",
-          json: { username: username.value.trim(), name: name.value.trim(), password: password.value, roles: chosen, department: department.value.trim() || null, hall: hall.value },
-        });
-        announce(t("staff.done", { username: created.username }), "ok");
-        alert.show(t("staff.done", { username: created.username }), "ok");
-        form.reset();
-        hall.value = "CITY";
-        await list.load(true);
-      } catch (err) {
-        alert.show(errorText(err));
-      }
-    }),
-  );
+  onSubmit(form, submit, alert, async () => {
+    const chosen = [...roles.querySelectorAll("input:checked")].map((i) => i.value);
+    if (!chosen.length) {
+      alert.show(t("staff.rolesRequired"));
+      return;
+    }
+    const created = await api("/admin/staff", {
+      method: "POST",
+      json: { username: username.value.trim(), name: name.value.trim(), password: password.value, roles: chosen, department: department.value.trim() || null, hall: hall.value },
+    });
+    announce(t("staff.done", { username: created.username }), "ok");
+    alert.show(t("staff.done", { username: created.username }), "ok");
+    form.reset();
+    hall.value = "CITY";
+    await list.load(true);
+  });
   await list.load(true);
   return page("admin-staff", t("staff.title"), t("staff.intro"), h("div", { class: "card" }, h("h2", {}, t("staff.createTitle")), form), list.node);
 }
@@ -948,32 +921,23 @@ export async function adminKiosksView() {
     alert,
     h("div", { class: "actions" }, submit),
   );
-  form.addEventListener("submit", (e) => e.preventDefault());
-  form.addEventListener(
-    "submit",
-    busy(submit, async () => {
-      alert.show("");
-      clear(keyBox);
-      try {
-        const created = await api("/kiosks", { method: "POST", key: newKey(), json: { window: win.value.trim(), hall: hall.value, department: department.value.trim() || null, label: label.value.trim() || null } });
-        // The key lives in this page only: it is never stored and never shown again.
-        keyBox.append(
-          h(
-            "div",
-            { class: "card key-once" },
-            h("h2", {}, t("kiosks.keyTitle")),
-            h("p", {}, t("kiosks.keyNote", { id: created.kiosk_id })),
-            h("p", { class: "device-key" }, h("code", { id: "device-key" }, created.device_key)),
-          ),
-        );
-        form.reset();
-        hall.value = "CITY";
-        await list.load(true);
-      } catch (err) {
-        alert.show(errorText(err));
-      }
-    }),
-  );
+  onSubmit(form, submit, alert, async () => {
+    clear(keyBox);
+    const created = await api("/kiosks", { method: "POST", key: newKey(), json: { window: win.value.trim(), hall: hall.value, department: department.value.trim() || null, label: label.value.trim() || null } });
+    // The key lives in this page only: it is never stored and never shown again.
+    keyBox.append(
+      h(
+        "div",
+        { class: "card key-once" },
+        h("h2", {}, t("kiosks.keyTitle")),
+        h("p", {}, t("kiosks.keyNote", { id: created.kiosk_id })),
+        h("p", { class: "device-key" }, h("code", { id: "device-key" }, created.device_key)),
+      ),
+    );
+    form.reset();
+    hall.value = "CITY";
+    await list.load(true);
+  });
   await list.load(true);
   return page("admin-kiosks", t("kiosks.title"), t("kiosks.intro"), h("div", { class: "card" }, h("h2", {}, t("kiosks.register")), form), keyBox, list.node);
 }
@@ -1001,22 +965,13 @@ export async function adminHallsView() {
     alert,
     h("div", { class: "actions" }, submit),
   );
-  form.addEventListener("submit", (e) => e.preventDefault());
-  form.addEventListener(
-    "submit",
-    busy(submit, async () => {
-      alert.show("");
-      try {
-        const created = await api("/halls", { method: "POST", json: { code: code.value.trim(), name: name.value.trim(), level: level.value, region_code: region.value.trim() } });
-        alert.show(t("halls.done", { code: created.code }), "ok");
-        announce(t("halls.done", { code: created.code }), "ok");
-        form.reset();
-        await list.load(true);
-      } catch (err) {
-        alert.show(errorText(err));
-      }
-    }),
-  );
+  onSubmit(form, submit, alert, async () => {
+    const created = await api("/halls", { method: "POST", json: { code: code.value.trim(), name: name.value.trim(), level: level.value, region_code: region.value.trim() } });
+    alert.show(t("halls.done", { code: created.code }), "ok");
+    announce(t("halls.done", { code: created.code }), "ok");
+    form.reset();
+    await list.load(true);
+  });
   await list.load(true);
   return page("admin-halls", t("halls.title"), t("halls.intro"), h("div", { class: "card" }, h("h2", {}, t("halls.create")), form), list.node);
 }
@@ -1061,24 +1016,15 @@ export async function adminDepartmentsView() {
     alert,
     h("div", { class: "actions" }, submit),
   );
-  form.addEventListener("submit", (e) => e.preventDefault());
-  form.addEventListener(
-    "submit",
-    busy(submit, async () => {
-      alert.show("");
-      try {
-        const created = await api("/departments", { method: "POST", json: { code: code.value.trim(), name: name.value.trim(), name_en: nameEn.value.trim() } });
-        // Every page names departments from the registry the app loaded: load it again.
-        await loadDepartments({ fresh: true });
-        alert.show(t("departments.done", { code: created.code }), "ok");
-        announce(t("departments.done", { code: created.code }), "ok");
-        form.reset();
-        await list.load(true);
-      } catch (err) {
-        alert.show(errorText(err));
-      }
-    }),
-  );
+  onSubmit(form, submit, alert, async () => {
+    const created = await api("/departments", { method: "POST", json: { code: code.value.trim(), name: name.value.trim(), name_en: nameEn.value.trim() } });
+    // Every page names departments from the registry the app loaded: load it again.
+    await loadDepartments({ fresh: true });
+    alert.show(t("departments.done", { code: created.code }), "ok");
+    announce(t("departments.done", { code: created.code }), "ok");
+    form.reset();
+    await list.load(true);
+  });
   await list.load(true);
   return page("admin-departments", t("departments.title"), t("departments.intro"), h("div", { class: "card" }, h("h2", {}, t("departments.create")), form), list.node);
 }

@@ -2,7 +2,7 @@
 // a verified holder's password, an enterprise's agents 经办人, acting for an enterprise), the
 // activation with the code a window gave, and the clerk's window verification.
 import { api, setSession, clearSession, acting, newKey } from "../api.js";
-import { h, clear, field, fieldError, alertBox, announce, busy, dateTime, errorText } from "../dom.js";
+import { h, clear, field, fieldError, alertBox, announce, busy, onSubmit, dateTime, errorText } from "../dom.js";
 import { t } from "../i18n.js";
 import { homeOf } from "../session.js";
 import { assuranceChip, isVerified, notVerifiedBox, actFor, actsFor } from "../identity.js";
@@ -57,23 +57,14 @@ function passwordCard() {
   const alert = alertBox();
   const submit = h("button", { type: "submit", class: "primary" }, t("password.save"));
   const form = h("form", { class: "form", id: "password-form", novalidate: true }, fields, alert, h("div", { class: "actions" }, submit));
-  form.addEventListener("submit", (e) => e.preventDefault());
-  form.addEventListener(
-    "submit",
-    busy(submit, async () => {
-      alert.show("");
-      const password = check();
-      if (!password) return;
-      try {
-        await api("/auth/password", { method: "PUT", json: { password } });
-        reset();
-        alert.show(t("password.saved"), "ok");
-        announce(t("password.saved"), "ok");
-      } catch (err) {
-        alert.show(errorText(err));
-      }
-    }),
-  );
+  onSubmit(form, submit, alert, async () => {
+    const password = check();
+    if (!password) return;
+    await api("/auth/password", { method: "PUT", json: { password } });
+    reset();
+    alert.show(t("password.saved"), "ok");
+    announce(t("password.saved"), "ok");
+  });
   return h("div", { class: "card narrow" }, h("h2", {}, t("password.title")), h("p", { class: "hint" }, t("password.intro")), form);
 }
 
@@ -136,28 +127,19 @@ function agentsCard() {
   const idNumber = h("input", { name: "id_number", id: "agent-id-number", autocomplete: "off", autocapitalize: "characters", spellcheck: "false", maxlength: "18" });
   const add = h("button", { type: "submit", class: "primary" }, t("agents.add"));
   const form = h("form", { class: "form narrow", id: "agent-form", novalidate: true }, field(t("agents.idNumber"), idNumber, { required: true, hint: t("agents.idHint") }), h("div", { class: "actions" }, add), alert);
-  form.addEventListener("submit", (e) => e.preventDefault());
-  form.addEventListener(
-    "submit",
-    busy(add, async () => {
-      alert.show("");
-      fieldError(idNumber, "");
-      const value = idNumber.value.trim().toUpperCase();
-      if (!value) {
-        fieldError(idNumber, t("agents.idRequired"));
-        idNumber.focus();
-        return;
-      }
-      try {
-        await api("/auth/agents", { method: "POST", json: { id_number: value }, key: newKey() });
-        idNumber.value = "";
-        announce(t("agents.added", { id: value }), "ok");
-        await load();
-      } catch (err) {
-        alert.show(errorText(err));
-      }
-    }),
-  );
+  onSubmit(form, add, alert, async () => {
+    fieldError(idNumber, "");
+    const value = idNumber.value.trim().toUpperCase();
+    if (!value) {
+      fieldError(idNumber, t("agents.idRequired"));
+      idNumber.focus();
+      return;
+    }
+    await api("/auth/agents", { method: "POST", json: { id_number: value }, key: newKey() });
+    idNumber.value = "";
+    announce(t("agents.added", { id: value }), "ok");
+    await load();
+  });
   load();
   return h("div", { class: "card", id: "agents-card" }, h("h2", {}, t("agents.title")), h("p", { class: "hint" }, t("agents.intro")), form, list);
 }
@@ -230,43 +212,38 @@ export async function activateView(ctx) {
     alert,
     h("div", { class: "actions" }, submit),
   );
-  form.addEventListener("submit", (e) => e.preventDefault());
-  form.addEventListener(
-    "submit",
-    busy(submit, async () => {
-      alert.show("");
-      fieldError(idNumber, "");
-      fieldError(code, "");
-      if (!idNumber.value.trim()) {
-        fieldError(idNumber, t("activate.idRequired"));
-        idNumber.focus();
-        return;
-      }
-      if (!code.value.trim()) {
-        fieldError(code, t("activate.codeRequired"));
-        code.focus();
-        return;
-      }
-      const password = check();
-      if (!password) return;
-      try {
-        clearSession();
-        const pair = await api("/auth/activate", {
-          method: "POST",
-          auth: false,
-          json: { id_number: idNumber.value.trim().toUpperCase(), activation_code: code.value.trim(), password },
-        });
-        setSession(pair, null);
-        const who = await api("/auth/me");
-        setSession(null, who);
-        announce(t("activate.done", { name: who.name || "" }), "ok");
-        ctx.navigate(homeOf(who));
-      } catch (err) {
-        clearSession();
-        alert.show(errorText(err));
-      }
-    }),
-  );
+  onSubmit(form, submit, alert, async () => {
+    fieldError(idNumber, "");
+    fieldError(code, "");
+    if (!idNumber.value.trim()) {
+      fieldError(idNumber, t("activate.idRequired"));
+      idNumber.focus();
+      return;
+    }
+    if (!code.value.trim()) {
+      fieldError(code, t("activate.codeRequired"));
+      code.focus();
+      return;
+    }
+    const password = check();
+    if (!password) return;
+    try {
+      clearSession();
+      const pair = await api("/auth/activate", {
+        method: "POST",
+        auth: false,
+        json: { id_number: idNumber.value.trim().toUpperCase(), activation_code: code.value.trim(), password },
+      });
+      setSession(pair, null);
+      const who = await api("/auth/me");
+      setSession(null, who);
+      announce(t("activate.done", { name: who.name || "" }), "ok");
+      ctx.navigate(homeOf(who));
+    } catch (err) {
+      clearSession(); // no half-made session behind a failed activation
+      throw err;
+    }
+  });
   return h("section", { class: "page activate" }, h("h1", {}, t("activate.title")), h("p", { class: "lead" }, t("activate.intro")), form);
 }
 
@@ -289,63 +266,54 @@ export async function deskVerifyView() {
     h("div", { class: "actions" }, submit),
   );
   checked.setAttribute("aria-describedby", "verify-checked-error");
-  form.addEventListener("submit", (e) => e.preventDefault());
-  form.addEventListener(
-    "submit",
-    busy(submit, async () => {
-      alert.show("");
-      fieldError(idNumber, "");
-      fieldError(name, "");
-      fieldError(checked, "");
-      const idn = idNumber.value.trim().toUpperCase();
-      if (!idn) {
-        fieldError(idNumber, t("verify.idRequired"));
-        idNumber.focus();
-        return;
-      }
-      if (!name.value.trim()) {
-        fieldError(name, t("verify.nameRequired"));
-        name.focus();
-        return;
-      }
-      if (!checked.checked) {
-        // The clerk's word that the ID card was checked is what the verification rests on.
-        fieldError(checked, t("verify.checkFirst"));
-        checked.focus();
-        return;
-      }
-      try {
-        const made = await api("/auth/verifications", { method: "POST", json: { id_number: idn, name: name.value.trim() }, key: newKey() });
-        const again = h("button", { type: "button", id: "verify-next" }, t("verify.next"));
-        again.addEventListener("click", () => {
-          clear(result);
-          idNumber.value = "";
-          name.value = "";
-          checked.checked = false;
-          form.hidden = false;
-          idNumber.focus();
-        });
-        form.hidden = true;
-        clear(result).append(
-          h(
-            "div",
-            { class: "card handover", id: "activation" },
-            h("h2", { id: "activation-title", tabindex: "-1" }, t("verify.done", { name: name.value.trim() })),
-            h("p", {}, t("verify.handOver")),
-            h("p", { class: "activation-code", id: "activation-code", "aria-labelledby": "activation-title" }, made.activation_code),
-            h("p", { class: "activation-expiry", id: "activation-expiry" }, t("verify.expires", { time: dateTime(made.expires_at) })),
-            h("p", { class: "hint" }, t("verify.howTo")),
-            h("p", { class: "meta mono" }, idn),
-            h("div", { class: "actions" }, again),
-          ),
-        );
-        result.querySelector("#activation-title").focus();
-        announce(t("verify.announce"), "ok");
-      } catch (err) {
-        alert.show(errorText(err));
-      }
-    }),
-  );
+  onSubmit(form, submit, alert, async () => {
+    fieldError(idNumber, "");
+    fieldError(name, "");
+    fieldError(checked, "");
+    const idn = idNumber.value.trim().toUpperCase();
+    if (!idn) {
+      fieldError(idNumber, t("verify.idRequired"));
+      idNumber.focus();
+      return;
+    }
+    if (!name.value.trim()) {
+      fieldError(name, t("verify.nameRequired"));
+      name.focus();
+      return;
+    }
+    if (!checked.checked) {
+      // The clerk's word that the ID card was checked is what the verification rests on.
+      fieldError(checked, t("verify.checkFirst"));
+      checked.focus();
+      return;
+    }
+    const made = await api("/auth/verifications", { method: "POST", json: { id_number: idn, name: name.value.trim() }, key: newKey() });
+    const again = h("button", { type: "button", id: "verify-next" }, t("verify.next"));
+    again.addEventListener("click", () => {
+      clear(result);
+      idNumber.value = "";
+      name.value = "";
+      checked.checked = false;
+      form.hidden = false;
+      idNumber.focus();
+    });
+    form.hidden = true;
+    clear(result).append(
+      h(
+        "div",
+        { class: "card handover", id: "activation" },
+        h("h2", { id: "activation-title", tabindex: "-1" }, t("verify.done", { name: name.value.trim() })),
+        h("p", {}, t("verify.handOver")),
+        h("p", { class: "activation-code", id: "activation-code", "aria-labelledby": "activation-title" }, made.activation_code),
+        h("p", { class: "activation-expiry", id: "activation-expiry" }, t("verify.expires", { time: dateTime(made.expires_at) })),
+        h("p", { class: "hint" }, t("verify.howTo")),
+        h("p", { class: "meta mono" }, idn),
+        h("div", { class: "actions" }, again),
+      ),
+    );
+    result.querySelector("#activation-title").focus();
+    announce(t("verify.announce"), "ok");
+  });
   return h("section", { class: "page verify" }, h("h1", {}, t("verify.title")), h("p", { class: "lead" }, t("verify.intro")), form, result);
 }
 
