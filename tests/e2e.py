@@ -5,16 +5,15 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
-from html.parser import HTMLParser
 from typing import Any, TypeVar
-from urllib.parse import parse_qs, urljoin, urlsplit
 
 import httpx
 from stdnum.cn import ric, uscc
 
+from tools.province import province_login as province_tokens
+
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 T = TypeVar("T")
-REDIRECTS = (301, 302, 303, 307, 308)
 
 
 def resident_id(seq: int | None = None) -> str:
@@ -109,49 +108,10 @@ def verify_at_window(base_url: str, clerk: Caller, id_number: str, name: str) ->
     return Caller(base_url, pair["access_token"])
 
 
-class _LoginForm(HTMLParser):
-    """The provider's login page: its first POST form's action and inputs."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.action: str | None = None
-        self.fields: dict[str, str] = {}
-        self._open = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k: v or "" for k, v in attrs}
-        if tag == "form" and self.action is None and a.get("method", "get").lower() == "post":
-            self.action, self._open = a.get("action", ""), True
-        elif self._open and tag == "input" and a.get("name") and a.get("type", "text").lower() != "submit":
-            self.fields.setdefault(a["name"], a.get("value", ""))
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "form":
-            self._open = False
-
-
 def province_login(base_url: str, id_number: str, name: str) -> Caller:
-    """Log in through the province's unified identity as a browser does: the gateway's redirect, the
-    simulated provider's form, its redirect back to the callback, then the one-time login code."""
-    with httpx.Client(timeout=30.0, trust_env=False, follow_redirects=False) as browser:
-        r = browser.get(f"{base_url}/api/v1/auth/province/login", params={"return_to": "/"})
-        assert r.status_code in REDIRECTS, f"province login: {r.status_code} {r.text[:300]}"
-        page = browser.get(urljoin(str(r.url), r.headers["location"]))
-        assert page.status_code == 200, f"the provider's login page: {page.status_code} {page.text[:300]}"
-        form = _LoginForm()
-        form.feed(page.text)
-        assert form.action is not None and {"id_number", "name"} <= form.fields.keys(), page.text[:500]
-        r = browser.post(urljoin(str(page.url), form.action), data=form.fields | {"id_number": id_number, "name": name})
-        for _ in range(6):
-            assert r.status_code in REDIRECTS, f"the login's redirects: {r.status_code} {r.text[:300]}"
-            url = urljoin(str(r.url), r.headers["location"])
-            code = parse_qs(urlsplit(url).query).get("login_code")
-            if code:
-                break
-            r = browser.get(url)
-        else:
-            raise AssertionError("no login_code came back to return_to")
-    pair = Caller(base_url).call("POST", "/api/v1/auth/province/token", 200, json={"login_code": code[0]})
+    """Log in through the province's unified identity as a browser does (the walk is tools/province.py's)."""
+    pair = province_tokens(base_url, id_number, name)
+    assert pair is not None, "province login: the gateway answered no redirect to a provider"
     return Caller(base_url, pair["access_token"])
 
 

@@ -15,15 +15,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
 import httpx
 import yaml
 from stdnum.cn import ric, uscc
+
+from tools.province import province_login
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG = ROOT / "demo" / "catalog.yaml"
@@ -98,69 +98,9 @@ def _verify_at_window(client: httpx.Client, number: str, name: str) -> None:
         raise RuntimeError(f"activation: {r.status_code} {r.text[:200]}")
 
 
-class _LoginForm(HTMLParser):
-    """The first POST form of the provider's login page: its action and its inputs."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.action: str | None = None
-        self.fields: dict[str, str] = {}
-        self.done = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k: v or "" for k, v in attrs}
-        if tag == "form" and self.action is None and a.get("method", "get").lower() == "post":
-            self.action = a.get("action", "")
-        elif (
-            tag == "input"
-            and self.action is not None
-            and not self.done
-            and a.get("name")
-            and a.get("type", "text").lower() not in ("submit", "button", "image", "reset")
-        ):
-            self.fields.setdefault(a["name"], a.get("value", ""))
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "form" and self.action is not None:
-            self.done = True
-
-
-def _province_login(client: httpx.Client, number: str, name: str) -> dict[str, Any] | None:
-    """The token pair of ``number`` proven through the province's login, walked as a browser would.
-
-    None when the gateway has no province provider (its login answers no redirect). The walk is
-    the shared contract's (../shared/contract/province.py): the gateway, the provider's form,
-    the callback, the one-time login code.
-    """
-    r = client.get("/api/v1/auth/province/login", params={"return_to": "/"})
-    if r.status_code not in (302, 303) or "location" not in r.headers:
-        return None
-    with httpx.Client(timeout=30.0, trust_env=False) as browser:
-        page = browser.get(urljoin(str(r.url), r.headers["location"]), follow_redirects=True)
-        form = _LoginForm()
-        form.feed(page.text)
-        if page.status_code != 200 or form.action is None:
-            raise RuntimeError(f"the province's login page: {page.status_code} {page.text[:200]}")
-        fields = form.fields | {"id_number": number, "name": name}
-        r = browser.post(urljoin(str(page.url), form.action), data=fields)
-        for _ in range(6):  # the provider -> the gateway's callback -> return_to with the login code
-            if r.status_code not in (302, 303) or "location" not in r.headers:
-                raise RuntimeError(f"the province login: {r.status_code} {r.text[:200]}")
-            url = urljoin(str(r.url), r.headers["location"])
-            code = parse_qs(urlsplit(url).query).get("login_code")
-            if code:
-                r = client.post("/api/v1/auth/province/token", json={"login_code": code[0]})
-                if r.status_code != 200:
-                    raise RuntimeError(f"the province login code: {r.status_code} {r.text[:200]}")
-                pair: dict[str, Any] = r.json()
-                return pair
-            r = browser.get(url)
-    raise RuntimeError("the province login never came back with a login code")
-
-
 def _verify_through_province(client: httpx.Client, number: str, name: str) -> bool:
     """The demo enterprise proven through the simulated province, then given the demo password."""
-    pair = _province_login(client, number, name)
+    pair = province_login(str(client.base_url).rstrip("/"), number, name)
     if pair is None:
         return False
     r = client.put("/api/v1/auth/password", headers=_bearer(pair), json={"password": DEMO_PASSWORD})
