@@ -2,9 +2,31 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Page
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from owkernel.testing import TestEnvironment, fresh_database_url
+from tools.seed import seed
+from tools.stack import COMPONENTS, Stack
+from tools.stack import test_stack as stack_on_free_ports
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ADMIN_PASSWORD = "Admin-Browser-Pass-1!"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -25,3 +47,41 @@ def assert_accessible(page: Page) -> None:
         if violation.get("impact") in BLOCKING_IMPACTS
     ]
     assert found == [], f"accessibility violations on {page.url}:\n" + "\n".join(found)
+
+
+# Module-scoped: each test module gets its own platform and browser, as it always had.
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """The whole platform on free ports, with the demo catalog, staff and citizen loaded."""
+    data = tmp_path_factory.mktemp("browser-stack")
+    env = TestEnvironment()
+    running = stack_on_free_ports(
+        data,
+        nats_url=env.nats_url,
+        namespace=("br" + uuid.uuid4().hex[:8]) if env.nats_url else "",
+        database_urls={c.name: fresh_database_url(f"browser_{c.name}", data / "db") for c in COMPONENTS},
+        extra_env={
+            "ONEWINDOW_ADMIN_PASSWORD": ADMIN_PASSWORD,
+            "ONEWINDOW_COURIER_DELAY_SECONDS": "0.2",
+            "ONEWINDOW_RATE_LIMIT_PER_SECOND": "0",
+        },
+    )
+    try:
+        running.start_all()
+        running.wait_ready(timeout=90)
+        seed(running.gateway_url, ADMIN_PASSWORD)
+        yield running
+    finally:
+        running.stop_all()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, headless (never a downloaded browser build)."""
+    assert Path(CHROMIUM).exists(), "Debian's chromium is not installed: apt-get install -y chromium"
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()

@@ -18,38 +18,23 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, ViewportSize, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, ViewportSize, expect
 from stdnum.cn import ric, uscc
 
-from owkernel.testing import TestEnvironment, fresh_database_url
 from tests.browser.conftest import assert_accessible
-from tools.seed import DEMO_PASSWORD, demo_resident_id, seed
-from tools.stack import COMPONENTS, Stack
-from tools.stack import test_stack as stack_on_free_ports
+from tools.seed import DEMO_PASSWORD, demo_resident_id
+from tools.stack import Stack
 
 pytestmark = [pytest.mark.xdist_group("browser"), pytest.mark.browser]
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-ADMIN_PASSWORD = "Admin-Browser-Pass-1!"
 DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 PHONE: ViewportSize = {"width": 375, "height": 812}
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
@@ -68,43 +53,6 @@ UNLABELLED = """() => [
     .filter((el) => !el.getAttribute('aria-labelledby') && !el.getAttribute('aria-label'))
     .map((el) => el.outerHTML.slice(0, 60)),
 ]"""
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """The whole platform on free ports, with the demo catalog, staff and citizen loaded."""
-    data = tmp_path_factory.mktemp("browser-stack")
-    env = TestEnvironment()
-    running = stack_on_free_ports(
-        data,
-        nats_url=env.nats_url,
-        namespace=("br" + uuid.uuid4().hex[:8]) if env.nats_url else "",
-        database_urls={c.name: fresh_database_url(f"browser_{c.name}", data / "db") for c in COMPONENTS},
-        extra_env={
-            "ONEWINDOW_ADMIN_PASSWORD": ADMIN_PASSWORD,
-            "ONEWINDOW_COURIER_DELAY_SECONDS": "0.2",
-            "ONEWINDOW_RATE_LIMIT_PER_SECOND": "0",
-        },
-    )
-    try:
-        running.start_all()
-        running.wait_ready(timeout=90)
-        seed(running.gateway_url, ADMIN_PASSWORD)
-        yield running
-    finally:
-        running.stop_all()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """Debian's Chromium, headless (never a downloaded browser build)."""
-    assert Path(CHROMIUM).exists(), "Debian's chromium is not installed: apt-get install -y chromium"
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 @dataclass

@@ -9,8 +9,6 @@ the clerk to the next page, and a pre-review page that picks the deadline up aft
 Screenshots at 1280 and 375 px go to test-artifacts/browser/.
 """
 
-# ruff: noqa: F811 - the platform and browser fixtures are imported from test_console and named as parameters
-
 from __future__ import annotations
 
 import re
@@ -24,15 +22,13 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import assert_accessible
-from tests.browser.test_console import (  # noqa: F401 - stack and browser are fixtures
+from tests.browser.test_console import (
     ARTIFACTS,
     DESKTOP,
     PDF,
     PHONE,
     Console,
-    browser,
     fresh_resident_id,
-    stack,
 )
 from tools.seed import DEMO_PASSWORD
 from tools.stack import Stack

@@ -19,11 +19,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.test_console import ADMIN_PASSWORD, ARTIFACTS, DESKTOP, PDF, PHONE, Console
-
-# The platform and the browser are test_console's module fixtures, one of each for this module too.
-from tests.browser.test_console import browser as browser
-from tests.browser.test_console import stack as stack
+from tests.browser.conftest import ADMIN_PASSWORD
+from tests.browser.test_console import ARTIFACTS, DESKTOP, PDF, PHONE, Console
 from tests.e2e import MAIL, Caller, accept, admin, approve, citizen, new_item, staff, status_is, wait_for
 from tools.stack import Stack
 

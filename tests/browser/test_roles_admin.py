@@ -22,12 +22,10 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.test_console import (  # noqa: F401 (stack and browser are fixtures)
-    ADMIN_PASSWORD,
+from tests.browser.conftest import ADMIN_PASSWORD
+from tests.browser.test_console import (
     ARTIFACTS,
     Console,
-    browser,
-    stack,
 )
 from tools.seed import DEMO_PASSWORD
 from tools.stack import Stack
@@ -55,8 +53,8 @@ def look(console: Console, page: Page, name: str) -> None:
 
 
 def test_the_administrator_runs_the_catalog_calendar_staff_kiosks_halls_and_couriers(
-    stack: Stack,  # noqa: F811
-    browser: Browser,  # noqa: F811
+    stack: Stack,
+    browser: Browser,
 ) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with httpx.Client(base_url=stack.gateway_url, timeout=10, trust_env=False) as client:

@@ -31,10 +31,6 @@ from tests.browser.test_console import (
     fresh_credit_code,
     fresh_resident_id,
 )
-
-# The platform and the browser are test_console's module fixtures, one of each for this module too.
-from tests.browser.test_console import browser as browser
-from tests.browser.test_console import stack as stack
 from tests.e2e import MAIL, Caller, accept, approve, wait_for
 from tools.seed import DEMO_PASSWORD, demo_resident_id
 from tools.stack import Stack
