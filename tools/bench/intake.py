@@ -1,6 +1,6 @@
 """Benchmark of the application list: ``GET /api/v1/applications`` page time at any depth.
 
-    PYTHONPATH=.:libs .venv/bin/python -m services.intake.bench [--rows N] [--repeat K] [--flow M]
+    PYTHONPATH=.:libs .venv/bin/python -m tools.bench.intake [--rows N] [--repeat K] [--flow M]
 
 With ``ONEWINDOW_TEST_PG_URL`` set it runs on a fresh PostgreSQL database with 1,000,000
 applications by default; otherwise on a SQLite file with 200,000. The rows are bulk-inserted with
@@ -39,7 +39,7 @@ from services.intake.app import create_app
 from services.intake.db import import_models
 from services.intake.settings import IntakeSettings
 
-INI = Path(__file__).resolve().parent / "alembic.ini"
+INI = Path(__file__).resolve().parents[2] / "services" / "intake" / "alembic.ini"
 HEAVY = "370602198501010019"
 PEOPLE = 100_000
 PAGE = 50

@@ -1,6 +1,6 @@
 """What the gateway costs: one read endpoint, straight to the service and through the gateway.
 
-    PYTHONPATH=.:libs .venv/bin/python -m gateway.bench [--seconds 10] [--connections 16] [--upstream both]
+    PYTHONPATH=.:libs .venv/bin/python -m tools.bench.gateway [--seconds 10] [--connections 16] [--upstream both]
 
 Starts real processes on free loopback ports: a nats-server, a small service on the kernel with
 one JSON read endpoint (``GET /api/v1/catalog/items/{code}``: a row read from its database with
@@ -14,7 +14,7 @@ and the best round of each is reported (other load on a shared machine only slow
 report gives requests/s, p50 and p99 of both, the ratio, the added p50, and the CPU time each
 server process spent per request (a figure that other load distorts less).
 
-``run_bench(...)`` returns the same figures for tools/bench.py.
+``run_bench(...)`` returns the same figures for tools/bench/__main__.py.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ from owkernel.settings import ServiceSettings
 from owkernel.tables import kernel_tables
 from owkernel.testing import NatsServer, free_port, subprocess_env, wait_for_port
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ITEM_CODE = "BENCH-ITEM-1"
 ITEM = {
     "code": ITEM_CODE,
@@ -92,7 +92,7 @@ items = Table(
 
 
 def create_upstream() -> FastAPI:
-    """The upstream app (``uvicorn --factory gateway.bench:create_upstream``)."""
+    """The upstream app (``uvicorn --factory tools.bench.gateway:create_upstream``)."""
     settings = BenchUpstreamSettings()
     router = APIRouter()
 
@@ -340,7 +340,7 @@ def _spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[
 
 
 def _run_load(url: str, *, seconds: float, connections: int, token: str | None) -> Figures:
-    cmd = [sys.executable, "-m", "gateway.bench", "--load", url, "--seconds", str(seconds)]
+    cmd = [sys.executable, "-m", "tools.bench.gateway", "--load", url, "--seconds", str(seconds)]
     cmd += ["--connections", str(connections)]
     if token:
         cmd += ["--token", token]
@@ -468,7 +468,9 @@ def run_bench(
         )
         uvicorn = [sys.executable, "-m", "uvicorn", "--factory", "--host", "127.0.0.1", "--no-access-log"]
         upstream = _spawn(
-            [*uvicorn, "--port", str(upstream_port), "gateway.bench:create_upstream"], up_env, work / "upstream.log"
+            [*uvicorn, "--port", str(upstream_port), "tools.bench.gateway:create_upstream"],
+            up_env,
+            work / "upstream.log",
         )
         procs.append(upstream)
         gateway = _spawn(
@@ -548,7 +550,7 @@ def run_bench(
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Command line: ``python -m gateway.bench``."""
+    """Command line: ``python -m tools.bench.gateway``."""
     argv = sys.argv[1:] if argv is None else argv
     if "--load" in argv:
         _load_main(argv)

@@ -1,6 +1,6 @@
 """Approval's benchmark: the card scan over many open clocks, and the deadline computation rate.
 
-    PYTHONPATH=.:libs .venv/bin/python -m services.approval.bench [--clocks N] [--due PER_MILLE]
+    PYTHONPATH=.:libs .venv/bin/python -m tools.bench.approval [--clocks N] [--due PER_MILLE]
 
 With ONEWINDOW_TEST_PG_URL set it runs on a fresh PostgreSQL database with 1,000,000 open clocks
 (bulk-inserted with one INSERT ... SELECT generate_series); otherwise on a SQLite file with
@@ -33,7 +33,7 @@ from services.approval.supervision.models import Card
 from services.approval.supervision.repository import claim_red
 from services.approval.supervision.service import run_scan
 
-INI = Path(__file__).resolve().parent / "alembic.ini"
+INI = Path(__file__).resolve().parents[2] / "services" / "approval" / "alembic.ini"
 TODAY = date(2026, 11, 26)
 
 # One row per clock; ``g`` runs 1..N. Per thousand: ``due`` are newly yellow (half) or newly red

@@ -16,15 +16,15 @@ import time
 from owkernel.testing import subprocess_env
 
 SECTIONS: dict[str, list[str]] = {
-    "backbone": ["-m", "tools.bench_backbone", "--events", "30000", "--rate", "2000", "--per-txn", "10"],
-    "backbone-single": ["-m", "tools.bench_backbone", "--events", "12000", "--rate", "1200", "--per-txn", "1"],
-    "gateway": ["-m", "gateway.bench"],
-    "platform": ["-m", "tools.bench_platform"],
+    "backbone": ["-m", "tools.bench.backbone", "--events", "30000", "--rate", "2000", "--per-txn", "10"],
+    "backbone-single": ["-m", "tools.bench.backbone", "--events", "12000", "--rate", "1200", "--per-txn", "1"],
+    "gateway": ["-m", "tools.bench.gateway"],
+    "platform": ["-m", "tools.bench.platform"],
     # Latency at an offered rate below saturation (the closed loop above measures the ceiling).
-    "platform-rate": ["-m", "tools.bench_platform", "--rate", "12"],
-    "intake": ["-m", "services.intake.bench"],
-    "approval": ["-m", "services.approval.bench"],
-    "rating": ["-m", "services.rating.bench"],
+    "platform-rate": ["-m", "tools.bench.platform", "--rate", "12"],
+    "intake": ["-m", "tools.bench.intake"],
+    "approval": ["-m", "tools.bench.approval"],
+    "rating": ["-m", "tools.bench.rating"],
 }
 
 

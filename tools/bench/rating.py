@@ -1,6 +1,6 @@
 """Benchmark of the satisfaction figures: stats query time over N ratings.
 
-    PYTHONPATH=.:libs .venv/bin/python -m services.rating.bench [--ratings N] [--repeat K] [--gateway-seconds S]
+    PYTHONPATH=.:libs .venv/bin/python -m tools.bench.rating [--ratings N] [--repeat K] [--gateway-seconds S]
 
 With ``ONEWINDOW_TEST_PG_URL`` set it runs on a fresh PostgreSQL database with 1,000,000 ratings
 by default; otherwise on a SQLite file with 200,000. Ratings are bulk-inserted with one SQL
@@ -31,7 +31,7 @@ from owkernel.testing import TestEnvironment, drop_database, fresh_database_url
 from services.rating.db import import_models
 from services.rating.reviews import repository
 
-INI = Path(__file__).resolve().parent / "alembic.ini"
+INI = Path(__file__).resolve().parents[2] / "services" / "rating" / "alembic.ini"
 GROUPS = ("department", "window", "item", "clerk", "channel")
 
 # One statement per backend; :n rows, :start the first instant, spread over 365 days.

@@ -24,6 +24,7 @@ from sqlalchemy import Column, Float, Integer, String, Table, insert, select
 from owkernel.bus import Bus
 from owkernel.consumer import ConsumerGroup, ConsumerOptions, ConsumerRunner
 from owkernel.contracts import Envelope
+from owkernel.contracts.common import Applicant
 from owkernel.contracts.intake import ApplicationSubmitted
 from owkernel.db import Database, new_metadata
 from owkernel.outbox import Outbox, OutboxRelay
@@ -31,8 +32,7 @@ from owkernel.runtime import tune_gc
 from owkernel.settings import PlatformSettings
 from owkernel.tables import kernel_tables
 from owkernel.testing import NatsServer, fresh_database_url, subprocess_env
-from owkernel.tests.backbone import submitted
-from tools.bench_platform import cpu_seconds
+from tools.bench.platform import cpu_seconds
 
 producer_md = new_metadata()
 producer_tables = kernel_tables(producer_md)
@@ -47,6 +47,16 @@ handled = Table(
     Column("no", String(40), nullable=False),
     Column("at", Float, nullable=False),
 )
+
+
+def submitted(no: str) -> ApplicationSubmitted:
+    """An event of the real contract, so the bench pays its real (de)serialisation cost."""
+    return ApplicationSubmitted(
+        application_no=no,
+        item_code="ITEM",
+        item_version=1,
+        applicant=Applicant(id_number="110101199003070000", kind="person", name="测试"),
+    )
 
 
 async def run_consumer(url: str, nats_url: str, namespace: str, seconds: float) -> None:
@@ -148,7 +158,7 @@ async def bench(events: int, rate: float, concurrency: int, per_txn: int = 1) ->
                 [
                     sys.executable,
                     "-m",
-                    "tools.bench_backbone",
+                    "tools.bench.backbone",
                     "--consumer",
                     consumer_url,
                     server.url,
