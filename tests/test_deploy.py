@@ -681,6 +681,8 @@ def test_ingress_exposes_only_the_gateways_public_paths_over_tls(overlay: str) -
         "/.well-known/jwks.json",
         "/pay/p-1",
         "/docs",
+        "/openapi.json",
+        "/asyncapi.json",
         "/",
         "/app.js",
         "/views/board.js",
