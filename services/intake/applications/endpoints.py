@@ -6,15 +6,17 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import UploadFile
 
 from owkernel.app import SessionDep
 from owkernel.auth import Principal, VerifiedPrincipal, require_roles
-from owkernel.errors import Forbidden, PayloadTooLarge, Unprocessable
+from owkernel.errors import PayloadTooLarge, Unprocessable
 from owkernel.halls import HALL_CODE_PATTERN
 from owkernel.idempotency import Idempotency, IdempotencyKey, request_hash
-from owkernel.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
-from services.intake.applications import repository, service
+from owkernel.pagination import CursorParam, LimitParam, Page, decode_cursor
+from services.intake.applications import access, creation, listing_repository, materials, presenter, reading, review
+from services.intake.applications.reading import Step
 from services.intake.applications.schemas import (
     AcceptanceIn,
     ApplicationCreate,
@@ -23,7 +25,7 @@ from services.intake.applications.schemas import (
     MaterialOut,
     Status,
 )
-from services.intake.common import SettingsDep, StorageDep, Window, local_today, sees_everything
+from services.intake.common import SettingsDep, StorageDep, Window, local_today
 from services.intake.db import tables
 from services.intake.settings import IntakeSettings
 
@@ -90,10 +92,8 @@ async def create_application(
     replay = await idempotency.replay(session, owner=principal.subject_id, key=key, fingerprint=fingerprint)
     if replay is not None:
         return replay
-    step = await service.create_application(session, settings=settings, principal=principal, data=body)
-    result = await service.view(
-        session, settings=settings, principal=principal, app=step.app, materials=step.materials, timeline=step.timeline
-    )
+    step = await creation.create_application(session, settings=settings, principal=principal, data=body)
+    result = await _view(session, settings, principal, step=step)
     await idempotency.remember(
         session, owner=principal.subject_id, key=key, fingerprint=fingerprint, status_code=201, body=result
     )
@@ -119,24 +119,8 @@ async def list_applications(
     cursor: CursorParam = None,
 ) -> Page[ApplicationSummary]:
     """Newest first: an applicant's own; a clerk's or supervisor's all; an approver's department's."""
-    applicant = applicant_id_number
-    if principal.kind in ("person", "enterprise"):
-        if applicant_id_number not in (None, principal.id_number):
-            raise Forbidden("An applicant lists only their own applications.")
-        if principal.id_number is None:
-            raise Forbidden("The token carries no identity number.")
-        applicant = principal.id_number
-    elif not sees_everything(principal):
-        if not (principal.has_role("approver") and principal.department):
-            raise Forbidden("This list is for applicants, window clerks, supervisors and department staff.")
-        if department not in (None, principal.department):
-            raise Forbidden("Department staff see what is routed to their own department.")
-        department = principal.department
-    key = decode_cursor(cursor, size=1)
-    before = key[0] if key else None
-    if before is not None and not isinstance(before, int):
-        raise Unprocessable("The cursor is not valid.", errors=[{"field": "cursor", "message": "invalid"}])
-    rows = await repository.list_applications(
+    applicant, department = access.list_scope(principal, applicant=applicant_id_number, department=department)
+    rows = await listing_repository.list_applications(
         session,
         applicant=applicant,
         department=department,
@@ -146,15 +130,19 @@ async def list_applications(
         project_no=project_no,
         hall=hall,
         search=q.strip() if q else None,
-        before_id=before,
+        before_id=_before_id(cursor),
         limit=limit + 1,
     )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return Page(
-        items=[service.summary(r) for r in rows],
-        next_cursor=encode_cursor([rows[-1]["id"]]) if more and rows else None,
-    )
+    return presenter.summary_page(rows, limit)
+
+
+def _before_id(cursor: str | None) -> int | None:
+    """The id the list's cursor points below (None for the first page)."""
+    key = decode_cursor(cursor, size=1)
+    before = key[0] if key else None
+    if before is not None and not isinstance(before, int):
+        raise Unprocessable("The cursor is not valid.", errors=[{"field": "cursor", "message": "invalid"}])
+    return before
 
 
 @router.get("/{no}")
@@ -162,12 +150,20 @@ async def get_application(
     no: str, session: SessionDep, principal: VerifiedPrincipal, settings: SettingsDep
 ) -> ApplicationView:
     """The whole application with its timeline, whichever service made each step."""
-    return await service.view(session, settings=settings, principal=principal, no=no)
+    return await _view(session, settings, principal, no=no)
 
 
-def _material_view(row: Any, settings: IntakeSettings) -> MaterialOut:
-    spec = {"code": row.code, "name": row.name, "critical": row.critical}
-    return service.material_out(row, spec, local_today(settings))
+async def _view(
+    session: AsyncSession,
+    settings: IntakeSettings,
+    principal: Principal,
+    *,
+    no: str | None = None,
+    step: Step | None = None,
+) -> ApplicationView:
+    """The view of an application by number, or after a step just taken on it (not read again)."""
+    dossier = await reading.view(session, principal=principal, no=no, step=step)
+    return presenter.application_view(dossier, local_today(settings))
 
 
 @router.put(
@@ -194,7 +190,7 @@ async def upload_material(
 ) -> MaterialOut:
     """Upload a material (PDF, JPEG or PNG by content; size limited); replaces an earlier upload."""
     data, filename = await read_upload(request, settings)
-    row = await service.upload_material(
+    row = await materials.upload_material(
         session,
         settings=settings,
         storage=storage,
@@ -204,7 +200,7 @@ async def upload_material(
         data=data,
         filename=filename,
     )
-    return _material_view(row, settings)
+    return presenter.material_row_out(row, local_today(settings))
 
 
 @router.delete(
@@ -214,7 +210,7 @@ async def upload_material(
 )
 async def delete_draft(no: str, session: SessionDep, principal: VerifiedPrincipal) -> Response:
     """Delete a draft (its applicant, a window clerk): its files go, and it no longer counts as open."""
-    await service.delete_draft(session, principal=principal, no=no)
+    await materials.delete_draft(session, principal=principal, no=no)
     return Response(status_code=204)
 
 
@@ -223,7 +219,7 @@ async def download_material(
     no: str, material_code: str, session: SessionDep, principal: VerifiedPrincipal, storage: StorageDep
 ) -> Response:
     """The stored file of a material (its applicant and permitted staff)."""
-    data, content_type = await service.material_file(
+    data, content_type = await reading.material_file(
         session, storage=storage, principal=principal, no=no, code=material_code
     )
     return Response(content=data, media_type=content_type, headers={"X-Content-Type-Options": "nosniff"})
@@ -234,8 +230,8 @@ async def submit_application(
     no: str, session: SessionDep, principal: VerifiedPrincipal, settings: SettingsDep
 ) -> ApplicationView:
     """Submit for pre-review at the window."""
-    step = await service.submit(session, principal=principal, no=no)
-    return await service.view(session, settings=settings, principal=principal, app=step.app, materials=step.materials)
+    step = await review.submit(session, principal=principal, no=no)
+    return await _view(session, settings, principal, step=step)
 
 
 @router.post("/{no}/acceptance")
@@ -243,8 +239,8 @@ async def decide_acceptance(
     no: str, body: AcceptanceIn, session: SessionDep, clerk: Clerk, settings: SettingsDep
 ) -> ApplicationView:
     """The clerk accepts (missing non-critical materials deferred: 容缺), returns, or refuses."""
-    step = await service.decide_acceptance(session, settings=settings, principal=clerk, no=no, data=body)
-    return await service.view(session, settings=settings, principal=clerk, app=step.app, materials=step.materials)
+    step = await review.decide_acceptance(session, settings=settings, principal=clerk, no=no, data=body)
+    return await _view(session, settings, clerk, step=step)
 
 
 @router.put(
@@ -268,7 +264,7 @@ async def supplement_material(
 ) -> MaterialOut:
     """Supply a deferred material: recorded and published; its wait ends."""
     data, filename = await read_upload(request, settings)
-    row = await service.supplement(
+    row = await materials.supplement(
         session,
         settings=settings,
         storage=storage,
@@ -278,4 +274,4 @@ async def supplement_material(
         data=data,
         filename=filename,
     )
-    return _material_view(row, settings)
+    return presenter.material_row_out(row, local_today(settings))

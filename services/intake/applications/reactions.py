@@ -37,8 +37,8 @@ from owkernel.contracts.delivery import (
 )
 from owkernel.contracts.gateway import PaymentExpired, PaymentFailed, PaymentSucceeded
 from services.intake.applications import repository
+from services.intake.applications.events import record_visit, resume
 from services.intake.applications.models import Application
-from services.intake.applications.service import record_visit, resume
 from services.intake.projects import repository as projects_repo
 from services.intake.settings import IntakeSettings
 

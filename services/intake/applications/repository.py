@@ -1,4 +1,5 @@
-"""Every application query."""
+"""Every application query but the list's (``listing_repository``): one application, its
+materials, departments, timeline and waits; counters, visits, per-applicant limits, stored files."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import RowMapping, Table, case, delete, func, insert, or_, select, update
+from sqlalchemy import Subquery, Table, case, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from owkernel.db import STAGED_ROWS, conflict_insert, stage_rows
@@ -24,32 +25,6 @@ from services.intake.applications.models import (
 )
 
 _TIMELINE = cast(Table, TimelineEntry.__table__)
-
-# The columns a list line (ApplicationSummary) reads.
-SUMMARY_COLUMNS = (
-    Application.id,
-    Application.application_no,
-    Application.status,
-    Application.item_code,
-    Application.item_name,
-    Application.item_version,
-    Application.window,
-    Application.hall,
-    Application.department,
-    Application.applicant_id_number,
-    Application.applicant_kind,
-    Application.applicant_name,
-    Application.applicant_phone,
-    Application.applicant_subject_id,
-    Application.project_no,
-    Application.stage,
-    Application.deadline,
-    Application.fee_fen,
-    Application.payment_status,
-    Application.created_at,
-    Application.submitted_at,
-    Application.accepted_at,
-)
 
 
 async def next_sequence(session: AsyncSession, name: str) -> int:
@@ -163,65 +138,6 @@ async def get_suspension(session: AsyncSession, application_id: int, key: str) -
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-async def list_applications(
-    session: AsyncSession,
-    *,
-    applicant: str | None,
-    department: str | None,
-    status: str | None,
-    item_code: str | None,
-    window: str | None,
-    project_no: str | None,
-    before_id: int | None,
-    limit: int,
-    hall: str | None = None,
-    search: str | None = None,
-) -> list[RowMapping]:
-    """A page of list lines (``SUMMARY_COLUMNS``), newest first, below the cursor's id: a keyset
-    seek, never OFFSET. Plain rows, no ORM objects and no JSON: a page costs the same at any depth
-    and little CPU."""
-    stmt = select(*SUMMARY_COLUMNS).order_by(Application.id.desc()).limit(limit)
-    if before_id is not None:
-        stmt = stmt.where(Application.id < before_id)
-    if department is not None:
-        routed = select(ApplicationDepartment.application_id).where(ApplicationDepartment.department == department)
-        if before_id is not None:
-            routed = routed.where(ApplicationDepartment.application_id < before_id)
-        if (applicant, status, item_code, window, project_no, hall, search) == (None,) * 7:
-            # Only the department: take the page's ids from its own index first, then those rows.
-            routed = routed.order_by(ApplicationDepartment.application_id.desc()).limit(limit)
-            stmt = stmt.where(Application.id.in_(routed.scalar_subquery()))
-        else:
-            stmt = stmt.join(ApplicationDepartment, ApplicationDepartment.application_id == Application.id).where(
-                ApplicationDepartment.department == department
-            )
-            if before_id is not None:
-                # Both sides bounded, so a merge join starts at the cursor on both indexes.
-                stmt = stmt.where(ApplicationDepartment.application_id < before_id)
-    if applicant is not None:
-        stmt = stmt.where(Application.applicant_id_number == applicant)
-    if status is not None:
-        stmt = stmt.where(Application.status == status)
-    if item_code is not None:
-        stmt = stmt.where(Application.item_code == item_code)
-    if window is not None:
-        stmt = stmt.where(Application.window == window)
-    if project_no is not None:
-        stmt = stmt.where(Application.project_no == project_no)
-    if hall is not None:
-        stmt = stmt.where(Application.hall == hall)
-    if search:
-        # The window's search box: a number is matched whole (either kind), a name by any part.
-        stmt = stmt.where(
-            or_(
-                Application.application_no.in_({search, search.upper()}),
-                Application.applicant_id_number.in_({search, search.upper()}),
-                Application.applicant_name.contains(search, autoescape=True),
-            )
-        )
-    return list((await session.execute(stmt)).mappings())
-
-
 async def waiting_overdue(session: AsyncSession, *, today: date, limit: int) -> list[ApplicationMaterial]:
     """Deferred materials still missing after their due date and not yet reported overdue."""
     stmt = (
@@ -287,23 +203,7 @@ class TripRow:
 
 async def trips_by_item(session: AsyncSession) -> list[TripRow]:
     """Per item: applications accepted on, trips made (distinct days with a visit), over-declared."""
-    trips = (
-        select(Visit.application_no, func.count(func.distinct(Visit.day)).label("trips"))
-        .where(Visit.application_no.is_not(None))
-        .group_by(Visit.application_no)
-        .subquery()
-    )
-    made = func.coalesce(trips.c.trips, 0)
-    per_app = (
-        select(
-            Application.item_code.label("item_code"),
-            Application.item_trips.label("declared"),
-            made.label("made"),
-        )
-        .outerjoin(trips, trips.c.application_no == Application.application_no)
-        .where(Application.status.in_(("accepted", "approved", "rejected", "completed")))
-        .subquery()
-    )
+    per_app = _trips_per_application()
     stmt = (
         select(
             per_app.c.item_code,
@@ -317,15 +217,7 @@ async def trips_by_item(session: AsyncSession) -> list[TripRow]:
         .order_by(per_app.c.item_code)
     )
     rows = (await session.execute(stmt)).all()
-    names = dict(
-        (
-            await session.execute(
-                select(Application.item_code, func.max(Application.item_name))
-                .where(Application.item_code.in_([r[0] for r in rows]))
-                .group_by(Application.item_code)
-            )
-        ).all()
-    )
+    names = await _item_names(session, [r[0] for r in rows])
     return [
         TripRow(
             item_code=r[0],
@@ -338,6 +230,37 @@ async def trips_by_item(session: AsyncSession) -> list[TripRow]:
         )
         for r in rows
     ]
+
+
+def _trips_per_application() -> Subquery:
+    """Each application accepted on: its item, the trips its item declares, and the trips made."""
+    trips = (
+        select(Visit.application_no, func.count(func.distinct(Visit.day)).label("trips"))
+        .where(Visit.application_no.is_not(None))
+        .group_by(Visit.application_no)
+        .subquery()
+    )
+    made = func.coalesce(trips.c.trips, 0)
+    return (
+        select(
+            Application.item_code.label("item_code"),
+            Application.item_trips.label("declared"),
+            made.label("made"),
+        )
+        .outerjoin(trips, trips.c.application_no == Application.application_no)
+        .where(Application.status.in_(("accepted", "approved", "rejected", "completed")))
+        .subquery()
+    )
+
+
+async def _item_names(session: AsyncSession, codes: list[str]) -> dict[str, str]:
+    """The name the applications give each item code."""
+    stmt = (
+        select(Application.item_code, func.max(Application.item_name))
+        .where(Application.item_code.in_(codes))
+        .group_by(Application.item_code)
+    )
+    return {code: name for code, name in (await session.execute(stmt)).all()}
 
 
 async def mark_overdue(session: AsyncSession, material_id: int, at: datetime) -> None:

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from owkernel.auth import Principal
 from owkernel.errors import Conflict, Forbidden, NotFound, Unprocessable
 from services.intake.applications import repository as applications_repo
-from services.intake.applications.service import record_visit
+from services.intake.applications.events import record_visit
 from services.intake.appointments import repository
 from services.intake.appointments.models import Appointment, AppointmentSlot
 from services.intake.appointments.schemas import AppointmentIn, AppointmentOut, SlotOpen, SlotOut

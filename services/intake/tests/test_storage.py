@@ -10,7 +10,7 @@ import pytest
 
 from owkernel.auth import Principal
 from owkernel.testing import eventually
-from services.intake.applications import service
+from services.intake.applications import materials
 from services.intake.applications.jobs import release_files, sweep_storage
 from services.intake.storage import LocalFileStorage, sniff_content_type
 from services.intake.tests.harness import PDF, PNG, Hall, resident_id
@@ -125,7 +125,7 @@ async def test_a_rolled_back_replacement_deletes_nothing_and_leaks_nothing(limit
     person = Principal(subject_id=f"u-{idn}", kind="person", id_number=idn)
     with pytest.raises(RuntimeError):
         async with kernel.db.transaction() as session:
-            await service.upload_material(
+            await materials.upload_material(
                 session,
                 settings=hall.svc.settings,
                 storage=storage,
