@@ -1,4 +1,5 @@
-"""The single event contract: every event round-trips, names follow the rule, every consumed
+"""The single event contract: every event round-trips (as the CloudEvent it goes on the wire as,
+and as the bare envelope older releases published), names follow the rule, every consumed
 subject has a producer that really publishes it, and the published catalogue is current."""
 
 from __future__ import annotations
@@ -6,6 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from cloudevents.core.bindings.http import HTTPMessage, from_http
+from cloudevents.core.formats.json import JSONFormat
+from cloudevents.core.v1.event import CloudEvent
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -28,10 +32,22 @@ def test_every_event_round_trips(spec: EventSpec) -> None:
     @given(st.builds(spec.model))
     def round_trip(data: EventData) -> None:
         envelope = make_envelope(data, source=spec.producer, correlation_id="c-1")
-        decoded_envelope, decoded = decode(encode(envelope))
+        wire = encode(envelope)
+        decoded_envelope, decoded = decode(wire)
         assert decoded_envelope == envelope
         assert decoded == data
         assert decoded_envelope.type == spec.subject and decoded_envelope.version == spec.version
+        # What a CloudEvents reader makes of the same bytes.
+        message = HTTPMessage(headers={"content-type": "application/cloudevents+json"}, body=wire)
+        cloud_event = from_http(message, JSONFormat(), CloudEvent)
+        assert cloud_event.get_specversion() == "1.0" and cloud_event.get_type() == spec.subject
+        assert cloud_event.get_id() == envelope.id and cloud_event.get_source() == spec.producer
+        assert cloud_event.get_time() == envelope.occurred_at
+        assert cloud_event.get_extension("eventversion") == spec.version
+        assert cloud_event.get_extension("correlationid") == "c-1"
+        assert cloud_event.get_data() == envelope.data
+        # The older wire form still reads as the same event (a rolling upgrade's old producers).
+        assert decode(encode(envelope, form="envelope")) == (envelope, data)
 
     round_trip()
 

@@ -5,6 +5,12 @@ so an event exists exactly when its state change committed (no lost events, no p
 rollback). ``OutboxRelay`` publishes unsent rows in batches with ``Nats-Msg-Id`` = event id (JetStream drops a duplicate
 inside its window, consumers' inboxes drop any later one), marks them sent, and is woken by
 the commit itself rather than only by a poll.
+
+Rows hold the event as it goes on the wire, a CloudEvent (``owkernel.contracts.encode``); a row an
+older release wrote holds the bare envelope. The relay publishes every row in the form it is told
+(``wire_form``), converting only a row of the other form: so every message it publishes is a
+CloudEvent, except while a rolling upgrade's first step asks for the old form for consumers not
+yet upgraded (docs/conventions.md, "Events on the wire: CloudEvents").
 """
 
 from __future__ import annotations
@@ -16,12 +22,13 @@ from datetime import UTC, datetime, timedelta
 
 import structlog
 from nats.js.api import PubAck
+from pydantic import ValidationError
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from owkernel.bus import Bus
 from owkernel.contracts import EventData, encode, make_envelope
-from owkernel.contracts._base import Envelope
+from owkernel.contracts._base import CLOUDEVENTS_CONTENT_TYPE, Envelope, WireForm, in_wire_form
 from owkernel.db import Database, request_commit_hooks, stage_rows
 from owkernel.logs import current_request_id
 from owkernel.metrics import OUTBOX_PENDING, OUTBOX_PUBLISHED
@@ -84,6 +91,7 @@ class OutboxRelay:
         poll_seconds: float = 1.0,
         publish_timeout: float = 5.0,
         keep_sent: timedelta = timedelta(days=7),
+        wire_form: WireForm = "cloudevents",
     ) -> None:
         self.db = db
         self.bus = bus
@@ -93,6 +101,7 @@ class OutboxRelay:
         self.poll_seconds = poll_seconds
         self.publish_timeout = publish_timeout
         self.keep_sent = keep_sent
+        self.wire_form = wire_form
         self._wake = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
@@ -166,12 +175,23 @@ class OutboxRelay:
         futures: list[asyncio.Future[PubAck]] = []
         for row in rows:
             headers = {"Nats-Msg-Id": row.event_id}
+            if self.wire_form == "cloudevents":
+                # The payload is the whole event (structured mode); the content type says so, as
+                # later drafts of the NATS binding ask, and as HTTP-minded CloudEvents readers expect.
+                headers["Content-Type"] = CLOUDEVENTS_CONTENT_TYPE
             if row.correlation_id:
                 headers[CORRELATION_HEADER] = row.correlation_id
+            try:
+                payload = in_wire_form(row.payload, self.wire_form)
+            except ValidationError as exc:
+                # Unreadable in either form: sent as it is, for consumers to dead-letter, rather
+                # than stall every row behind it.
+                log.warning("outbox.unconvertible_row", event_id=row.event_id, error=str(exc))
+                payload = row.payload
             # No wait_stall: with a timeout every call goes through asyncio.wait_for, which yields
             # to the loop once per event, and behind busy request handlers 500 yields took 250 ms.
             # A batch never exceeds the client's pending limit, so the semaphore never waits.
-            future = await self.bus.js.publish_async(self.bus.wire_subject(row.subject), row.payload, headers=headers)
+            future = await self.bus.js.publish_async(self.bus.wire_subject(row.subject), payload, headers=headers)
             futures.append(future)
         done, pending = await asyncio.wait(futures, timeout=self.publish_timeout)
         for fut in pending:

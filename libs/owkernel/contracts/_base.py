@@ -3,6 +3,16 @@
 Every event type is a frozen Pydantic model registered once under its subject
 (``<producer>.<entity>.<past-verb>``). The registry is the single truth: the bus, the outbox,
 the consumers and the generated catalogue all read it. Registering a name twice fails at import.
+
+On the wire an event is a CloudEvent 1.0 in the JSON event format (structured content mode), so
+that tools which speak CloudEvents read our streams without an adapter. The NATS protocol binding
+(v1.0.2) defines only the structured mode: the whole event is the message payload. We keep it
+rather than the binary mode (attributes as ``ce-`` headers) of later drafts because the payload
+alone is then the event: the outbox row stores it and the relay publishes it unchanged, and a dead
+letter (which keeps only the payload) can be replayed without the headers it arrived with.
+``Envelope`` stays the in-memory shape handlers receive; ``encode`` and ``decode`` map it to and
+from the wire, and ``decode`` still reads the older bare envelope for a rolling upgrade (see
+docs/conventions.md, "Events on the wire: CloudEvents").
 """
 
 from __future__ import annotations
@@ -11,9 +21,9 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Discriminator, Field, JsonValue, Tag, TypeAdapter
 
 PRODUCERS = ("gateway", "intake", "approval", "delivery", "rating")
 
@@ -37,6 +47,53 @@ class Envelope(BaseModel):
     source: str
     correlation_id: str | None = None
     data: dict[str, JsonValue]
+
+
+CLOUDEVENTS_CONTENT_TYPE = "application/cloudevents+json"
+WireForm = Literal["cloudevents", "envelope"]
+"""How events go on the wire: CloudEvents (the default), or the bare envelope that releases before
+CloudEvents published and that a rolling upgrade's first step must still emit."""
+
+
+class CloudEvent(BaseModel):
+    """An envelope as a CloudEvent 1.0 in the JSON event format.
+
+    The envelope's fields map to CloudEvents' own attributes (``occurred_at`` is ``time``); what
+    CloudEvents lacks travels as extension attributes, whose names the spec restricts to
+    lowercase letters and digits: ``eventversion`` (the contract's version of the type) and
+    ``correlationid``. ``source`` stays the producer's name, a valid relative URI-reference, and
+    ``type`` the contract subject, so the catalogue names events as they appear on the wire.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    specversion: Literal["1.0"] = "1.0"
+    id: str = Field(min_length=1, max_length=64)
+    source: str = Field(min_length=1)
+    type: str = Field(min_length=1)
+    time: AwareDatetime
+    datacontenttype: str = Field(default="application/json", pattern=r"^application/json\s*(;.*)?$")
+    eventversion: int = 1
+    correlationid: str | None = None
+    data: dict[str, JsonValue]
+
+
+def _wire_form(value: Any) -> WireForm | None:
+    # Told apart by the one attribute every CloudEvent has and no envelope had.
+    if isinstance(value, dict):
+        return "cloudevents" if "specversion" in value else "envelope"
+    return None
+
+
+_WIRE: TypeAdapter[CloudEvent | Envelope] = TypeAdapter(
+    Annotated[
+        Annotated[CloudEvent, Tag("cloudevents")] | Annotated[Envelope, Tag("envelope")],
+        Discriminator(_wire_form),
+    ]
+)
+# Our encoder writes specversion first and an envelope starts with its id, so the relay can tell
+# the form of an outbox row without parsing it.
+_CLOUDEVENT_PREFIX = b'{"specversion"'
 
 
 @dataclass(frozen=True)
@@ -103,19 +160,61 @@ def make_envelope(data: EventData, *, source: str, correlation_id: str | None = 
     )
 
 
+def read_envelope(raw: bytes) -> Envelope:
+    """The envelope of a message in either wire form (a CloudEvent, or a bare envelope)."""
+    wire = _WIRE.validate_json(raw)
+    if isinstance(wire, Envelope):
+        return wire
+    # Validated just now as a CloudEvent: nothing left to check, so no second validation.
+    return Envelope.model_construct(
+        id=wire.id,
+        type=wire.type,
+        version=wire.eventversion,
+        occurred_at=wire.time,
+        source=wire.source,
+        correlation_id=wire.correlationid,
+        data=wire.data,
+    )
+
+
 def decode(raw: bytes) -> tuple[Envelope, EventData]:
-    """Parse an envelope from the wire and validate its data against the registered model.
+    """Parse an event from the wire (either form) and validate its data against the registered model.
 
     Raises ``UnknownEventError`` or ``pydantic.ValidationError`` for a message that can never be
     handled (the consumer dead-letters it).
     """
-    envelope = Envelope.model_validate_json(raw)
+    envelope = read_envelope(raw)
     spec = REGISTRY.get(envelope.type)
     if spec is None:
         raise UnknownEventError(f"unknown event type {envelope.type!r}")
     return envelope, spec.model.model_validate(envelope.data)
 
 
-def encode(envelope: Envelope) -> bytes:
-    """The envelope's wire form (JSON bytes)."""
-    return envelope.model_dump_json().encode()
+def encode(envelope: Envelope, *, form: WireForm = "cloudevents") -> bytes:
+    """The envelope's wire form: a CloudEvent in JSON (or the bare envelope, for old consumers)."""
+    if form == "envelope":
+        return envelope.model_dump_json().encode()
+    # The envelope was validated when it was made: construct, don't validate again.
+    event = CloudEvent.model_construct(
+        id=envelope.id,
+        source=envelope.source,
+        type=envelope.type,
+        time=envelope.occurred_at,
+        eventversion=envelope.version,
+        correlationid=envelope.correlation_id,
+        data=envelope.data,
+    )
+    # exclude_none drops an absent correlation id (CloudEvents has no null attributes) and
+    # touches nothing inside data.
+    return event.model_dump_json(exclude_none=True).encode()
+
+
+def in_wire_form(raw: bytes, form: WireForm) -> bytes:
+    """A stored event (either form) as ``form``: unchanged if it already is, else re-encoded.
+
+    Tells the forms apart by how our encoder starts a CloudEvent, which holds for every payload
+    our outbox wrote; only a row of the other form is parsed.
+    """
+    if raw.startswith(_CLOUDEVENT_PREFIX) == (form == "cloudevents"):
+        return raw
+    return encode(read_envelope(raw), form=form)

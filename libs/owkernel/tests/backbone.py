@@ -9,10 +9,12 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from structlog.contextvars import get_contextvars
 
 from owkernel.bus import Bus
 from owkernel.consumer import ConsumerGroup, ConsumerOptions, ConsumerRunner, PoisonEvent
 from owkernel.contracts import Envelope
+from owkernel.contracts._base import WireForm
 from owkernel.contracts.common import Applicant
 from owkernel.contracts.intake import ApplicationSubmitted
 from owkernel.db import Database, new_metadata
@@ -57,13 +59,15 @@ class Producer:
     outbox: Outbox
 
     @classmethod
-    async def start(cls, url: str, nats_url: str, namespace: str, *, poll: float = 0.2) -> Producer:
+    async def start(
+        cls, url: str, nats_url: str, namespace: str, *, poll: float = 0.2, wire_form: WireForm = "cloudevents"
+    ) -> Producer:
         db = Database(url)
         await create_schema(db, producer_md)
         bus = Bus(nats_url, name="test-producer", namespace=namespace)
         await bus.connect()
         await bus.ensure_streams()
-        relay = OutboxRelay(db, bus, producer_tables, service="producer", poll_seconds=poll)
+        relay = OutboxRelay(db, bus, producer_tables, service="producer", poll_seconds=poll, wire_form=wire_form)
         relay.start()
         return cls(db=db, bus=bus, relay=relay, outbox=Outbox(producer_tables, source="intake"))
 
@@ -85,6 +89,8 @@ class Consumer:
     bus: Bus
     runner: ConsumerRunner
     handled_times: dict[str, float] = field(default_factory=dict)
+    # The request id each event's handler logged under (the event's correlation id).
+    logged_request_ids: dict[str, str | None] = field(default_factory=dict)
     # Events numbered "SLOW…" wait in their handler (transaction open) until the gate opens.
     slow_entered: asyncio.Event = field(default_factory=asyncio.Event)
     slow_gate: asyncio.Event = field(default_factory=asyncio.Event)
@@ -120,6 +126,7 @@ class Consumer:
                 await me.slow_gate.wait()
             await session.execute(insert(applied).values(application_no=data.application_no))
             me.handled_times[data.application_no] = datetime.now(UTC).timestamp()
+            me.logged_request_ids[data.application_no] = get_contextvars().get("request_id")
 
         me.runner = ConsumerRunner(
             group,

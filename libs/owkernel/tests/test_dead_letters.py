@@ -159,3 +159,26 @@ async def test_list_and_replay_dead_letters(ops: Any, signing_keys: SigningKeys)
     left = (await client.get("/ops/dead-letters", headers=admin)).json()["items"]
     assert [d["id"] for d in left] == [garbage_id]
     assert (await client.post("/ops/dead-letters/not-a-number/replay", headers=admin)).status_code == 422
+
+
+async def test_dead_letters_of_either_wire_form_replay(ops: Any, signing_keys: SigningKeys) -> None:
+    """Letters parked before the move to CloudEvents hold the bare envelope; they replay as the
+    CloudEvents ones do, and the inbox (by event id, the same in both forms) still guards them."""
+    client, db = ops
+    admin = {"Authorization": f"Bearer {signing_keys.staff('ops', 'admin')}"}
+    old = make_envelope(submitted("DL-OLD"), source="intake")
+    old_id = await park(db, encode(old, form="envelope"), old.id)
+    new = make_envelope(submitted("DL-CE"), source="intake")
+    new_id = await park(db, encode(new), new.id)
+    Switch.broken = False
+
+    for letter_id, event_id in ((old_id, old.id), (new_id, new.id)):
+        done = await client.post(f"/ops/dead-letters/{letter_id}/replay", headers=admin)
+        assert done.status_code == 200, done.text
+        assert done.json()["outcome"] == "handled" and done.json()["event_id"] == event_id
+    assert await applied_count(db, "DL-OLD") == 1 and await applied_count(db, "DL-CE") == 1
+    # The same old event parked again as a CloudEvent (a producer re-sent it after its upgrade).
+    again_id = await park(db, encode(old), old.id)
+    skipped = await client.post(f"/ops/dead-letters/{again_id}/replay", headers=admin)
+    assert skipped.status_code == 200 and skipped.json()["outcome"] == "already handled"
+    assert await applied_count(db, "DL-OLD") == 1
