@@ -13,6 +13,7 @@ class WaybillRequest:
     """What a courier needs to carry one parcel."""
 
     shipment_id: str
+    application_no: str
     direction: Literal["outbound", "inbound"]
     attempt: int
     # The far end: the recipient (outbound) or the sender (inbound); the near end is the hall.
@@ -32,9 +33,8 @@ class Waybill:
 class CourierAdapter(Protocol):
     """One courier partner's integration.
 
-    Methods receive the caller's session so an adapter that keeps local state (the simulated
-    couriers' work queue) writes it in the same transaction as the shipment; an HTTP adapter
-    for a real company ignores it.
+    Methods receive the caller's session so an adapter that keeps local state could write it in
+    the same transaction as the shipment; the HTTP adapter of a company (couriers.py) ignores it.
     """
 
     carrier: str

@@ -30,7 +30,7 @@ from services.delivery.db import outbox
 from services.delivery.partners import repository as partners
 from services.delivery.partners.adapter import WaybillRequest
 from services.delivery.partners.catalog import PartnerSpec, choose_partner, partner
-from services.delivery.partners.simulated import adapter_for
+from services.delivery.partners.couriers import adapter_for
 from services.delivery.pickups import service as pickups
 from services.delivery.regions.divisions import HOME_CITY_CODE, zone_of
 from services.delivery.shipments import repository
@@ -147,6 +147,7 @@ async def book(session: AsyncSession, *, shipment: Shipment, spec: PartnerSpec) 
         session,
         WaybillRequest(
             shipment_id=shipment.id,
+            application_no=shipment.application_no,
             direction=shipment.direction,  # type: ignore[arg-type]
             attempt=shipment.attempt,
             region_code=shipment.region_code,
