@@ -13,7 +13,7 @@ from owkernel.errors import Forbidden
 from owkernel.halls import CITY_HALL, HALL_CODE_PATTERN
 from owkernel.idempotency import Idempotency, IdempotencyKey, request_hash
 from owkernel.pagination import CursorParam, LimitParam, Page, decode_id_cursor, encode_cursor
-from services.intake.appointments import repository, service
+from services.intake.appointments import presenter, repository, service
 from services.intake.appointments.schemas import AppointmentIn, AppointmentOut, SlotOpen, SlotOut, WindowKind
 from services.intake.common import SettingsDep, sees_everything
 from services.intake.db import tables
@@ -33,13 +33,14 @@ async def list_slots(
 ) -> list[SlotOut]:
     """A hall's window's slots on a day (the city's hall by default), with their free places."""
     await halls.require_known(session, hall, field="query.hall")
-    return [s.out() for s in await service.day_slots(session, settings=settings, hall=hall, window=window, day=date)]
+    slots = await service.day_slots(session, settings=settings, hall=hall, window=window, day=date)
+    return [presenter.slot_out(s) for s in slots]
 
 
 @router.post("/slots", status_code=201)
 async def open_slot(body: SlotOpen, session: SessionDep, principal: CurrentPrincipal) -> SlotOut:
     """Open a slot (weekends, holidays, extended hours, lunch, door-to-door), resize or close it."""
-    return (await service.open_slot(session, principal=principal, data=body)).out()
+    return presenter.slot_out(await service.open_slot(session, principal=principal, data=body))
 
 
 @router.post(
@@ -66,7 +67,7 @@ async def book(
     replay = await idempotency.replay(session, owner=principal.subject_id, key=key, fingerprint=fingerprint)
     if replay is not None:
         return replay
-    result = service.out(await service.book(session, settings=settings, principal=principal, data=body))
+    result = presenter.appointment_out(await service.book(session, settings=settings, principal=principal, data=body))
     await idempotency.remember(
         session, owner=principal.subject_id, key=key, fingerprint=fingerprint, status_code=201, body=result
     )
@@ -105,7 +106,10 @@ async def list_appointments(
     )
     more = len(rows) > limit
     rows = rows[:limit]
-    return Page(items=[service.out(r) for r in rows], next_cursor=encode_cursor([rows[-1].id]) if more else None)
+    return Page(
+        items=[presenter.appointment_out(r) for r in rows],
+        next_cursor=encode_cursor([rows[-1].id]) if more else None,
+    )
 
 
 @router.get("/{appointment_id}")
@@ -113,19 +117,19 @@ async def get_appointment(appointment_id: str, session: SessionDep, principal: V
     """One booking."""
     row = await service.load(session, appointment_id)
     service.ensure_can_read(principal, row)
-    return service.out(row)
+    return presenter.appointment_out(row)
 
 
 @router.delete("/{appointment_id}")
 async def cancel(appointment_id: str, session: SessionDep, principal: VerifiedPrincipal) -> AppointmentOut:
     """Cancel; the place is free again."""
-    return service.out(await service.cancel(session, principal=principal, appointment_id=appointment_id))
+    return presenter.appointment_out(await service.cancel(session, principal=principal, appointment_id=appointment_id))
 
 
 @router.post("/{appointment_id}/cancel")
 async def cancel_post(appointment_id: str, session: SessionDep, principal: VerifiedPrincipal) -> AppointmentOut:
     """Cancel (for clients that cannot send DELETE)."""
-    return service.out(await service.cancel(session, principal=principal, appointment_id=appointment_id))
+    return presenter.appointment_out(await service.cancel(session, principal=principal, appointment_id=appointment_id))
 
 
 @router.post("/{appointment_id}/attend")
@@ -133,6 +137,6 @@ async def attend(
     appointment_id: str, session: SessionDep, principal: VerifiedPrincipal, settings: SettingsDep
 ) -> AppointmentOut:
     """A clerk marks the applicant came: a trip is recorded."""
-    return service.out(
+    return presenter.appointment_out(
         await service.attend(session, settings=settings, principal=principal, appointment_id=appointment_id)
     )

@@ -20,7 +20,7 @@ from services.intake.applications import repository as applications_repo
 from services.intake.applications.events import record_visit
 from services.intake.appointments import repository
 from services.intake.appointments.models import Appointment, AppointmentSlot
-from services.intake.appointments.schemas import AppointmentIn, AppointmentOut, SlotOpen, SlotOut
+from services.intake.appointments.schemas import AppointmentIn, SlotOpen
 from services.intake.common import applicant_kind, sees_everything, utcnow
 from services.intake.halls import service as halls
 from services.intake.settings import IntakeSettings
@@ -39,21 +39,6 @@ class SlotDef:
     kind: str
     capacity: int
     booked: int
-
-    def out(self) -> SlotOut:
-        """The API shape."""
-        return SlotOut(
-            slot=self.slot,
-            hall=self.hall,
-            window=self.window,
-            date=self.day,
-            start=self.start,
-            end=self.end,
-            kind=self.kind,
-            capacity=self.capacity,
-            booked=self.booked,
-            available=max(self.capacity - self.booked, 0),
-        )
 
 
 def slot_id(day: date, start: str) -> str:
@@ -148,60 +133,25 @@ def _local_day_and_time(settings: IntakeSettings) -> tuple[date, str]:
     return local.date(), local.strftime("%H:%M")
 
 
+@dataclass(frozen=True)
+class _Booker:
+    """Whom a booking is for."""
+
+    id_number: str
+    name: str
+    subject_id: str | None
+
+
 async def book(
     session: AsyncSession, *, settings: IntakeSettings, principal: Principal, data: AppointmentIn
 ) -> Appointment:
     """Take a place in a slot; 409 when it is full."""
-    if principal.kind in ("person", "enterprise"):
-        if principal.id_number is None:
-            raise Forbidden("The token carries no identity number.")
-        if data.applicant_id_number not in (None, principal.id_number):
-            raise Forbidden("An applicant books for themselves.")
-        id_number, name, subject = (
-            principal.id_number,
-            data.applicant_name or principal.name or "",
-            principal.subject_id,
-        )
-    elif principal.has_role("clerk"):
-        if data.applicant_id_number is None:
-            raise Unprocessable(
-                "A clerk books on behalf of someone: give applicant_id_number.",
-                errors=[{"field": "body.applicant_id_number", "message": "required for a clerk"}],
-            )
-        applicant_kind(data.applicant_id_number, None, field="body.applicant_id_number")
-        id_number, name, subject = data.applicant_id_number.upper(), data.applicant_name or "", None
-    else:
-        raise Forbidden("Appointments are booked by applicants, or by a clerk for them.")
-    start = _slot_start(settings, data.slot)
-    if start <= utcnow():
-        raise Unprocessable("That slot has begun or passed.", errors=[{"field": "body.slot", "message": "past"}])
-    day = start.date()
-    await halls.require_known(session, data.hall, field="body.hall")
-    slots = {
-        s.slot: s for s in await day_slots(session, settings=settings, hall=data.hall, window=data.window, day=day)
-    }
-    slot = slots.get(data.slot)
-    if slot is None or slot.capacity == 0:
-        raise Unprocessable(
-            f"The {data.window} window opens no slot at {data.slot}.",
-            errors=[{"field": "body.slot", "message": "not open"}],
-        )
-    if slot.kind != data.kind:
-        raise Unprocessable(
-            f"The slot at {data.slot} is a {slot.kind} slot.", errors=[{"field": "body.kind", "message": slot.kind}]
-        )
-    item_code = data.item_code
-    if data.application_no is not None:
-        app = await applications_repo.get_by_no(session, data.application_no)
-        if app is None or app.applicant_id_number != id_number:
-            raise Unprocessable(
-                f"No application {data.application_no} of this applicant.",
-                errors=[{"field": "body.application_no", "message": "unknown"}],
-            )
-        item_code = app.item_code
-    if await repository.booked_by(session, data.hall, data.window, data.slot, id_number) is not None:
+    who = _who_books(principal, data)
+    slot = await _bookable_slot(session, settings, data)
+    item_code = await _item_code_of(session, data, who.id_number)
+    if await repository.booked_by(session, data.hall, data.window, data.slot, who.id_number) is not None:
         raise Conflict("This applicant already has a booking in that slot.")
-    await _within_future_cap(session, settings, id_number)
+    await _within_future_cap(session, settings, who.id_number)
     await repository.ensure_slot(
         session,
         {
@@ -219,29 +169,86 @@ async def book(
     )
     if not await repository.take_place(session, data.hall, data.window, data.slot):
         raise Conflict(f"The slot at {data.slot} is full.")
-    row = Appointment(
+    row = _booking(data, slot, who, item_code=item_code, by=principal.display)
+    session.add(row)
+    await session.flush()
+    return row
+
+
+def _who_books(principal: Principal, data: AppointmentIn) -> _Booker:
+    """An applicant books for themselves; a clerk for the applicant they name."""
+    if principal.kind in ("person", "enterprise"):
+        if principal.id_number is None:
+            raise Forbidden("The token carries no identity number.")
+        if data.applicant_id_number not in (None, principal.id_number):
+            raise Forbidden("An applicant books for themselves.")
+        return _Booker(principal.id_number, data.applicant_name or principal.name or "", principal.subject_id)
+    if principal.has_role("clerk"):
+        if data.applicant_id_number is None:
+            raise Unprocessable(
+                "A clerk books on behalf of someone: give applicant_id_number.",
+                errors=[{"field": "body.applicant_id_number", "message": "required for a clerk"}],
+            )
+        applicant_kind(data.applicant_id_number, None, field="body.applicant_id_number")
+        return _Booker(data.applicant_id_number.upper(), data.applicant_name or "", None)
+    raise Forbidden("Appointments are booked by applicants, or by a clerk for them.")
+
+
+async def _bookable_slot(session: AsyncSession, settings: IntakeSettings, data: AppointmentIn) -> SlotDef:
+    """The slot asked for: in the future, open at a known hall's window, of the kind asked for."""
+    start = _slot_start(settings, data.slot)
+    if start <= utcnow():
+        raise Unprocessable("That slot has begun or passed.", errors=[{"field": "body.slot", "message": "past"}])
+    await halls.require_known(session, data.hall, field="body.hall")
+    slots = await day_slots(session, settings=settings, hall=data.hall, window=data.window, day=start.date())
+    slot = next((s for s in slots if s.slot == data.slot), None)
+    if slot is None or slot.capacity == 0:
+        raise Unprocessable(
+            f"The {data.window} window opens no slot at {data.slot}.",
+            errors=[{"field": "body.slot", "message": "not open"}],
+        )
+    if slot.kind != data.kind:
+        raise Unprocessable(
+            f"The slot at {data.slot} is a {slot.kind} slot.", errors=[{"field": "body.kind", "message": slot.kind}]
+        )
+    return slot
+
+
+async def _item_code_of(session: AsyncSession, data: AppointmentIn, id_number: str) -> str | None:
+    """The item the visit is about: the named application's (it must be the applicant's), or the one given."""
+    if data.application_no is None:
+        return data.item_code
+    app = await applications_repo.get_by_no(session, data.application_no)
+    if app is None or app.applicant_id_number != id_number:
+        raise Unprocessable(
+            f"No application {data.application_no} of this applicant.",
+            errors=[{"field": "body.application_no", "message": "unknown"}],
+        )
+    return app.item_code
+
+
+def _booking(data: AppointmentIn, slot: SlotDef, who: _Booker, *, item_code: str | None, by: str) -> Appointment:
+    """The new booking's row."""
+    return Appointment(
         appointment_id=uuid.uuid4().hex,
         hall=data.hall,
         window=data.window,
         slot=data.slot,
-        day=day,
+        day=slot.day,
         start=slot.start,
         end=slot.end,
         kind=slot.kind,
-        id_number=id_number,
-        name=name,
+        id_number=who.id_number,
+        name=who.name,
         phone=data.phone,
-        subject_id=subject,
+        subject_id=who.subject_id,
         application_no=data.application_no,
         item_code=item_code,
         address=data.address.model_dump() if data.address else None,
         status="booked",
-        created_by=principal.display,
+        created_by=by,
         created_at=utcnow(),
     )
-    session.add(row)
-    await session.flush()
-    return row
 
 
 def ensure_can_read(principal: Principal, row: Appointment) -> None:
@@ -301,26 +308,3 @@ async def attend(
             hall=row.hall,
         )
     return row
-
-
-def out(row: Appointment) -> AppointmentOut:
-    """The API shape."""
-    return AppointmentOut(
-        appointment_id=row.appointment_id,
-        hall=row.hall,
-        window=row.window,
-        slot=row.slot,
-        date=row.day,
-        start=row.start,
-        end=row.end,
-        kind=row.kind,
-        status=row.status,
-        id_number=row.id_number,
-        name=row.name,
-        application_no=row.application_no,
-        item_code=row.item_code,
-        address=row.address,
-        created_at=row.created_at,
-        cancelled_at=row.cancelled_at,
-        attended_at=row.attended_at,
-    )

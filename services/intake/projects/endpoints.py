@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from owkernel.app import SessionDep
 from owkernel.auth import VerifiedPrincipal
@@ -10,7 +11,8 @@ from owkernel.idempotency import Idempotency, IdempotencyKey, request_hash
 from owkernel.pagination import CursorParam, LimitParam, Page, decode_id_cursor, encode_cursor
 from services.intake.common import SettingsDep
 from services.intake.db import tables
-from services.intake.projects import repository, service
+from services.intake.projects import presenter, repository, service
+from services.intake.projects.models import Project
 from services.intake.projects.schemas import AgencyIn, ProjectCreate, ProjectOut
 
 router = APIRouter(prefix="/api/v1/projects", tags=["projects"])
@@ -32,7 +34,7 @@ async def create_project(
     if replay is not None:
         return replay
     project = await service.create_project(session, settings=settings, principal=principal, data=body)
-    result = await service.project_out(session, project)
+    result = await _out(session, project)
     await idempotency.remember(
         session, owner=principal.subject_id, key=key, fingerprint=fingerprint, status_code=201, body=result
     )
@@ -44,14 +46,14 @@ async def get_project(project_no: str, session: SessionDep, principal: VerifiedP
     """Each stage, its deadline and the working days it used."""
     project = await service.load(session, project_no)
     service.ensure_can_read(principal, project)
-    return await service.project_out(session, project)
+    return await _out(session, project)
 
 
 @router.put("/{project_no}/agency")
 async def set_agency(project_no: str, body: AgencyIn, session: SessionDep, principal: VerifiedPrincipal) -> ProjectOut:
     """Name the agency officer of a key project (1+1+X)."""
     project = await service.set_agency(session, principal=principal, project_no=project_no, data=body)
-    return await service.project_out(session, project)
+    return await _out(session, project)
 
 
 @router.get("")
@@ -65,6 +67,11 @@ async def list_projects(
     more = len(rows) > limit
     rows = rows[:limit]
     return Page(
-        items=[await service.project_out(session, p) for p in rows],
+        items=[await _out(session, p) for p in rows],
         next_cursor=encode_cursor([rows[-1].id]) if more else None,
     )
+
+
+async def _out(session: AsyncSession, project: Project) -> ProjectOut:
+    """The project's API shape, its stages read."""
+    return presenter.project_out(project, await service.stages(session, project))

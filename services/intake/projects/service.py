@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -9,11 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from owkernel.auth import Principal
 from owkernel.errors import Conflict, Forbidden, NotFound, Unprocessable
 from services.intake.applications import repository as applications_repo
+from services.intake.applications.models import Application
 from services.intake.catalog import repository as catalog_repo
+from services.intake.catalog.models import CatalogItem
 from services.intake.common import applicant_kind, local_today, sees_everything, utcnow
 from services.intake.projects import repository
 from services.intake.projects.models import Project, ProjectStage
-from services.intake.projects.schemas import AgencyIn, AgencyOut, OwnerOut, ProjectCreate, ProjectOut, StageOut
+from services.intake.projects.schemas import AgencyIn, ProjectCreate
 from services.intake.settings import IntakeSettings
 
 STAGES = (1, 2, 3, 4)
@@ -23,32 +26,21 @@ def _can_name_agency(principal: Principal) -> bool:
     return principal.is_staff and principal.has_role("clerk", "admin")
 
 
+@dataclass(frozen=True)
+class _Owner:
+    """Whose project it is."""
+
+    id_number: str
+    kind: Literal["person", "enterprise"]
+    name: str
+    subject_id: str | None
+
+
 async def create_project(
     session: AsyncSession, *, settings: IntakeSettings, principal: Principal, data: ProjectCreate
 ) -> Project:
     """A project with its four stages, each tied to the catalog's item for that stage."""
-    if principal.kind in ("person", "enterprise"):
-        if principal.id_number is None:
-            raise Forbidden("The token carries no identity number.")
-        if data.applicant_id_number not in (None, principal.id_number):
-            raise Forbidden("An applicant registers projects for themselves.")
-        kind: Literal["person", "enterprise"] = "enterprise" if principal.kind == "enterprise" else "person"
-        owner: str = principal.id_number
-        owner_name = data.applicant_name or principal.name or ""
-        subject: str | None = principal.subject_id
-    elif principal.has_role("clerk"):
-        if data.applicant_id_number is None:
-            raise Unprocessable(
-                "A clerk registers a project on behalf of someone: give applicant_id_number.",
-                errors=[{"field": "body.applicant_id_number", "message": "required for a clerk"}],
-            )
-        kind = applicant_kind(data.applicant_id_number, data.applicant_kind, field="body.applicant_id_number")
-        known = await applications_repo.known_applicant(session, data.applicant_id_number)
-        owner = data.applicant_id_number
-        owner_name = data.applicant_name or (known.applicant_name if known else "")
-        subject = known.applicant_subject_id if known else None
-    else:
-        raise Forbidden("Projects are registered by their applicant or by a window clerk.")
+    owner = await _owner_of(session, principal, data)
     if data.agency is not None:
         if not data.key_project:
             raise Unprocessable(
@@ -67,10 +59,10 @@ async def create_project(
         name=data.name,
         investment_fen=data.investment_fen,
         key_project=data.key_project,
-        owner_id_number=owner,
-        owner_kind=kind,
-        owner_name=owner_name,
-        owner_subject_id=subject,
+        owner_id_number=owner.id_number,
+        owner_kind=owner.kind,
+        owner_name=owner.name,
+        owner_subject_id=owner.subject_id,
         agency_officer=data.agency.officer if data.agency else None,
         agency=data.agency.model_dump() if data.agency else None,
         created_by=principal.display,
@@ -82,6 +74,32 @@ async def create_project(
         session.add(ProjectStage(project_id=project.id, stage=stage, item_code=items[stage].code))
     await session.flush()
     return project
+
+
+async def _owner_of(session: AsyncSession, principal: Principal, data: ProjectCreate) -> _Owner:
+    """An applicant registers a project for themselves; a clerk for the applicant they name."""
+    if principal.kind in ("person", "enterprise"):
+        if principal.id_number is None:
+            raise Forbidden("The token carries no identity number.")
+        if data.applicant_id_number not in (None, principal.id_number):
+            raise Forbidden("An applicant registers projects for themselves.")
+        kind: Literal["person", "enterprise"] = "enterprise" if principal.kind == "enterprise" else "person"
+        return _Owner(principal.id_number, kind, data.applicant_name or principal.name or "", principal.subject_id)
+    if not principal.has_role("clerk"):
+        raise Forbidden("Projects are registered by their applicant or by a window clerk.")
+    if data.applicant_id_number is None:
+        raise Unprocessable(
+            "A clerk registers a project on behalf of someone: give applicant_id_number.",
+            errors=[{"field": "body.applicant_id_number", "message": "required for a clerk"}],
+        )
+    kind = applicant_kind(data.applicant_id_number, data.applicant_kind, field="body.applicant_id_number")
+    known = await applications_repo.known_applicant(session, data.applicant_id_number)
+    return _Owner(
+        data.applicant_id_number,
+        kind,
+        data.applicant_name or (known.applicant_name if known else ""),
+        known.applicant_subject_id if known else None,
+    )
 
 
 def ensure_can_read(principal: Principal, project: Project) -> None:
@@ -115,45 +133,24 @@ async def set_agency(session: AsyncSession, *, principal: Principal, project_no:
     return project
 
 
-async def project_out(session: AsyncSession, project: Project) -> ProjectOut:
-    """The project with each stage's item, application, deadline and working days used."""
-    stages = await repository.stages_of(session, project.id)
-    items = await catalog_repo.get_items(session, [s.item_code for s in stages])
-    apps = await applications_repo.get_by_ids(session, [s.application_id for s in stages if s.application_id])
-    out: list[StageOut] = []
-    for s in stages:
-        app = apps.get(s.application_id) if s.application_id else None
-        snapshot = app.item if app else None
-        item = items.get(s.item_code)
-        departments = (snapshot or {}).get("departments") or ((item.departments or [item.department]) if item else [])
-        lead = (snapshot or {}).get("lead_department") or ((item.lead_department or item.department) if item else "")
-        out.append(
-            StageOut(
-                stage=s.stage,
-                item_code=s.item_code,
-                item_name=app.item_name if app else (item.name if item else s.item_code),
-                departments=list(departments),
-                lead_department=lead,
-                committed_days=(snapshot or {}).get("committed_days") or (item.committed_days if item else 0),
-                status=app.status if app else "not_started",
-                application_no=app.application_no if app else None,
-                deadline=app.deadline if app else None,
-                accepted_at=app.accepted_at if app else None,
-                approved_at=s.approved_at,
-                working_days_used=s.working_days_used,
-            )
-        )
-    return ProjectOut(
-        project_no=project.project_no,
-        name=project.name,
-        investment_fen=project.investment_fen,
-        key_project=project.key_project,
-        owner=OwnerOut(id_number=project.owner_id_number, kind=project.owner_kind, name=project.owner_name),
-        agency=AgencyOut.model_validate(project.agency) if project.agency else None,
-        committed_days=sum(st.committed_days for st in out),
-        created_at=project.created_at,
-        stages=out,
-    )
+@dataclass(frozen=True)
+class StageState:
+    """A stage with the catalog's item for it and the application made for it (if any)."""
+
+    stage: ProjectStage
+    item: CatalogItem | None
+    app: Application | None
+
+
+async def stages(session: AsyncSession, project: Project) -> list[StageState]:
+    """Each stage of the project, in order, with its item and application."""
+    rows = await repository.stages_of(session, project.id)
+    items = await catalog_repo.get_items(session, [s.item_code for s in rows])
+    apps = await applications_repo.get_by_ids(session, [s.application_id for s in rows if s.application_id])
+    return [
+        StageState(stage=s, item=items.get(s.item_code), app=apps.get(s.application_id) if s.application_id else None)
+        for s in rows
+    ]
 
 
 def list_scope(principal: Principal) -> tuple[str | None, str | None]:
