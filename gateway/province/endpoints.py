@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import RedirectResponse
 
 from gateway.identity.schemas import TokenOut
@@ -19,10 +19,9 @@ router = APIRouter(tags=["identity"])
 NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
-async def get_province(request: Request) -> ProvinceClient:
-    """The province client of the app serving ``request``."""
-    client: ProvinceClient = request.app.state.province
-    return client
+async def get_province(state: StateDep) -> ProvinceClient:
+    """The province client of the app serving the request."""
+    return state.province
 
 
 ProvinceDep = Annotated[ProvinceClient, Depends(get_province)]

@@ -29,6 +29,7 @@ from starlette.types import Receive, Scope, Send
 from gateway.door.proxy import Door
 from gateway.identity.passwords import Passwords
 from gateway.identity.throttle import AddressThrottle
+from gateway.province.client import ProvinceClient
 from gateway.settings import GatewaySettings
 from gateway.state import GatewayState
 from gateway.tokens.keys import KeyStore, private_pem
@@ -136,6 +137,7 @@ async def gate() -> AsyncIterator[Gate]:
         verifier=verifier,
         passwords=Passwords(settings),
         login_throttle=AddressThrottle(max_failures=5, window_seconds=60),
+        province=ProvinceClient(issuer=None, settings=settings),
     )
     holder: dict[str, Gate] = {}
 

@@ -24,7 +24,7 @@ def _b64(data: bytes) -> str:
 
 
 def _state(stack: Stack) -> GatewayState:
-    state: GatewayState = stack.app.state.gateway
+    state: GatewayState = stack.app.state.kernel.state
     return state
 
 

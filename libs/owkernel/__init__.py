@@ -1,7 +1,7 @@
 """OneWindow's shared kernel: settings, database, bus, outbox, consumers, auth verification,
 event contracts, logging, errors, pagination and idempotency. Services import only this."""
 
-from owkernel.app import Kernel, KernelDep, SessionDep, create_service_app, get_kernel
+from owkernel.app import create_service_app
 from owkernel.auth import (
     Actor,
     CurrentPrincipal,
@@ -12,6 +12,7 @@ from owkernel.auth import (
     VerifiedPrincipal,
     require_roles,
 )
+from owkernel.clock import Clock, FakeClock, SystemClock
 from owkernel.consumer import ConsumerGroup, PoisonEvent, RetryLater
 from owkernel.db import Database, new_metadata
 from owkernel.errors import (
@@ -27,6 +28,8 @@ from owkernel.errors import (
     Unprocessable,
 )
 from owkernel.idempotency import Idempotency, IdempotencyKey, request_hash
+from owkernel.jobs import PeriodicJob, Startup
+from owkernel.kernel import Kernel, KernelDep, SessionDep, get_kernel, kernel_of
 from owkernel.logs import bind_application
 from owkernel.outbox import Outbox
 from owkernel.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
@@ -36,11 +39,13 @@ from owkernel.tables import KernelTables, kernel_tables
 __all__ = [
     "Actor",
     "BadRequest",
+    "Clock",
     "Conflict",
     "ConsumerGroup",
     "CurrentPrincipal",
     "CursorParam",
     "Database",
+    "FakeClock",
     "Forbidden",
     "Idempotency",
     "IdempotencyKey",
@@ -54,6 +59,7 @@ __all__ = [
     "Outbox",
     "Page",
     "PayloadTooLarge",
+    "PeriodicJob",
     "PlatformSettings",
     "PoisonEvent",
     "Principal",
@@ -62,6 +68,8 @@ __all__ = [
     "ServiceSettings",
     "ServiceUnavailable",
     "SessionDep",
+    "Startup",
+    "SystemClock",
     "TokenVerifier",
     "TooManyRequests",
     "Unauthorized",
@@ -72,6 +80,7 @@ __all__ = [
     "decode_cursor",
     "encode_cursor",
     "get_kernel",
+    "kernel_of",
     "kernel_tables",
     "new_metadata",
     "request_hash",

@@ -1,29 +1,24 @@
-"""What approval's handlers, routes and jobs share at run time: settings, "now", the card rule.
+"""Approval's state on the kernel: settings, the kernel's clock, the hall's zone, the card rule.
 
-The runtime rides on every database session (``Session.info``), so an event handler, which only
-receives a session, reads the same clock and rules as a route or the card scan. Tests inject
-their own ``now`` to move time without sleeping.
+``Runtime`` is the ``state`` of approval's kernel (``Kernel[ApprovalSettings, Runtime]``): a route
+reads it through ``RuntimeDep``, a handler or service function that holds a session through
+``runtime_of(session)`` (the kernel rides on every session). Tests pass a ``FakeClock`` to
+``create_app(clock=...)`` to move time without sleeping.
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from owkernel.db import Database
+from owkernel.clock import SYSTEM_CLOCK, Clock
+from owkernel.kernel import Kernel, kernel_of
 from services.approval.settings import ApprovalSettings
-
-RUNTIME_KEY = "approval.runtime"
-
-
-def utc_now() -> datetime:
-    """The real time."""
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -44,19 +39,25 @@ class Runtime:
     """Settings, the injectable clock, the hall's time zone and the card rule."""
 
     settings: ApprovalSettings
-    now: Callable[[], datetime]
+    clock: Clock
     tz: ZoneInfo
     rule: CardRule
+    # Set once the working-day calendar is in the database (at start, or by the card scan later).
+    calendar_seeded: asyncio.Event = field(default_factory=asyncio.Event, compare=False)
 
     @classmethod
-    def build(cls, settings: ApprovalSettings, now: Callable[[], datetime] | None = None) -> Runtime:
-        """The runtime for ``settings`` (real time unless ``now`` is given)."""
+    def build(cls, settings: ApprovalSettings, clock: Clock | None = None) -> Runtime:
+        """The runtime for ``settings`` (the system clock unless ``clock`` is given)."""
         return cls(
             settings=settings,
-            now=now or utc_now,
+            clock=clock or SYSTEM_CLOCK,
             tz=ZoneInfo(settings.timezone),
             rule=CardRule(days_left=settings.yellow_days_left, used_ratio=settings.yellow_used_ratio),
         )
+
+    def now(self) -> datetime:
+        """The kernel clock's now."""
+        return self.clock.now()
 
     def local_date(self, at: datetime) -> date:
         """The hall's calendar date of an instant."""
@@ -67,14 +68,10 @@ class Runtime:
         return self.local_date(self.now())
 
 
-def attach_runtime(db: Database, runtime: Runtime) -> None:
-    """Make ``runtime`` available on every session of ``db``."""
-    db.sessionmaker.configure(info={RUNTIME_KEY: runtime})
+ApprovalKernel = Kernel[ApprovalSettings, Runtime]
 
 
 def runtime_of(session: AsyncSession) -> Runtime:
-    """The runtime attached to this session's database."""
-    runtime = session.info.get(RUNTIME_KEY)
-    if not isinstance(runtime, Runtime):
-        raise RuntimeError("approval runtime is not attached to this database")
-    return runtime
+    """The runtime of the kernel whose database opened ``session``."""
+    kernel: ApprovalKernel = kernel_of(session)
+    return kernel.state

@@ -1,19 +1,24 @@
-"""Small helpers every intake domain uses: clock, settings and storage dependencies, identities."""
+"""Small helpers every intake domain uses: the hall's date, identities.
+
+The settings and storage dependencies live in ``services.intake.deps`` (re-exported here while
+the applications domain still imports them from this module).
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Annotated, Literal, cast
+from typing import Literal
 from zoneinfo import ZoneInfo
 
-from fastapi import Depends, Request
 from stdnum.cn import ric, uscc
 
-from owkernel.app import KernelDep
 from owkernel.auth import Principal
 from owkernel.errors import Unprocessable
+
+# Re-exported (see the docstring).
+from services.intake.deps import SettingsDep as SettingsDep
+from services.intake.deps import StorageDep as StorageDep
 from services.intake.settings import IntakeSettings
-from services.intake.storage import FileStorage
 
 Window = Literal["investment", "commercial", "general"]
 WINDOWS: tuple[str, ...] = ("investment", "commercial", "general")
@@ -24,28 +29,13 @@ ALL_SEEING_ROLES = ("clerk", "supervisor", "admin", "finance")
 
 
 def utcnow() -> datetime:
-    """Now, timezone-aware."""
+    """Now, timezone-aware: the real time. Rules should read ``kernel_of(session).clock.now()``."""
     return datetime.now(UTC)
 
 
 def local_today(settings: IntakeSettings, at: datetime | None = None) -> date:
     """The hall's calendar date (now, or at ``at``)."""
     return (at or utcnow()).astimezone(ZoneInfo(settings.timezone)).date()
-
-
-async def get_intake_settings(kernel: KernelDep) -> IntakeSettings:
-    """The running service's settings."""
-    return cast(IntakeSettings, kernel.settings)
-
-
-async def get_storage(request: Request) -> FileStorage:
-    """The running service's file storage."""
-    storage: FileStorage = request.app.state.storage
-    return storage
-
-
-SettingsDep = Annotated[IntakeSettings, Depends(get_intake_settings)]
-StorageDep = Annotated[FileStorage, Depends(get_storage)]
 
 
 def sees_everything(principal: Principal) -> bool:

@@ -16,34 +16,19 @@ from owkernel.contracts.approval import (
 )
 from owkernel.contracts.intake import ApplicationAccepted, CatalogItemChanged, VisitRecorded
 from services.rating.attribution import service as attribution
+from services.rating.deps import kernel_of
 from services.rating.figures import service as figures
 from services.rating.rectifications import service as rectifications
-from services.rating.settings import RatingSettings, get_settings
 from services.rating.supervision import service as supervision
 
 consumers = ConsumerGroup(service="rating")
-
-
-class _Context:
-    """The running app's settings (the hall's time zone dates the figures' months)."""
-
-    settings: RatingSettings | None = None
-
-
-def configure(settings: RatingSettings) -> None:
-    """Called by ``create_app`` with the settings the handlers should use."""
-    _Context.settings = settings
-
-
-def _settings() -> RatingSettings:
-    return _Context.settings or get_settings()
 
 
 @consumers.on(ApplicationAccepted)
 async def on_accepted(session: AsyncSession, data: ApplicationAccepted, envelope: Envelope) -> None:
     """Who applied, for which item of which department, at which window, served by whom."""
     await attribution.record_accepted(session, data=data)
-    await figures.record_accepted(session, data=data, settings=_settings())
+    await figures.record_accepted(session, data=data, settings=kernel_of(session).settings)
 
 
 @consumers.on(ApplicationApproved)
@@ -53,7 +38,7 @@ async def on_approved(session: AsyncSession, data: ApplicationApproved, envelope
         session, application_no=data.application_no, decision="approved", decided_at=data.decided_at
     )
     await figures.record_decided(
-        session, application_no=data.application_no, decided_at=data.decided_at, settings=_settings()
+        session, application_no=data.application_no, decided_at=data.decided_at, settings=kernel_of(session).settings
     )
     await figures.record_stage_use(session, data=data)
 
@@ -69,7 +54,7 @@ async def on_rejected(session: AsyncSession, data: ApplicationRejected, envelope
         rejected_by=data.department,
     )
     await figures.record_decided(
-        session, application_no=data.application_no, decided_at=data.decided_at, settings=_settings()
+        session, application_no=data.application_no, decided_at=data.decided_at, settings=kernel_of(session).settings
     )
 
 

@@ -41,6 +41,7 @@ from sqlalchemy import Column, Integer, String, Table, select
 from owkernel.app import KernelDep, create_service_app
 from owkernel.db import new_metadata
 from owkernel.errors import NotFound
+from owkernel.jobs import Startup
 from owkernel.settings import ServiceSettings
 from owkernel.tables import kernel_tables
 from owkernel.testing import NatsServer, free_port, subprocess_env, wait_for_port
@@ -127,7 +128,7 @@ def create_upstream() -> FastAPI:
         routers=[router],
         title="bench upstream",
         verifier=None,
-        on_startup=[seed],
+        startup=[Startup("seed", seed)],
     )
 
 

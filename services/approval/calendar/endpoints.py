@@ -8,10 +8,11 @@ from fastapi import APIRouter, Path
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from owkernel.app import SessionDep
+from owkernel.roles import Admin
 from services.approval.calendar import repository, service
 from services.approval.calendar.schemas import CalendarIn, CalendarOut, SpecialDay
 from services.approval.clocks.service import recompute_for_year
-from services.approval.deps import Admin, RuntimeDep
+from services.approval.deps import RuntimeDep
 
 router = APIRouter(prefix="/api/v1/calendar", tags=["calendar"])
 

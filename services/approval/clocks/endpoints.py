@@ -12,10 +12,11 @@ from owkernel.auth import Principal
 from owkernel.errors import Forbidden, NotFound
 from owkernel.idempotency import IdempotencyKey, request_hash
 from owkernel.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
+from owkernel.roles import CaseStaff, Supervisor
 from services.approval.clocks import repository, service
 from services.approval.clocks.models import Clock
 from services.approval.clocks.schemas import ClockDetailOut, ClockOut, ExtensionIn, LedgerEntryOut
-from services.approval.deps import RuntimeDep, Staff, Supervisor, idempotency, sees_all
+from services.approval.deps import RuntimeDep, idempotency, sees_all
 
 router = APIRouter(prefix="/api/v1/clocks", tags=["clocks"])
 
@@ -61,7 +62,7 @@ def _scope(principal: Principal) -> str | None:
 @router.get("", response_model=Page[ClockOut])
 async def list_clocks(
     session: SessionDep,
-    principal: Staff,
+    principal: CaseStaff,
     kind: Literal["task", "stage", "application", "consultation", "rectification"] | None = None,
     department: str | None = None,
     application_no: str | None = None,
@@ -112,7 +113,7 @@ async def _detail(session: SessionDep, clock: Clock) -> ClockDetailOut:
 
 
 @router.get("/{clock_id}", response_model=ClockDetailOut)
-async def get_clock(clock_id: str, session: SessionDep, principal: Staff) -> ClockDetailOut:
+async def get_clock(clock_id: str, session: SessionDep, principal: CaseStaff) -> ClockDetailOut:
     """One clock with its ledger of suspensions, extensions and recomputations."""
     clock = await repository.get(session, clock_id)
     if clock is None:

@@ -6,11 +6,12 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
-from owkernel.app import KernelDep, SessionDep
+from owkernel.app import SessionDep
 from owkernel.halls import HALL_CODE_PATTERN
 from owkernel.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
+from owkernel.roles import Supervisor
 from services.approval.clocks.endpoints import clock_out
-from services.approval.deps import RuntimeDep, Supervisor
+from services.approval.deps import KernelDep, RuntimeDep
 from services.approval.reminders import repository as reminders_repository
 from services.approval.supervision import repository, service
 from services.approval.supervision.schemas import (

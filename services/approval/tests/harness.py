@@ -17,6 +17,7 @@ from nats.aio.msg import Msg
 from prometheus_client.parser import text_string_to_metric_families
 
 from owkernel.bus import Bus
+from owkernel.clock import FakeClock
 from owkernel.contracts import Envelope, EventData, decode, encode, make_envelope, spec_for
 from owkernel.contracts.common import Applicant, DeliveryChoice, ItemSnapshot
 from owkernel.contracts.intake import ApplicationAccepted
@@ -31,21 +32,6 @@ HALL = ZoneInfo("Asia/Shanghai")
 def at(day: date, hour: int = 10, minute: int = 0) -> datetime:
     """A moment of a day in the hall's time zone."""
     return datetime.combine(day, time(hour, minute), tzinfo=HALL)
-
-
-class FakeClock:
-    """The service's "now", moved by the test instead of by sleeping."""
-
-    def __init__(self, start: datetime) -> None:
-        self.current = start
-
-    def now(self) -> datetime:
-        """The current instant."""
-        return self.current
-
-    def set(self, day: date, hour: int = 10) -> None:
-        """Jump to ``hour`` o'clock of ``day`` in the hall."""
-        self.current = at(day, hour)
 
 
 def accepted(
@@ -222,7 +208,7 @@ async def running_approval(
         ApprovalSettings, database_url=database_url, nats_url=nats_url, namespace=namespace, **values
     )
     clock = FakeClock(start)
-    factory: Callable[..., Any] = lambda s, **kw: create_app(s, now=clock.now, **kw)  # noqa: E731
+    factory: Callable[..., Any] = lambda s, **kw: create_app(s, clock=clock, **kw)  # noqa: E731
     async with ServiceRunner(create_app=factory, settings=settings, ini_path=INI, keys=keys) as svc:
         bus = Bus(nats_url, name="approval-test", namespace=namespace)
         await bus.connect()

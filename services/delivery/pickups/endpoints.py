@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
 from owkernel.app import SessionDep
-from owkernel.auth import Principal, VerifiedPrincipal, require_roles
+from owkernel.auth import VerifiedPrincipal
 from owkernel.errors import Forbidden, NotFound
 from owkernel.pagination import CursorParam, LimitParam, Page, encode_cursor
+from owkernel.roles import Clerk
 from services.delivery.applications import repository as applications
 from services.delivery.pickups import repository, service
 from services.delivery.pickups.models import Pickup
@@ -17,7 +18,6 @@ from services.delivery.pickups.schemas import CompleteIn, PickupOut
 from services.delivery.timeutil import decode_time_cursor
 
 router = APIRouter(tags=["pickups"])
-Clerk = Annotated[Principal, Depends(require_roles("clerk"))]
 
 
 def to_out(pickup: Pickup) -> PickupOut:

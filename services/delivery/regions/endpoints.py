@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
 from owkernel.app import SessionDep
-from owkernel.auth import STAFF_ROLES, Principal, require_roles
 from owkernel.errors import Unprocessable, field_error
+from owkernel.roles import Staff
 from services.delivery.regions import repository
 from services.delivery.regions.divisions import (
     HOME_CITY_CODE,
@@ -23,7 +23,6 @@ from services.delivery.regions.divisions import (
 from services.delivery.regions.schemas import CoverageOut, CoverageRow, DivisionList, DivisionOut, RegionOut
 
 router = APIRouter(tags=["regions"])
-Staff = Annotated[Principal, Depends(require_roles(*sorted(STAFF_ROLES)))]
 
 
 @router.get("/api/v1/delivery/regions/{code}", response_model=RegionOut, summary="Check a 12-digit division code")

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from owkernel.app import SessionDep
-from owkernel.auth import Principal, VerifiedPrincipal, require_roles
+from owkernel.auth import Principal, VerifiedPrincipal
 from owkernel.errors import Conflict, Forbidden, NotFound
 from owkernel.idempotency import Idempotency, IdempotencyKey, request_hash
 from owkernel.pagination import CursorParam, LimitParam, Page, encode_cursor
+from owkernel.roles import Clerk
 from services.delivery.applications import repository as applications
 from services.delivery.db import tables
-from services.delivery.settings import DeliverySettings
+from services.delivery.deps import SettingsDep
 from services.delivery.shipments import repository, service
 from services.delivery.shipments.models import Shipment, ShipmentEvent
 from services.delivery.shipments.schemas import (
@@ -31,7 +32,6 @@ from services.delivery.timeutil import decode_time_cursor, utcnow
 
 router = APIRouter(tags=["shipments"])
 idempotency = Idempotency(tables)
-Clerk = Annotated[Principal, Depends(require_roles("clerk"))]
 
 
 def may_see(principal: Principal, applicant_id_number: str) -> bool:
@@ -178,7 +178,12 @@ async def reship(
     },
 )
 async def mail_materials_in(
-    body: InboundIn, request: Request, session: SessionDep, principal: VerifiedPrincipal, key: IdempotencyKey = None
+    body: InboundIn,
+    request: Request,
+    session: SessionDep,
+    principal: VerifiedPrincipal,
+    settings: SettingsDep,
+    key: IdempotencyKey = None,
 ) -> Any:
     """The applicant (or a clerk for them) books a courier to bring materials to the hall."""
     fingerprint = request_hash("POST", request.url.path, body.model_dump_json())
@@ -195,7 +200,6 @@ async def mail_materials_in(
         raise Forbidden(
             "Only the applicant or a clerk can mail materials in for this application.", code="applicant_or_clerk_only"
         )
-    settings: DeliverySettings = request.app.state.kernel.settings
     shipment = await service.mail_in(
         session,
         application=application,

@@ -17,8 +17,7 @@ from structlog.contextvars import bind_contextvars
 
 from owkernel.app import SessionDep
 from owkernel.errors import problem_response
-from services.delivery.partners.secrets import CourierSecrets
-from services.delivery.settings import DeliverySettings
+from services.delivery.deps import KernelDep
 from services.delivery.shipments import repository as shipments_repo
 from services.delivery.shipments import service as shipments
 from services.delivery.timeutil import utcnow
@@ -43,9 +42,9 @@ def _storable(text: str) -> str:
         422: {"description": "a verified body that is not a courier status report"},
     },
 )
-async def courier_webhook(carrier: str, request: Request, session: SessionDep) -> Response:
+async def courier_webhook(carrier: str, request: Request, session: SessionDep, kernel: KernelDep) -> Response:
     """Verify, store, and apply a courier's status report; a replayed webhook id changes nothing."""
-    settings: DeliverySettings = request.app.state.kernel.settings
+    settings = kernel.settings
     limit = settings.max_webhook_bytes
     # ASCII digits only ("²" is a digit that int() refuses); more digits than the limit has is too big.
     declared = (request.headers.get("content-length") or "").lstrip("0")
@@ -87,7 +86,7 @@ async def courier_webhook(carrier: str, request: Request, session: SessionDep) -
 
     if len(body) > limit:
         return reject(413, "too_large", f"A webhook body is at most {limit} bytes.")
-    secrets: CourierSecrets = request.app.state.courier_secrets
+    secrets = kernel.state.courier_secrets
     if carrier not in secrets.by_carrier:
         return reject(404, "unknown_carrier", f"No courier partner {carrier!r} is under contract.")
     rejection = service.verify(secrets, carrier=carrier, body=body, headers=headers)

@@ -1,17 +1,14 @@
-"""Background work: the webhook audit is pruned to what is worth keeping, in every replica."""
+"""Background work: the webhook audit is pruned to what is worth keeping, in every replica
+(listed as a periodic job in ``services/delivery/jobs.py``)."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
-from typing import cast
 
 import structlog
 
-from owkernel.app import Kernel
 from owkernel.db import Database
 from services.delivery.settings import DeliverySettings
-from services.delivery.timeutil import utcnow
 from services.delivery.webhooks import service
 
 log = structlog.get_logger("delivery.webhooks.jobs")
@@ -32,16 +29,3 @@ async def prune_expired(db: Database, *, now: datetime, settings: DeliverySettin
         if not deleted:
             return total
         total += deleted
-
-
-async def webhook_receipt_pruner(kernel: Kernel) -> None:
-    """Prune the webhook audit every ``webhook_prune_seconds``, forever."""
-    settings = cast(DeliverySettings, kernel.settings)
-    while True:
-        try:
-            count = await prune_expired(kernel.db, now=utcnow(), settings=settings)
-            if count:
-                log.info("webhooks.pruned", count=count)
-        except Exception as exc:  # noqa: BLE001 - database away: the next tick tries again
-            log.warning("webhooks.prune_failed", error=repr(exc))
-        await asyncio.sleep(settings.webhook_prune_seconds)

@@ -1,27 +1,21 @@
 """Background work: deferred materials past their supplement deadline are published as overdue;
-stored files no material refers to any more are deleted."""
+stored files no material refers to any more are deleted. One round each; ``services/intake/jobs.py``
+lists them as the kernel's periodic jobs."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from datetime import date
-from pathlib import Path
-from typing import cast
 
-import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from owkernel.app import Kernel
 from owkernel.contracts.intake import MaterialOverdue
 from owkernel.db import Database
 from services.intake.applications import repository
-from services.intake.common import local_today, utcnow
 from services.intake.db import outbox
-from services.intake.settings import IntakeSettings
-from services.intake.storage import FileStorage, LocalFileStorage
+from services.intake.deps import kernel_of
+from services.intake.storage import FileStorage
 
-log = structlog.get_logger("intake.jobs")
 BATCH = 200
 
 
@@ -34,7 +28,7 @@ async def publish_overdue(db: Database, *, today: date) -> int:
             if not waiting:
                 return reported
             apps = await repository.get_by_ids(session, list({m.application_id for m in waiting}))
-            now = utcnow()
+            now = kernel_of(session).clock.now()
             for material in waiting:
                 app = apps[material.application_id]
                 assert material.due_date is not None
@@ -55,16 +49,6 @@ async def publish_overdue(db: Database, *, today: date) -> int:
             reported += len(waiting)
         if len(waiting) < BATCH:
             return reported
-
-
-async def overdue_materials(kernel: Kernel) -> None:
-    """Look for overdue deferred materials every ``overdue_scan_seconds``, forever."""
-    settings = cast(IntakeSettings, kernel.settings)
-    while True:
-        count = await publish_overdue(kernel.db, today=local_today(settings))
-        if count:
-            log.info("materials.overdue", count=count)
-        await asyncio.sleep(settings.overdue_scan_seconds)
 
 
 async def _delete_unused(session: AsyncSession, storage: FileStorage, sha256s: list[str]) -> int:
@@ -120,25 +104,3 @@ async def sweep_storage(db: Database, storage: FileStorage, *, grace_seconds: fl
                 async with db.transaction() as session:
                     deleted += await _delete_unused(session, storage, unused)
     return deleted
-
-
-async def file_releases(kernel: Kernel) -> None:
-    """Delete released files every ``file_release_seconds``, forever."""
-    settings = cast(IntakeSettings, kernel.settings)
-    storage = LocalFileStorage(Path(settings.storage_dir))
-    while True:
-        count = await release_files(kernel.db, storage)
-        if count:
-            log.info("files.released", count=count)
-        await asyncio.sleep(settings.file_release_seconds)
-
-
-async def storage_sweeps(kernel: Kernel) -> None:
-    """Reconcile the storage with the database every ``storage_sweep_seconds``, forever."""
-    settings = cast(IntakeSettings, kernel.settings)
-    storage = LocalFileStorage(Path(settings.storage_dir))
-    while True:
-        count = await sweep_storage(kernel.db, storage, grace_seconds=settings.storage_sweep_grace_seconds)
-        if count:
-            log.info("files.swept", count=count)
-        await asyncio.sleep(settings.storage_sweep_seconds)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
+from fastapi import APIRouter, File, Query, Request, UploadFile
 
 from owkernel.app import SessionDep
-from owkernel.auth import Principal, require_roles
 from owkernel.errors import NotFound, PayloadTooLarge, Unprocessable
 from owkernel.idempotency import Idempotency, IdempotencyKey, request_hash
 from owkernel.pagination import CursorParam, LimitParam, Page, decode_cursor, decode_id_cursor, encode_cursor
+from owkernel.roles import Admin
 from services.intake.catalog import repository, service
 from services.intake.catalog.importer import parse_catalog_file
 from services.intake.catalog.schemas import ImportResult, ItemCreate, ItemOut, ItemUpdate, StatsOut, VersionOut
@@ -19,7 +19,6 @@ from services.intake.db import tables
 
 router = APIRouter(prefix="/api/v1/catalog", tags=["catalog"])
 idempotency = Idempotency(tables)
-Admin = Annotated[Principal, Depends(require_roles("admin"))]
 
 
 @router.get("/items")

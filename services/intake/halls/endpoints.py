@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
 from owkernel.app import SessionDep
-from owkernel.auth import Principal, require_roles
 from owkernel.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
+from owkernel.roles import Admin
 from services.intake.halls import repository, service
 from services.intake.halls.schemas import HallIn, HallOut
 
 router = APIRouter(prefix="/api/v1/halls", tags=["halls"])
-Admin = Annotated[Principal, Depends(require_roles("admin"))]
 
 
 @router.get("")

@@ -8,10 +8,11 @@ from fastapi import APIRouter, Query
 
 from owkernel import CursorParam, LimitParam, NotFound, Page, SessionDep, decode_cursor, encode_cursor
 from owkernel.halls import CITY_HALL, HALL_CODE_PATTERN
+from owkernel.roles import Supervisor
 from services.rating.assessments import repository, service
 from services.rating.assessments.models import Assessment
 from services.rating.assessments.schemas import AssessmentIn, AssessmentOut, AssessmentRun
-from services.rating.deps import SettingsDep, Supervisor
+from services.rating.deps import SettingsDep
 
 router = APIRouter(prefix="/api/v1/assessments", tags=["assessments"])
 # "hall": each hall as a whole (the city assesses its counties), its key the hall's code.

@@ -12,14 +12,12 @@ A component with nothing to measure scores in full. Scores never go below zero.
 
 from __future__ import annotations
 
-import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from owkernel import Principal, Unprocessable
-from owkernel.app import Kernel
 from owkernel.contracts.rating import AssessmentComponent, AssessmentPublished
 from services.rating.assessments import repository
 from services.rating.assessments.models import Assessment
@@ -146,9 +144,9 @@ async def compute(
 SYSTEM = Principal(subject_id="system", kind="staff", roles=frozenset({"supervisor"}), username="system")
 
 
-def previous_month(settings: RatingSettings) -> str:
+def previous_month(settings: RatingSettings, now: datetime | None = None) -> str:
     """``YYYY-MM`` of the month before this one, in the hall's time."""
-    today = local_date(utcnow(), settings)
+    today = local_date(now or utcnow(), settings)
     return (today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
 
 
@@ -158,15 +156,3 @@ async def compute_if_missing(session: AsyncSession, *, settings: RatingSettings,
         return False
     rows = await compute(session, settings=settings, principal=SYSTEM, month=month)
     return bool(rows)
-
-
-async def monthly(kernel: Kernel) -> None:
-    """Background job: once the month is over, its assessment is computed and published by itself."""
-    settings = kernel.settings
-    assert isinstance(settings, RatingSettings)
-    if not settings.assessment_auto:
-        return
-    while True:
-        await asyncio.sleep(settings.assessment_check_seconds)
-        async with kernel.db.transaction() as session:
-            await compute_if_missing(session, settings=settings, month=previous_month(settings))

@@ -9,8 +9,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from owkernel import PayloadTooLarge, SessionDep, Unprocessable
+from owkernel.roles import Admin
 from services.rating.common import local_date, utcnow
-from services.rating.deps import Admin, SettingsDep
+from services.rating.deps import SettingsDep
 from services.rating.figures import service
 from services.rating.figures.schemas import HALL, FiguresOut, HistoryIn, HistoryResult, ProjectsOut
 

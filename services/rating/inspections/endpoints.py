@@ -17,8 +17,9 @@ from owkernel import (
     encode_cursor,
 )
 from owkernel.halls import HALL_CODE_PATTERN
+from owkernel.roles import Supervisor
 from services.rating.common import idempotent_create, keyset_after
-from services.rating.deps import SettingsDep, Supervisor
+from services.rating.deps import SettingsDep
 from services.rating.inspections import repository, service
 from services.rating.inspections.models import Inspection
 from services.rating.inspections.schemas import InspectionIn, InspectionOut

@@ -7,8 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Request, Response
 
 from owkernel import CursorParam, IdempotencyKey, LimitParam, Page, SessionDep, decode_cursor, encode_cursor
+from owkernel.roles import Admin
 from services.rating.common import idempotent_create
-from services.rating.deps import Admin, SettingsDep
+from services.rating.deps import SettingsDep
 from services.rating.kiosks import repository, service
 from services.rating.kiosks.models import Kiosk
 from services.rating.kiosks.schemas import KioskCreated, KioskIn, KioskOut, KioskVoteIn

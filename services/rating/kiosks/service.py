@@ -13,6 +13,7 @@ from owkernel import Forbidden, NotFound, Principal, TooManyRequests, Unauthoriz
 from owkernel.halls import CITY_HALL
 from services.rating.attribution import repository as applications
 from services.rating.common import new_id, utcnow
+from services.rating.deps import kernel_of
 from services.rating.kiosks import repository
 from services.rating.kiosks.models import Kiosk
 from services.rating.reviews import service as ratings
@@ -88,7 +89,7 @@ async def vote(
     """A vote on the spot, throttled per device so one kiosk cannot stuff the box."""
     if not device_key:
         raise Unauthorized("A kiosk vote needs its X-Device-Key.")
-    now = utcnow()
+    now = kernel_of(session).clock.now()
     interval = timedelta(seconds=settings.kiosk_min_interval_seconds)
     slot = await repository.take_vote_slot(
         session,

@@ -17,8 +17,9 @@ from owkernel import (
     VerifiedPrincipal,
     encode_cursor,
 )
+from owkernel.roles import Supervisor
 from services.rating.common import keyset_after
-from services.rating.deps import SettingsDep, Supervisor
+from services.rating.deps import SettingsDep
 from services.rating.rectifications import repository, service
 from services.rating.rectifications.models import Rectification
 from services.rating.rectifications.schemas import (

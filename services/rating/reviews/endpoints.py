@@ -6,7 +6,7 @@ import hashlib
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 
 from owkernel import (
     CursorParam,
@@ -15,14 +15,13 @@ from owkernel import (
     LimitParam,
     OptionalPrincipal,
     Page,
-    Principal,
     SessionDep,
     Unauthorized,
     VerifiedPrincipal,
     encode_cursor,
-    require_roles,
 )
 from owkernel.halls import HALL_CODE_PATTERN
+from owkernel.roles import HallStaff
 from services.rating.common import idempotent_create, keyset_after, period
 from services.rating.deps import SenderDep, SettingsDep, SignerDep
 from services.rating.reviews import repository, service
@@ -39,7 +38,6 @@ from services.rating.reviews.schemas import (
 
 router = APIRouter(prefix="/api/v1/ratings", tags=["ratings"])
 OVERSIGHT = ("supervisor", "admin")
-LinkIssuer = Annotated[Principal, Depends(require_roles("clerk", "supervisor", "admin"))]
 
 
 def rating_out(review: Review, *, rectification_id: str | None = None, full: bool = True) -> dict[str, Any]:
@@ -152,7 +150,7 @@ async def create_link(
     body: LinkIn,
     request: Request,
     session: SessionDep,
-    principal: LinkIssuer,
+    principal: HallStaff,
     settings: SettingsDep,
     signer: SignerDep,
     sender: SenderDep,

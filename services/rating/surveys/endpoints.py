@@ -17,8 +17,9 @@ from owkernel import (
     SessionDep,
     encode_cursor,
 )
+from owkernel.roles import Admin
 from services.rating.common import idempotent_create, keyset_after
-from services.rating.deps import Admin, SettingsDep
+from services.rating.deps import SettingsDep
 from services.rating.surveys import repository, service
 from services.rating.surveys.models import SurveyImport
 from services.rating.surveys.schemas import SurveyImportOut

@@ -3,6 +3,7 @@ and a feeder that publishes other services' events as real envelopes on the modu
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, date, datetime, timedelta
@@ -13,6 +14,7 @@ import pytest
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from owkernel.bus import Bus
+from owkernel.clock import Clock
 from owkernel.contracts import EventData, decode, encode, make_envelope, spec_for
 from owkernel.contracts.approval import ApplicationApproved, ApplicationRejected
 from owkernel.contracts.common import Applicant, DeliveryChoice, ItemSnapshot
@@ -176,11 +178,18 @@ def rating_overrides() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
+def rating_clock() -> Clock | None:
+    """The service's clock (None: the system's; a module that moves time overrides this with a FakeClock)."""
+    return None
+
+
+@pytest.fixture(scope="module")
 async def rating(
     nats_url: str,
     signing_keys: SigningKeys,
     tmp_path_factory: pytest.TempPathFactory,
     rating_overrides: dict[str, Any],
+    rating_clock: Clock | None,
 ) -> AsyncIterator[Client]:
     """A running rating service of this module alone: fresh database, own NATS namespace."""
     namespace = "t" + uuid.uuid4().hex[:10]
@@ -193,7 +202,8 @@ async def rating(
         link_secret="test-link-secret-0123456789",
         **rating_overrides,
     )
-    async with ServiceRunner(create_app=create_app, settings=settings, ini_path=INI, keys=signing_keys) as svc:
+    factory = functools.partial(create_app, clock=rating_clock)
+    async with ServiceRunner(create_app=factory, settings=settings, ini_path=INI, keys=signing_keys) as svc:
         yield Client(svc, signing_keys)
 
 

@@ -7,9 +7,16 @@ from typing import Any
 
 import pytest
 
+from owkernel.clock import FakeClock
 from services.rating.tests.conftest import Client, Feeder
 
 INTERVAL = 0.4
+
+
+@pytest.fixture(scope="module")
+def rating_clock() -> FakeClock:
+    """The throttle's time moves only when a test advances it."""
+    return FakeClock()
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +51,7 @@ async def test_only_admins_register_kiosks_and_the_key_is_shown_once(rating: Cli
     assert kiosk["kiosk_id"] in listing.text and kiosk["device_key"] not in listing.text
 
 
-async def test_valid_key_votes_unknown_key_does_not(rating: Client, feeder: Feeder) -> None:
+async def test_valid_key_votes_unknown_key_does_not(rating: Client, feeder: Feeder, rating_clock: FakeClock) -> None:
     kiosk = await register(rating, window="general", department="D-KIOSK")
     r = await vote(rating, kiosk["device_key"], score=4)
     assert r.status_code == 201, r.text
@@ -54,12 +61,12 @@ async def test_valid_key_votes_unknown_key_does_not(rating: Client, feeder: Feed
 
     assert (await vote(rating, None)).status_code == 401
     assert (await vote(rating, "ks_forged-key")).status_code == 401
-    await asyncio.sleep(INTERVAL)
+    rating_clock.advance(INTERVAL)
     wrong_window = await vote(rating, kiosk["device_key"], window="investment")
     assert wrong_window.status_code == 403
 
 
-async def test_revoked_kiosk_cannot_vote(rating: Client) -> None:
+async def test_revoked_kiosk_cannot_vote(rating: Client, rating_clock: FakeClock) -> None:
     kiosk = await register(rating)
     assert (await vote(rating, kiosk["device_key"])).status_code == 201
     assert (
@@ -67,12 +74,12 @@ async def test_revoked_kiosk_cannot_vote(rating: Client) -> None:
     ).status_code == 403
     assert (await rating.http.delete(f"/api/v1/kiosks/{kiosk['kiosk_id']}", headers=rating.admin)).status_code == 204
     assert (await rating.http.delete("/api/v1/kiosks/KS-nope", headers=rating.admin)).status_code == 404
-    await asyncio.sleep(INTERVAL)
+    rating_clock.advance(INTERVAL)
     r = await vote(rating, kiosk["device_key"])
     assert r.status_code == 403 and "revoked" in r.json()["detail"]
 
 
-async def test_kiosk_is_throttled(rating: Client) -> None:
+async def test_kiosk_is_throttled(rating: Client, rating_clock: FakeClock) -> None:
     kiosk = await register(rating)
     key = kiosk["device_key"]
     assert (await vote(rating, key)).status_code == 201
@@ -80,12 +87,12 @@ async def test_kiosk_is_throttled(rating: Client) -> None:
     burst = await asyncio.gather(*(vote(rating, key) for _ in range(5)))
     assert [b.status_code for b in burst] == [429] * 5
     assert int(burst[0].headers["retry-after"]) >= 1
-    await asyncio.sleep(INTERVAL + 0.05)
+    rating_clock.advance(INTERVAL + 0.05)
     assert (await vote(rating, key)).status_code == 201
-    await asyncio.sleep(INTERVAL + 0.05)
+    rating_clock.advance(INTERVAL + 0.05)
     assert (await vote(rating, key)).status_code == 201
     # Three votes this hour is this module's cap: the fourth waits, however long the pause.
-    await asyncio.sleep(INTERVAL + 0.05)
+    rating_clock.advance(INTERVAL + 0.05)
     capped = await vote(rating, key)
     assert capped.status_code == 429 and "this hour" in capped.json()["detail"]
     # Another kiosk is not held back by this one.

@@ -1,0 +1,94 @@
+"""The request middleware every component runs: request ids, access log, metrics, the guard, a last-resort 500."""
+
+from __future__ import annotations
+
+import time
+
+import structlog
+from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from structlog.contextvars import bind_contextvars, clear_contextvars, get_contextvars
+
+from owkernel.errors import problem_body
+from owkernel.guard import refusal, with_response_headers
+from owkernel.logs import new_request_id
+from owkernel.metrics import HTTP_LATENCY, HTTP_REQUESTS
+
+log = structlog.get_logger("owkernel.app")
+
+
+class RequestContextMiddleware:
+    """Request id in and out, bound to every log line; access log and metrics; last-resort 500."""
+
+    def __init__(self, app: ASGIApp, *, service: str) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = None
+        for name, value in scope.get("headers", []):
+            if name == b"x-request-id":
+                candidate = value.decode("latin-1")
+                if 0 < len(candidate) <= 128 and candidate.isprintable():
+                    request_id = candidate
+                break
+        request_id = request_id or new_request_id()
+        clear_contextvars()
+        bind_contextvars(service=self.service, request_id=request_id)
+        started = time.perf_counter()
+        status = 500
+        response_started = False
+        api = scope.get("path", "").startswith("/api/")
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status, response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+                status = message["status"]
+                headers = with_response_headers(list(message.get("headers", [])), api=api)
+                message["headers"] = [*headers, (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        try:
+            refused = refusal(
+                scope.get("headers", []), scope.get("path", ""), scope.get("raw_path"), scope.get("query_string", b"")
+            )
+            if refused is not None:
+                # Before routing: the request is ambiguous, so no route may read it (see owkernel.guard).
+                response = JSONResponse(
+                    problem_body(400, refused, request_id=request_id),
+                    status_code=400,
+                    media_type="application/problem+json",
+                )
+                await response(scope, receive, send_wrapper)
+                return
+            await self.app(scope, receive, send_wrapper)
+        except Exception as exc:
+            log.exception("unhandled_error", error=repr(exc))
+            if not response_started:
+                response = JSONResponse(
+                    problem_body(500, "An unexpected error occurred; quote the request id when reporting it."),
+                    status_code=500,
+                    media_type="application/problem+json",
+                )
+                await response(scope, receive, send_wrapper)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = scope.get("route")
+            template = getattr(route, "path", None) or "unmatched"
+            path = scope.get("path", "")
+            if not path.startswith(("/healthz", "/readyz", "/metrics")):
+                HTTP_REQUESTS.labels(self.service, scope.get("method", ""), template, str(status)).inc()
+                HTTP_LATENCY.labels(self.service, template).observe(elapsed)
+                log.info(
+                    "request",
+                    method=scope.get("method"),
+                    path=path,
+                    status=status,
+                    ms=round(elapsed * 1000, 2),
+                    **{k: v for k, v in get_contextvars().items() if k == "application_no"},
+                )
+            clear_contextvars()

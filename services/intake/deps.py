@@ -1,0 +1,44 @@
+"""Intake's typed kernel: its state, the route dependencies and ``kernel_of`` for handlers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from owkernel import kernel as owkernel_kernel
+from owkernel.kernel import Kernel, kernel_dependency
+from services.intake.settings import IntakeSettings
+from services.intake.storage import FileStorage
+
+
+@dataclass(frozen=True)
+class IntakeState:
+    """What intake keeps beside the kernel: where uploaded files are stored."""
+
+    storage: FileStorage
+
+
+IntakeKernel = Kernel[IntakeSettings, IntakeState]
+KernelDep = Annotated[IntakeKernel, Depends(kernel_dependency)]
+
+
+async def get_settings(kernel: KernelDep) -> IntakeSettings:
+    """The running service's settings."""
+    return kernel.settings
+
+
+async def get_storage(kernel: KernelDep) -> FileStorage:
+    """The running service's file storage."""
+    return kernel.state.storage
+
+
+SettingsDep = Annotated[IntakeSettings, Depends(get_settings)]
+StorageDep = Annotated[FileStorage, Depends(get_storage)]
+
+
+def kernel_of(session: AsyncSession) -> IntakeKernel:
+    """Intake's kernel, for code that holds only a session (handlers, service functions)."""
+    return owkernel_kernel.kernel_of(session)
