@@ -202,3 +202,15 @@ def test_a_cloudevent_we_cannot_honour_is_refused(change: dict[str, object]) -> 
     body.update(change)
     with pytest.raises(ValidationError):
         decode(json.dumps({k: v for k, v in body.items() if v is not None}).encode())
+
+
+def test_why_consumers_upgrade_first() -> None:
+    """The old consumer's parse (``Envelope.model_validate_json``) does not refuse a CloudEvent: it
+    takes the id, type and data but not the time, so the rollout must never send it one."""
+    envelope = make_envelope(submitted("OLD-READER"), source="intake", correlation_id="r")
+    envelope = envelope.model_copy(update={"occurred_at": datetime(2026, 1, 1, tzinfo=UTC)})
+    misread = Envelope.model_validate_json(encode(envelope))
+    assert misread.id == envelope.id and misread.data == envelope.data
+    assert misread.occurred_at != envelope.occurred_at and misread.correlation_id is None
+    # The old form is what it reads right, and what the rollout's first step publishes.
+    assert Envelope.model_validate_json(encode(envelope, form="envelope")) == envelope
