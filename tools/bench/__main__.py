@@ -21,7 +21,7 @@ SECTIONS: dict[str, list[str]] = {
     "gateway": ["-m", "tools.bench.gateway"],
     "platform": ["-m", "tools.bench.platform"],
     # Latency at an offered rate below saturation (the closed loop above measures the ceiling).
-    "platform-rate": ["-m", "tools.bench.platform", "--rate", "12"],
+    "platform-rate": ["-m", "tools.bench.platform", "--rate", "12", "--no-floor"],
     "intake": ["-m", "tools.bench.intake"],
     "approval": ["-m", "tools.bench.approval"],
     "rating": ["-m", "tools.bench.rating"],

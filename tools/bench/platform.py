@@ -4,6 +4,11 @@ Starts the gateway, four services and nats-server as processes (SQLite, simulate
 no delay), then citizens apply, a clerk accepts, an approver decides and couriers deliver, all
 through the gateway. Prints completed applications per second, p50/p99 create-to-completed
 latency, and each process's resident memory at the end.
+
+Then the floor (tools/bench/floor.py): the same number of HTTP requests through the gateway and
+of events published and consumed, counted in the processes' /metrics over the measured window,
+run again with no business in them; the platform's CPU per application is printed as a multiple
+of the floor's (``--no-floor`` skips it).
 """
 
 from __future__ import annotations
@@ -20,8 +25,9 @@ from typing import Any
 import httpx
 
 from owkernel.http import make_http_client
+from tools.bench.floor import Floor, Work, count_work, run_floor
 from tools.seed import seed
-from tools.stack import test_stack
+from tools.stack import COMPONENTS, test_stack
 
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 ADMIN = "Bench-Admin-Pass-1!"
@@ -33,6 +39,17 @@ MAIL = {
         "recipient": "压测",
         "phone": "13800000000",
     },
+}
+# The stack's settings in this bench (and in its floor: the same gateway settings).
+STACK_ENV = {
+    "ONEWINDOW_ADMIN_PASSWORD": ADMIN,
+    "ONEWINDOW_COURIER_DELAY_SECONDS": "0",
+    "ONEWINDOW_RATE_LIMIT_PER_SECOND": "0",
+    "GATEWAY_LOG_LEVEL": "WARNING",
+    "INTAKE_LOG_LEVEL": "WARNING",
+    "APPROVAL_LOG_LEVEL": "WARNING",
+    "DELIVERY_LOG_LEVEL": "WARNING",
+    "RATING_LOG_LEVEL": "WARNING",
 }
 
 
@@ -68,20 +85,7 @@ async def login(client: httpx.AsyncClient, account: str, password: str) -> dict[
 
 async def run(seconds: float, workers: int, rate: float | None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
-        stack = test_stack(
-            Path(tmp),
-            nats_url=None,
-            extra_env={
-                "ONEWINDOW_ADMIN_PASSWORD": ADMIN,
-                "ONEWINDOW_COURIER_DELAY_SECONDS": "0",
-                "ONEWINDOW_RATE_LIMIT_PER_SECOND": "0",
-                "GATEWAY_LOG_LEVEL": "WARNING",
-                "INTAKE_LOG_LEVEL": "WARNING",
-                "APPROVAL_LOG_LEVEL": "WARNING",
-                "DELIVERY_LOG_LEVEL": "WARNING",
-                "RATING_LOG_LEVEL": "WARNING",
-            },
-        )
+        stack = test_stack(Path(tmp), nats_url=None, extra_env=STACK_ENV)
         stack.start_all()
         try:
             stack.wait_ready(timeout=120)
@@ -241,6 +245,9 @@ async def load(stack: Any, seconds: float, workers: int, rate: float | None) -> 
                 cpu["nats-server"] = cpu_seconds(stack.nats.process.pid)
             return cpu
 
+        # The work the processes do, from the kernel's counters, over the same window as the CPU.
+        urls = {component.name: stack.url(component.name) for component in COMPONENTS}
+        work_before = await count_work(c, urls)
         # CPU from here on only: start-up, migrations and seeding are not the applications' cost.
         cpu_before = process_cpu()
         client_before = time.process_time()
@@ -254,6 +261,14 @@ async def load(stack: Any, seconds: float, workers: int, rate: float | None) -> 
             memory["nats-server"] = rss_mb(stack.nats.process.pid)
         cpu = {name: used - cpu_before[name] for name, used in process_cpu().items()}
         client_cpu = time.process_time() - client_before
+        window = time.monotonic() - t_start
+        work_after = await count_work(c, urls)
+        work = Work(
+            requests=round(work_after["requests"] - work_before["requests"]),
+            published=round(work_after["published"] - work_before["published"]),
+            consumed=round(work_after["consumed"] - work_before["consumed"]),
+            seconds=window,
+        )
         return {
             "started": len(started),
             "completed": len(done),
@@ -267,6 +282,7 @@ async def load(stack: Any, seconds: float, workers: int, rate: float | None) -> 
             "memory": memory,
             "cpu": cpu,
             "client_cpu": client_cpu,
+            "work": work,
         }
 
 
@@ -279,6 +295,9 @@ def main() -> None:
         type=float,
         default=None,
         help="start applications at this many per second (open loop) instead of --workers closed loops",
+    )
+    parser.add_argument(
+        "--no-floor", action="store_true", help="skip the floor (the same traffic with no business in it)"
     )
     args = parser.parse_args()
     r = asyncio.run(run(args.seconds, args.workers, args.rate))
@@ -304,6 +323,29 @@ def main() -> None:
             + ", ".join(f"{k} {v:.1f}" for k, v in per_app.items())
             + ")"
         )
+        if not args.no_floor:
+            report_floor(r["work"], r["completed"], sum(per_app.values()))
+
+
+def report_floor(work: Work, completed: int, platform_ms: float) -> None:
+    """Run the floor on the platform's counts and print it beside the platform's figure."""
+    print(f"work counted in the platform's /metrics: {work.per(completed)}", flush=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        floor: Floor = run_floor(work, Path(tmp), STACK_ENV, cpu_seconds)
+    per_app = {k: v / completed * 1000 for k, v in floor.cpu.items()}
+    floor_ms = sum(per_app.values())
+    print(
+        f"floor: the same {work.requests} requests through the gateway to a constant route and "
+        f"{work.published} events published (one per transaction) and {work.consumed} consumed by handlers "
+        f"that do nothing, paced over {work.seconds:.1f}s ({floor.errors} request errors, done in "
+        f"{floor.seconds:.1f}s): {floor_ms:.1f} ms of CPU per application ("
+        + ", ".join(f"{k} {v:.1f}" for k, v in per_app.items())
+        + ")"
+    )
+    print(
+        f"CPU per application: platform {platform_ms:.1f} ms, floor {floor_ms:.1f} ms; "
+        f"the platform costs {platform_ms / floor_ms:.2f}x the floor"
+    )
 
 
 if __name__ == "__main__":
