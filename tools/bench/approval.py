@@ -21,6 +21,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select, text
 
+from owkernel.clock import FakeClock
 from owkernel.db import Database, is_sqlite
 from owkernel.migrations import upgrade
 from owkernel.testing import TestEnvironment, drop_database, fresh_database_url
@@ -139,7 +140,7 @@ async def main_async(args: argparse.Namespace) -> None:
         db = Database(url, pool_size=4)
         try:
             settings = ApprovalSettings(database_url=url, card_scan_batch=args.batch)
-            runtime = Runtime.build(settings, now=lambda: datetime(2026, 11, 26, 2, 0, tzinfo=UTC))
+            runtime = Runtime.build(settings, FakeClock(datetime(2026, 11, 26, 2, 0, tzinfo=UTC)))
             async with db.transaction() as session:
                 await seed_from_package(session, now=runtime.now())
             filled = await fill(db, clocks=clocks, due=args.due)
