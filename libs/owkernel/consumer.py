@@ -1,4 +1,4 @@
-"""Durable, idempotent JetStream consumers.
+"""Durable, idempotent JetStream consumers: the loop that feeds a service's handlers (owkernel.handlers).
 
 One durable pull consumer per (consuming service, producing stream), filtered to the subjects the
 service handles, so events of one producer arrive in the order they were published. One pull
@@ -14,73 +14,47 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 import structlog
 from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, Header
 from pydantic import ValidationError
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from structlog.contextvars import bound_contextvars
 
 from owkernel.bus import Bus
-from owkernel.contracts import REGISTRY, Envelope, EventData, UnknownEventError, decode
+from owkernel.contracts import Envelope, EventData, UnknownEventError, decode
 from owkernel.db import Database
+from owkernel.handlers import ConsumerGroup, Handler, PoisonEvent, RetryLater, apply_once, handled_ids
 from owkernel.metrics import DEAD_LETTERS, EVENTS_HANDLED
 from owkernel.outbox import CORRELATION_HEADER
 from owkernel.tables import KernelTables
 
 log = structlog.get_logger("owkernel.consumer")
 
-E = TypeVar("E", bound=EventData)
-Handler = Callable[[AsyncSession, Any, Envelope], Awaitable[None]]
-
-
-class RetryLater(Exception):  # noqa: N818 - reads as what the handler asks for
-    """Raise from a handler when the event cannot be applied yet (e.g. it arrived before the
-    event it follows): it is redelivered after a back-off, never applied wrongly."""
-
-
-class PoisonEvent(Exception):  # noqa: N818
-    """Raise from a handler when the event can never be applied: dead-lettered at once."""
+# The handlers' side (ConsumerGroup, RetryLater, ...) lives in owkernel.handlers; services import
+# it from here as they always have.
+__all__ = [
+    "ConsumerGroup",
+    "ConsumerOptions",
+    "ConsumerRunner",
+    "Handler",
+    "PoisonEvent",
+    "RetryLater",
+    "StreamConsumer",
+    "apply_once",
+    "durable_name",
+    "handled_ids",
+]
 
 
 def _is_status(msg: Msg) -> bool:
     """A JetStream control message on the pull inbox (no payload, a ``Status`` header)."""
     return msg.headers is not None and Header.STATUS in msg.headers and not msg.data
-
-
-@dataclass
-class ConsumerGroup:
-    """The event handlers of one service, by contract subject."""
-
-    service: str
-    handlers: dict[str, Handler] = field(default_factory=dict)
-
-    def on(self, model: type[E]) -> Callable[[Callable[[AsyncSession, E, Envelope], Awaitable[None]]], Handler]:
-        """Register a handler for an event model: ``async def h(session, data, envelope)``."""
-        from owkernel.contracts import spec_for
-
-        subject = spec_for(model).subject
-
-        def register(fn: Callable[[AsyncSession, E, Envelope], Awaitable[None]]) -> Handler:
-            if subject in self.handlers:
-                raise ValueError(f"{self.service} handles {subject} twice")
-            self.handlers[subject] = fn
-            return fn
-
-        return register
-
-    def subjects_by_producer(self) -> dict[str, list[str]]:
-        """Handled subjects grouped by the stream (producer) that holds them."""
-        out: dict[str, list[str]] = {}
-        for subject in sorted(self.handlers):
-            out.setdefault(REGISTRY[subject].producer, []).append(subject)
-        return out
 
 
 def durable_name(service: str, producer: str) -> str:
@@ -375,34 +349,6 @@ class StreamConsumer:
                     created_at=datetime.now(UTC),
                 )
             )
-
-
-async def handled_ids(session: AsyncSession, tables: KernelTables, consumer: str, ids: list[str]) -> set[str]:
-    """Which of these event ids ``consumer`` has handled already (its inbox rows)."""
-    if not ids:
-        return set()
-    inbox = tables.inbox
-    rows = await session.execute(
-        select(inbox.c.event_id).where(inbox.c.consumer == consumer, inbox.c.event_id.in_(ids))
-    )
-    return set(rows.scalars())
-
-
-async def apply_once(
-    session: AsyncSession, tables: KernelTables, consumer: str, handler: Handler, data: EventData, envelope: Envelope
-) -> None:
-    """Apply one event with its inbox row, in a SAVEPOINT: if the handler raises, neither stays.
-
-    The one way an event takes effect outside the fast batch path: the consumer's isolated retry
-    and a dead letter's replay both come here, so both leave the same proof of handling.
-    """
-    async with session.begin_nested():
-        await session.execute(
-            insert(tables.inbox).values(
-                consumer=consumer, event_id=envelope.id, subject=envelope.type, handled_at=datetime.now(UTC)
-            )
-        )
-        await handler(session, data, envelope)
 
 
 class ConsumerRunner:

@@ -22,10 +22,10 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from structlog.contextvars import bound_contextvars
 
-from owkernel.consumer import ConsumerGroup, apply_once, handled_ids
 from owkernel.contracts import UnknownEventError, decode
 from owkernel.db import Database
 from owkernel.errors import Conflict, NotFound
+from owkernel.handlers import ConsumerGroup, apply_once, handled_ids
 from owkernel.metrics import EVENTS_HANDLED
 from owkernel.tables import KernelTables
 
