@@ -733,7 +733,7 @@ def test_each_component_is_its_own_nats_user(overlay: str, tmp_path: Path) -> No
     assert files["nats-auth.conf"] == render_nats_auth(), "run `python -m tools.nats_auth`"
     assert "include ./nats-auth.conf" in files["nats.conf"]
     sts = named(objs, "StatefulSet", "nats")
-    (server,) = sts["spec"]["template"]["spec"]["containers"]
+    (server,) = [c for c in sts["spec"]["template"]["spec"]["containers"] if c["name"] == "nats"]
     server_env = container_env(objs, server)
     (server_secret,) = [s["secretRef"]["name"] for s in server.get("envFrom", []) if "secretRef" in s]
     nats_users = nats_auth_users()
@@ -882,6 +882,17 @@ def test_monitoring() -> None:
     assert used <= kernel_series(), f"alerts on metrics nobody exports: {sorted(used - kernel_series())}"
     for needed in ("onewindow_dead_letters_total", "onewindow_outbox_pending", "onewindow_http_request_seconds_bucket"):
         assert needed in used
+    # Consumer lag comes from JetStream itself: the exporter beside each nats-server reads that
+    # node's monitoring port, and a PodMonitor scrapes it (tests/test_dashboards.py checks the names).
+    nats = named(objs, "StatefulSet", "nats")["spec"]["template"]["spec"]
+    (exporter,) = [c for c in nats["containers"] if "prometheus-nats-exporter" in c["image"]]
+    (server,) = [c for c in nats["containers"] if c["name"] == "nats"]
+    monitor = next(p["containerPort"] for p in server["ports"] if p["name"] == "monitor")
+    assert exporter["args"][-1] == f"http://localhost:{monitor}" and "-jsz=all" in exporter["args"]
+    port = next(p for p in exporter["ports"] if p["name"] == "metrics")
+    assert f"-port={port['containerPort']}" in exporter["args"]
+    scraped = [m for m in monitors if selector_matches(m["spec"]["selector"], pods["nats"])]
+    assert [e["port"] for m in scraped for e in m["spec"]["podMetricsEndpoints"]] == ["metrics"]
 
 
 def test_readme_tells_operators_what_they_need() -> None:
