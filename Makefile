@@ -66,6 +66,7 @@ bench: venv-dev
 catalogue: venv
 	$(PY) -m tools.catalogue
 	$(PY) -m tools.asyncapi
+	$(PY) -m tools.dashboards
 	$(PY) -m tools.nats_auth
 
 # make migration SVC=services/intake MSG="applications"
