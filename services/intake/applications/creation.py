@@ -20,7 +20,8 @@ from services.intake.applications.reading import Step
 from services.intake.applications.schemas import ApplicationCreate
 from services.intake.catalog import service as catalog
 from services.intake.catalog.models import CatalogItem
-from services.intake.common import WINDOW_LETTER, applicant_kind, local_today, utcnow
+from services.intake.common import WINDOW_LETTER, applicant_kind, local_today
+from services.intake.deps import kernel_of
 from services.intake.halls import service as halls
 from services.intake.projects import repository as projects_repo
 from services.intake.projects.models import Project, ProjectStage
@@ -47,7 +48,7 @@ async def create_application(
     item = await catalog.item_for_application(session, code=data.item_code)
     hall = await _hall_of(session, principal=principal, data=data, channel=who.channel, item=item)
     stage = await _open_stage(session, project, who, item) if project is not None else None
-    now = utcnow()
+    now = kernel_of(session).clock.now()
     app = _draft(
         number=await _next_number(session, settings, item, now),
         item=item,

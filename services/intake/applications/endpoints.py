@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import UploadFile
 
 from owkernel.app import SessionDep
-from owkernel.auth import Principal, VerifiedPrincipal, require_roles
+from owkernel.auth import Principal, VerifiedPrincipal
 from owkernel.errors import PayloadTooLarge, Unprocessable
 from owkernel.halls import HALL_CODE_PATTERN
 from owkernel.idempotency import Idempotency, IdempotencyKey, request_hash
 from owkernel.pagination import CursorParam, LimitParam, Page, decode_cursor
+from owkernel.roles import Clerk
 from services.intake.applications import access, creation, listing_repository, materials, presenter, reading, review
 from services.intake.applications.reading import Step
 from services.intake.applications.schemas import (
@@ -25,13 +26,13 @@ from services.intake.applications.schemas import (
     MaterialOut,
     Status,
 )
-from services.intake.common import SettingsDep, StorageDep, Window, local_today
+from services.intake.common import Window, local_today
 from services.intake.db import tables
+from services.intake.deps import SettingsDep, StorageDep, kernel_of
 from services.intake.settings import IntakeSettings
 
 router = APIRouter(prefix="/api/v1/applications", tags=["applications"])
 idempotency = Idempotency(tables)
-Clerk = Annotated[Principal, Depends(require_roles("clerk"))]
 # Multipart overhead allowed beyond the file itself before the body is refused unread.
 MULTIPART_SLACK = 64 * 1024
 UPLOAD_BODY: dict[str, Any] = {
@@ -163,7 +164,7 @@ async def _view(
 ) -> ApplicationView:
     """The view of an application by number, or after a step just taken on it (not read again)."""
     dossier = await reading.view(session, principal=principal, no=no, step=step)
-    return presenter.application_view(dossier, local_today(settings))
+    return presenter.application_view(dossier, local_today(settings, kernel_of(session).clock.now()))
 
 
 @router.put(
@@ -200,7 +201,7 @@ async def upload_material(
         data=data,
         filename=filename,
     )
-    return presenter.material_row_out(row, local_today(settings))
+    return presenter.material_row_out(row, local_today(settings, kernel_of(session).clock.now()))
 
 
 @router.delete(
@@ -274,4 +275,4 @@ async def supplement_material(
         data=data,
         filename=filename,
     )
-    return presenter.material_row_out(row, local_today(settings))
+    return presenter.material_row_out(row, local_today(settings, kernel_of(session).clock.now()))

@@ -20,8 +20,9 @@ from services.intake.applications.access import ensure_can_act, load
 from services.intake.applications.events import record_visit
 from services.intake.applications.models import Application, ApplicationMaterial
 from services.intake.applications.reading import material_name, material_spec
-from services.intake.common import local_today, utcnow
+from services.intake.common import local_today
 from services.intake.db import outbox
+from services.intake.deps import kernel_of
 from services.intake.halls import service as halls
 from services.intake.projects import repository as projects_repo
 from services.intake.settings import IntakeSettings
@@ -66,7 +67,7 @@ async def upload_material(
     material = await repository.get_material(session, app.id, code)
     await _within_quota(session, settings, app, size=len(data), replacing=material.id if material else None)
     stored = await _store(session, storage, data)
-    now = utcnow()
+    now = kernel_of(session).clock.now()
     if material is None:
         material = ApplicationMaterial(
             application_id=app.id, code=code, name=spec.get("name", code), critical=bool(spec.get("critical", True))
@@ -91,7 +92,9 @@ async def delete_draft(session: AsyncSession, *, principal: Principal, no: str) 
             application_status=app.status,
         )
     materials = await repository.materials_of(session, app.id)
-    await repository.release_files(session, sorted({m.sha256 for m in materials if m.sha256}), at=utcnow())
+    await repository.release_files(
+        session, sorted({m.sha256 for m in materials if m.sha256}), at=kernel_of(session).clock.now()
+    )
     if app.project_no is not None:
         stage = await projects_repo.stage_of_application(session, app.id)
         if stage is not None:
@@ -118,7 +121,7 @@ async def supplement(
     material = await _awaiting_supplement(session, app, code)
     content_type = check_upload(settings, data)
     stored = await _store(session, storage, data)
-    now = utcnow()
+    now = kernel_of(session).clock.now()
     _attach(material, stored, content_type=content_type, filename=filename, by=principal.display, at=now)
     material.supplied_at = now
     app.updated_at = now

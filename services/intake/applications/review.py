@@ -27,8 +27,9 @@ from services.intake.applications.events import applicant_of, delivery_of, suspe
 from services.intake.applications.models import Application, ApplicationMaterial
 from services.intake.applications.reading import Step, material_name
 from services.intake.applications.schemas import AcceptanceIn
-from services.intake.common import local_today, utcnow
+from services.intake.common import local_today
 from services.intake.db import outbox
+from services.intake.deps import kernel_of
 from services.intake.halls import service as halls
 from services.intake.projects import repository as projects_repo
 from services.intake.settings import IntakeSettings
@@ -48,7 +49,7 @@ async def submit(session: AsyncSession, *, principal: Principal, no: str) -> Ste
         )
     rows = await repository.materials_of(session, app.id)
     _critical_uploaded(app, rows)
-    now = utcnow()
+    now = kernel_of(session).clock.now()
     resubmitted = app.status == "returned"
     app.status = "submitted"
     app.submitted_at = now
@@ -128,7 +129,7 @@ async def _send_back(session: AsyncSession, app: Application, *, clerk: str, ref
             code="reason_required",
             errors=[field_error("body.reason", "required", "missing")],
         )
-    now = utcnow()
+    now = kernel_of(session).clock.now()
     app.reason = reason
     app.clerk = clerk
     app.updated_at = now
@@ -160,7 +161,7 @@ async def _accept(
     provided = {code for code, row in rows.items() if row.sha256}
     _acceptable(specs, provided, deferred_codes)
     await _previous_stage_approved(session, app)
-    now = utcnow()
+    now = kernel_of(session).clock.now()
     due = local_today(settings, now) + timedelta(days=settings.supplement_days)
     # Every missing non-critical material is deferred (容缺), listed by the clerk or not.
     deferred = [specs[c] for c in specs if c not in provided]

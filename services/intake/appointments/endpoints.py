@@ -15,8 +15,9 @@ from owkernel.idempotency import Idempotency, IdempotencyKey, request_hash
 from owkernel.pagination import CursorParam, LimitParam, Page, decode_id_cursor, encode_cursor
 from services.intake.appointments import presenter, repository, service
 from services.intake.appointments.schemas import AppointmentIn, AppointmentOut, SlotOpen, SlotOut, WindowKind
-from services.intake.common import SettingsDep, sees_everything
+from services.intake.common import sees_everything
 from services.intake.db import tables
+from services.intake.deps import SettingsDep
 from services.intake.halls import service as halls
 
 router = APIRouter(prefix="/api/v1/appointments", tags=["appointments"])

@@ -21,7 +21,8 @@ from services.intake.applications.events import record_visit
 from services.intake.appointments import repository
 from services.intake.appointments.models import Appointment, AppointmentSlot
 from services.intake.appointments.schemas import AppointmentIn, SlotOpen
-from services.intake.common import applicant_kind, sees_everything, utcnow
+from services.intake.common import applicant_kind, sees_everything
+from services.intake.deps import kernel_of
 from services.intake.halls import service as halls
 from services.intake.settings import IntakeSettings
 
@@ -116,7 +117,7 @@ def _slot_start(settings: IntakeSettings, sid: str) -> datetime:
 async def _within_future_cap(session: AsyncSession, settings: IntakeSettings, id_number: str) -> None:
     """409 when the person already holds the most future appointments allowed."""
     await applications_repo.lock_applicant(session, id_number)
-    now = slot_id(*_local_day_and_time(settings))
+    now = slot_id(*_local_day_and_time(settings, kernel_of(session).clock.now()))
     held = await repository.count_future(session, id_number, after_slot=now)
     if held >= settings.max_future_appointments:
         raise Conflict(
@@ -128,8 +129,8 @@ async def _within_future_cap(session: AsyncSession, settings: IntakeSettings, id
         )
 
 
-def _local_day_and_time(settings: IntakeSettings) -> tuple[date, str]:
-    local = utcnow().astimezone(ZoneInfo(settings.timezone))
+def _local_day_and_time(settings: IntakeSettings, at: datetime) -> tuple[date, str]:
+    local = at.astimezone(ZoneInfo(settings.timezone))
     return local.date(), local.strftime("%H:%M")
 
 
@@ -169,7 +170,7 @@ async def book(
     )
     if not await repository.take_place(session, data.hall, data.window, data.slot):
         raise Conflict(f"The slot at {data.slot} is full.")
-    row = _booking(data, slot, who, item_code=item_code, by=principal.display)
+    row = _booking(data, slot, who, item_code=item_code, by=principal.display, at=kernel_of(session).clock.now())
     session.add(row)
     await session.flush()
     return row
@@ -197,7 +198,7 @@ def _who_books(principal: Principal, data: AppointmentIn) -> _Booker:
 async def _bookable_slot(session: AsyncSession, settings: IntakeSettings, data: AppointmentIn) -> SlotDef:
     """The slot asked for: in the future, open at a known hall's window, of the kind asked for."""
     start = _slot_start(settings, data.slot)
-    if start <= utcnow():
+    if start <= kernel_of(session).clock.now():
         raise Unprocessable("That slot has begun or passed.", errors=[{"field": "body.slot", "message": "past"}])
     await halls.require_known(session, data.hall, field="body.hall")
     slots = await day_slots(session, settings=settings, hall=data.hall, window=data.window, day=start.date())
@@ -227,7 +228,9 @@ async def _item_code_of(session: AsyncSession, data: AppointmentIn, id_number: s
     return app.item_code
 
 
-def _booking(data: AppointmentIn, slot: SlotDef, who: _Booker, *, item_code: str | None, by: str) -> Appointment:
+def _booking(
+    data: AppointmentIn, slot: SlotDef, who: _Booker, *, item_code: str | None, by: str, at: datetime
+) -> Appointment:
     """The new booking's row."""
     return Appointment(
         appointment_id=uuid.uuid4().hex,
@@ -247,7 +250,7 @@ def _booking(data: AppointmentIn, slot: SlotDef, who: _Booker, *, item_code: str
         address=data.address.model_dump() if data.address else None,
         status="booked",
         created_by=by,
-        created_at=utcnow(),
+        created_at=at,
     )
 
 
@@ -277,7 +280,7 @@ async def cancel(session: AsyncSession, *, principal: Principal, appointment_id:
     if row.status == "attended":
         raise Conflict("This appointment was attended; it cannot be cancelled.")
     row.status = "cancelled"
-    row.cancelled_at = utcnow()
+    row.cancelled_at = kernel_of(session).clock.now()
     await repository.give_back_place(session, row.hall, row.window, row.slot)
     return row
 
@@ -291,7 +294,7 @@ async def attend(
     row = await load(session, appointment_id, for_update=True)
     if row.status != "booked":
         raise Conflict(f"This appointment is {row.status}.")
-    now = utcnow()
+    now = kernel_of(session).clock.now()
     row.status = "attended"
     row.attended_at = now
     # Door-to-door service spares the applicant the trip: nothing to count.

@@ -9,8 +9,8 @@ from owkernel.app import SessionDep
 from owkernel.auth import VerifiedPrincipal
 from owkernel.idempotency import Idempotency, IdempotencyKey, request_hash
 from owkernel.pagination import CursorParam, LimitParam, Page, decode_id_cursor, encode_cursor
-from services.intake.common import SettingsDep
 from services.intake.db import tables
+from services.intake.deps import SettingsDep
 from services.intake.projects import presenter, repository, service
 from services.intake.projects.models import Project
 from services.intake.projects.schemas import AgencyIn, ProjectCreate, ProjectOut
