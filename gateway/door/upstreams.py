@@ -37,6 +37,9 @@ log = structlog.get_logger("gateway.door.upstreams")
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 IDEMPOTENCY_KEY = b"idempotency-key"
 Clock = Callable[[], float]
+# What a replica's failure looks like through the door's transport (its own, or the socket's);
+# anything else (the caller's body too large, the caller gone) is no replica's fault.
+UPSTREAM_FAILURES = (httpx.TransportError, OSError, TimeoutError)
 
 
 def parse_urls(value: str) -> tuple[str, ...]:
@@ -153,8 +156,9 @@ async def send_balanced(
     """``send(base_url)`` to a replica of ``pool``, to another one when that one fails and a retry is
     safe. ``replayable``: the body can be sent again (bytes, not a stream being read).
 
-    Raises what ``send`` raised when no retry is safe, ``NoReplicaError`` when no replica could be
-    reached at all. A 503 is returned (the caller's answer) when no other replica is left to try.
+    Raises what ``send`` raised when no retry is safe (any exception other than a transport
+    failure at once), ``NoReplicaError`` when no replica could be reached at all. A 503 is
+    returned (the caller's answer) when no other replica is left to try.
     """
     tried: list[Replica] = []
     retry_safe = replayable and repeatable(method, headers)
@@ -165,7 +169,7 @@ async def send_balanced(
         more = pool.balanced and pool.choose(tried) is not None
         try:
             response = await send(replica.url)
-        except Exception as exc:
+        except UPSTREAM_FAILURES as exc:
             if not pool.balanced:
                 raise
             connect = never_connected(exc)

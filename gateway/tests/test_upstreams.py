@@ -213,3 +213,17 @@ async def test_the_prober_runs_until_the_lifespan_shuts_down() -> None:
 
     assert (await prober.until_shutdown(receive)())["type"] == "lifespan.shutdown"
     assert prober._task is None
+
+
+async def test_a_failure_of_the_caller_is_no_replicas_fault() -> None:
+    p = pool(A, B)
+
+    class CallerGoneError(Exception):
+        pass
+
+    async def send(base: str) -> httpx.Response:
+        raise CallerGoneError()
+
+    with pytest.raises(CallerGoneError):
+        await send_balanced(p, send, method="GET", headers=[], replayable=True)
+    assert not any(r.down for r in p.replicas)
