@@ -325,6 +325,8 @@ def run_floor(work: Work, data_dir: Path, extra_env: dict[str, str], cpu_seconds
 
 def main() -> None:
     """``--events NATS_URL DIR REQUESTS PUBLISHED CONSUMED SECONDS``: the events process."""
+    if sys.argv[1:2] != ["--events"] or len(sys.argv) != 8:
+        sys.exit("the floor runs inside the platform bench: python -m tools.bench platform")
     nats_url, data_dir, requests, published, consumed, seconds = sys.argv[2:8]
     work = Work(int(requests), int(published), int(consumed), float(seconds))
     uvloop.run(consume_and_publish(work, nats_url, Path(data_dir)))
