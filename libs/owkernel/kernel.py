@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from owkernel.bus import Bus
-from owkernel.clock import Clock
+from owkernel.clock import SYSTEM_CLOCK, Clock
 from owkernel.consumer import ConsumerRunner
 from owkernel.db import Database
 from owkernel.outbox import OutboxRelay
@@ -64,6 +64,13 @@ def kernel_of(session: AsyncSession | Session) -> AnyKernel:
     if not isinstance(kernel, Kernel):
         raise RuntimeError("no kernel is attached to this session's database")
     return kernel
+
+
+def clock_of(session: AsyncSession | Session) -> Clock:
+    """The clock of the kernel whose database opened ``session``; the system clock for a session
+    no kernel opened (a migration, a script, a test's scratch database)."""
+    kernel = session.info.get(KERNEL_KEY)
+    return kernel.clock if isinstance(kernel, Kernel) else SYSTEM_CLOCK
 
 
 def get_kernel(request: Request) -> AnyKernel:

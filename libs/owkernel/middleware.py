@@ -28,14 +28,7 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = None
-        for name, value in scope.get("headers", []):
-            if name == b"x-request-id":
-                candidate = value.decode("latin-1")
-                if 0 < len(candidate) <= 128 and candidate.isprintable():
-                    request_id = candidate
-                break
-        request_id = request_id or new_request_id()
+        request_id = _request_id(scope)
         clear_contextvars()
         bind_contextvars(service=self.service, request_id=request_id)
         started = time.perf_counter()
@@ -58,37 +51,47 @@ class RequestContextMiddleware:
             )
             if refused is not None:
                 # Before routing: the request is ambiguous, so no route may read it (see owkernel.guard).
-                response = JSONResponse(
-                    problem_body(400, refused, request_id=request_id),
-                    status_code=400,
-                    media_type="application/problem+json",
-                )
-                await response(scope, receive, send_wrapper)
+                await _problem(400, refused, request_id=request_id)(scope, receive, send_wrapper)
                 return
             await self.app(scope, receive, send_wrapper)
         except Exception as exc:
             log.exception("unhandled_error", error=repr(exc))
             if not response_started:
-                response = JSONResponse(
-                    problem_body(500, "An unexpected error occurred; quote the request id when reporting it."),
-                    status_code=500,
-                    media_type="application/problem+json",
-                )
-                await response(scope, receive, send_wrapper)
+                detail = "An unexpected error occurred; quote the request id when reporting it."
+                await _problem(500, detail)(scope, receive, send_wrapper)
         finally:
-            elapsed = time.perf_counter() - started
-            route = scope.get("route")
-            template = getattr(route, "path", None) or "unmatched"
-            path = scope.get("path", "")
-            if not path.startswith(("/healthz", "/readyz", "/metrics")):
-                HTTP_REQUESTS.labels(self.service, scope.get("method", ""), template, str(status)).inc()
-                HTTP_LATENCY.labels(self.service, template).observe(elapsed)
-                log.info(
-                    "request",
-                    method=scope.get("method"),
-                    path=path,
-                    status=status,
-                    ms=round(elapsed * 1000, 2),
-                    **{k: v for k, v in get_contextvars().items() if k == "application_no"},
-                )
+            self._observe(scope, status, time.perf_counter() - started)
             clear_contextvars()
+
+    def _observe(self, scope: Scope, status: int, elapsed: float) -> None:
+        """Metrics and the access log line (not for the probes and the scrapes)."""
+        path = scope.get("path", "")
+        if path.startswith(("/healthz", "/readyz", "/metrics")):
+            return
+        template = getattr(scope.get("route"), "path", None) or "unmatched"
+        HTTP_REQUESTS.labels(self.service, scope.get("method", ""), template, str(status)).inc()
+        HTTP_LATENCY.labels(self.service, template).observe(elapsed)
+        log.info(
+            "request",
+            method=scope.get("method"),
+            path=path,
+            status=status,
+            ms=round(elapsed * 1000, 2),
+            **{k: v for k, v in get_contextvars().items() if k == "application_no"},
+        )
+
+
+def _request_id(scope: Scope) -> str:
+    """The caller's X-Request-Id when it is sane (printable, at most 128 characters), else a new one."""
+    for name, value in scope.get("headers", []):
+        if name == b"x-request-id":
+            candidate: str = value.decode("latin-1")
+            if 0 < len(candidate) <= 128 and candidate.isprintable():
+                return candidate
+            break
+    return new_request_id()
+
+
+def _problem(status: int, detail: str, *, request_id: str | None = None) -> JSONResponse:
+    body = problem_body(status, detail, request_id=request_id) if request_id else problem_body(status, detail)
+    return JSONResponse(body, status_code=status, media_type="application/problem+json")

@@ -8,12 +8,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from owkernel.consumer import RetryLater
 from owkernel.contracts.approval import CertificateIssued
 from owkernel.contracts.intake import ApplicationAccepted
+from owkernel.kernel import clock_of
 from services.delivery.applications import repository
 from services.delivery.pickups import service as pickups
 from services.delivery.regions.divisions import is_valid_region
 from services.delivery.shipments import repository as shipments_repo
 from services.delivery.shipments import service as shipments
-from services.delivery.timeutil import as_utc, utcnow
+from services.delivery.timeutil import as_utc
 
 log = structlog.get_logger("delivery.applications")
 
@@ -35,7 +36,9 @@ async def remember_accepted(session: AsyncSession, *, data: ApplicationAccepted)
         "recipient_phone": address.phone if address else None,
         "accepted_at": as_utc(data.accepted_at),
     }
-    await repository.upsert_accepted(session, application_no=data.application_no, values=values, created_at=utcnow())
+    await repository.upsert_accepted(
+        session, application_no=data.application_no, values=values, created_at=clock_of(session).now()
+    )
 
 
 async def dispatch_certificate(session: AsyncSession, *, data: CertificateIssued) -> None:
@@ -46,7 +49,7 @@ async def dispatch_certificate(session: AsyncSession, *, data: CertificateIssued
         raise RetryLater(f"application {data.application_no} not accepted here yet")
     if application.certificate_no is None:
         application.certificate_no = data.certificate_no
-        application.certificate_issued_at = utcnow()
+        application.certificate_issued_at = clock_of(session).now()
     # The same certificate again (a redelivered or re-published event) changes nothing: its
     # first shipment exists, or it takes the same branch below (the copy no longer changes once
     # the certificate is issued) to open_pickup, which finds the pickup made the first time. A

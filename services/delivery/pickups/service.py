@@ -6,11 +6,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from owkernel.contracts.delivery import PickupCompleted, PickupReady
 from owkernel.errors import Conflict, NotFound, Unprocessable, field_error
+from owkernel.kernel import clock_of
 from services.delivery.applications.models import DeliveryApplication
 from services.delivery.db import outbox
 from services.delivery.pickups import repository
 from services.delivery.pickups.models import Pickup
-from services.delivery.timeutil import new_id, utcnow
+from services.delivery.timeutil import new_id
 
 
 def mask_id_number(id_number: str) -> str:
@@ -30,7 +31,7 @@ async def open_pickup(session: AsyncSession, *, application: DeliveryApplication
             existing.certificate_no = application.certificate_no
             await _announce(session, existing)
         return existing
-    now = utcnow()
+    now = clock_of(session).now()
     pickup = Pickup(
         id=new_id("pku"),
         application_no=application.application_no,
@@ -55,7 +56,7 @@ async def _announce(session: AsyncSession, pickup: Pickup) -> None:
             application_no=pickup.application_no,
             window=pickup.window,
             reason=pickup.reason,
-            at=utcnow(),
+            at=clock_of(session).now(),
         ),
     )
 
@@ -100,7 +101,7 @@ async def complete_pickup(
                 )
             ],
         )
-    now = utcnow()
+    now = clock_of(session).now()
     pickup.status = "completed"
     pickup.completed_at = now
     pickup.clerk = clerk

@@ -13,6 +13,7 @@ from owkernel.app import SessionDep
 from owkernel.auth import Principal, VerifiedPrincipal
 from owkernel.errors import Conflict, Forbidden, NotFound
 from owkernel.idempotency import Idempotency, IdempotencyKey, request_hash
+from owkernel.kernel import clock_of
 from owkernel.pagination import CursorParam, LimitParam, Page, encode_cursor
 from owkernel.roles import Clerk
 from services.delivery.applications import repository as applications
@@ -28,7 +29,7 @@ from services.delivery.shipments.schemas import (
     ShipmentEventOut,
     ShipmentOut,
 )
-from services.delivery.timeutil import decode_time_cursor, utcnow
+from services.delivery.timeutil import decode_time_cursor
 
 router = APIRouter(tags=["shipments"])
 idempotency = Idempotency(tables)
@@ -234,7 +235,7 @@ async def materials_received(shipment_id: str, body: ReceivedIn, session: Sessio
         session,
         shipment=shipment,
         status="delivered",
-        at=utcnow(),
+        at=clock_of(session).now(),
         source="clerk",
         reason=body.note or f"received by {clerk.display}",
     )

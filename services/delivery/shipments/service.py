@@ -24,6 +24,7 @@ from owkernel.contracts.delivery import (
     ShipmentStatusChanged,
 )
 from owkernel.errors import Conflict
+from owkernel.kernel import clock_of
 from services.delivery.applications import repository as applications
 from services.delivery.applications.models import DeliveryApplication
 from services.delivery.db import outbox
@@ -35,7 +36,7 @@ from services.delivery.pickups import service as pickups
 from services.delivery.regions.divisions import HOME_CITY_CODE, zone_of
 from services.delivery.shipments import repository
 from services.delivery.shipments.models import Shipment, ShipmentEvent
-from services.delivery.timeutil import as_utc, new_id, utcnow
+from services.delivery.timeutil import as_utc, new_id
 
 log = structlog.get_logger("delivery.shipments")
 
@@ -72,7 +73,7 @@ async def open_shipment(
     shipment_id: str | None = None,
 ) -> Shipment:
     """Make a shipment and book it with the partner the rule picks (pending when none is available)."""
-    now = utcnow()
+    now = clock_of(session).now()
     shipment = Shipment(
         id=shipment_id or new_id("shp"),
         application_no=application_no,
@@ -156,7 +157,7 @@ async def book(session: AsyncSession, *, shipment: Shipment, spec: PartnerSpec) 
             contact_phone=shipment.recipient_phone,
         ),
     )
-    now = utcnow()
+    now = clock_of(session).now()
     shipment.carrier = spec.code
     shipment.tracking_no = waybill.tracking_no
     shipment.fee_fen = spec.fee_fen(shipment.zone) or 0  # type: ignore[arg-type]
@@ -213,7 +214,7 @@ def _record(
             shipment_id=shipment.id,
             status=status,
             at=at,
-            recorded_at=utcnow(),
+            recorded_at=clock_of(session).now(),
             source=source,
             applied=applied,
             webhook_id=webhook_id,
@@ -241,7 +242,7 @@ async def apply_status(
         return False
     shipment.status = status
     shipment.status_at = at
-    shipment.updated_at = utcnow()
+    shipment.updated_at = clock_of(session).now()
     direction: Direction = "inbound" if shipment.direction == "inbound" else "outbound"
     await outbox.add(
         session,
@@ -343,10 +344,10 @@ async def cancel_waybill(session: AsyncSession, *, shipment: Shipment, reason: s
                 carrier=shipment.carrier,
                 tracking_no=shipment.tracking_no,
                 reason=reason,
-                at=utcnow(),
+                at=clock_of(session).now(),
             ),
         )
-    now = utcnow()
+    now = clock_of(session).now()
     _record(session, shipment, "cancelled", now, source="clerk", applied=True, note=reason)
     shipment.status = "cancelled"
     shipment.updated_at = now

@@ -17,10 +17,10 @@ from structlog.contextvars import bind_contextvars
 
 from owkernel.app import SessionDep
 from owkernel.errors import problem_response
+from owkernel.kernel import clock_of
 from services.delivery.deps import KernelDep
 from services.delivery.shipments import repository as shipments_repo
 from services.delivery.shipments import service as shipments
-from services.delivery.timeutil import utcnow
 from services.delivery.webhooks import repository, service
 from services.delivery.webhooks.models import WebhookReceipt
 
@@ -62,7 +62,7 @@ async def courier_webhook(carrier: str, request: Request, session: SessionDep, k
         signature=_storable(headers.get("webhook-signature") or "")[:1000] or None,
         body_bytes=len(body),
         outcome="received",
-        received_at=utcnow(),
+        received_at=clock_of(session).now(),
     )
 
     def keep(outcome: str) -> None:

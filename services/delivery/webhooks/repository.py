@@ -9,7 +9,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from owkernel.db import conflict_insert
-from services.delivery.timeutil import utcnow
+from owkernel.kernel import clock_of
 from services.delivery.webhooks.models import ProcessedWebhook, WebhookReceipt
 
 
@@ -22,7 +22,7 @@ async def claim(session: AsyncSession, *, carrier: str, webhook_id: str) -> bool
     """
     ins = conflict_insert(session, ProcessedWebhook)
     stmt = (
-        ins.values(carrier=carrier, webhook_id=webhook_id, processed_at=utcnow())
+        ins.values(carrier=carrier, webhook_id=webhook_id, processed_at=clock_of(session).now())
         .on_conflict_do_nothing(index_elements=[ProcessedWebhook.carrier, ProcessedWebhook.webhook_id])
         .returning(ProcessedWebhook.webhook_id)
     )

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from owkernel import Principal, Unprocessable
 from owkernel.contracts.rating import AssessmentComponent, AssessmentPublished
+from owkernel.kernel import clock_of
 from services.rating.assessments import repository
 from services.rating.assessments.models import Assessment
 from services.rating.common import day_start, local_date, parse_month, utcnow
@@ -70,11 +71,11 @@ async def compute(
 ) -> list[Assessment]:
     """Score every window and department active in ``month``, publish each with its breakdown."""
     first, nxt = parse_month(month)
-    if day_start(first, settings) > utcnow():
+    if day_start(first, settings) > clock_of(session).now():
         raise Unprocessable("That month has not begun.")
     lower, upper = day_start(first, settings), day_start(nxt, settings)
     used = normalise(weights if weights is not None else settings.assessment_weights)
-    now = utcnow()
+    now = clock_of(session).now()
     rows: list[Assessment] = []
     for scope in SCOPES:
         sat = await repository.satisfaction(session, scope=scope, lower=lower, upper=upper)

@@ -9,8 +9,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from owkernel import PayloadTooLarge, SessionDep, Unprocessable
+from owkernel.kernel import clock_of
 from owkernel.roles import Admin
-from services.rating.common import local_date, utcnow
+from services.rating.common import local_date
 from services.rating.deps import SettingsDep
 from services.rating.figures import service
 from services.rating.figures.schemas import HALL, FiguresOut, HistoryIn, HistoryResult, ProjectsOut
@@ -37,7 +38,7 @@ async def get_figures(
     """Per month and in total: applications, online, zero/one-trip and 容缺 shares, on time, red cards,
     consultations on time, satisfaction, projects (the last twelve months by default)."""
     out = await service.figures(
-        session, settings=settings, start=start, end=end, hall=hall, today=local_date(utcnow(), settings)
+        session, settings=settings, start=start, end=end, hall=hall, today=local_date(clock_of(session).now(), settings)
     )
     if "text/csv" in request.headers.get("accept", ""):
         return Response(service.figures_csv(out), media_type="text/csv; charset=utf-8")

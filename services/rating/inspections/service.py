@@ -9,7 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from owkernel import Principal, Unprocessable
 from owkernel.contracts.rating import InspectionRecorded
 from owkernel.halls import CITY_HALL
-from services.rating.common import local_date, new_id, utcnow
+from owkernel.kernel import clock_of
+from services.rating.common import local_date, new_id
 from services.rating.db import outbox
 from services.rating.inspections import repository
 from services.rating.inspections.models import Inspection
@@ -32,7 +33,7 @@ async def record(
     hall: str = CITY_HALL,
 ) -> Inspection:
     """Record a finding; unless told otherwise it opens a rectification for the department."""
-    now = utcnow()
+    now = clock_of(session).now()
     today = local_date(now, settings)
     on = inspected_on or today
     if on > today:

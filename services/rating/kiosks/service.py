@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from owkernel import Forbidden, NotFound, Principal, TooManyRequests, Unauthorized
 from owkernel.halls import CITY_HALL
+from owkernel.kernel import clock_of
 from services.rating.attribution import repository as applications
-from services.rating.common import new_id, utcnow
-from services.rating.deps import kernel_of
+from services.rating.common import new_id
 from services.rating.kiosks import repository
 from services.rating.kiosks.models import Kiosk
 from services.rating.reviews import service as ratings
@@ -46,7 +46,7 @@ async def register(
         label=label,
         key_hash=hash_key(device_key),
         created_by=principal.username or principal.subject_id,
-        created_at=utcnow(),
+        created_at=clock_of(session).now(),
     )
     repository.add(session, kiosk)
     return kiosk, device_key
@@ -58,7 +58,7 @@ async def revoke(session: AsyncSession, *, kiosk_id: str) -> Kiosk:
     if kiosk is None:
         raise NotFound(f"No kiosk {kiosk_id}.")
     if kiosk.revoked_at is None:
-        kiosk.revoked_at = utcnow()
+        kiosk.revoked_at = clock_of(session).now()
     return kiosk
 
 
@@ -89,7 +89,7 @@ async def vote(
     """A vote on the spot, throttled per device so one kiosk cannot stuff the box."""
     if not device_key:
         raise Unauthorized("A kiosk vote needs its X-Device-Key.")
-    now = kernel_of(session).clock.now()
+    now = clock_of(session).now()
     interval = timedelta(seconds=settings.kiosk_min_interval_seconds)
     slot = await repository.take_vote_slot(
         session,

@@ -10,7 +10,8 @@ from typing import Any, Protocol
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from owkernel import Forbidden, Principal
-from services.rating.common import new_id, utcnow
+from owkernel.kernel import clock_of
+from services.rating.common import new_id
 from services.rating.messages import repository
 from services.rating.messages.models import ApplicantMessage
 from services.rating.settings import RatingSettings
@@ -64,7 +65,7 @@ class SimulatedSms:
                 link_id=message.link_id,
                 url=message.url,
                 token=message.token,
-                sent_at=utcnow(),
+                sent_at=clock_of(session).now(),
             ),
         )
         return mask_phone(message.phone) if message.phone else None
@@ -92,7 +93,7 @@ async def link_messages(
     """The rating links sent to the logged-in applicant, newest first; nobody else reads them."""
     if principal.kind not in ("person", "enterprise") or not principal.id_number:
         raise Forbidden("Rating links are read by the applicant they were sent to.")
-    now = utcnow()
+    now = clock_of(session).now()
     rows = await repository.link_messages(session, id_number=principal.id_number, limit=limit, after=after)
     out: list[dict[str, Any]] = []
     for message, expires_at, used_at in rows:

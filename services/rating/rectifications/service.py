@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from owkernel import Conflict, Forbidden, NotFound, Principal, RetryLater, Unprocessable
 from owkernel.contracts.approval import CardRaised, ClockClosed, ClockOpened, ClockRescheduled
 from owkernel.contracts.rating import RectificationClosed, RectificationOpened
-from services.rating.common import local_date, new_id, utcnow
+from owkernel.kernel import clock_of
+from services.rating.common import local_date, new_id
 from services.rating.db import outbox
 from services.rating.rectifications import repository
 from services.rating.rectifications.models import Rectification
@@ -53,7 +54,7 @@ async def open_case(
         complaint=complaint,
         status="open",
         due_working_days=settings.rectification_due_working_days,
-        opened_at=opened_at or utcnow(),
+        opened_at=opened_at or clock_of(session).now(),
     )
     repository.add(session, case)
     await outbox.add(
@@ -111,7 +112,7 @@ async def record_visit(
         raise Conflict(f"The case is already {case.status}.")
     case.visit_account = account
     case.visit_confirmed = confirmed
-    case.visited_at = utcnow()
+    case.visited_at = clock_of(session).now()
     case.visited_by = by
     return case
 
@@ -129,7 +130,7 @@ async def appeal(session: AsyncSession, *, case: Rectification, principal: Princ
     case.status = "appealed"
     case.appeal_reason = reason
     case.appealed_by = principal.username or principal.subject_id
-    case.appealed_at = utcnow()
+    case.appealed_at = clock_of(session).now()
     return case
 
 
@@ -148,7 +149,7 @@ async def decide_appeal(
     case.appeal_decision = decision
     case.appeal_opinion = opinion
     case.appeal_decided_by = principal.username or principal.subject_id
-    case.appeal_decided_at = utcnow()
+    case.appeal_decided_at = clock_of(session).now()
     if decision == "dismissed":
         case.status = "open"
         return case
@@ -182,7 +183,7 @@ def _on_time_by_due_date(closed_at: datetime, due_date: date | None, settings: R
 async def _close(
     session: AsyncSession, *, settings: RatingSettings, case: Rectification, status: str, result: str
 ) -> None:
-    now = utcnow()
+    now = clock_of(session).now()
     case.status = status
     case.result = result
     case.closed_at = now

@@ -18,9 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from owkernel import Conflict, Forbidden, NotFound, Principal, Problem, Unauthorized
 from owkernel.contracts.rating import Channel, ReviewSubmitted
 from owkernel.halls import CITY_HALL
+from owkernel.kernel import clock_of
 from services.rating.attribution import repository as applications
 from services.rating.attribution.models import Application
-from services.rating.common import local_date, new_id, utcnow, zone
+from services.rating.common import local_date, new_id, zone
 from services.rating.db import outbox
 from services.rating.messages.service import MessageSender, Sms
 from services.rating.rectifications import service as rectifications
@@ -88,7 +89,7 @@ async def submit(
         survey_import_id=survey_import_id,
         dedupe_key=dedupe_key,
         rater_id_number=rater_id_number,
-        rated_at=rated_at or utcnow(),
+        rated_at=rated_at or clock_of(session).now(),
         annulled=False,
         rectified=False,
     )
@@ -266,7 +267,9 @@ async def load_link_secret(session: AsyncSession, *, settings: RatingSettings) -
     kept = await repository.get_secret(session, LINK_SECRET_NAME)
     if kept is None:
         kept = secrets.token_urlsafe(48)
-        repository.add_secret(session, SigningSecret(name=LINK_SECRET_NAME, secret=kept, created_at=utcnow()))
+        repository.add_secret(
+            session, SigningSecret(name=LINK_SECRET_NAME, secret=kept, created_at=clock_of(session).now())
+        )
     return kept.encode()
 
 
@@ -285,7 +288,7 @@ async def create_link(
     back with where it went (masked), never the token. Returns the link and that destination.
     """
     application = await ratable_application(session, application_no=application_no)
-    now = utcnow()
+    now = clock_of(session).now()
     link = RatingLink(
         link_id=new_id("LK"),
         application_no=application.application_no,
@@ -332,7 +335,7 @@ async def rate_by_link(
     link_id, application_no, expires = payload.get("l"), payload.get("a"), payload.get("e")
     if not isinstance(link_id, str) or not isinstance(application_no, str) or not isinstance(expires, int):
         raise Unauthorized("The rating link is not valid.", code="rating_link_invalid")
-    now = utcnow()
+    now = clock_of(session).now()
     if now.timestamp() >= expires:
         raise Gone("The rating link has expired.", code="rating_link_expired")
     link = await repository.get_link_for_update(session, link_id)

@@ -19,7 +19,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from owkernel import Principal, Unprocessable
-from services.rating.common import FIRST_DAY, day_start, local_date, new_id, utcnow
+from owkernel.kernel import clock_of
+from services.rating.common import FIRST_DAY, day_start, local_date, new_id
 from services.rating.reviews import repository as reviews
 from services.rating.reviews import rollup
 from services.rating.reviews import service as ratings
@@ -188,7 +189,7 @@ async def import_file(
     """Import a file: good rows become survey ratings, bad ones are reported, known ones skipped."""
     digest = hashlib.sha256(content).hexdigest()
     text = decode(content)
-    today = local_date(utcnow(), settings)
+    today = local_date(clock_of(session).now(), settings)
     # Parsing a large file is CPU work: keep it off the event loop.
     parsed = await asyncio.to_thread(parse, text, today=today, max_rows=settings.survey_max_rows)
     keys = [response_key(institution, r.response_id) for r in parsed.rows]
@@ -199,7 +200,7 @@ async def import_file(
         filename=filename,
         file_sha256=digest,
         imported_by=principal.username or principal.subject_id,
-        imported_at=utcnow(),
+        imported_at=clock_of(session).now(),
         rows_total=parsed.total,
         rows_added=0,
         rows_duplicate=parsed.duplicates_in_file,
