@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from gateway.app import create_app as create_gateway
 from gateway.settings import GatewaySettings
 from owkernel.contracts import REGISTRY, EventData, EventSpec, encode, make_envelope
+from owkernel.contracts._base import CLOUDEVENTS_CONTENT_TYPE
 from owkernel.outbox import CORRELATION_HEADER
 from owkernel.testing import ServiceRunner, SigningKeys
 from tools.asyncapi import DOCUMENT, render
@@ -98,7 +99,7 @@ def payload_validator(document: dict[str, Any], subject: str, part: str) -> json
 
 @pytest.mark.parametrize("spec", list(REGISTRY.values()), ids=lambda s: s.subject)
 def test_every_event_on_the_wire_matches_its_message(document: dict[str, Any], spec: EventSpec) -> None:
-    """What the outbox publishes (encode(make_envelope(...))) is what the document describes."""
+    """What the outbox publishes (encode(make_envelope(...)), a CloudEvent) is what the document describes."""
     payload = payload_validator(document, spec.subject, "payload")
     headers = payload_validator(document, spec.subject, "headers")
     other = next(s for s in REGISTRY if s != spec.subject)
@@ -106,14 +107,17 @@ def test_every_event_on_the_wire_matches_its_message(document: dict[str, Any], s
     @settings(max_examples=5, suppress_health_check=[HealthCheck.too_slow], deadline=None)
     @given(st.builds(spec.model))
     def check(data: EventData) -> None:
-        body = json.loads(encode(make_envelope(data, source=spec.producer, correlation_id="c-1")))
-        payload.validate(body)
-        headers.validate({"Nats-Msg-Id": body["id"], CORRELATION_HEADER: "c-1"})
+        for correlation_id in ("c-1", None):
+            body = json.loads(encode(make_envelope(data, source=spec.producer, correlation_id=correlation_id)))
+            payload.validate(body)
+        headers.validate({"Nats-Msg-Id": body["id"], "Content-Type": CLOUDEVENTS_CONTENT_TYPE, CORRELATION_HEADER: "c"})
         assert not payload.is_valid({**body, "type": other}), "another event's type passed"
+        assert not payload.is_valid({**body, "eventversion": spec.version + 1}), "another version passed"
         assert not payload.is_valid({k: v for k, v in body.items() if k != "data"})
 
     check()
-    assert not headers.is_valid({CORRELATION_HEADER: "c-1"}), "a message without Nats-Msg-Id passed"
+    assert not headers.is_valid({"Content-Type": CLOUDEVENTS_CONTENT_TYPE}), "a message without Nats-Msg-Id passed"
+    assert document["components"]["messages"][spec.subject]["contentType"] == CLOUDEVENTS_CONTENT_TYPE
 
 
 async def test_the_gateway_serves_the_document(

@@ -2,7 +2,7 @@
 
 The channels are the contract subjects (``owkernel.contracts.REGISTRY``) as the bus names them on
 the wire, each in its producer's JetStream stream; the payloads are the Pydantic models' JSON
-schemas inside the envelope; the operations are who sends (the producer) and who receives (each
+schemas inside the CloudEvent; the operations are who sends (the producer) and who receives (each
 component's consumer group, through its durable). ``make catalogue`` writes gateway/asyncapi.json,
 which the gateway serves at ``GET /asyncapi.json`` (it cannot build it itself: the gateway never
 imports the services); a test fails when the committed file is out of date, and another validates
@@ -18,7 +18,8 @@ from typing import Any
 
 from owkernel.bus import Bus
 from owkernel.consumer import ConsumerGroup, durable_name
-from owkernel.contracts import REGISTRY, Envelope, EventSpec
+from owkernel.contracts import REGISTRY, EventSpec
+from owkernel.contracts._base import CLOUDEVENTS_CONTENT_TYPE, CloudEvent
 from owkernel.outbox import CORRELATION_HEADER
 from owkernel.settings import ServiceSettings
 from tools.catalogue import consumer_groups
@@ -34,8 +35,12 @@ Schema = dict[str, Any]
 
 # --- the message on the wire ---------------------------------------------------------------------
 # Everything about how one event travels (body, content type, headers) is in this section, read
-# from the kernel where the kernel says it: when the envelope changes form, only this changes.
-CONTENT_TYPE = "application/json"
+# from the kernel where the kernel says it: when the wire form changes, only this changes.
+# Described: the default form, a CloudEvent 1.0 in structured JSON mode (owkernel.contracts.encode).
+# Consumers also read the bare envelope that older releases send, and that a relay set to
+# wire_form="envelope" sends in a rolling upgrade's first step; the document leaves that out.
+CONTENT_TYPE = CLOUDEVENTS_CONTENT_TYPE
+HEADERS, BODY = "EventHeaders", "CloudEvent"
 
 
 def message_headers() -> Schema:
@@ -47,33 +52,34 @@ def message_headers() -> Schema:
                 "type": "string",
                 "description": "The event id: JetStream drops a second copy inside the stream's duplicate window.",
             },
+            "Content-Type": {"const": CONTENT_TYPE, "description": "The payload is the whole CloudEvent."},
             CORRELATION_HEADER: {
                 "type": "string",
                 "description": "The request id that caused the event, when there was one; consumers log it.",
             },
         },
-        "required": ["Nats-Msg-Id"],
+        "required": ["Nats-Msg-Id", "Content-Type"],
     }
 
 
-def envelope_schema() -> Schema:
-    """The body every event shares: ``owkernel.contracts.Envelope`` (its data is any object)."""
-    envelope = Envelope.model_json_schema(ref_template=SCHEMAS + "{model}")
-    # encode() writes every field (correlation_id as null when there is none).
-    envelope["required"] = list(envelope["properties"])
-    return envelope
+def body_schema() -> Schema:
+    """The body every event shares: ``owkernel.contracts.CloudEvent`` (its data is any object)."""
+    body = CloudEvent.model_json_schema(ref_template=SCHEMAS + "{model}")
+    # encode() writes every attribute but correlationid, which it leaves out when there is none.
+    body["required"] = [name for name in body["properties"] if name != "correlationid"]
+    return body
 
 
 def message_payload(spec: EventSpec) -> Schema:
-    """The body of one event: the envelope, naming this type and version, around its data model."""
+    """The body of one event: the CloudEvent, naming this type and version, around its data model."""
     return {
         "allOf": [
-            {"$ref": SCHEMAS + ENVELOPE},
+            {"$ref": SCHEMAS + BODY},
             {
                 "type": "object",
                 "properties": {
                     "type": {"const": spec.subject},
-                    "version": {"const": spec.version},
+                    "eventversion": {"const": spec.version},
                     "data": {"$ref": SCHEMAS + spec.model.__name__},
                 },
             },
@@ -81,14 +87,15 @@ def message_payload(spec: EventSpec) -> Schema:
     }
 
 
-HEADERS, ENVELOPE = "EventHeaders", "Envelope"
+# Where a message says which request caused it (AsyncAPI's correlation id).
+CORRELATION = {"description": "The request id that caused the event.", "location": "$message.payload#/correlationid"}
 
 
 # --- the document --------------------------------------------------------------------------------
 def schemas() -> dict[str, Schema]:
-    """The headers, the envelope and every event data model (with the models they nest), by name."""
+    """The headers, the body and every event data model (with the models they nest), by name."""
     out: dict[str, Schema] = {}
-    top = [(HEADERS, message_headers()), (ENVELOPE, envelope_schema())]
+    top = [(HEADERS, message_headers()), (BODY, body_schema())]
     top += [(s.model.__name__, s.model.model_json_schema(ref_template=SCHEMAS + "{model}")) for s in REGISTRY.values()]
     for name, schema in top:
         nested: dict[str, Schema] = schema.pop("$defs", {})
@@ -158,6 +165,7 @@ def message(spec: EventSpec) -> Schema:
         "contentType": CONTENT_TYPE,
         "headers": {"$ref": SCHEMAS + HEADERS},
         "payload": message_payload(spec),
+        "correlationId": CORRELATION,
         "x-version": spec.version,
     }
 
@@ -175,6 +183,8 @@ def document() -> Schema:
             "version": "1.0.0",
             "description": "Every event the OneWindow components publish on NATS JetStream. Generated by "
             "`make catalogue` from libs/owkernel/contracts and each component's consumer group: do not edit. "
+            "Each message is a CloudEvent 1.0 in structured JSON mode: `type` is the subject, the extension "
+            "`eventversion` the type's version, `correlationid` the request that caused it. "
             "Subjects are `<producer>.<entity>.<past-verb>`, one stream per producer; a breaking change is a "
             "new event type. Consumers are durable pull consumers, idempotent by event id.",
             "tags": [{"name": name} for name in sorted({s.producer for s in specs} | set(groups))],
