@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from starlette.staticfiles import StaticFiles
 
 from gateway import jobs
+from gateway.asyncapi import router as asyncapi_router
 from gateway.consumers import consumers
 from gateway.db import import_models, tables
 from gateway.door.openapi import OpenAPIMerger
@@ -47,7 +48,7 @@ def create_app(
         state=state,
         clock=clock,
         tables=tables,
-        routers=[identity_router, province_router, payments_router, cashier],
+        routers=[identity_router, province_router, payments_router, cashier, asyncapi_router],
         consumers=consumers,
         jobs=jobs.jobs(settings),
         startup=jobs.STARTUP,
