@@ -127,7 +127,7 @@ def create_app(settings: CouriersSimSettings | None = None) -> FastAPI:
             key=idempotency_key,
             tracking_no=tracking_no,
             plan=plan_for(address_detail=body.address_detail, attempt=body.attempt),
-            now=time.time(),
+            first_due=time.time() + settings.pickup_seconds,
         )
         request.app.state.dispatcher.wake()
         # The same key again: the first booking, answered as a replay (200, not 201).

@@ -112,7 +112,7 @@ class Dispatcher:
             log.error("couriers.gave_up", carrier=parcel.carrier, tracking_no=parcel.tracking_no, error=error)
             return -1.0
         log.warning("couriers.call_failed", carrier=parcel.carrier, tracking_no=parcel.tracking_no, error=error)
-        return now + min(0.5 * 2.0**attempts, self.settings.max_backoff_seconds)
+        return now + min(0.25 * 2.0**attempts, self.settings.max_backoff_seconds)
 
     async def _send(self, parcel: Parcel) -> str | None:
         url = f"{self.settings.webhook_base_url.rstrip('/')}/api/v1/webhooks/couriers/{parcel.carrier}"

@@ -40,15 +40,20 @@ class CouriersSimSettings(BaseSettings):
     # Where the status webhooks go: delivery's public URL, i.e. the gateway, which routes
     # /api/v1/webhooks to delivery.
     webhook_base_url: str = "http://127.0.0.1:8000"
-    # Seconds between two reports of a parcel (0 for benchmarks): the platform's pace setting.
+    # Seconds between two reports of a parcel (0 for benchmarks): the platform's pace setting,
+    # with its default (owkernel PlatformSettings.courier_delay_seconds).
     delay_seconds: float = Field(
-        default=2.0,
+        default=3.0,
         ge=0,
         validation_alias=AliasChoices("COURIERS_SIM_DELAY_SECONDS", "ONEWINDOW_COURIER_DELAY_SECONDS"),
     )
     # False: a sandbox that books and cancels but reports nothing (a customer's tests that post
     # their own reports).
     report: bool = True
+    # Seconds from booking to the first report (the courier comes to pick the parcel up). A
+    # customer books inside its own transaction, so a report sent at once can reach it before
+    # that commits and be refused as an unknown waybill (then retried): a moment avoids that.
+    pickup_seconds: float = Field(default=0.2, ge=0)
     # The parcels booked and still to report; ":memory:" forgets them on a restart.
     database_path: str = "./.data/couriers.db"
     # A report the webhook refused or never answered is tried again, backing off, this many times.

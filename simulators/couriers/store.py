@@ -80,12 +80,14 @@ class Store:
         """Close the file."""
         await self._db.close()
 
-    async def book(self, *, carrier: str, key: str, tracking_no: str, plan: tuple[str, ...], now: float) -> Parcel:
+    async def book(
+        self, *, carrier: str, key: str, tracking_no: str, plan: tuple[str, ...], first_due: float
+    ) -> Parcel:
         """Book a parcel under an idempotency key; the same key again returns the first booking."""
         await self._db.execute(
             "INSERT INTO parcels (carrier, idempotency_key, tracking_no, plan, due_at) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT (carrier, idempotency_key) DO NOTHING",
-            (carrier, key, tracking_no, ",".join(plan), now),
+            (carrier, key, tracking_no, ",".join(plan), first_due),
         )
         await self._db.commit()
         async with self._db.execute(
