@@ -20,6 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SMOKE = ROOT.parent / "shared" / "contract" / "smoke.py"
 
 pytestmark = [pytest.mark.makerun, pytest.mark.xdist_group("stack")]
+# The processes of `make run` that listen, by the prefix of their port setting.
+PROCESSES = ("GATEWAY", "INTAKE", "APPROVAL", "DELIVERY", "RATING", "PROVINCE_SIM", "COURIERS_SIM")
 
 
 class Lines:
@@ -57,7 +59,7 @@ class Lines:
 
 def test_make_run_serves_the_main_road_and_stops_cleanly(tmp_path: Path) -> None:
     assert SMOKE.exists(), f"the shared contract smoke test is missing at {SMOKE}"
-    ports = {name: free_port() for name in ("GATEWAY", "INTAKE", "APPROVAL", "DELIVERY", "RATING", "PROVINCE_SIM")}
+    ports = {name: free_port() for name in PROCESSES}
     env = subprocess_env(ROOT) | {f"{name}_PORT": str(port) for name, port in ports.items()}
     env |= {
         "ONEWINDOW_DATA_DIR": str(tmp_path / "data"),
@@ -82,6 +84,8 @@ def test_make_run_serves_the_main_road_and_stops_cleanly(tmp_path: Path) -> None
         assert out.until("Ctrl-C stops everything", 30), "no banner:\n" + "".join(seen)
         banner = "".join(seen)
         assert f"http://127.0.0.1:{ports['GATEWAY']}" in banner and "admin" in banner
+        # The simulated couriers are a process of the run, on their own port.
+        assert f"couriers (sim):          http://127.0.0.1:{ports['COURIERS_SIM']}" in banner
         # The first thing the banner says is where to click.
         after_ready = banner.split("[onewindow] ready", 1)[1].strip().splitlines()
         assert after_ready[0].strip() == f"Open the console: http://127.0.0.1:{ports['GATEWAY']}/"
@@ -121,14 +125,20 @@ def test_make_run_serves_the_main_road_and_stops_cleanly(tmp_path: Path) -> None
 
 @pytest.mark.parametrize(
     ("held", "setting"),
-    [("GATEWAY", "GATEWAY_PORT"), ("DELIVERY", "DELIVERY_PORT"), ("PROVINCE_SIM", "PROVINCE_SIM_PORT"), ("NATS", None)],
+    [
+        ("GATEWAY", "GATEWAY_PORT"),
+        ("DELIVERY", "DELIVERY_PORT"),
+        ("PROVINCE_SIM", "PROVINCE_SIM_PORT"),
+        ("COURIERS_SIM", "COURIERS_SIM_PORT"),
+        ("NATS", None),
+    ],
 )
 def test_a_port_in_use_is_named_with_its_setting_and_nothing_starts(
     tmp_path: Path, held: str, setting: str | None
 ) -> None:
     import socket
 
-    ports = {name: free_port() for name in ("GATEWAY", "INTAKE", "APPROVAL", "DELIVERY", "RATING", "PROVINCE_SIM")}
+    ports = {name: free_port() for name in PROCESSES}
     nats_port = free_port()
     env = subprocess_env(ROOT) | {f"{name}_PORT": str(port) for name, port in ports.items()}
     env |= {"ONEWINDOW_DATA_DIR": str(tmp_path / "data"), "ONEWINDOW_NATS_PORT": str(nats_port)}

@@ -1,8 +1,8 @@
 """`make run`: the whole platform on embedded defaults, in one terminal.
 
 Starts nats-server with JetStream (file storage under .data/), applies every migration, starts
-the simulated provincial identity provider, the gateway and the four services, waits until each
-is ready, loads the demo data,
+the simulated provincial identity provider and courier companies, the gateway and the four
+services, waits until each is ready, loads the demo data,
 prints the URLs and demo logins, restarts a child that dies (saying so), and stops everything
 cleanly on Ctrl-C.
 """
@@ -22,7 +22,18 @@ from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tools.seed import seed
-from tools.stack import COMPONENTS, PROVINCE, PROVINCE_DEFAULT_PORT, ROOT, Stack, persistent_secret, port_problems
+from tools.stack import (
+    COMPONENTS,
+    COURIERS,
+    COURIERS_DEFAULT_PORT,
+    PROVINCE,
+    PROVINCE_DEFAULT_PORT,
+    ROOT,
+    SIMULATORS,
+    Stack,
+    persistent_secret,
+    port_problems,
+)
 
 
 class RunSettings(BaseSettings):
@@ -42,6 +53,7 @@ class RunSettings(BaseSettings):
     delivery_port: int = Field(default=8003, validation_alias=AliasChoices("DELIVERY_PORT"))
     rating_port: int = Field(default=8004, validation_alias=AliasChoices("RATING_PORT"))
     province_port: int = Field(default=PROVINCE_DEFAULT_PORT, validation_alias=AliasChoices("PROVINCE_SIM_PORT"))
+    couriers_port: int = Field(default=COURIERS_DEFAULT_PORT, validation_alias=AliasChoices("COURIERS_SIM_PORT"))
     seed_demo: bool = Field(default=True, validation_alias=AliasChoices("ONEWINDOW_SEED_DEMO"))
     ready_timeout: float = Field(default=90.0, validation_alias=AliasChoices("ONEWINDOW_READY_TIMEOUT"))
 
@@ -49,7 +61,10 @@ class RunSettings(BaseSettings):
 def main() -> int:
     """Run until Ctrl-C."""
     settings = RunSettings()
-    ports = {c.name: getattr(settings, f"{c.name}_port") for c in COMPONENTS} | {PROVINCE: settings.province_port}
+    ports = {c.name: getattr(settings, f"{c.name}_port") for c in COMPONENTS} | {
+        PROVINCE: settings.province_port,
+        COURIERS: settings.couriers_port,
+    }
     # Every port before anything starts: a gateway port taken by another stack would otherwise
     # surface later as that stack's login refusing ours, with "address in use" only in a log file.
     wanted = ports | ({} if settings.nats_url else {"nats": settings.nats_port})
@@ -99,8 +114,10 @@ def main() -> int:
         say(f"nats-server with JetStream at {stack.nats_url}")
         stack.migrate()
         say("migrations applied (gateway, intake, approval, delivery, rating)")
-        # Before the gateway, which discovers it (the client secret is kept in the data directory).
-        stack.start(PROVINCE)
+        # Before the gateway, which discovers the province (its client secret is kept in the data
+        # directory), and before delivery, which books waybills with the couriers.
+        for name in SIMULATORS:
+            stack.start(name)
         for c in COMPONENTS:
             stack.start(c.name)
         stack.wait_ready(timeout=settings.ready_timeout)
@@ -112,6 +129,7 @@ def main() -> int:
             print(f"  {c.name:<24} {stack.url(c.name)}")
         print(f"  nats-server:             {stack.nats_url}")
         print(f"  province login (sim):    {stack.province_url}   simulated, never in production")
+        print(f"  couriers (sim):          {stack.couriers_url}   simulated partners, never in production")
         print(f"  logs:                    {data / 'logs'}")
         print(f"  courier secrets:         {courier_secrets}")
         if logins:

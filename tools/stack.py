@@ -1,8 +1,11 @@
 """Run the whole platform as real processes: nats-server, migrations, gateway and four services.
 
-Beside them runs the simulated provincial identity provider (simulators/province), started before
-the gateway, which is registered with it as its OpenID Connect client. It stands for the
-province's login in local runs and tests only: nothing in deploy/ starts it.
+Beside them run two outside parties, simulated: the provincial identity provider
+(simulators/province), started before the gateway, which is registered with it as its OpenID
+Connect client; and the courier companies (simulators/couriers), started before delivery, which
+books waybills through their API and hears back through signed webhooks at the gateway. They
+stand for the province and the partners in local runs, tests and the bench only: nothing in
+deploy/ starts them.
 
 Used by `make run` (tools/run.py), by the cross-service tests in tests/ and by the benchmarks, so
 all three start the platform the same way.
@@ -57,6 +60,15 @@ PROVINCE_FACTORY = "simulators.province.app:create_app"
 PROVINCE_DEFAULT_PORT = 8010
 PROVINCE_CLIENT_ID = "onewindow-gateway"
 
+# The simulated courier companies: a process of the stack (their own SQLite book, no NATS); its
+# readiness is /healthz. Not part of the platform: the bench counts its CPU apart.
+COURIERS = "couriers"
+COURIERS_FACTORY = "simulators.couriers.app:create_app"
+COURIERS_DEFAULT_PORT = 8011
+CARRIERS = ("sim-express", "sim-post")
+# Processes of the stack that stand for outside parties (no /readyz, no migrations).
+SIMULATORS = (PROVINCE, COURIERS)
+
 
 NATS_PORT_SETTING = "ONEWINDOW_NATS_PORT"
 
@@ -65,6 +77,8 @@ def port_setting(name: str) -> str:
     """The variable that moves a process of the stack to another port."""
     if name == PROVINCE:
         return "PROVINCE_SIM_PORT"
+    if name == COURIERS:
+        return "COURIERS_SIM_PORT"
     if name == "nats":
         return NATS_PORT_SETTING
     return f"{BY_NAME[name].prefix}_PORT"
@@ -144,10 +158,18 @@ class Stack:
             self.ports.setdefault(c.name, c.default_port)
             self.database_urls.setdefault(c.name, f"sqlite+aiosqlite:///{self.data_dir / (c.name + '.db')}")
         self.ports.setdefault(PROVINCE, PROVINCE_DEFAULT_PORT)
+        self.ports.setdefault(COURIERS, COURIERS_DEFAULT_PORT)
         if not self.province_client_secret:
             self.province_client_secret = persistent_secret(
                 self.data_dir / "province-client-secret", secrets.token_urlsafe(32)
             )
+        # The API keys the simulated carriers gave delivery, made once per data directory.
+        self.courier_api_keys: dict[str, str] = json.loads(
+            persistent_secret(
+                self.data_dir / "courier-api-keys.json",
+                json.dumps({carrier: secrets.token_urlsafe(24) for carrier in CARRIERS}),
+            )
+        )
 
     # --- addresses ---------------------------------------------------------------------------
     def url(self, name: str) -> str:
@@ -176,6 +198,32 @@ class Stack:
             "PROVINCE_SIM_CLIENTS": json.dumps(clients),
         }
 
+    @property
+    def couriers_url(self) -> str:
+        """The simulated courier companies' API (each carrier under /<carrier>)."""
+        return self.url(COURIERS)
+
+    def couriers_env(self) -> dict[str, str]:
+        """The simulated couriers' variables: allowed here, reporting to the gateway.
+
+        Their webhook secrets and pace are the platform's ONEWINDOW_COURIER_* (extra_env), which
+        the simulator reads as its own when no COURIERS_SIM_* value is set.
+        """
+        return {
+            "COURIERS_SIM_ALLOWED": "true",
+            "COURIERS_SIM_HOST": "127.0.0.1",
+            "COURIERS_SIM_PORT": str(self.ports[COURIERS]),
+            "COURIERS_SIM_WEBHOOK_BASE_URL": self.gateway_url,
+            "COURIERS_SIM_DATABASE_PATH": str(self.data_dir / "couriers.db"),
+            "COURIERS_SIM_API_KEYS": json.dumps(self.courier_api_keys),
+        }
+
+    def courier_apis(self) -> str:
+        """Delivery's DELIVERY_COURIER_APIS: each carrier's API at the simulator, with its key."""
+        return json.dumps(
+            {c: {"url": f"{self.couriers_url}/{c}", "api_key": key} for c, key in self.courier_api_keys.items()}
+        )
+
     def component_env(self, c: Component) -> dict[str, str]:
         """The variables one component reads (its own prefix, plus ONEWINDOW_*)."""
         assert self.nats_url is not None
@@ -198,6 +246,8 @@ class Stack:
             env["GATEWAY_PUBLIC_URL"] = self.gateway_url
         if c.name == "delivery":
             env["DELIVERY_WEBHOOK_BASE_URL"] = self.gateway_url
+            # The partners are the out-of-process simulated couriers, booked over their API.
+            env["DELIVERY_COURIER_APIS"] = self.courier_apis()
         if c.name == "intake":
             env.setdefault("INTAKE_STORAGE_DIR", str(self.data_dir / "intake-files"))
         return env
@@ -230,9 +280,11 @@ class Stack:
             list(pool.map(one, COMPONENTS))
 
     def start(self, name: str) -> None:
-        """Start (or restart) one component, or the simulated province, as a uvicorn process."""
+        """Start (or restart) one component, or a simulated outside party, as a uvicorn process."""
         if name == PROVINCE:
             factory, env = PROVINCE_FACTORY, base_env() | self.extra_env | self.province_env()
+        elif name == COURIERS:
+            factory, env = COURIERS_FACTORY, base_env() | self.extra_env | self.couriers_env()
         else:
             c = BY_NAME[name]
             factory, env = c.factory, base_env() | self.extra_env | self.component_env(c)
@@ -262,16 +314,17 @@ class Stack:
         )
 
     def start_all(self) -> None:
-        """nats-server, migrations, the simulated province, then every component."""
+        """nats-server, migrations, the simulated province and couriers, then every component."""
         self.start_nats()
         self.migrate()
-        self.start(PROVINCE)
+        for name in SIMULATORS:
+            self.start(name)
         for c in COMPONENTS:
             self.start(c.name)
 
     def wait_ready(self, names: list[str] | None = None, timeout: float = 60.0) -> None:
-        """Block until each ``/readyz`` (the province's ``/healthz``) answers 200 (else raise with the log tail)."""
-        pending = list(names or [PROVINCE, *(c.name for c in COMPONENTS)])
+        """Block until each ``/readyz`` (a simulator's ``/healthz``) answers 200 (else raise with the log tail)."""
+        pending = list(names or [*SIMULATORS, *(c.name for c in COMPONENTS)])
         deadline = time.monotonic() + timeout
         with httpx.Client(timeout=2.0, trust_env=False) as client:
             while pending:
@@ -280,7 +333,7 @@ class Stack:
                     if proc is not None and proc.poll() is not None:
                         raise RuntimeError(f"{name} exited with {proc.returncode}:\n{self.log_tail(name)}")
                     try:
-                        probe = "/healthz" if name == PROVINCE else "/readyz"
+                        probe = "/healthz" if name in SIMULATORS else "/readyz"
                         if client.get(f"{self.url(name)}{probe}").status_code == 200:
                             pending.remove(name)
                     except httpx.HTTPError:
@@ -340,7 +393,7 @@ def test_stack(
     extra_env: dict[str, str] | None = None,
 ) -> Stack:
     """A stack on free ports (tests run beside `make run` and each other)."""
-    ports = {c.name: free_port() for c in COMPONENTS} | {PROVINCE: free_port()}
+    ports = {c.name: free_port() for c in COMPONENTS} | {name: free_port() for name in SIMULATORS}
     return Stack(
         data_dir=data_dir,
         ports=ports,
