@@ -12,6 +12,7 @@ from services.delivery.billing.endpoints import router as bill_router
 from services.delivery.consumers import consumers
 from services.delivery.db import import_models, tables
 from services.delivery.deps import DeliveryState
+from services.delivery.partners.couriers import parse_courier_apis
 from services.delivery.partners.endpoints import router as partners_router
 from services.delivery.partners.secrets import resolve_courier_secrets
 from services.delivery.pickups.endpoints import router as pickups_router
@@ -29,7 +30,9 @@ def create_app(
     settings = settings or get_settings()
     return create_service_app(
         settings=settings,
-        state=DeliveryState(courier_secrets=resolve_courier_secrets(settings)),
+        state=DeliveryState(
+            courier_secrets=resolve_courier_secrets(settings), couriers=parse_courier_apis(settings.courier_apis)
+        ),
         clock=clock,
         tables=tables,
         routers=[shipments_router, webhooks_router, pickups_router, bill_router, regions_router, partners_router],

@@ -10,15 +10,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from owkernel import kernel as owkernel_kernel
 from owkernel.kernel import Kernel, kernel_dependency
+from services.delivery.partners.couriers import CourierApi
 from services.delivery.partners.secrets import CourierSecrets
 from services.delivery.settings import DeliverySettings
 
 
 @dataclass(frozen=True)
 class DeliveryState:
-    """What delivery keeps beside the kernel: the couriers' webhook secrets."""
+    """What delivery keeps beside the kernel: the couriers' webhook secrets and their APIs."""
 
     courier_secrets: CourierSecrets
+    couriers: dict[str, CourierApi]
 
 
 DeliveryKernel = Kernel[DeliverySettings, DeliveryState]

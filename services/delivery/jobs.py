@@ -6,8 +6,6 @@ import structlog
 
 from owkernel.jobs import PeriodicJob
 from services.delivery.deps import DeliveryKernel
-from services.delivery.partners.secrets import resolve_courier_delay
-from services.delivery.partners.simulated import Simulator
 from services.delivery.settings import DeliverySettings
 from services.delivery.webhooks.jobs import prune_expired
 
@@ -21,23 +19,6 @@ async def prune_webhook_receipts(kernel: DeliveryKernel) -> None:
         log.info("webhooks.pruned", count=count)
 
 
-async def simulated_couriers(kernel: DeliveryKernel) -> None:
-    """The simulated partners post their signed status reports to our webhook (runs until stopped)."""
-    settings = kernel.settings
-    await Simulator(
-        db=kernel.db,
-        http=kernel.http,
-        secrets=kernel.state.courier_secrets,
-        webhook_base_url=settings.webhook_base_url,
-        delay_seconds=resolve_courier_delay(settings),
-        poll_seconds=settings.simulator_poll_seconds,
-    ).run()
-
-
 def jobs(settings: DeliverySettings) -> list[PeriodicJob]:
-    """Delivery's periodic jobs (the simulated couriers only with ``simulator_enabled``)."""
-    listed = [PeriodicJob("webhook_receipt_pruner", settings.webhook_prune_seconds, prune_webhook_receipts)]
-    if settings.simulator_enabled:
-        # A worker that runs until the service stops; restarted after a second should it fail.
-        listed.append(PeriodicJob("simulated_couriers", 1.0, simulated_couriers))
-    return listed
+    """Delivery's periodic jobs (the couriers are outside parties: simulators/couriers)."""
+    return [PeriodicJob("webhook_receipt_pruner", settings.webhook_prune_seconds, prune_webhook_receipts)]

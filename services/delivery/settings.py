@@ -19,15 +19,15 @@ class DeliverySettings(ServiceSettings):
     port: int = 8003
     database_url: str = "sqlite+aiosqlite:///./.data/delivery.db"
 
-    # Where couriers (here: the simulated ones) post their status webhooks: the gateway, which
-    # proxies /api/v1/webhooks to this service.
+    # Where couriers post their status webhooks: the gateway, which proxies /api/v1/webhooks to
+    # this service.
     webhook_base_url: str = "http://127.0.0.1:8000"
-    # The platform-wide ONEWINDOW_COURIER_* values apply unless these override them (tests).
-    courier_delay_seconds: float | None = None
+    # The platform-wide ONEWINDOW_COURIER_SECRETS applies unless this overrides it (tests).
     courier_secrets: str | None = None
-    # Run the simulated couriers inside this process (the local run and the stack tests).
-    simulator_enabled: bool = True
-    simulator_poll_seconds: float = 0.5
+    # Each partner's API, JSON: {"<carrier>": {"url": "https://...", "api_key": "..."}}
+    # (partners/couriers.py). A partner without one takes no waybills: shipments wait as pending.
+    # The local run points them at the simulated couriers (simulators/couriers).
+    courier_apis: str | None = None
     # Month boundaries of the finance bill are local time.
     billing_timezone: str = "Asia/Shanghai"
     max_webhook_bytes: int = 64 * 1024

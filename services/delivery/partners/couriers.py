@@ -13,7 +13,8 @@ waybill instead of a second parcel. The key is the shipment's own identity, its 
 direction and attempt (the table's unique key): its row id is random and would be lost with the
 rolled-back transaction, while a redo opens the same (application, direction, attempt) again.
 A partner that does not answer fails the transaction: a consumer retries the event later, a
-clerk's request gets a 503 problem to try again.
+clerk's request gets a 503 problem to try again. A partner with no API configured here counts as
+unavailable (``unconfigured``): its shipments wait as pending, as for one an admin switched off.
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from owkernel.errors import ServiceUnavailable
-from services.delivery.partners import simulated
+from owkernel.kernel import kernel_of
 from services.delivery.partners.adapter import CourierAdapter, Waybill, WaybillRequest
+from services.delivery.partners.catalog import PARTNERS
 
 
 class PartnerUnavailable(ServiceUnavailable):
@@ -118,41 +120,39 @@ class HttpCourier:
         return True
 
 
-class CourierDirectory:
-    """The adapters of the partners under contract, as configured for this process."""
-
-    def __init__(self, apis: dict[str, CourierApi]) -> None:
-        self.apis = apis
-        self._adapters: dict[str, CourierAdapter] = {}
-
-    def bind(self, http: httpx.AsyncClient) -> None:
-        """Make the adapters on the process's shared HTTP client (at start-up)."""
-        self._adapters = {carrier: HttpCourier(carrier, api, http) for carrier, api in self.apis.items()}
-
-    def adapter_for(self, carrier: str) -> CourierAdapter:
-        """The adapter of a partner (PartnerUnavailable when its API is not configured)."""
-        adapter = self._adapters.get(carrier)
-        if adapter is None:
-            raise PartnerUnavailable(f"No API is configured for courier {carrier}.", code="partner_unavailable")
-        return adapter
+def _apis(session: AsyncSession) -> dict[str, CourierApi]:
+    """The partner APIs configured for the service whose database opened ``session``."""
+    apis: dict[str, CourierApi] = kernel_of(session).state.couriers
+    return apis
 
 
-# The process's directory, installed by the app factory; shipments ask it for a partner's adapter.
-_installed = CourierDirectory({})
+def unconfigured(session: AsyncSession) -> frozenset[str]:
+    """Partners under contract whose API is not configured here: they take no waybills."""
+    return frozenset(p.code for p in PARTNERS) - set(_apis(session))
 
 
-def install(directory: CourierDirectory) -> None:
-    """Make ``directory`` the one this process books through."""
-    global _installed
-    _installed = directory
+class _ByConfiguration:
+    """A partner's adapter found, per call, from the running service's configuration: the
+    methods receive the session, whose kernel holds the APIs and the shared HTTP client."""
+
+    def __init__(self, carrier: str) -> None:
+        self.carrier = carrier
+
+    def _courier(self, session: AsyncSession) -> HttpCourier:
+        api = _apis(session).get(self.carrier)
+        if api is None:
+            raise PartnerUnavailable(f"No API is configured for courier {self.carrier}.", code="partner_unavailable")
+        return HttpCourier(self.carrier, api, kernel_of(session).http)
+
+    async def create_waybill(self, session: AsyncSession, request: WaybillRequest) -> Waybill:
+        """Book the parcel at the partner's API."""
+        return await self._courier(session).create_waybill(session, request)
+
+    async def cancel(self, session: AsyncSession, tracking_no: str) -> bool:
+        """Cancel at the partner's API; False when it is too late."""
+        return await self._courier(session).cancel(session, tracking_no)
 
 
 def adapter_for(carrier: str) -> CourierAdapter:
-    """The adapter of a partner under contract: its HTTP API when configured.
-
-    Until the app factory installs a directory from its settings, a partner without a configured
-    API is the in-process simulated courier (partners/simulated.py), which goes with that wiring.
-    """
-    if carrier in _installed.apis:
-        return _installed.adapter_for(carrier)
-    return simulated.ADAPTERS[carrier]
+    """The adapter of a partner under contract (its HTTP API, as configured)."""
+    return _ByConfiguration(carrier)

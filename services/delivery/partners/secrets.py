@@ -79,10 +79,3 @@ def resolve_courier_secrets(settings: DeliverySettings) -> CourierSecrets:
             hint="set ONEWINDOW_COURIER_SECRETS in any shared environment",
         )
     return secrets
-
-
-def resolve_courier_delay(settings: DeliverySettings) -> float:
-    """Seconds between two simulated status reports (0 for benchmarks)."""
-    if settings.courier_delay_seconds is not None:
-        return max(0.0, settings.courier_delay_seconds)
-    return max(0.0, PlatformSettings().courier_delay_seconds)

@@ -31,12 +31,15 @@ from owkernel.testing import (
     ServiceRunner,
     SigningKeys,
     eventually,
+    free_port,
     fresh_database_url,
     service_settings,
     wait_ready,
 )
 from services.delivery.app import create_app
 from services.delivery.settings import DeliverySettings
+from simulators.couriers.settings import DEVELOPMENT_API_KEYS
+from simulators.couriers.testing import couriers_settings, running_couriers
 
 INI = Path(__file__).resolve().parents[1] / "alembic.ini"
 
@@ -241,8 +244,8 @@ class Delivery:
 
 
 def delivery_settings(database_url: str, nats_url: str, namespace: str, **overrides: Any) -> DeliverySettings:
-    """Settings for a delivery under test: simulator off unless asked, test secrets."""
-    values: dict[str, Any] = {"simulator_enabled": False, "courier_secrets": COURIER_SECRETS}
+    """Settings for a delivery under test: the test secrets (pass courier_apis to book couriers)."""
+    values: dict[str, Any] = {"courier_secrets": COURIER_SECRETS}
     values.update(overrides)
     settings: DeliverySettings = service_settings(
         DeliverySettings, database_url=database_url, nats_url=nats_url, namespace=namespace, **values
@@ -264,17 +267,36 @@ async def publisher_on(nats_url: str, namespace: str) -> AsyncIterator[Publisher
         await bus.close()
 
 
+@contextlib.asynccontextmanager
+async def couriers_on(data_dir: Path, *, webhook_base_url: str | None = None, **overrides: Any) -> AsyncIterator[str]:
+    """The simulated couriers (the real app over uvicorn) signing with this suite's secrets;
+    yields delivery's ``courier_apis`` for them. Without ``webhook_base_url`` they report nothing
+    (the tests post their own webhooks)."""
+    settings = couriers_settings(
+        data_dir,
+        port=free_port(),
+        webhook_base_url=webhook_base_url or "http://127.0.0.1:9",
+        report=webhook_base_url is not None,
+        webhook_secrets=json.loads(COURIER_SECRETS),
+        **overrides,
+    )
+    async with running_couriers(settings) as url:
+        yield json.dumps({c: {"url": f"{url}/{c}", "api_key": key} for c, key in DEVELOPMENT_API_KEYS.items()})
+
+
 @pytest.fixture(scope="module")
 async def delivery(
     nats_url: str, signing_keys: SigningKeys, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Delivery]:
-    """One delivery service for a test module (tests use their own application numbers)."""
+    """One delivery service for a test module (tests use their own application numbers), booking
+    with the simulated couriers, which leave the reports to the tests."""
     namespace = "t" + uuid.uuid4().hex[:10]
-    url = fresh_database_url("delivery", tmp_path_factory.mktemp("delivery"))
-    async with publisher_on(nats_url, namespace) as publisher:
+    data = tmp_path_factory.mktemp("delivery")
+    url = fresh_database_url("delivery", data)
+    async with publisher_on(nats_url, namespace) as publisher, couriers_on(data) as apis:
         runner = ServiceRunner(
             create_app=create_app,
-            settings=delivery_settings(url, nats_url, namespace),
+            settings=delivery_settings(url, nats_url, namespace, courier_apis=apis),
             ini_path=INI,
             keys=signing_keys,
         )
@@ -284,7 +306,7 @@ async def delivery(
 
 @contextlib.asynccontextmanager
 async def served(settings: DeliverySettings, keys: SigningKeys, port: int) -> AsyncIterator[RunningService]:
-    """The delivery app behind uvicorn on a real port (the simulator calls it back over HTTP)."""
+    """The delivery app behind uvicorn on a real port (the couriers call it back over HTTP)."""
     await asyncio.to_thread(upgrade, INI, settings.database_url)
     app = create_app(settings, verifier=keys.verifier())
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")

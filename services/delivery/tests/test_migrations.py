@@ -16,7 +16,7 @@ from services.delivery.tests.support import INI
 
 
 def test_one_head() -> None:
-    assert heads(INI) == ["0003"]
+    assert heads(INI) == ["0004"]
 
 
 async def test_models_match_migrations(database_url: str, tmp_path: Path) -> None:
