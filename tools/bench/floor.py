@@ -45,7 +45,7 @@ from owkernel.http import make_http_client
 from owkernel.outbox import Outbox, OutboxRelay
 from owkernel.runtime import tune_gc
 from owkernel.settings import PlatformSettings, ServiceSettings
-from owkernel.tables import kernel_tables
+from owkernel.tables import KernelTables, kernel_tables
 from owkernel.testing import free_port, subprocess_env, wait_for_port
 from tools.stack import BY_NAME, COMPONENTS, ROOT, Stack, base_env
 
@@ -128,13 +128,20 @@ async def paced(total: int, seconds: float, workers: int, one: Callable[[int], A
     await asyncio.gather(*(worker() for _ in range(workers)))
 
 
-async def consume_and_publish(work: Work, nats_url: str, data_dir: Path) -> None:
-    """Set up producer and consumers, say ``ready``, on ``go`` publish at the platform's pace, say
-    ``done`` once every event was handled, then wait to be stopped (the parent reads our CPU)."""
+async def sqlite_with_kernel_tables(path: Path) -> tuple[Database, KernelTables]:
+    """A database of its own with the kernel's tables (outbox, handled events), as a service has."""
+    metadata = new_metadata()
+    tables = kernel_tables(metadata)
+    db = Database(f"sqlite+aiosqlite:///{path}")
+    async with db.engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+    return db, tables
+
+
+async def start_consumers(work: Work, bus: Bus, data_dir: Path) -> tuple[list[ConsumerRunner], asyncio.Event]:
+    """The consuming groups (each its own durable and database), handlers that only count; the
+    event is set once ``work.consumed`` events were handled."""
     both, second = fan_out(work.published, work.consumed)
-    bus = Bus(nats_url, name="floor-events", namespace="floor")
-    await bus.connect()
-    await bus.ensure_streams()
     handled = asyncio.Event()
     count = [0]
 
@@ -143,34 +150,34 @@ async def consume_and_publish(work: Work, nats_url: str, data_dir: Path) -> None
         if count[0] >= work.consumed:
             handled.set()
 
-    dbs: list[Database] = []
     runners: list[ConsumerRunner] = []
     for g in range(both + (1 if second else 0)):
         group = ConsumerGroup(service=f"floor{g}")
         if g < both:
             group.on(ApplicationReturned)(nothing)
         group.on(ApplicationNotAccepted)(nothing)
-        tables = kernel_tables(md := new_metadata())
-        db = Database(f"sqlite+aiosqlite:///{data_dir / f'floor{g}.db'}")
-        async with db.engine.begin() as conn:
-            await conn.run_sync(md.create_all)
-        dbs.append(db)
+        db, tables = await sqlite_with_kernel_tables(data_dir / f"floor{g}.db")
         runners.append(ConsumerRunner(group, db=db, bus=bus, tables=tables, options=ConsumerOptions()))
-
-    producer_md = new_metadata()
-    producer_tables = kernel_tables(producer_md)
-    producer = Database(f"sqlite+aiosqlite:///{data_dir / 'floor-producer.db'}")
-    async with producer.engine.begin() as conn:
-        await conn.run_sync(producer_md.create_all)
-    dbs.append(producer)
-    relay = OutboxRelay(producer, bus, producer_tables, service="floor")
-    outbox = Outbox(producer_tables, source="intake")
-    tune_gc(PlatformSettings().gc_threshold)
-    relay.start()
     for runner in runners:
         runner.start()
+    return runners, handled
+
+
+async def consume_and_publish(work: Work, nats_url: str, data_dir: Path) -> None:
+    """Set up producer and consumers, say ``ready``, on ``go`` publish at the platform's pace, say
+    ``done`` once every event was handled, then wait to be stopped (the parent reads our CPU)."""
+    bus = Bus(nats_url, name="floor-events", namespace="floor")
+    await bus.connect()
+    await bus.ensure_streams()
+    tune_gc(PlatformSettings().gc_threshold)
+    runners, handled = await start_consumers(work, bus, data_dir)
+    producer, tables = await sqlite_with_kernel_tables(data_dir / "floor-producer.db")
+    relay = OutboxRelay(producer, bus, tables, service="floor")
+    outbox = Outbox(tables, source="intake")
+    relay.start()
     print("ready", flush=True)
     await asyncio.to_thread(sys.stdin.readline)
+    _, second = fan_out(work.published, work.consumed)
 
     async def publish(i: int) -> None:
         # ``second`` events of the kind one more group reads; with no group reading every event
@@ -188,8 +195,6 @@ async def consume_and_publish(work: Work, nats_url: str, data_dir: Path) -> None
     for runner in runners:
         await runner.stop()
     await bus.close()
-    for db in dbs:
-        await db.dispose()
 
 
 # --- the run (in the bench's process) --------------------------------------------------------
