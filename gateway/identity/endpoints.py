@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
-from gateway.identity import repository, service
+from gateway.identity import agents, logins, proof, repository, service, staff
 from gateway.identity.schemas import (
     ActAsIn,
     ActivateIn,
@@ -73,7 +73,7 @@ async def login(body: LoginIn, request: Request, kernel: KernelDep, state: State
     # no database connection is held meanwhile. The first counts the attempt (committed even when
     # it refuses), so parallel guesses cannot all be checked before one failure is recorded.
     async with kernel.db.transaction() as session:
-        candidate = await service.login_candidate(
+        candidate = await logins.login_candidate(
             session,
             account_name=body.account,
             address=address,
@@ -87,7 +87,7 @@ async def login(body: LoginIn, request: Request, kernel: KernelDep, state: State
     if ok and candidate.password_hash and state.passwords.needs_rehash(candidate.password_hash):
         new_hash = await state.passwords.hash(body.password)
     async with kernel.db.transaction() as session:
-        outcome = await service.finish_login(
+        outcome = await logins.finish_login(
             session,
             candidate=candidate,
             password_ok=ok,
@@ -193,20 +193,20 @@ async def me(principal: CurrentPrincipal, session: SessionDep) -> MeOut:
             assurance=principal.assurance,
             actor=actor,
         )
-    staff = account.kind == "staff"
-    enterprises = [] if actor is not None else await service.acts_for(session, account)
+    is_staff = account.kind == "staff"
+    enterprises = [] if actor is not None else await agents.acts_for(session, account)
     return MeOut(
         subject_id=account.id,
         kind=account.kind,
         name=account.name,
-        roles=list(account.roles or []) if staff else [],
-        department=account.department if staff else None,
-        id_number=None if staff else account.login,
-        username=account.login if staff else None,
+        roles=list(account.roles or []) if is_staff else [],
+        department=account.department if is_staff else None,
+        id_number=None if is_staff else account.login,
+        username=account.login if is_staff else None,
         phone=account.phone,
-        hall=(account.hall or CITY_HALL) if staff else None,
-        assurance=None if staff else account.assurance,
-        verified_by=None if staff else account.verified_by,
+        hall=(account.hall or CITY_HALL) if is_staff else None,
+        assurance=None if is_staff else account.assurance,
+        verified_by=None if is_staff else account.verified_by,
         acts_for=[EnterpriseRef(id_number=e.login, name=e.name) for e in enterprises],
         actor=actor,
     )
@@ -228,7 +228,7 @@ async def set_password(body: PasswordIn, principal: CurrentPrincipal, kernel: Ke
 )
 async def verify_at_window(body: VerificationIn, session: SessionDep, state: StateDep, clerk: ClerkDep) -> Any:
     """A clerk who checked the ID card verifies the person; the answer's code sets a new password."""
-    code, expires_at = await service.verify_at_window(
+    code, expires_at = await proof.verify_at_window(
         session,
         id_number=body.id_number,
         name=body.name,
@@ -245,7 +245,7 @@ async def activate(body: ActivateIn, kernel: KernelDep, state: StateDep) -> Any:
     password_hash = await state.passwords.hash(body.password)
     # The try is committed even when refused: it counts against the code.
     async with kernel.db.transaction() as session:
-        pair = await service.activate(
+        pair = await proof.activate(
             session,
             id_number=body.id_number,
             code=body.activation_code,
@@ -271,7 +271,7 @@ def _agent_out(account: Any, named_at: Any) -> AgentOut:
 )
 async def name_agent(body: AgentIn, principal: CurrentPrincipal, session: SessionDep) -> AgentOut:
     """A verified enterprise names a verified person who may act for it (经办人)."""
-    agent, named_at = await service.name_agent(session, principal=principal, id_number=body.id_number)
+    agent, named_at = await agents.name_agent(session, principal=principal, id_number=body.id_number)
     return _agent_out(agent, named_at)
 
 
@@ -280,7 +280,7 @@ async def list_agents(
     principal: CurrentPrincipal, session: SessionDep, limit: LimitParam = 50, cursor: CursorParam = None
 ) -> Page[AgentOut]:
     """The enterprise's agents, by identity number."""
-    enterprise = await service.enterprise_holder(session, principal)
+    enterprise = await agents.enterprise_holder(session, principal)
     key = decode_cursor(cursor, size=1)
     after = str(key[0]) if key is not None else None
     rows = await repository.agents_page(session, enterprise_id=enterprise.id, after=after, limit=limit + 1)
@@ -292,14 +292,14 @@ async def list_agents(
 @router.delete("/api/v1/auth/agents/{id_number}", status_code=204, responses={403: {}, 404: {}})
 async def revoke_agent(id_number: str, principal: CurrentPrincipal, session: SessionDep, state: StateDep) -> Response:
     """Revoke an agent: its logins acting for the enterprise end at once."""
-    await service.revoke_agent(session, principal=principal, id_number=id_number, revocations=state.revocations)
+    await agents.revoke_agent(session, principal=principal, id_number=id_number, revocations=state.revocations)
     return Response(status_code=204)
 
 
 @router.post("/api/v1/auth/act-as", response_model=TokenOut, responses={403: {}, 422: {}})
 async def act_as(body: ActAsIn, principal: CurrentPrincipal, session: SessionDep, state: StateDep) -> Any:
     """A verified agent logs in as the enterprise: the token's subject is it, ``act`` names the agent."""
-    pair = await service.act_as(
+    pair = await agents.act_as(
         session, principal=principal, id_number=body.id_number, keys=state.keys, settings=state.settings
     )
     return pair.body()
@@ -320,7 +320,7 @@ def _staff_out(account: Any) -> StaffOut:
 @router.post("/api/v1/admin/staff", status_code=201, response_model=StaffOut, tags=["admin"])
 async def create_staff(body: StaffIn, session: SessionDep, state: StateDep, _: AdminDep) -> StaffOut:
     """Create a staff account (an existing username is 409)."""
-    account = await service.create_staff(
+    account = await staff.create_staff(
         session,
         username=body.username,
         password=body.password,

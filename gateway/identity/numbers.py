@@ -99,3 +99,12 @@ def is_identity_number(raw: str) -> bool:
     except InvalidIdentityNumberError:
         return False
     return True
+
+
+def normalize_account(raw: str) -> str:
+    """An identity number in its canonical form, or the username as typed."""
+    value = raw.strip()
+    try:
+        return classify(value).number
+    except InvalidIdentityNumberError:
+        return value

@@ -17,8 +17,8 @@ import httpx
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.identity import proof
 from gateway.identity import repository as accounts
-from gateway.identity import service as identity
 from gateway.identity.numbers import InvalidIdentityNumberError, classify
 from gateway.province import repository
 from gateway.province.client import ProviderMetadata, ProvinceClient, ProvinceLoginFailed
@@ -163,7 +163,7 @@ async def finish(
     settings: GatewaySettings,
 ) -> str:
     """Make the proven account verified and give ``return_to`` with its one-time login code."""
-    account = await identity.prove_identity(
+    account = await proof.prove_identity(
         session, id_number=proven.id_number, name=proven.name, by="province", revocations=revocations
     )
     code = secrets.token_urlsafe(32)

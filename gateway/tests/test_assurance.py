@@ -11,7 +11,7 @@ import httpx
 import jwt
 from sqlalchemy import update
 
-from gateway.identity import service as identity
+from gateway.identity import logins, proof
 from gateway.identity.models import ActivationCode
 from gateway.state import GatewayState
 from gateway.tests.support import PASSWORD, Stack, bearer, credit_code, resident_id
@@ -47,9 +47,7 @@ async def _prove(stack: Stack, number: str, name: str, by: Literal["province", "
     """
     state = _state(stack)
     async with _db(stack).transaction() as session:
-        account = await identity.prove_identity(
-            session, id_number=number, name=name, by=by, revocations=state.revocations
-        )
+        account = await proof.prove_identity(session, id_number=number, name=name, by=by, revocations=state.revocations)
         pair = await tokens.start_login(session, account=account, keys=state.keys, settings=state.settings)
     return pair.body()
 
@@ -296,13 +294,13 @@ async def test_a_squatter_login_in_flight_during_the_takeover_gets_nothing(stack
     number = await stack.register()
     state = _state(stack)
     async with _db(stack).transaction() as session:
-        candidate = await identity.login_candidate(
+        candidate = await logins.login_candidate(
             session, account_name=number, address="203.0.113.9", throttle=state.login_throttle, settings=state.settings
         )
     assert candidate.password_hash is not None and await state.passwords.verify(candidate.password_hash, PASSWORD)
     await _prove(stack, number, "王真", by="province")
     async with _db(stack).transaction() as session:
-        outcome = await identity.finish_login(
+        outcome = await logins.finish_login(
             session,
             candidate=candidate,
             password_ok=True,
