@@ -1,7 +1,6 @@
 """Small helpers every intake domain uses: the hall's date, identities.
 
-The settings and storage dependencies live in ``services.intake.deps`` (re-exported here while
-the applications domain still imports them from this module).
+The kernel, settings and storage dependencies live in ``services.intake.deps``.
 """
 
 from __future__ import annotations
@@ -14,10 +13,6 @@ from stdnum.cn import ric, uscc
 
 from owkernel.auth import Principal
 from owkernel.errors import Unprocessable
-
-# Re-exported (see the docstring).
-from services.intake.deps import SettingsDep as SettingsDep
-from services.intake.deps import StorageDep as StorageDep
 from services.intake.settings import IntakeSettings
 
 Window = Literal["investment", "commercial", "general"]
@@ -29,7 +24,7 @@ ALL_SEEING_ROLES = ("clerk", "supervisor", "admin", "finance")
 
 
 def utcnow() -> datetime:
-    """Now, timezone-aware: the real time. Rules should read ``kernel_of(session).clock.now()``."""
+    """The real time; a rule reads the kernel's clock instead (``kernel_of(session).clock.now()``)."""
     return datetime.now(UTC)
 
 

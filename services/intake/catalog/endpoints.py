@@ -14,8 +14,8 @@ from owkernel.roles import Admin
 from services.intake.catalog import repository, service
 from services.intake.catalog.importer import parse_catalog_file
 from services.intake.catalog.schemas import ImportResult, ItemCreate, ItemOut, ItemUpdate, StatsOut, VersionOut
-from services.intake.common import SettingsDep
 from services.intake.db import tables
+from services.intake.deps import SettingsDep
 
 router = APIRouter(prefix="/api/v1/catalog", tags=["catalog"])
 idempotency = Idempotency(tables)

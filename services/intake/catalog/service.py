@@ -26,8 +26,8 @@ from services.intake.catalog.schemas import (
     TripsMade,
     VersionOut,
 )
-from services.intake.common import utcnow
 from services.intake.db import outbox
+from services.intake.deps import kernel_of
 from services.intake.halls import repository as halls_repo
 
 
@@ -123,7 +123,9 @@ async def create_item(session: AsyncSession, *, data: ItemCreate, by: str) -> Ca
         raise Conflict(f"Item {data.code} already exists; adjust it with PUT.")
     await _known_halls(session, data.halls)
     content = data.content()
-    item = CatalogItem(code=data.code, version=1, status="active", updated_at=utcnow(), updated_by=by, **content)
+    item = CatalogItem(
+        code=data.code, version=1, status="active", updated_at=kernel_of(session).clock.now(), updated_by=by, **content
+    )
     session.add(item)
     await session.flush()
     await repository.set_departments(session, item.code, [item.department, *item.departments])
@@ -147,7 +149,7 @@ async def update_item(session: AsyncSession, *, code: str, data: ItemFields, by:
     for name, value in new.items():
         setattr(item, name, value)
     item.version += 1
-    item.updated_at = utcnow()
+    item.updated_at = kernel_of(session).clock.now()
     item.updated_by = by
     await repository.set_departments(session, item.code, [item.department, *item.departments])
     await _record(session, item, change="adjusted", changes=changes, by=by)
@@ -163,7 +165,7 @@ async def cancel_item(session: AsyncSession, *, code: str, by: str) -> CatalogIt
         return item
     item.status = "cancelled"
     item.version += 1
-    item.updated_at = utcnow()
+    item.updated_at = kernel_of(session).clock.now()
     item.updated_by = by
     await _record(session, item, change="cancelled", changes={"status": {"from": "active", "to": "cancelled"}}, by=by)
     return item

@@ -11,10 +11,11 @@ from owkernel.auth import CurrentPrincipal
 from owkernel.errors import Forbidden
 from owkernel.idempotency import Idempotency, IdempotencyKey, request_hash
 from owkernel.pagination import CursorParam, LimitParam, Page, decode_id_cursor, encode_cursor
-from services.intake.common import SettingsDep, sees_everything
+from services.intake.common import sees_everything
 from services.intake.consultations import repository, service
 from services.intake.consultations.schemas import ConsultationIn, ConsultationOut, ReplyIn
 from services.intake.db import tables
+from services.intake.deps import SettingsDep
 
 router = APIRouter(prefix="/api/v1/consultations", tags=["consultations"])
 idempotency = Idempotency(tables)

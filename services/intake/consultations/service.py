@@ -12,11 +12,12 @@ from owkernel.contracts.approval import ClockClosed, ClockOpened, ClockReschedul
 from owkernel.contracts.intake import ConsultationAsked, ConsultationReplied
 from owkernel.errors import Conflict, Forbidden, NotFound
 from services.intake.catalog import service as catalog
-from services.intake.common import sees_everything, utcnow
+from services.intake.common import sees_everything
 from services.intake.consultations import repository
 from services.intake.consultations.models import Consultation
 from services.intake.consultations.schemas import ConsultationIn, ConsultationOut, ReplyIn
 from services.intake.db import outbox
+from services.intake.deps import kernel_of
 from services.intake.settings import IntakeSettings
 
 REPLYING_ROLES = ("clerk", "approver", "supervisor", "admin")
@@ -47,7 +48,7 @@ async def ask(
 ) -> Consultation:
     """Ask a question on an item: published, so its reply clock starts."""
     item = await catalog.item_for_application(session, code=data.item_code)
-    now = utcnow()
+    now = kernel_of(session).clock.now()
     row = Consultation(
         consultation_id=uuid.uuid4().hex,
         item_code=item.code,
@@ -102,7 +103,7 @@ async def reply(session: AsyncSession, *, principal: Principal, consultation_id:
         raise Forbidden("Department staff answer their own department's consultations.")
     if row.status == "replied":
         raise Conflict("This consultation was already answered.")
-    now = utcnow()
+    now = kernel_of(session).clock.now()
     row.status = "replied"
     row.answer = data.answer
     row.replied_by = principal.display

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from owkernel.auth import Principal
 from owkernel.errors import Conflict, Unprocessable
 from owkernel.halls import CITY_HALL
-from services.intake.common import utcnow
+from services.intake.deps import kernel_of
 from services.intake.halls import repository
 from services.intake.halls.models import Hall
 from services.intake.halls.schemas import HallIn, HallOut
@@ -59,7 +59,7 @@ async def create(session: AsyncSession, *, principal: Principal, data: HallIn) -
         level=data.level,
         region_code=data.region_code,
         created_by=principal.display,
-        created_at=utcnow(),
+        created_at=kernel_of(session).clock.now(),
     )
     repository.add(session, hall)
     # Flushed here so a concurrent create of the same code fails in this request (409 by the kernel's
