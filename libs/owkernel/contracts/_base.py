@@ -37,7 +37,8 @@ class EventData(BaseModel):
 
 
 class Envelope(BaseModel):
-    """What travels on NATS: the versioned envelope around one event's data."""
+    """The versioned envelope around one event's data: what handlers receive. On NATS it travels
+    as a CloudEvent (``encode``); releases before CloudEvents sent it as it is."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
