@@ -7,8 +7,8 @@ a failure is logged and the job runs again after the pause (a scheduler must not
 is cancelled when the service stops.
 
 Several replicas: a job marked ``single=True`` runs under a PostgreSQL advisory lock named after
-it (``pg_try_advisory_lock``), so while one replica runs it the others skip that round instead
-of doing the same work twice; on SQLite (one process) there is nothing to share. Jobs that claim
+it (``pg_try_advisory_xact_lock``), so while one replica runs it the others skip that round
+instead of doing the same work twice; on SQLite (one process) there is nothing to share. Jobs that claim
 rows (``FOR UPDATE SKIP LOCKED``) need no lock: they share the work instead.
 """
 
@@ -87,19 +87,14 @@ async def run_forever(job: PeriodicJob, kernel: Kernel[Any, Any]) -> None:
 async def _run_once(job: PeriodicJob, kernel: Kernel[Any, Any]) -> bool | None:
     if not job.single or kernel.db.engine.dialect.name != "postgresql":
         return await job.run(kernel)
-    key = _lock_key(job.name)
-    # A connection of its own holds the session-level lock for the round; the job's own
-    # transactions use other connections.
-    async with kernel.db.engine.connect() as conn:
-        got = (await conn.execute(select(func.pg_try_advisory_lock(_JOB_LOCK_CLASS, key)))).scalar()
-        await conn.commit()
-        if not got:
+    # A connection of its own holds a transaction-level lock for the round (the job's own
+    # transactions use other connections): however the round ends, even cancelled, the lock goes
+    # with that transaction, when the connection is closed or handed back to the pool.
+    async with kernel.db.engine.connect() as conn, conn.begin():
+        lock = select(func.pg_try_advisory_xact_lock(_JOB_LOCK_CLASS, _lock_key(job.name)))
+        if not (await conn.execute(lock)).scalar():
             return None
-        try:
-            return await job.run(kernel)
-        finally:
-            await conn.execute(select(func.pg_advisory_unlock(_JOB_LOCK_CLASS, key)))
-            await conn.commit()
+        return await job.run(kernel)
 
 
 def _lock_key(name: str) -> int:

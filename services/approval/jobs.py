@@ -84,9 +84,13 @@ STARTUP = [
 
 
 def jobs(settings: ApprovalSettings) -> list[PeriodicJob]:
-    """Approval's periodic jobs, paced by its settings."""
+    """Approval's periodic jobs, paced by its settings.
+
+    The scan and the digest are whole-service rounds: one replica at a time (``single``). The
+    dispatcher claims reminders with a lease, so every replica shares that work.
+    """
     return [
-        PeriodicJob("card_scanner", settings.card_scan_interval_seconds, scan_cards),
+        PeriodicJob("card_scanner", settings.card_scan_interval_seconds, scan_cards, single=True),
         PeriodicJob("reminder_dispatcher", settings.notify_poll_seconds, dispatch_reminders),
-        PeriodicJob("daily_digest", settings.digest_check_seconds, daily_digests),
+        PeriodicJob("daily_digest", settings.digest_check_seconds, daily_digests, single=True),
     ]
