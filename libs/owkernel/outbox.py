@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import structlog
 from nats.js.api import PubAck
@@ -174,20 +175,7 @@ class OutboxRelay:
         # not per event. Order on the wire follows the outbox order.
         futures: list[asyncio.Future[PubAck]] = []
         for row in rows:
-            headers = {"Nats-Msg-Id": row.event_id}
-            if self.wire_form == "cloudevents":
-                # The payload is the whole event (structured mode); the content type says so, as
-                # later drafts of the NATS binding ask, and as HTTP-minded CloudEvents readers expect.
-                headers["Content-Type"] = CLOUDEVENTS_CONTENT_TYPE
-            if row.correlation_id:
-                headers[CORRELATION_HEADER] = row.correlation_id
-            try:
-                payload = in_wire_form(row.payload, self.wire_form)
-            except ValidationError as exc:
-                # Unreadable in either form: sent as it is, for consumers to dead-letter, rather
-                # than stall every row behind it.
-                log.warning("outbox.unconvertible_row", event_id=row.event_id, error=str(exc))
-                payload = row.payload
+            payload, headers = self._message(row)
             # No wait_stall: with a timeout every call goes through asyncio.wait_for, which yields
             # to the loop once per event, and behind busy request handlers 500 yields took 250 ms.
             # A batch never exceeds the client's pending limit, so the semaphore never waits.
@@ -210,6 +198,23 @@ class OutboxRelay:
             first_error = next((f.exception() for f in futures if f in done and f.exception() is not None), None)
             log.warning("outbox.publish_incomplete", sent=len(acked), batch=len(rows), error=str(first_error))
         return len(acked), len(acked) == len(rows)
+
+    def _message(self, row: Any) -> tuple[bytes, dict[str, str]]:
+        """One outbox row as the payload and headers it is published with."""
+        headers = {"Nats-Msg-Id": row.event_id}
+        if self.wire_form == "cloudevents":
+            # The payload is the whole event (structured mode); the content type says so, as
+            # later drafts of the NATS binding ask, and as HTTP-minded CloudEvents readers expect.
+            headers["Content-Type"] = CLOUDEVENTS_CONTENT_TYPE
+        if row.correlation_id:
+            headers[CORRELATION_HEADER] = row.correlation_id
+        try:
+            return in_wire_form(row.payload, self.wire_form), headers
+        except ValidationError as exc:
+            # Unreadable in either form: sent as it is, for consumers to dead-letter, rather than
+            # stall every row behind it.
+            log.warning("outbox.unconvertible_row", event_id=row.event_id, error=str(exc))
+            return bytes(row.payload), headers
 
     async def pending(self) -> int:
         """How many events wait to be published."""

@@ -174,6 +174,36 @@ async def test_the_rollout_setting_publishes_the_old_form(nats_url: str, namespa
         await producer.stop()
 
 
+async def test_an_unreadable_row_goes_out_as_it_is_and_stalls_nothing(
+    nats_url: str, namespace: str, tmp_path: Path
+) -> None:
+    """A row the relay cannot convert is published unchanged for the consumer to dead-letter."""
+    producer = await Producer.start(fresh_database_url("prod", tmp_path), nats_url, namespace)
+    consumer = await Consumer.start(fresh_database_url("cons", tmp_path), nats_url, namespace)
+    try:
+        async with producer.db.transaction() as session:
+            await session.execute(
+                insert(producer_tables.outbox).values(
+                    event_id="broken-1",
+                    subject=SUBJECT,
+                    payload=b'{"id": "broken-1"}',
+                    created_at=datetime.now(UTC),
+                    attempts=0,
+                )
+            )
+        await producer.commit_application("BEHIND-IT")
+
+        async def behind_applied() -> bool:
+            return "BEHIND-IT" in await consumer.counts()
+
+        await eventually(behind_applied)
+        assert await eventually(consumer.dead_letters) == ['{"id": "broken-1"}']
+        assert await producer.relay.pending() == 0
+    finally:
+        await consumer.stop()
+        await producer.stop()
+
+
 def test_a_cloudevent_from_elsewhere_reads_in_any_attribute_order() -> None:
     """Another CloudEvents producer need not write our key order, nor a correlation id."""
     envelope = make_envelope(submitted("ELSEWHERE"), source="intake")
