@@ -7,7 +7,8 @@ import sys
 
 import structlog
 
-from gateway.identity import service as identity
+from gateway.identity.logins import prune_login_throttles
+from gateway.identity.staff import ensure_admin
 from gateway.payments import service as payments
 from gateway.province import service as province
 from gateway.settings import GatewaySettings
@@ -28,7 +29,7 @@ async def start_gateway(kernel: GatewayKernel) -> None:
     await state.keys.start(kernel.db)
     await state.revocations.sync(kernel.db)
     async with kernel.db.transaction() as session:
-        generated = await identity.ensure_admin(
+        generated = await ensure_admin(
             session, username=settings.admin_username, password=state.platform.admin_password, passwords=state.passwords
         )
     if generated is not None:
@@ -66,7 +67,7 @@ async def prune_expired(kernel: GatewayKernel) -> None:
     async with kernel.db.transaction() as session:
         await token_repository.delete_expired_revocations(session, now=kernel.clock.now())
     async with kernel.db.transaction() as session:
-        await identity.prune_login_throttles(session, now=kernel.clock.now(), settings=kernel.settings)
+        await prune_login_throttles(session, now=kernel.clock.now(), settings=kernel.settings)
     async with kernel.db.transaction() as session:
         await province.prune(session, now=kernel.clock.now())
 

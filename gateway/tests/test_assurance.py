@@ -35,7 +35,7 @@ def _db(stack: Stack) -> Database:
 
 
 def _state(stack: Stack) -> GatewayState:
-    state: GatewayState = stack.app.state.gateway
+    state: GatewayState = stack.app.state.kernel.state
     return state
 
 
