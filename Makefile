@@ -6,13 +6,14 @@ PY := $(VENV)/bin/python
 export PYTHONPATH := $(CURDIR):$(CURDIR)/libs
 COMPONENTS := gateway services/intake services/approval services/delivery services/rating
 
-.PHONY: chromium help run test test-pg test-long lint format check bench clean venv venv-dev migration catalogue
+.PHONY: chromium help run test test-pg test-long test-scale scale-figures lint format check bench clean venv venv-dev migration catalogue
 
 help:
 	@echo "make run      start the whole platform locally (installs what is missing)"
 	@echo "make test     run every test on SQLite and an embedded nats-server"
 	@echo "make test-pg  the same suite on this machine's PostgreSQL and NATS"
 	@echo "make lint     ruff + mypy      make bench   measured figures      make clean"
+	@echo "make test-scale  two replicas of everything, a 3-node NATS cluster, nodes killed under load"
 
 $(VENV)/.runtime-stamp: requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -45,6 +46,17 @@ test-pg: venv-dev
 	ONEWINDOW_TEST_PG_URL=$${ONEWINDOW_TEST_PG_URL:-postgresql+asyncpg://postgres@127.0.0.1:5432} \
 	ONEWINDOW_TEST_NATS_URL=$${ONEWINDOW_TEST_NATS_URL:-nats://127.0.0.1:4222} \
 	$(PY) -m pytest -n 2 --dist loadgroup -q -m "not makerun and not browser" $(PYTEST_ARGS)
+
+# Scale-out (tests/scale, tools/scale): PostgreSQL and a three-node NATS cluster of our own, two
+# replicas of every component; collected only with -m scale, never by test or test-pg.
+test-scale: venv-dev
+	ONEWINDOW_TEST_PG_URL=$${ONEWINDOW_TEST_PG_URL:-postgresql+asyncpg://postgres@127.0.0.1:5432} \
+	$(PY) -m pytest -q -s -m scale tests/scale $(PYTEST_ARGS)
+
+# The long form: throughput with one and two replicas, then the chaos and the rollout, printed.
+scale-figures: venv-dev
+	ONEWINDOW_TEST_PG_URL=$${ONEWINDOW_TEST_PG_URL:-postgresql+asyncpg://postgres@127.0.0.1:5432} \
+	$(PY) -m tools.scale $(SCALE_ARGS)
 
 test-long: venv-dev
 	ONEWINDOW_TEST_LONG=1 $(PY) -m pytest -q -m "slow or stack" $(PYTEST_ARGS)
