@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -149,6 +150,19 @@ async def periodic_rows(report: Report, database_urls: dict[str, str]) -> None:
             database_urls[service], f"select {key}, count(*) n from {table} group by {key} having count(*) > 1"
         )
         report.need(not rows, f"{service}.{table}: {len(rows)} periods written more than once")
+
+
+async def longest_publish_wait(database_url: str, since: datetime, until: datetime) -> float:
+    """The longest an event written between ``since`` and ``until`` waited in the outbox to be
+    published (seconds): what the outbox relay waited for JetStream."""
+    rows = await query(
+        database_url,
+        "select coalesce(extract(epoch from max(coalesce(sent_at, now()) - created_at)), 0) s from outbox"
+        " where created_at between $1 and $2",
+        since,
+        until,
+    )
+    return float(rows[0]["s"])
 
 
 async def check_all(

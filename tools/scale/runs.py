@@ -17,6 +17,7 @@ from tools.scale.scenario import (
     kill_one_replica_of_each,
     kill_stream_leader,
     latencies,
+    publish_wait,
     rolling_restart,
     running_load,
     terminate_backends,
@@ -67,6 +68,7 @@ async def chaos(
         await asyncio.sleep(pause)
         await drain(run, drain_seconds)
         report = await verify(run)
+        await publish_wait(run, election)
     median, longest = latencies(run)
     t0 = run.events[0][1] if run.events else 0.0
     return Outcome(
@@ -136,7 +138,8 @@ def describe(title: str, outcome: Outcome) -> str:
         e = outcome.election
         lines.append(
             f"  stream {e.stream}: leader {e.old_leader} killed, {e.new_leader} elected after {e.seconds:.1f}s; "
-            f"the longest request started meanwhile took {e.longest_request:.2f}s"
+            f"the longest request started meanwhile took {e.longest_request:.2f}s, the longest an event "
+            f"written meanwhile waited in the outbox {e.longest_event_wait:.1f}s"
         )
     if outcome.restart_seconds:
         lines.append(f"  killed replicas ready again within {outcome.restart_seconds:.1f}s")

@@ -12,6 +12,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import asyncpg
 import nats
@@ -19,7 +20,7 @@ from nats.aio.client import Client
 
 from owkernel.bus import Bus
 from owkernel.testing import TestEnvironment
-from tools.scale.checks import Report, check_all, plain_dsn, settle
+from tools.scale.checks import Report, check_all, longest_publish_wait, plain_dsn, settle
 from tools.scale.load import Gateways, Load, Seen, prepare
 from tools.scale.platform import SERVICES, ScalePlatform
 
@@ -87,6 +88,10 @@ class Election:
     new_leader: str
     seconds: float
     longest_request: float
+    # Wall-clock bounds of the election, to ask the outbox how long events waited meanwhile.
+    since: datetime
+    until: datetime
+    longest_event_wait: float = 0.0
 
 
 async def _cluster_client(platform: ScalePlatform) -> Client:
@@ -98,31 +103,31 @@ async def kill_stream_leader(run: Run, producer: str = "intake") -> Election:
     platform = run.platform
     nc = await _cluster_client(platform)
     try:
-        js = nc.jetstream()
+        # A short timeout: an API request that meets no leader must not hide the moment one is back.
+        js = nc.jetstream(timeout=0.5)
         stream = Bus(platform.cluster.urls[0], name="scale", namespace=platform.namespace).stream_name(producer)
         old = (await js.stream_info(stream)).cluster
         assert old is not None and old.leader, f"stream {stream} has no leader"
-        started = time.monotonic()
+        started, since = time.monotonic(), datetime.now(UTC)
         run.note(f"kill -9 nats {old.leader} (leader of {stream})")
         await asyncio.to_thread(platform.cluster.kill, old.leader)
         new_leader = ""
         while not new_leader:
             try:
-                info = (
-                    await js.stream_info(
-                        stream,
-                    )
-                ).cluster
+                info = (await js.stream_info(stream)).cluster
                 if info is not None and info.leader and info.leader != old.leader:
                     new_leader = info.leader
+                    break
             except Exception:  # noqa: BLE001 - no leader yet: JetStream answers with an error or not at all
-                await asyncio.sleep(0.05)
-        elected = time.monotonic()
+                pass
+            await asyncio.sleep(0.05)
+        elected, until = time.monotonic(), datetime.now(UTC)
         run.note(f"new leader {new_leader}")
         await asyncio.sleep(2.0)
         await asyncio.to_thread(platform.cluster.restart, old.leader)
         run.note(f"nats {old.leader} back")
-        return Election(stream, old.leader, new_leader, elected - started, run.seen.waited(started, elected))
+        waited = run.seen.waited(started, elected)
+        return Election(stream, old.leader, new_leader, elected - started, waited, since, until)
     finally:
         await nc.close()
 
@@ -170,6 +175,12 @@ async def rolling_restart(run: Run) -> list[tuple[str, float]]:
         run.note(f"roll {name}[{index}]")
         rolled.append((f"{name}[{index}]", await asyncio.to_thread(run.platform.roll, index, name)))
     return rolled
+
+
+async def publish_wait(run: Run, election: Election) -> None:
+    """Fill in how long intake's events waited in its outbox during ``election`` (after the drain)."""
+    url = run.platform.database_urls["intake"]
+    election.longest_event_wait = await longest_publish_wait(url, election.since, election.until)
 
 
 async def verify(run: Run, timeout: float = 60.0) -> Report:
