@@ -13,7 +13,8 @@ pace, on the same machine, through the same kernel code:
 
 One event per transaction: most of the platform's transactions (a request, a handled event) emit
 one or two, and a use case with no business is a commit that carries its event and nothing else.
-Every figure is printed apart (gateway, upstream, events, NATS), so the split can be read.
+Every figure is printed apart (gateway, upstream, events, NATS), so the split can be read; the
+platform bench's ``--floor-events-per-transaction`` shows how much of it the commits are.
 
 The platform's CPU per application divided by this floor's is a multiple that does not depend on
 how fast the machine is today.
@@ -63,6 +64,9 @@ class Work:
     published: int  # events published from outboxes
     consumed: int  # events handled by consumers (every group that reads an event handles it once)
     seconds: float  # how long the platform took; the floor runs at the same pace
+    # How the floor commits its events (the platform's split is not counted anywhere): one per
+    # transaction by default, see the module's docstring.
+    events_per_transaction: int = 1
 
     def per(self, applications: int) -> str:
         """The counts per application, for the report."""
@@ -179,14 +183,20 @@ async def consume_and_publish(work: Work, nats_url: str, data_dir: Path) -> None
     await asyncio.to_thread(sys.stdin.readline)
     _, second = fan_out(work.published, work.consumed)
 
-    async def publish(i: int) -> None:
+    per = work.events_per_transaction
+
+    async def publish(t: int) -> None:
         # ``second`` events of the kind one more group reads; with no group reading every event
         # (fewer consumed than published), the other kind is read by nobody.
-        kind = ApplicationNotAccepted if i < second else ApplicationReturned
+        numbers = range(t * per, min((t + 1) * per, work.published))
+        events = [
+            (ApplicationNotAccepted if i < second else ApplicationReturned)(application_no=f"F{i}", reason="floor")
+            for i in numbers
+        ]
         async with producer.transaction() as session:
-            await outbox.add(session, kind(application_no=f"F{i}", reason="floor"))
+            await outbox.add_many(session, events)
 
-    await paced(work.published, work.seconds, PRODUCERS, publish)
+    await paced(-(-work.published // per), work.seconds, PRODUCERS, publish)
     if work.consumed:
         await handled.wait()
     print("done", flush=True)
@@ -260,6 +270,7 @@ def start_processes(stack: Stack, work: Work) -> subprocess.Popen[str]:
     stack.start("gateway")
     events_cmd = [sys.executable, "-m", "tools.bench.floor", "--events", stack.nats_url, str(stack.data_dir)]
     events_cmd += [str(work.requests), str(work.published), str(work.consumed), str(work.seconds)]
+    events_cmd += [str(work.events_per_transaction)]
     events = subprocess.Popen(
         events_cmd,
         env=subprocess_env(ROOT),
@@ -329,11 +340,11 @@ def run_floor(work: Work, data_dir: Path, extra_env: dict[str, str], cpu_seconds
 
 
 def main() -> None:
-    """``--events NATS_URL DIR REQUESTS PUBLISHED CONSUMED SECONDS``: the events process."""
-    if sys.argv[1:2] != ["--events"] or len(sys.argv) != 8:
+    """``--events NATS_URL DIR REQUESTS PUBLISHED CONSUMED SECONDS PER_TRANSACTION``: the events process."""
+    if sys.argv[1:2] != ["--events"] or len(sys.argv) != 9:
         sys.exit("the floor runs inside the platform bench: python -m tools.bench platform")
-    nats_url, data_dir, requests, published, consumed, seconds = sys.argv[2:8]
-    work = Work(int(requests), int(published), int(consumed), float(seconds))
+    nats_url, data_dir, requests, published, consumed, seconds, per_transaction = sys.argv[2:9]
+    work = Work(int(requests), int(published), int(consumed), float(seconds), int(per_transaction))
     uvloop.run(consume_and_publish(work, nats_url, Path(data_dir)))
 
 

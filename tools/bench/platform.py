@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import statistics
 import tempfile
 import time
@@ -302,6 +303,12 @@ def main() -> None:
     parser.add_argument(
         "--no-floor", action="store_true", help="skip the floor (the same traffic with no business in it)"
     )
+    parser.add_argument(
+        "--floor-events-per-transaction",
+        type=int,
+        default=1,
+        help="the floor commits its events this many to a transaction (1: each its own use case)",
+    )
     args = parser.parse_args()
     r = asyncio.run(run(args.seconds, args.workers, args.rate))
     if args.rate:
@@ -329,7 +336,8 @@ def main() -> None:
             + ", ".join(f"{k} {v:.1f}" for k, v in outside.items())
         )
         if not args.no_floor:
-            report_floor(r["work"], r["completed"], sum(per_app.values()))
+            work = dataclasses.replace(r["work"], events_per_transaction=args.floor_events_per_transaction)
+            report_floor(work, r["completed"], sum(per_app.values()))
 
 
 def report_floor(work: Work, completed: int, platform_ms: float) -> None:
@@ -341,9 +349,9 @@ def report_floor(work: Work, completed: int, platform_ms: float) -> None:
     floor_ms = sum(per_app.values())
     print(
         f"floor: the same {work.requests} requests through the gateway to a constant route and "
-        f"{work.published} events published (one per transaction) and {work.consumed} consumed by handlers "
-        f"that do nothing, paced over {work.seconds:.1f}s ({floor.errors} request errors, done in "
-        f"{floor.seconds:.1f}s): {floor_ms:.1f} ms of CPU per application ("
+        f"{work.published} events published ({work.events_per_transaction} per transaction) and "
+        f"{work.consumed} consumed by handlers that do nothing, paced over {work.seconds:.1f}s "
+        f"({floor.errors} request errors, done in {floor.seconds:.1f}s): {floor_ms:.1f} ms of CPU per application ("
         + ", ".join(f"{k} {v:.1f}" for k, v in per_app.items())
         + ")"
     )
