@@ -3,27 +3,27 @@ acting for an enterprise (docs/api.md "Identity assurance")."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi.responses import Response
 
 from gateway.identity import agents, proof, repository
 from gateway.identity.schemas import ActAsIn, ActivateIn, AgentIn, AgentOut, TokenOut, VerificationIn, VerificationOut
 from gateway.state import StateDep
 from owkernel.app import KernelDep, SessionDep
-from owkernel.auth import CurrentPrincipal, Principal, require_roles
+from owkernel.auth import CurrentPrincipal
 from owkernel.errors import problem_response
 from owkernel.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
+from owkernel.roles import ClerkOrAdmin
 
 router = APIRouter()  # tagged "identity" by endpoints.router, which carries it
-ClerkDep = Annotated[Principal, Depends(require_roles("clerk", "admin"))]
 
 
 @router.post(
     "/api/v1/auth/verifications", status_code=201, response_model=VerificationOut, responses={403: {}, 422: {}}
 )
-async def verify_at_window(body: VerificationIn, session: SessionDep, state: StateDep, clerk: ClerkDep) -> Any:
+async def verify_at_window(body: VerificationIn, session: SessionDep, state: StateDep, clerk: ClerkOrAdmin) -> Any:
     """A clerk who checked the ID card verifies the person; the answer's code sets a new password."""
     code, expires_at = await proof.verify_at_window(
         session,

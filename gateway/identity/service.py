@@ -96,18 +96,3 @@ async def set_password(session: AsyncSession, *, principal: Principal, password_
     account.password_hash = password_hash
     await repository.clear_throttles(session, account.id)
     log.info("identity.password_set", account=account.id)
-
-
-# The gateway's start-up and its periodic sweep (gateway/app.py) call these through this module.
-from gateway.identity.logins import prune_login_throttles  # noqa: E402
-from gateway.identity.staff import ensure_admin  # noqa: E402
-
-__all__ = [
-    "checked_number",
-    "ensure_admin",
-    "holder",
-    "may_set_password",
-    "prune_login_throttles",
-    "register",
-    "set_password",
-]

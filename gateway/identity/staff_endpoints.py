@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
 from gateway.identity import repository, staff
 from gateway.identity.schemas import KeyRotationOut, StaffIn, StaffOut
 from gateway.state import StateDep
 from owkernel.app import KernelDep, SessionDep
-from owkernel.auth import Principal, require_roles
 from owkernel.halls import CITY_HALL
 from owkernel.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
+from owkernel.roles import Admin
 
 router = APIRouter()  # tagged "identity" by endpoints.router, which carries it
-AdminDep = Annotated[Principal, Depends(require_roles("admin"))]
 
 
 def _staff_out(account: Any) -> StaffOut:
@@ -31,7 +30,7 @@ def _staff_out(account: Any) -> StaffOut:
 
 
 @router.post("/api/v1/admin/staff", status_code=201, response_model=StaffOut, tags=["admin"])
-async def create_staff(body: StaffIn, session: SessionDep, state: StateDep, _: AdminDep) -> StaffOut:
+async def create_staff(body: StaffIn, session: SessionDep, state: StateDep, _: Admin) -> StaffOut:
     """Create a staff account (an existing username is 409)."""
     account = await staff.create_staff(
         session,
@@ -48,7 +47,7 @@ async def create_staff(body: StaffIn, session: SessionDep, state: StateDep, _: A
 
 @router.get("/api/v1/admin/staff", response_model=Page[StaffOut], tags=["admin"])
 async def list_staff(
-    session: SessionDep, _: AdminDep, limit: LimitParam = 50, cursor: CursorParam = None
+    session: SessionDep, _: Admin, limit: LimitParam = 50, cursor: CursorParam = None
 ) -> Page[StaffOut]:
     """Staff accounts by username."""
     key = decode_cursor(cursor, size=1)
@@ -60,7 +59,7 @@ async def list_staff(
 
 
 @router.post("/api/v1/admin/keys/rotate", response_model=KeyRotationOut, tags=["admin"])
-async def rotate_keys(kernel: KernelDep, state: StateDep, _: AdminDep) -> KeyRotationOut:
+async def rotate_keys(kernel: KernelDep, state: StateDep, _: Admin) -> KeyRotationOut:
     """Sign new tokens with a new key; the old key stays published, so nobody is logged out."""
     # Its own transaction, committed before the key store reloads what it wrote.
     async with kernel.db.transaction() as session:
