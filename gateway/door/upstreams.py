@@ -166,7 +166,7 @@ async def send_balanced(
         replica = pool.choose(tried)
         assert replica is not None  # the loop leaves before every replica is tried
         tried.append(replica)
-        more = pool.balanced and pool.choose(tried) is not None
+        more = len(tried) < len(pool.replicas)  # (not choose(): that would move the turn on)
         try:
             response = await send(replica.url)
         except UPSTREAM_FAILURES as exc:

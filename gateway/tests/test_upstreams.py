@@ -101,6 +101,16 @@ def test_safety_of_a_retry() -> None:
     assert not never_connected(httpx.ReadTimeout("slow answer"))
 
 
+async def test_requests_take_turns_over_the_replicas() -> None:
+    replicas = Replicas({})
+    for _ in range(6):
+        await send_balanced(pool(A, B, C), replicas.send, method="GET", headers=[], replayable=True)
+    p = pool(A, B)
+    for _ in range(6):
+        await send_balanced(p, replicas.send, method="GET", headers=[], replayable=True)
+    assert replicas.sent[6:] == [A, B, A, B, A, B]
+
+
 async def test_a_refused_connection_goes_to_the_next_replica_whatever_the_method() -> None:
     p = pool(A, B)
     replicas = Replicas({A: refused()})
