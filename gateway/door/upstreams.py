@@ -62,6 +62,8 @@ class Replica:
     # Not probed before this (monotonic seconds): a replica just marked down gets a short rest.
     down_until: float = 0.0
     reason: str = ""
+    # Probes in a row this replica failed while up (a busy replica may be slow to answer once).
+    missed: int = 0
 
 
 @dataclass
@@ -196,12 +198,25 @@ Probe = Callable[[str], Awaitable[bool]]
 
 
 class HealthProber:
-    """Asks every replica of the balanced pools ``/readyz`` each ``interval`` seconds, marking them."""
+    """Asks every replica of the balanced pools ``/readyz`` each ``interval`` seconds, marking them:
+    a down one comes back at its first 200; an up one goes down after ``misses`` failed probes in a
+    row (Kubernetes' failureThreshold: on two shared cores one slow answer is not an outage, and
+    a replica that really fails is taken out at once by the passive marks)."""
 
-    def __init__(self, pools: Iterable[UpstreamPool], probe: Probe, *, interval: float = 1.0) -> None:
+    def __init__(
+        self,
+        pools: Iterable[UpstreamPool],
+        probe: Probe,
+        *,
+        interval: float = 1.0,
+        timeout: float = 2.0,
+        misses: int = 2,
+    ) -> None:
         self.pools = [p for p in pools if p.balanced]
         self.probe = probe
         self.interval = interval
+        self.timeout = timeout
+        self.misses = misses
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -214,14 +229,15 @@ class HealthProber:
         due = [(pool, replica) for pool in self.pools for replica in pool.due_for_probe()]
         answers = await asyncio.gather(*(self._ready(replica.url) for _, replica in due))
         for (pool, replica), ready in zip(due, answers, strict=True):
+            replica.missed = 0 if ready else replica.missed + 1
             if ready:
                 pool.mark_up(replica)
-            else:
+            elif replica.down or replica.missed >= self.misses:
                 pool.mark_down(replica, replica.reason or "not ready")
 
     async def _ready(self, url: str) -> bool:
         try:
-            return await asyncio.wait_for(self.probe(url), timeout=max(self.interval, 0.5))
+            return await asyncio.wait_for(self.probe(url), timeout=self.timeout)
         except Exception:  # noqa: BLE001 - any failure to answer means not ready
             return False
 

@@ -191,14 +191,19 @@ async def test_the_prober_brings_a_replica_back_when_ready() -> None:
             raise httpx.ConnectError("refused")
         return ready[url]
 
-    prober = HealthProber([p, pool(C)], probe, interval=0.1)
+    prober = HealthProber([p, pool(C)], probe, interval=0.1, misses=2)
     await prober.check_once()
-    assert p.replicas[0].down and not p.replicas[1].down and sorted(asked) == [A, B]
-    # Resting: not asked again until its rest is over; an up replica that stops answering goes down.
+    assert not p.replicas[0].down and sorted(asked) == [A, B]  # one miss is not an outage
+    await prober.check_once()
+    assert p.replicas[0].down and not p.replicas[1].down
+    # Resting: not asked again until its rest is over; an up replica that stops answering goes
+    # down at its second miss in a row.
     asked.clear()
     ready[A], ready[B] = True, False
     await prober.check_once()
-    assert asked == [B] and p.replicas[1].down and p.replicas[0].down
+    assert asked == [B] and not p.replicas[1].down
+    await prober.check_once()
+    assert p.replicas[1].down and p.replicas[0].down
     clock.now += 5
     await prober.check_once()
     assert not p.replicas[0].down and p.replicas[1].down
