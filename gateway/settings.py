@@ -7,6 +7,7 @@ from functools import lru_cache
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
+from gateway.door.upstreams import parse_urls
 from owkernel.settings import ServiceSettings
 
 # docs/conventions.md "Which service owns which path prefix": the second segment after /api/v1.
@@ -49,10 +50,16 @@ class GatewaySettings(ServiceSettings):
     # --- the one door ----------------------------------------------------------------------
     # prefix (``/api/v1/<segment>``) -> service name; GATEWAY_ROUTES takes a JSON object.
     routes: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_ROUTES))
+    # Each: one URL (in Kubernetes, the Service's) or the replicas' URLs comma-separated, over
+    # which the door balances itself (gateway/door/upstreams.py; tools/scale runs it so).
     intake_url: str = "http://127.0.0.1:8001"
     approval_url: str = "http://127.0.0.1:8002"
     delivery_url: str = "http://127.0.0.1:8003"
     rating_url: str = "http://127.0.0.1:8004"
+    # With several replicas: how long one that failed rests before its /readyz is asked again,
+    # and how often every replica's /readyz is asked.
+    upstream_down_seconds: float = Field(default=2.0, gt=0)
+    upstream_probe_seconds: float = Field(default=1.0, gt=0)
     proxy_connect_timeout_seconds: float = 3.0
     proxy_read_timeout_seconds: float = 30.0
     # Larger than the services' own upload limit (10 MiB by default) plus multipart framing, so
@@ -144,14 +151,24 @@ class GatewaySettings(ServiceSettings):
             raise ValueError("payment_pay_url may hold no placeholder but {payment_id}") from None
         return value
 
-    def upstreams(self) -> dict[str, str]:
-        """Service name -> base URL."""
+    @field_validator("intake_url", "approval_url", "delivery_url", "rating_url")
+    @classmethod
+    def _upstream_urls(cls, value: str) -> str:
+        parse_urls(value)  # at start-up, not at the first request
+        return value
+
+    def upstream_replicas(self) -> dict[str, tuple[str, ...]]:
+        """Service name -> the base URLs of its replicas (one: the Kubernetes Service)."""
         return {
-            "intake": self.intake_url.rstrip("/"),
-            "approval": self.approval_url.rstrip("/"),
-            "delivery": self.delivery_url.rstrip("/"),
-            "rating": self.rating_url.rstrip("/"),
+            "intake": parse_urls(self.intake_url),
+            "approval": parse_urls(self.approval_url),
+            "delivery": parse_urls(self.delivery_url),
+            "rating": parse_urls(self.rating_url),
         }
+
+    def upstreams(self) -> dict[str, str]:
+        """Service name -> one base URL (the first replica's), for what reads one document per service."""
+        return {service: urls[0] for service, urls in self.upstream_replicas().items()}
 
     def province_redirect_uri(self) -> str:
         """The redirect URI the province sends the browser back to (registered there exactly)."""
