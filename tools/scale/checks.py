@@ -150,6 +150,8 @@ async def periodic_rows(report: Report, database_urls: dict[str, str]) -> None:
             database_urls[service], f"select {key}, count(*) n from {table} group by {key} having count(*) > 1"
         )
         report.need(not rows, f"{service}.{table}: {len(rows)} periods written more than once")
+        (total,) = await query(database_urls[service], f"select count(*) n from {table}")
+        report.facts.append(f"{service}.{table} (written by periodic jobs): {total['n']} rows, none twice")
 
 
 async def longest_publish_wait(database_url: str, since: datetime, until: datetime) -> float:

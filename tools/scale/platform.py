@@ -33,6 +33,13 @@ SCALE_ENV = {
     "ONEWINDOW_COURIER_DELAY_SECONDS": "0.2",
     "ONEWINDOW_RATE_LIMIT_PER_SECOND": "0",
     "GATEWAY_LOGIN_ADDRESS_MAX_FAILURES": "1000000",
+    # Periodic jobs every second on both replicas, so a round two replicas both ran would show
+    # (as a duplicate row or a failed job in a log) within the run.
+    "APPROVAL_CARD_SCAN_INTERVAL_SECONDS": "1",
+    "APPROVAL_DIGEST_CHECK_SECONDS": "1",
+    "INTAKE_OVERDUE_SCAN_SECONDS": "1",
+    "RATING_ASSESSMENT_CHECK_SECONDS": "1",
+    "GATEWAY_PAYMENT_SWEEP_SECONDS": "1",
 }
 
 
@@ -153,9 +160,21 @@ class ScalePlatform:
         self.stacks[index].stop(name)
         return self.restart(index, name, timeout)
 
+    def log_lines(self, needle: str) -> list[str]:
+        """Lines of every replica's log holding ``needle``."""
+        found = []
+        for stack in self.stacks:
+            for path in sorted((stack.data_dir / "logs").glob("*.log")):
+                found += [f"{path.parent.parent.name}/{path.name}: {line}" for line in _lines_with(path, needle)]
+        return found
+
     def ready(self, index: int, name: str) -> bool:
         """True when the replica answers /readyz with 200."""
         try:
             return httpx.get(f"{self.stacks[index].url(name)}/readyz", timeout=2.0).status_code == 200
         except httpx.HTTPError:
             return False
+
+
+def _lines_with(path: Path, needle: str) -> list[str]:
+    return [line for line in path.read_text(errors="replace").splitlines() if needle in line]

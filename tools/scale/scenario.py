@@ -195,7 +195,13 @@ async def verify(run: Run, timeout: float = 60.0) -> Report:
             numbers=list(run.load.started),
         )
 
-    return await settle(check, timeout=timeout)
+    report = await settle(check, timeout=timeout)
+    # A periodic job's round that two replicas ran at once fails on the second (a unique key) or
+    # writes twice (checks.periodic_rows): neither may happen.
+    # (A round that failed because the database was cut off is retried, and is not that.)
+    raced = [line for line in platform.log_lines("job.failed") if "IntegrityError" in line or "Unique" in line]
+    report.need(not raced, f"periodic jobs ran twice in one round: {raced[:3]}")
+    return report
 
 
 def latencies(run: Run) -> tuple[float, float]:
