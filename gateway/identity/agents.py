@@ -5,7 +5,7 @@ Service module (rules only; never commits).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,6 +21,7 @@ from gateway.tokens.service import TokenPair
 from gateway.tokens.verifier import RevocationList
 from owkernel.auth import Principal
 from owkernel.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
+from owkernel.kernel import clock_of
 
 log = structlog.get_logger("gateway.identity")
 
@@ -53,7 +54,7 @@ async def name_agent(session: AsyncSession, *, principal: Principal, id_number: 
             code="agent_not_verified",
             errors=[field_error("body.id_number", "not verified", "identity_not_verified")],
         )
-    now = datetime.now(UTC)
+    now = clock_of(session).now()
     if not await repository.add_agent(session, enterprise_id=enterprise.id, agent_id=agent.id, now=now):
         raise Conflict("This person is already an agent of this enterprise.", code="agent_exists")
     log.info("identity.agent_named", enterprise=enterprise.login, agent=agent.login)

@@ -6,7 +6,7 @@ Service module (rules only; the route owns the two short transactions around the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,6 +19,7 @@ from gateway.tokens import service as tokens
 from gateway.tokens.keys import KeyStore
 from gateway.tokens.service import TokenPair
 from owkernel.errors import TooManyRequests
+from owkernel.kernel import clock_of
 
 log = structlog.get_logger("gateway.identity")
 
@@ -127,7 +128,7 @@ async def login_candidate(
     account = await repository.by_login(session, normalize_account(account_name))
     if account is None:
         return LoginCandidate(account_id=None, password_hash=None, address=address)
-    now = datetime.now(UTC)
+    now = clock_of(session).now()
     await repository.ensure_throttles(session, account_id=account.id, addresses=[address, EVERY_ADDRESS], now=now)
     known = (await repository.throttle_state(session, account_id=account.id, address=address)).succeeded_at
     wait = await _count_attempt(
@@ -179,7 +180,7 @@ async def finish_login(
         # The password changed while this one was checked (a takeover by the proven holder, or
         # a new password, which also forgot the throttle rows): the old one opens no login.
         return LoginOutcome()
-    now = datetime.now(UTC)
+    now = clock_of(session).now()
     limits = {candidate.address: settings.login_max_failures}
     if candidate.counted_for_account:
         limits[EVERY_ADDRESS] = settings.login_account_max_failures

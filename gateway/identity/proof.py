@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Literal
 
 import structlog
@@ -25,6 +25,7 @@ from gateway.tokens.keys import KeyStore
 from gateway.tokens.service import TokenPair
 from gateway.tokens.verifier import RevocationList
 from owkernel.errors import Conflict, Unprocessable, field_error
+from owkernel.kernel import clock_of
 
 log = structlog.get_logger("gateway.identity")
 
@@ -46,7 +47,7 @@ async def prove_identity(
     again through the province keeps its password and logins. Never commits.
     """
     number = checked_number(id_number)
-    now = datetime.now(UTC)
+    now = clock_of(session).now()
     # Locked: a password login finishing at the same time waits and then sees the takeover.
     account = await repository.by_login_locked(session, number.number)
     if account is None:
@@ -125,7 +126,7 @@ async def verify_at_window(
         )
     account = await prove_identity(session, id_number=number.number, name=name, by="window", revocations=revocations)
     code = f"{secrets.randbelow(10**8):08d}"
-    now = datetime.now(UTC)
+    now = clock_of(session).now()
     expires_at = now + timedelta(seconds=settings.activation_code_ttl_seconds)
     await repository.replace_activation_code(
         session,
@@ -162,7 +163,7 @@ async def activate(
     account = await repository.by_login(session, number.number)
     if account is None:
         return None
-    now = datetime.now(UTC)
+    now = clock_of(session).now()
     limit = settings.activation_max_attempts
     attempts = await repository.count_activation_try(session, account_id=account.id, limit=limit, now=now)
     if attempts is None:  # no code, an expired one, or one already voided

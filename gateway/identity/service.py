@@ -8,7 +8,6 @@ its throttles), ``proof`` (verification by the province or at a window, activati
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,6 +18,7 @@ from gateway.identity.numbers import IdentityNumber, InvalidIdentityNumberError,
 from gateway.identity.passwords import Passwords
 from owkernel.auth import IdentityNotVerified, Principal
 from owkernel.errors import Conflict, Forbidden, Unprocessable
+from owkernel.kernel import clock_of
 
 log = structlog.get_logger("gateway.identity")
 
@@ -41,7 +41,7 @@ async def register(
         password_hash=password_hash,
         roles=[],
         department=None,
-        created_at=datetime.now(UTC),
+        created_at=clock_of(session).now(),
         assurance="self_declared",
     )
     return await repository.add(session, account)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from datetime import UTC, datetime
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +17,7 @@ from gateway.identity.numbers import is_identity_number
 from gateway.identity.passwords import Passwords
 from owkernel.errors import Conflict, Unprocessable, field_error
 from owkernel.halls import CITY_HALL
+from owkernel.kernel import clock_of
 
 log = structlog.get_logger("gateway.identity")
 
@@ -59,7 +59,7 @@ async def create_staff(
         roles=sorted(set(roles)),
         department=department,
         hall=hall,
-        created_at=datetime.now(UTC),
+        created_at=clock_of(session).now(),
     )
     return await repository.add(session, account)
 
@@ -85,7 +85,7 @@ async def ensure_admin(
                 roles=["admin"],
                 department=None,
                 hall=CITY_HALL,
-                created_at=datetime.now(UTC),
+                created_at=clock_of(session).now(),
             ),
         )
         log.info("admin.created", username=username)

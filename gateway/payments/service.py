@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -18,6 +18,7 @@ from owkernel.auth import Principal
 from owkernel.contracts.gateway import PaymentExpired, PaymentFailed, PaymentSucceeded
 from owkernel.db import Database
 from owkernel.errors import Conflict, Forbidden, NotFound, Problem, Unauthorized, Unprocessable
+from owkernel.kernel import clock_of
 
 log = structlog.get_logger("gateway.payments")
 
@@ -68,7 +69,7 @@ async def create_payment(
         raise Conflict("This application's fee is already paid.")
     if status == "not_required" or not isinstance(fee, int) or isinstance(fee, bool) or fee <= 0:
         raise Conflict("This application has no fee to pay.")
-    now = datetime.now(UTC)
+    now = clock_of(session).now()
     pending = await repository.latest_for(session, application_no, status="pending")
     if pending is not None:
         if pending.expires_at > now and pending.amount_fen == fee:
@@ -143,7 +144,7 @@ async def apply_notification(session: AsyncSession, *, note: ProviderNotificatio
             status=note.status,
             amount_fen=note.amount_fen,
             outcome=outcome,
-            received_at=datetime.now(UTC),
+            received_at=clock_of(session).now(),
         ),
     )
     await session.refresh(payment)
@@ -154,7 +155,7 @@ async def expire_due(db: Database, *, batch: int = 100) -> int:
     """Expire pending payments past their time limit, each with its event. Returns how many."""
     expired = 0
     async with db.transaction() as session:
-        for payment in await repository.due_pending(session, now=datetime.now(UTC), limit=batch):
+        for payment in await repository.due_pending(session, now=clock_of(session).now(), limit=batch):
             if await repository.transition(session, payment.id, to="expired"):
                 await outbox.add(session, PaymentExpired(payment_id=payment.id, application_no=payment.application_no))
                 expired += 1

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
@@ -29,6 +29,7 @@ from gateway.tokens.keys import KeyStore
 from gateway.tokens.service import TokenPair
 from gateway.tokens.verifier import RevocationList
 from owkernel.errors import Unauthorized, Unprocessable
+from owkernel.kernel import clock_of
 
 log = structlog.get_logger("gateway.province")
 
@@ -95,7 +96,7 @@ async def begin(
     """Record a new login and give the province's authorization URL to send the browser to."""
     return_to = check_return_to(return_to)
     meta = await client.metadata(http)
-    now = datetime.now(UTC)
+    now = clock_of(session).now()
     login = ProvinceLogin(
         state=secrets.token_urlsafe(32),
         nonce=secrets.token_urlsafe(32),
@@ -114,7 +115,7 @@ async def spend_state(session: AsyncSession, *, state: str | None) -> PendingLog
     """The login ``state`` names, marked used; 400 when unknown, used or stale."""
     if not state or len(state) > MAX_STATE:
         raise ProvinceLoginFailed("This login was not started here (no or an unknown state); start it again.")
-    login = await repository.spend_login(session, state=state, now=datetime.now(UTC))
+    login = await repository.spend_login(session, state=state, now=clock_of(session).now())
     if login is None:
         raise ProvinceLoginFailed("This login is unknown, already finished or expired; start it again.")
     return PendingLogin(nonce=login.nonce, code_verifier=login.code_verifier, return_to=login.return_to)
@@ -167,7 +168,7 @@ async def finish(
         session, id_number=proven.id_number, name=proven.name, by="province", revocations=revocations
     )
     code = secrets.token_urlsafe(32)
-    now = datetime.now(UTC)
+    now = clock_of(session).now()
     await repository.add_code(
         session,
         ProvinceLoginCode(
@@ -184,7 +185,9 @@ async def finish(
 
 async def trade_code(session: AsyncSession, *, login_code: str, keys: KeyStore, settings: GatewaySettings) -> TokenPair:
     """The token pair of a login code's account; the code works once (401 otherwise)."""
-    account_id = await repository.spend_code(session, code_hash=tokens.hash_secret(login_code), now=datetime.now(UTC))
+    account_id = await repository.spend_code(
+        session, code_hash=tokens.hash_secret(login_code), now=clock_of(session).now()
+    )
     account = await accounts.by_id(session, account_id) if account_id is not None else None
     if account is None:
         raise Unauthorized("The login code is not valid, already used or expired; log in through the province again.")
