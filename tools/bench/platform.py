@@ -26,7 +26,7 @@ from typing import Any
 import httpx
 
 from owkernel.http import make_http_client
-from tools.bench.floor import Floor, Work, count_work, run_floor
+from tools.bench.floor import EVENTS_PER_TRANSACTION, Floor, Work, count_work, run_floor
 from tools.seed import seed
 from tools.stack import COMPONENTS, test_stack
 
@@ -306,8 +306,8 @@ def main() -> None:
     parser.add_argument(
         "--floor-events-per-transaction",
         type=int,
-        default=1,
-        help="the floor commits its events this many to a transaction (1: each its own use case)",
+        default=EVENTS_PER_TRANSACTION,
+        help="the floor commits its events this many to a transaction (default: as the platform's outboxes hold them)",
     )
     args = parser.parse_args()
     r = asyncio.run(run(args.seconds, args.workers, args.rate))
