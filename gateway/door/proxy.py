@@ -40,6 +40,7 @@ from gateway.door.outbound import (
 )
 from gateway.door.ratelimit import RateLimiter
 from gateway.door.transport import ProxyTransport
+from gateway.door.upstreams import HealthProber, NoReplicaError, UpstreamPool, send_balanced
 from gateway.settings import GatewaySettings
 from gateway.state import GatewayState
 from owkernel.errors import Unauthorized
@@ -91,14 +92,18 @@ class Door:
         self.app = app
         self.settings = settings
         self.state = state
-        upstreams = settings.upstreams()
-        unknown = {svc for svc in settings.routes.values() if svc not in upstreams}
+        pools = {
+            svc: UpstreamPool.of(svc, urls, down_seconds=settings.upstream_down_seconds)
+            for svc, urls in settings.upstream_replicas().items()
+        }
+        unknown = {svc for svc in settings.routes.values() if svc not in pools}
         if unknown:
             raise ValueError(f"routes name services without an upstream URL: {sorted(unknown)}")
-        # prefix -> (service, upstream base URL)
-        self.routes: dict[str, tuple[str, str]] = {
-            prefix.rstrip("/"): (svc, upstreams[svc]) for prefix, svc in settings.routes.items()
+        # prefix -> (service, its replicas)
+        self.routes: dict[str, tuple[str, UpstreamPool]] = {
+            prefix.rstrip("/"): (svc, pools[svc]) for prefix, svc in settings.routes.items()
         }
+        self.prober = HealthProber(pools.values(), self._probe, interval=settings.upstream_probe_seconds)
         rate = state.rate_limit
         self.limiter = RateLimiter(rate=rate, burst_seconds=settings.rate_limit_burst_seconds) if rate > 0 else None
         self.max_body = settings.max_request_bytes
@@ -117,7 +122,9 @@ class Door:
     # --- entry ---------------------------------------------------------------------------------
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
-            await self.app(scope, receive, send)
+            # The replicas' prober (started by the first proxied call) stops with the server.
+            wrapped = self.prober.until_shutdown(receive) if scope["type"] == "lifespan" else receive
+            await self.app(scope, wrapped, send)
             return
         path: str = scope["path"]
         route = None
@@ -226,12 +233,12 @@ class Door:
             self._urls[text] = url
         return url
 
-    async def _proxy(self, scope: Scope, receive: Receive, send: Send, prefix: str, base: str) -> None:
+    async def _proxy(self, scope: Scope, receive: Receive, send: Send, prefix: str, pool: UpstreamPool) -> None:
         started = time.perf_counter()
-        call = Outbound(scope, receive, send, base)
+        call = Outbound(scope, receive, send, pool.replicas[0].url)
         status = 500
         try:
-            status = await self._forward(call)
+            status = await self._forward(call, pool)
         finally:
             self._observe(call, prefix, status, time.perf_counter() - started)
 
@@ -259,13 +266,13 @@ class Door:
                 client=call.address if call.scope.get("client") else None,
             )
 
-    async def _forward(self, call: Outbound) -> int:
+    async def _forward(self, call: Outbound, pool: UpstreamPool) -> int:
         """Forward one call; the status answered (499 when the caller left first)."""
         try:
             await self._admit(call)
             size = call.declared_size(self.max_body)  # before reading anything
             content = await self._body(call, size)
-            response = await self._send(call, self._request(call, content), content)
+            response = await self._send(call, pool, content)
         except RefusedError as refused:
             await _answer(call.send, refused.status, refused.detail, call.rid, refused.headers)
             return refused.status
@@ -311,28 +318,52 @@ class Door:
         except (httpx.InvalidURL, ValueError, UnicodeError):
             raise RefusedError(400, "The request's path or headers cannot be forwarded.") from None
 
-    async def _send(self, call: Outbound, request: httpx.Request, content: bytes | BodyStream | None) -> httpx.Response:
-        """Send once: never retried here (the transport only retries an idempotent request whose
-        pooled connection turned out to be closed before anything was sent)."""
+    async def _send(self, call: Outbound, pool: UpstreamPool, content: bytes | BodyStream | None) -> httpx.Response:
+        """Send to a replica of ``pool``; to another only where door/upstreams.py says it is safe
+        (one replica: sent once, as the transport only retries an idempotent request whose pooled
+        connection turned out to be closed before anything was sent)."""
+        transport = self._transport_of(call.scope)
+        self.prober.start()
+
+        async def to(base: str) -> httpx.Response:
+            call.base = base
+            return await transport.handle_async_request(self._request(call, content))
+
+        replayable = not isinstance(content, BodyStream)
         try:
-            return await self._transport_of(call.scope).handle_async_request(request)
+            return await send_balanced(pool, to, method=call.method, headers=call.headers, replayable=replayable)
+        except NoReplicaError as failed:
+            raise self._failed(call, content, failed.last) from None
         except BodyTooLargeError:
             raise too_large(self.max_body) from None
         except (httpx.HTTPError, aiohttp.ClientError, TimeoutError, OSError) as exc:
-            # The transport may report the body stream's own failure as an upstream one.
-            if isinstance(content, BodyStream) and content.too_large:
-                raise too_large(self.max_body) from None
-            if isinstance(content, BodyStream) and content.gone:
-                raise ClientGoneError() from None
-            timed_out = isinstance(exc, httpx.TimeoutException | TimeoutError | asyncio.TimeoutError) or isinstance(
-                exc.__cause__, TimeoutError | asyncio.TimeoutError
-            )
-            log.warning(
-                "upstream_failed", request_id=call.rid, upstream=call.base, error=repr(exc), cause=repr(exc.__cause__)
-            )
-            if timed_out:
-                raise RefusedError(504, "The service did not answer in time.") from None
-            raise RefusedError(502, "The service is not reachable right now.") from None
+            raise self._failed(call, content, exc) from None
+
+    def _failed(self, call: Outbound, content: bytes | BodyStream | None, exc: BaseException) -> Exception:
+        """What to answer when no replica answered: 413 or the caller gone when it was the body, else 504/502."""
+        # The transport may report the body stream's own failure as an upstream one.
+        if isinstance(content, BodyStream) and content.too_large:
+            return too_large(self.max_body)
+        if isinstance(content, BodyStream) and content.gone:
+            return ClientGoneError()
+        timed_out = isinstance(exc, httpx.TimeoutException | TimeoutError | asyncio.TimeoutError) or isinstance(
+            exc.__cause__, TimeoutError | asyncio.TimeoutError
+        )
+        log.warning(
+            "upstream_failed", request_id=call.rid, upstream=call.base, error=repr(exc), cause=repr(exc.__cause__)
+        )
+        if timed_out:
+            return RefusedError(504, "The service did not answer in time.")
+        return RefusedError(502, "The service is not reachable right now.")
+
+    async def _probe(self, base: str) -> bool:
+        """True when a replica's /readyz answers 200 (the prober's question)."""
+        if self._transport is None:
+            return False
+        request = httpx.Request("GET", base + "/readyz", extensions={"timeout": self.timeout})
+        response = await self._transport.handle_async_request(request)
+        await response.aclose()
+        return response.status_code == 200
 
     async def _relay(self, call: Outbound, response: httpx.Response) -> int:
         """The response, streamed back as it comes."""
