@@ -89,7 +89,7 @@ class GatewaySettings(ServiceSettings):
     retired_key_keep_seconds: int = 24 * 3600
     token_cache_seconds: float = 30.0
     revocation_sync_seconds: float = 2.0
-    # Logins (identity/service.py): failures of one account from one address before that address
+    # Logins (identity/logins.py): failures of one account from one address before that address
     # is locked out of it; failures from all addresses not known to the account before every
     # unknown address is; the first lock's length, doubling with each consecutive lock up to the
     # maximum. Then failures from one address across all accounts, per replica, in a window.
@@ -104,7 +104,7 @@ class GatewaySettings(ServiceSettings):
     argon2_memory_kib: int = 65536
     argon2_parallelism: int = 4
     admin_username: str = "admin"
-    # The activation code of a window verification (identity/service.py): how long it is valid,
+    # The activation code of a window verification (identity/proof.py): how long it is valid,
     # and how many wrong codes void it (8 digits: 5 guesses in 10^8).
     activation_code_ttl_seconds: int = 24 * 3600
     activation_max_attempts: int = 5

@@ -4,7 +4,7 @@ aiosqlite runs every DBAPI call on a worker thread and hands the result back thr
 about four hops per statement, 0.2 ms each, most of it CPU spent waking threads. That put a
 one-insert transaction at 1.4 ms (1.2 ms of CPU) against 0.3 ms when the same calls run on the
 event loop's own thread, and it capped the backbone at ~350 events/s (measured with
-``tools/bench_backbone.py``; figures in the README).
+``tools/bench/backbone.py``; figures in the README).
 
 So the embedded engine runs the standard library's ``sqlite3`` inline. This is sound here
 because of how the kernel uses SQLite, not in general:
