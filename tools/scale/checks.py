@@ -130,6 +130,10 @@ async def _consumer(report: Report, consumer: Any, per_subject: dict[str, int], 
     if service in database_urls:
         (row,) = await query(database_urls[service], "select count(*) n from inbox where consumer = $1", durable)
         report.need(row["n"] == expected, f"consumer {durable}: {row['n']} handled, {expected} on its subjects")
+        report.facts.append(
+            f"consumer {durable}: {row['n']} events handled of {expected} on its subjects, "
+            f"{consumer.num_pending} pending, {consumer.num_ack_pending} unacknowledged"
+        )
 
 
 def _matches(pattern: str, subject: str) -> bool:
