@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
@@ -15,7 +15,7 @@ from owkernel import deadletters
 from owkernel.consumer import ConsumerGroup
 from owkernel.errors import problem_body
 from owkernel.kernel import KernelDep, get_kernel
-from owkernel.pagination import CursorParam, LimitParam, Page, decode_id_cursor, encode_cursor
+from owkernel.pagination import CursorParam, LimitParam, Page, decode_id_cursor, page_of
 from owkernel.roles import Admin
 
 
@@ -38,6 +38,10 @@ class ReplayOut(BaseModel):
     outcome: Literal["handled", "already handled"]
 
 
+def _dead_letter_out(row: Any) -> DeadLetterOut:
+    return DeadLetterOut.model_validate(row, from_attributes=True)
+
+
 def ops_router(group: ConsumerGroup) -> APIRouter:
     """``/ops/dead-letters``: what a service's consumers gave up on, and a replay for each.
 
@@ -53,9 +57,7 @@ def ops_router(group: ConsumerGroup) -> APIRouter:
         after = decode_id_cursor(cursor)
         async with kernel.db.transaction() as session:
             rows = await deadletters.page(session, kernel.tables, after=after, limit=limit + 1)
-        items = [DeadLetterOut.model_validate(row, from_attributes=True) for row in rows[:limit]]
-        more = len(rows) > limit
-        return Page(items=items, next_cursor=encode_cursor([items[-1].id]) if more else None)
+        return page_of(rows, limit, key=lambda row: [row.id], item=_dead_letter_out)
 
     @router.post("/{letter_id}/replay", response_model=ReplayOut)
     async def replay_dead_letter(letter_id: int, kernel: KernelDep, principal: Admin) -> ReplayOut:
