@@ -30,6 +30,7 @@ from services.approval.reminders import service as reminders
 from services.approval.runtime import runtime_of
 from services.approval.supervision import service as supervision
 from services.approval.tasks import repository as tasks_repository
+from services.approval.tasks import routing
 from services.approval.tasks import service as tasks
 
 consumers = ConsumerGroup(service="approval")
@@ -44,7 +45,7 @@ async def _known(session: AsyncSession, application_no: str) -> None:
 async def on_accepted(session: AsyncSession, data: ApplicationAccepted, envelope: Envelope) -> None:
     """Route an accepted application: a task per deciding department, its clocks."""
     bind_application(data.application_no)
-    await tasks.route_application(session, runtime=runtime_of(session), data=data)
+    await routing.route_application(session, runtime=runtime_of(session), data=data)
 
 
 @consumers.on(ApplicationSuspended)

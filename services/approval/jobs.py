@@ -6,7 +6,8 @@ import structlog
 
 from owkernel.jobs import PeriodicJob, Startup
 from services.approval.calendar.service import seed_from_package
-from services.approval.clocks.service import end_deferred_suspensions, recompute_for_year
+from services.approval.clocks.deferred_fix import end_deferred_suspensions
+from services.approval.clocks.service import recompute_for_year
 from services.approval.reminders.port import make_notifier
 from services.approval.reminders.service import dispatch_once, enqueue_digests
 from services.approval.runtime import ApprovalKernel

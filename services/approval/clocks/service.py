@@ -16,7 +16,7 @@ from owkernel.halls import CITY_HALL
 from services.approval.calendar.service import load_calendar
 from services.approval.calendar.workdays import WorkingCalendar
 from services.approval.clocks import repository
-from services.approval.clocks.models import Clock, ClockEntry, DataFix, Suspension
+from services.approval.clocks.models import Clock, ClockEntry, Suspension
 from services.approval.db import outbox
 from services.approval.runtime import CardRule, Runtime
 
@@ -91,10 +91,8 @@ async def open_clock(
     ``fresh`` is the caller's word that no clock can exist for ``ref`` yet (its owner was created
     in this transaction), which saves the look-up; the unique (kind, ref) index still holds.
     """
-    if not fresh:
-        existing = await repository.by_ref(session, kind, ref)
-        if existing is not None:
-            return existing
+    if not fresh and (existing := await repository.by_ref(session, kind, ref)) is not None:
+        return existing
     clock = Clock(
         clock_id=str(uuid.uuid4()),
         kind=kind,
@@ -286,115 +284,3 @@ async def recompute_for_year(session: AsyncSession, *, runtime: Runtime, year: i
                 )
                 await outbox.add(session, rescheduled_event(clock, reason="calendar", at=now))
         await session.flush()
-
-
-DEFERRED_FIX = "0005_deferred_materials_do_not_suspend"
-
-
-def merged_waits(waits: list[Suspension]) -> list[tuple[datetime, datetime | None, list[Suspension]]]:
-    """Overlapping waits merged into runs: (start, end or None while open, the waits of the run)."""
-    runs: list[tuple[datetime, datetime | None, list[Suspension]]] = []
-    for wait in sorted(waits, key=lambda w: w.started_at):
-        if runs:
-            start, end, members = runs[-1]
-            if end is None or wait.started_at <= end:
-                if end is not None and (wait.ended_at is None or wait.ended_at > end):
-                    end = wait.ended_at
-                runs[-1] = (start, end, [*members, wait])
-                continue
-        runs.append((wait.started_at, wait.ended_at, [wait]))
-    return runs
-
-
-async def end_deferred_suspensions(session: AsyncSession, *, runtime: Runtime) -> int | None:
-    """Once: end the old rule's suspensions for deferred materials (容缺) of open applications, as
-    if they had never been: each open clock's waited days are recounted from the other waits
-    only (a correction, the fee), its due and yellow dates recomputed, its ledger says so.
-    Returns how many clocks it moved, None if it had run already.
-
-    A start-up job, not the Alembic revision, because the arithmetic is the working calendar as
-    the database holds it (holidays and make-up days entered by the administrator) and the card
-    rule from the settings, which live in the service.
-    """
-    now = runtime.now()
-    fix = DataFix(name=DEFERRED_FIX, applied_at=now, detail={})
-    if not await repository.claim_data_fix(session, fix):
-        return None
-    calendar = await load_calendar(session)
-    note = "容缺 no longer stops the clock: the waits for deferred materials are not counted"
-    moved = 0
-    applications = await repository.applications_with_deferred_waits(session)
-    for application_no in applications:
-        waits = await repository.waits_of(session, application_no)
-        for wait in waits:
-            if wait.reason == "deferred_material":
-                # A wait of no length: it never stopped anything.
-                wait.ended_at = wait.started_at
-        others = [w for w in waits if w.reason != "deferred_material"]
-        runs = merged_waits(others)
-        for start, _end, members in runs:
-            for wait in members:
-                wait.union_started_at = start
-        clocks = await repository.of_application(session, application_no, statuses=("running", "suspended"))
-        old_entries: dict[str, list[ClockEntry]] = {}
-        for entry in await repository.suspension_entries(session, [c.clock_id for c in clocks]):
-            old_entries.setdefault(entry.clock_id, []).append(entry)
-        for clock in clocks:
-            due_before = clock.due_date
-            recounted: list[ClockEntry] = []
-            for entry in old_entries.get(clock.clock_id, []):
-                # Kept for the record, counted no more (no dates: a calendar recount leaves it at 0).
-                entry.reason = (
-                    f"{entry.reason} [{entry.from_date} to {entry.to_date}, {entry.working_days} days: {note}]"
-                )
-                entry.working_days = 0
-                entry.from_date = entry.to_date = None
-            clock.suspended_days = 0
-            clock.status, clock.suspended_since = "running", None
-            for start, end, members in runs:
-                since = runtime.local_date(start)
-                if end is None:
-                    clock.status, clock.suspended_since = "suspended", max(since, clock.started_on)
-                    continue
-                until = runtime.local_date(end)
-                days = suspended_days(calendar, clock, since, until)
-                if days <= 0:
-                    continue
-                clock.suspended_days += days
-                reason = "; ".join(f"{w.reason} ({w.key})" for w in members)
-                recounted.append(
-                    ClockEntry(
-                        clock_id=clock.clock_id,
-                        kind="suspension",
-                        reason=f"waiting for the applicant: {reason} (recounted without 容缺)",
-                        from_date=since,
-                        to_date=until,
-                        working_days=days,
-                        due_before=due_before,
-                        due_after=due_before,
-                        at=now,
-                        by="data fix",
-                    )
-                )
-            changed = schedule(calendar, runtime.rule, clock)
-            for entry in recounted:
-                entry.due_after = clock.due_date
-                session.add(entry)
-            session.add(
-                ClockEntry(
-                    clock_id=clock.clock_id,
-                    kind="suspension",
-                    reason=note,
-                    working_days=0,
-                    due_before=due_before,
-                    due_after=clock.due_date,
-                    at=now,
-                    by="data fix",
-                )
-            )
-            if changed:
-                moved += 1
-                await outbox.add(session, rescheduled_event(clock, reason="suspension", at=now))
-    fix.detail = {"applications": len(applications), "clocks_moved": moved}
-    await session.flush()
-    return moved

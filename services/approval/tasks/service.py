@@ -1,13 +1,12 @@
-"""Routing and decisions: one task per deciding department, all open at once; approved when every
-task is approved, rejected at the first rejection (the other tasks are cancelled)."""
+"""Decisions: the tasks of an application (opened by ``routing.py``, one per deciding department,
+all at once) settle it: approved when every task is approved, rejected at the first rejection
+(the other tasks are cancelled). The certificate waits for any deferred materials (容缺)."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,139 +15,22 @@ from owkernel.auth import Principal
 from owkernel.contracts.approval import (
     ApplicationApproved,
     ApplicationRejected,
-    TaskAssigned,
     TaskCancelled,
     TaskDecided,
 )
-from owkernel.contracts.intake import ApplicationAccepted
 from owkernel.errors import Conflict, Forbidden, NotFound, Unprocessable
-from owkernel.halls import CITY_HALL
 from services.approval.calendar.service import load_calendar
 from services.approval.certificates import service as certificates
 from services.approval.certificates.models import Certificate
 from services.approval.clocks import repository as clocks_repository
 from services.approval.clocks.models import Clock
-from services.approval.clocks.service import close_clock, open_clock
+from services.approval.clocks.service import close_clock
 from services.approval.db import outbox
 from services.approval.runtime import Runtime
 from services.approval.tasks import repository
 from services.approval.tasks.models import Application, DeferredMaterial, Task
 
 log = structlog.get_logger("approval.tasks")
-
-
-def deciding_departments(data: ApplicationAccepted) -> tuple[list[str], str | None]:
-    """The departments that decide, in order without repeats, and the lead among them."""
-    item = data.item
-    departments = list(dict.fromkeys(item.departments or [item.department]))
-    if item.lead_department in departments:
-        lead: str | None = item.lead_department
-    elif len(departments) == 1:
-        lead = departments[0]
-    else:
-        lead = item.department if item.department in departments else None
-    return departments, lead
-
-
-def stage_ref(application_no: str, stage: int) -> str:
-    """The ref of a stage clock ("APP-NO#stage", as the card contract says)."""
-    return f"{application_no}#{stage}"
-
-
-async def route_application(session: AsyncSession, *, runtime: Runtime, data: ApplicationAccepted) -> bool:
-    """Open the tasks and clocks of an accepted application; False if it was routed already."""
-    item = data.item
-    departments, lead = deciding_departments(data)
-    started_on = runtime.local_date(data.accepted_at)
-    now = runtime.now()
-    # One INSERT that does nothing when the application is there already: the check whether it
-    # was routed and the write of its row are one statement (and race-free on PostgreSQL).
-    added = await repository.add_application_if_new(
-        session,
-        application_no=data.application_no,
-        values={
-            "item_code": item.code,
-            "item_version": item.version,
-            "item_name": item.name,
-            "item_kind": item.kind,
-            "department": item.department,
-            "departments": departments,
-            "lead_department": lead,
-            "committed_days": item.committed_days,
-            "legal_days": item.legal_days,
-            "applicant_id_number": data.applicant.id_number,
-            "applicant_name": data.applicant.name,
-            "applicant_kind": data.applicant.kind,
-            "project_no": data.project_no,
-            "stage": data.stage,
-            "window": data.window,
-            "clerk": data.clerk,
-            "hall": data.hall or CITY_HALL,
-            "deferred_materials": [m.model_dump(mode="json") for m in data.deferred_materials],
-            "accepted_at": data.accepted_at,
-            "started_on": started_on,
-            "status": "in_review",
-        },
-    )
-    if not added:
-        return False
-    # 容缺: the review runs while these are outstanding; only the certificate waits for them.
-    for material in {m.code: m for m in data.deferred_materials}.values():
-        session.add(
-            DeferredMaterial(
-                application_no=data.application_no, code=material.code, name=material.name, due_date=material.due_date
-            )
-        )
-    calendar = await load_calendar(session)
-    start = partial(
-        open_clock,
-        session,
-        runtime=runtime,
-        calendar=calendar,
-        started_on=started_on,
-        working_days=item.committed_days,
-        opened_at=now,
-        application_no=data.application_no,
-        project_no=data.project_no,
-        stage=data.stage,
-        hall=data.hall or CITY_HALL,
-        # The application was not routed before (checked above), so none of its clocks exists.
-        fresh=True,
-    )
-    for department in departments:
-        task_id = str(uuid.uuid4())
-        clock = await start(kind="task", ref=task_id, department=department, task_id=task_id)
-        session.add(
-            Task(
-                task_id=task_id,
-                application_no=data.application_no,
-                department=department,
-                lead=department == lead,
-                stage=data.stage,
-                status="open",
-                clock_id=clock.clock_id,
-                created_at=now,
-            )
-        )
-        await outbox.add(
-            session,
-            TaskAssigned(
-                task_id=task_id,
-                application_no=data.application_no,
-                department=department,
-                lead=department == lead,
-                stage=data.stage,
-                due_date=clock.due_date,
-                provisional=clock.provisional,
-            ),
-        )
-    owner = lead or item.department
-    await start(kind="application", ref=data.application_no, department=owner)
-    if data.project_no and data.stage is not None:
-        await start(kind="stage", ref=stage_ref(data.application_no, data.stage), department=owner)
-    await session.flush()
-    log.info("application.routed", application_no=data.application_no, departments=departments, lead=lead)
-    return True
 
 
 @dataclass
@@ -171,23 +53,8 @@ async def decide(
     session: AsyncSession, *, runtime: Runtime, task_id: str, principal: Principal, decision: str, opinion: str
 ) -> Decided:
     """Record one department's decision and settle the application when it is the last (or a rejection)."""
-    # Every decision on one application takes the application's row lock first, so two
-    # departments approving at the same moment cannot both miss being the last one. The lock is
-    # reached from the task id in one statement (no unlocked read of the task before it); the
-    # task is then read under the lock, fresh.
-    application = await repository.lock_application_of_task(session, task_id)
-    task = None if application is None else await repository.get_task(session, task_id, lock=True)
-    if application is None or task is None:
-        raise NotFound("No such task.")
-    if not may_decide(principal, task):
-        raise Forbidden("Only an approver of this task's department may decide it.")
-    if task.status != "open":
-        raise Conflict(f"This task is already {task.status}.")
-    opinion = opinion.strip()
-    if decision == "reject" and not opinion:
-        raise Unprocessable(
-            "A rejection must give its reason.", errors=[{"field": "body.opinion", "message": "required to reject"}]
-        )
+    application, task = await _task_to_decide(session, task_id=task_id, principal=principal)
+    opinion = _opinion(decision, opinion)
     now = runtime.now()
     task.status = "approved" if decision == "approve" else "rejected"
     task.opinion = opinion
@@ -214,20 +81,61 @@ async def decide(
             decided_at=now,
         ),
     )
-    certificate = None
-    if decision == "reject":
-        await _reject(session, runtime=runtime, application=application, task=task, now=now, open_clocks=by_id)
-    else:
-        tasks = await repository.tasks_of(session, application.application_no)
-        if all(t.status == "approved" for t in tasks):
-            certificate = await _approve(
-                session, runtime=runtime, application=application, now=now, open_clocks=open_clocks
-            )
+    certificate = await _settle(
+        session, runtime=runtime, application=application, task=task, now=now, open_clocks=open_clocks
+    )
     await session.flush()
     if clock is None:
         # The task's clock was not open (it stopped earlier): the caller still shows it.
         clock = await clocks_repository.get(session, task.clock_id)
     return Decided(task=task, application=application, clock=clock, certificate=certificate)
+
+
+async def _task_to_decide(session: AsyncSession, *, task_id: str, principal: Principal) -> tuple[Application, Task]:
+    """The task and its application, locked, once the principal may decide the task and it is open."""
+    # Every decision on one application takes the application's row lock first, so two
+    # departments approving at the same moment cannot both miss being the last one. The lock is
+    # reached from the task id in one statement (no unlocked read of the task before it); the
+    # task is then read under the lock, fresh.
+    application = await repository.lock_application_of_task(session, task_id)
+    task = None if application is None else await repository.get_task(session, task_id, lock=True)
+    if application is None or task is None:
+        raise NotFound("No such task.")
+    if not may_decide(principal, task):
+        raise Forbidden("Only an approver of this task's department may decide it.")
+    if task.status != "open":
+        raise Conflict(f"This task is already {task.status}.")
+    return application, task
+
+
+def _opinion(decision: str, opinion: str) -> str:
+    """The decision's opinion, trimmed; a rejection must have one."""
+    opinion = opinion.strip()
+    if decision == "reject" and not opinion:
+        raise Unprocessable(
+            "A rejection must give its reason.", errors=[{"field": "body.opinion", "message": "required to reject"}]
+        )
+    return opinion
+
+
+async def _settle(
+    session: AsyncSession,
+    *,
+    runtime: Runtime,
+    application: Application,
+    task: Task,
+    now: datetime,
+    open_clocks: list[Clock],
+) -> Certificate | None:
+    """After a decision: a rejection settles the application, an approval only when it was the last."""
+    if task.status == "rejected":
+        by_id = {c.clock_id: c for c in open_clocks}
+        await _reject(session, runtime=runtime, application=application, task=task, now=now, open_clocks=by_id)
+        return None
+    tasks = await repository.tasks_of(session, application.application_no)
+    if not all(t.status == "approved" for t in tasks):
+        return None
+    return await _approve(session, runtime=runtime, application=application, now=now, open_clocks=open_clocks)
 
 
 async def _close_whole(

@@ -8,7 +8,7 @@ The schema, and the record of each accepted application's deferred materials (fr
 acceptance's snapshot; one whose wait already ended was supplied then). Ending the deferred
 materials' suspensions of open clocks needs the working calendar and the card rule (the due
 dates are recomputed as if the clocks had never stopped), which live in the service: the
-start-up job ``clocks.service.end_deferred_suspensions`` does it once, recorded in
+start-up job ``clocks.deferred_fix.end_deferred_suspensions`` does it once, recorded in
 approval_data_fixes.
 """
 
