@@ -11,7 +11,7 @@ from owkernel.app import SessionDep
 from owkernel.auth import Principal
 from owkernel.errors import Forbidden, NotFound
 from owkernel.idempotency import IdempotencyKey, request_hash
-from owkernel.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
+from owkernel.pagination import CursorParam, LimitParam, Page, decode_time_cursor, page_of, time_key
 from owkernel.roles import CaseStaff, Supervisor
 from services.approval.clocks import repository, service
 from services.approval.clocks.models import Clock
@@ -74,21 +74,16 @@ async def list_clocks(
     scope = _scope(principal)
     if scope is not None and department not in (None, scope):
         raise Forbidden("Approvers see only their own department's clocks.")
-    key = decode_cursor(cursor, size=2)
     rows = await repository.listing(
         session,
         kind=kind,
         department=scope or department,
         application_no=application_no,
         status=status,
-        after=(str(key[0]), str(key[1])) if key else None,
+        after=decode_time_cursor(cursor),
         limit=limit + 1,
     )
-    next_cursor = None
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        next_cursor = encode_cursor([last.opened_at.isoformat(), last.clock_id])
-    return Page[ClockOut](items=[clock_out(c) for c in rows[:limit]], next_cursor=next_cursor)
+    return page_of(rows, limit, key=lambda c: time_key(c.opened_at, c.clock_id), item=clock_out)
 
 
 async def _detail(session: SessionDep, clock: Clock) -> ClockDetailOut:

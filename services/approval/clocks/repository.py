@@ -90,7 +90,7 @@ async def listing(
     department: str | None,
     application_no: str | None,
     status: str | None,
-    after: tuple[str, str] | None,
+    after: tuple[datetime, str] | None,
     limit: int,
 ) -> list[Clock]:
     """Clocks by opening time, newest first, filtered."""
@@ -104,7 +104,7 @@ async def listing(
     if status:
         query = query.where(Clock.status == status)
     if after is not None:
-        opened, clock_id = datetime.fromisoformat(after[0]), after[1]
+        opened, clock_id = after
         query = query.where(or_(Clock.opened_at < opened, and_(Clock.opened_at == opened, Clock.clock_id < clock_id)))
     query = query.order_by(Clock.opened_at.desc(), Clock.clock_id.desc()).limit(limit)
     return list((await session.execute(query)).scalars())

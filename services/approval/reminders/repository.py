@@ -77,7 +77,7 @@ async def settle(session: AsyncSession, notification_id: int, **values: Any) -> 
 
 
 async def listing(
-    session: AsyncSession, *, status: str | None, department: str | None, after: tuple[str, int] | None, limit: int
+    session: AsyncSession, *, status: str | None, department: str | None, after: tuple[datetime, int] | None, limit: int
 ) -> list[Notification]:
     """Notifications newest first."""
     query = select(Notification)
@@ -86,7 +86,7 @@ async def listing(
     if department:
         query = query.where(Notification.department == department)
     if after is not None:
-        created, nid = datetime.fromisoformat(after[0]), after[1]
+        created, nid = after
         query = query.where(
             or_(Notification.created_at < created, and_(Notification.created_at == created, Notification.id < nid))
         )

@@ -8,12 +8,25 @@ from fastapi import APIRouter, Query
 
 from owkernel.app import SessionDep
 from owkernel.halls import HALL_CODE_PATTERN
-from owkernel.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
+from owkernel.pagination import (
+    CursorParam,
+    LimitParam,
+    Page,
+    as_int,
+    decode_pair_cursor,
+    decode_time_cursor,
+    page_of,
+    parse_instant,
+    time_key,
+)
 from owkernel.roles import Supervisor
 from services.approval.clocks.endpoints import clock_out
+from services.approval.clocks.models import Clock
 from services.approval.deps import KernelDep, RuntimeDep
 from services.approval.reminders import repository as reminders_repository
+from services.approval.reminders.models import Notification, NotificationAttempt
 from services.approval.supervision import repository, service
+from services.approval.supervision.models import Card, SupervisionRecord
 from services.approval.supervision.schemas import (
     AttemptOut,
     CardOut,
@@ -40,40 +53,36 @@ async def list_cards(
     cursor: CursorParam = None,
 ) -> Page[CardOut]:
     """Every yellow and red card with its clock, newest first (``open=true``: clocks still running)."""
-    key = decode_cursor(cursor, size=2)
     rows = await repository.list_cards(
         session,
         color=color,
         department=department,
         kind=kind,
         open_only=open,
-        after=(str(key[0]), str(key[1])) if key else None,
+        after=decode_time_cursor(cursor),
         limit=limit + 1,
         hall=hall,
     )
-    items = [
-        CardOut(
-            card_id=card.card_id,
-            color=card.color,
-            clock_kind=card.clock_kind,
-            ref=card.ref,
-            department=card.department,
-            application_no=card.application_no,
-            project_no=card.project_no,
-            stage=card.stage,
-            task_id=card.task_id,
-            due_date=card.due_date,
-            raised_at=card.raised_at,
-            clock=clock_out(clock),
-            hall=card.hall,
-        )
-        for card, clock in rows[:limit]
-    ]
-    next_cursor = None
-    if len(rows) > limit:
-        last = rows[limit - 1][0]
-        next_cursor = encode_cursor([last.raised_at.isoformat(), last.card_id])
-    return Page[CardOut](items=items, next_cursor=next_cursor)
+    return page_of(rows, limit, key=lambda row: time_key(row[0].raised_at, row[0].card_id), item=_card_out)
+
+
+def _card_out(row: tuple[Card, Clock]) -> CardOut:
+    card, clock = row
+    return CardOut(
+        card_id=card.card_id,
+        color=card.color,
+        clock_kind=card.clock_kind,
+        ref=card.ref,
+        department=card.department,
+        application_no=card.application_no,
+        project_no=card.project_no,
+        stage=card.stage,
+        task_id=card.task_id,
+        due_date=card.due_date,
+        raised_at=card.raised_at,
+        clock=clock_out(clock),
+        hall=card.hall,
+    )
 
 
 @router.get("/summary", response_model=SummaryOut)
@@ -104,25 +113,21 @@ async def list_records(
     cursor: CursorParam = None,
 ) -> Page[RecordOut]:
     """Overdue deferred materials and failed deliveries, newest first."""
-    key = decode_cursor(cursor, size=2)
-    after = None
-    if key:
-        after = (str(key[0]), int(key[1]))  # type: ignore[arg-type]
+    after = decode_pair_cursor(cursor, parse_instant, as_int)
     rows = await repository.list_records(session, kind=kind, after=after, limit=limit + 1)
-    items = [
-        RecordOut(
-            id=r.id,
-            kind=r.kind,
-            application_no=r.application_no,
-            ref=r.ref,
-            department=r.department,
-            detail=r.detail,
-            at=r.at,
-        )
-        for r in rows[:limit]
-    ]
-    next_cursor = encode_cursor([rows[limit - 1].at.isoformat(), rows[limit - 1].id]) if len(rows) > limit else None
-    return Page[RecordOut](items=items, next_cursor=next_cursor)
+    return page_of(rows, limit, key=lambda r: time_key(r.at, r.id), item=_record_out)
+
+
+def _record_out(r: SupervisionRecord) -> RecordOut:
+    return RecordOut(
+        id=r.id,
+        kind=r.kind,
+        application_no=r.application_no,
+        ref=r.ref,
+        department=r.department,
+        detail=r.detail,
+        at=r.at,
+    )
 
 
 @router.post("/scan", response_model=ScanOut)
@@ -142,42 +147,40 @@ async def list_notifications(
     cursor: CursorParam = None,
 ) -> Page[NotificationOut]:
     """Reminders to staff, newest first, each with every delivery attempt."""
-    key = decode_cursor(cursor, size=2)
-    after = (str(key[0]), int(key[1])) if key else None  # type: ignore[arg-type]
+    after = decode_pair_cursor(cursor, parse_instant, as_int)
     rows = await reminders_repository.listing(
         session, status=status, department=department, after=after, limit=limit + 1
     )
     history = await reminders_repository.attempts_of(session, [n.id for n in rows[:limit]])
-    items = [
-        NotificationOut(
-            id=n.id,
-            kind=n.kind,
-            department=n.department,
-            task_id=n.task_id,
-            application_no=n.application_no,
-            payload=n.payload,
-            status=n.status,
-            attempts=n.attempts,
-            next_attempt_at=n.next_attempt_at,
-            last_error=n.last_error,
-            created_at=n.created_at,
-            sent_at=n.sent_at,
-            history=[
-                AttemptOut(
-                    attempt=a.attempt,
-                    adapter=a.adapter,
-                    at=a.at,
-                    ok=a.ok,
-                    status_code=a.status_code,
-                    error=a.error,
-                    duration_ms=a.duration_ms,
-                )
-                for a in history.get(n.id, [])
-            ],
-        )
-        for n in rows[:limit]
-    ]
-    next_cursor = None
-    if len(rows) > limit:
-        next_cursor = encode_cursor([rows[limit - 1].created_at.isoformat(), rows[limit - 1].id])
-    return Page[NotificationOut](items=items, next_cursor=next_cursor)
+    return page_of(
+        rows, limit, key=lambda n: time_key(n.created_at, n.id), item=lambda n: _notification_out(n, history)
+    )
+
+
+def _notification_out(n: Notification, history: dict[int, list[NotificationAttempt]]) -> NotificationOut:
+    return NotificationOut(
+        id=n.id,
+        kind=n.kind,
+        department=n.department,
+        task_id=n.task_id,
+        application_no=n.application_no,
+        payload=n.payload,
+        status=n.status,
+        attempts=n.attempts,
+        next_attempt_at=n.next_attempt_at,
+        last_error=n.last_error,
+        created_at=n.created_at,
+        sent_at=n.sent_at,
+        history=[
+            AttemptOut(
+                attempt=a.attempt,
+                adapter=a.adapter,
+                at=a.at,
+                ok=a.ok,
+                status_code=a.status_code,
+                error=a.error,
+                duration_ms=a.duration_ms,
+            )
+            for a in history.get(n.id, [])
+        ],
+    )

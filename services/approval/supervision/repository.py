@@ -132,7 +132,7 @@ async def list_cards(
     department: str | None,
     kind: str | None,
     open_only: bool,
-    after: tuple[str, str] | None,
+    after: tuple[datetime, str] | None,
     limit: int,
     hall: str | None = None,
 ) -> list[tuple[Card, Clock]]:
@@ -149,7 +149,7 @@ async def list_cards(
     if open_only:
         query = query.where(Clock.status != "closed")
     if after is not None:
-        raised, card_id = datetime.fromisoformat(after[0]), after[1]
+        raised, card_id = after
         query = query.where(or_(Card.raised_at < raised, and_(Card.raised_at == raised, Card.card_id < card_id)))
     query = query.order_by(Card.raised_at.desc(), Card.card_id.desc()).limit(limit)
     return [(r[0], r[1]) for r in (await session.execute(query)).all()]
@@ -162,14 +162,14 @@ async def add_record(session: AsyncSession, record: SupervisionRecord) -> None:
 
 
 async def list_records(
-    session: AsyncSession, *, kind: str | None, after: tuple[str, int] | None, limit: int
+    session: AsyncSession, *, kind: str | None, after: tuple[datetime, int] | None, limit: int
 ) -> list[SupervisionRecord]:
     """Supervision records newest first."""
     query = select(SupervisionRecord)
     if kind:
         query = query.where(SupervisionRecord.kind == kind)
     if after is not None:
-        at, rid = datetime.fromisoformat(after[0]), after[1]
+        at, rid = after
         query = query.where(
             or_(SupervisionRecord.at < at, and_(SupervisionRecord.at == at, SupervisionRecord.id < rid))
         )

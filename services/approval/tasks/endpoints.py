@@ -12,7 +12,7 @@ from owkernel.auth import CurrentPrincipal, Principal
 from owkernel.errors import Forbidden, NotFound
 from owkernel.halls import HALL_CODE_PATTERN
 from owkernel.idempotency import IdempotencyKey, request_hash
-from owkernel.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
+from owkernel.pagination import CursorParam, LimitParam, Page, decode_time_cursor, page_of, time_key
 from services.approval.clocks.models import Clock
 from services.approval.deps import RuntimeDep, idempotency, sees_all
 from services.approval.tasks import repository, service
@@ -75,22 +75,18 @@ async def list_tasks(
 ) -> Page[TaskOut]:
     """Approver: their department's tasks; supervisor: every task. Oldest first."""
     scope = visible_department(principal, department)
-    key = decode_cursor(cursor, size=2)
     rows = await repository.list_tasks(
         session,
         department=scope,
         status=status,
         application_no=application_no,
-        after=(str(key[0]), str(key[1])) if key else None,
+        after=decode_time_cursor(cursor),
         limit=limit + 1,
         hall=hall,
     )
-    items = [task_out(*row) for row in rows[:limit]]
-    next_cursor = None
-    if len(rows) > limit:
-        last = rows[limit - 1][0]
-        next_cursor = encode_cursor([last.created_at.isoformat(), last.task_id])
-    return Page[TaskOut](items=items, next_cursor=next_cursor)
+    return page_of(
+        rows, limit, key=lambda row: time_key(row[0].created_at, row[0].task_id), item=lambda row: task_out(*row)
+    )
 
 
 @router.get("/{task_id}", response_model=TaskOut)

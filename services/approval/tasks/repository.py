@@ -78,7 +78,7 @@ async def list_tasks(
     department: str | None,
     status: str | None,
     application_no: str | None,
-    after: tuple[str, str] | None,
+    after: tuple[datetime, str] | None,
     limit: int,
     hall: str | None = None,
 ) -> list[tuple[Task, Clock, Application]]:
@@ -99,7 +99,7 @@ async def list_tasks(
     if hall is not None:
         query = query.where(Application.hall == hall)
     if after is not None:
-        created, task_id = datetime.fromisoformat(after[0]), after[1]
+        created, task_id = after
         query = query.where(or_(Task.created_at > created, and_(Task.created_at == created, Task.task_id > task_id)))
     query = query.order_by(Task.created_at, Task.task_id).limit(limit)
     return [(r[0], r[1], r[2]) for r in (await session.execute(query)).all()]
