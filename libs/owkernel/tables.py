@@ -48,6 +48,9 @@ def kernel_tables(metadata: MetaData) -> KernelTables:
         Column("sent_at", DateTime(timezone=True), nullable=True),
         Column("attempts", Integer, nullable=False, default=0),
         Column("last_error", Text, nullable=True),
+        # The W3C traceparent of the transaction that wrote the row (owkernel.tracing), so the
+        # relay's publish span is its child; None while tracing is off.
+        Column("traceparent", String(100), nullable=True),
     )
     # The relay only ever reads unsent rows, oldest first: a partial index keeps that cheap
     # however many sent rows wait for clean-up.
