@@ -19,7 +19,7 @@ from services.rating.messages.endpoints import router as messages
 from services.rating.messages.service import sender_for
 from services.rating.rectifications.endpoints import router as rectifications
 from services.rating.reviews.endpoints import router as ratings
-from services.rating.reviews.service import LinkSigner
+from services.rating.reviews.links import LinkSigner
 from services.rating.settings import RatingSettings, get_settings
 from services.rating.surveys.endpoints import router as surveys
 

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from owkernel import kernel as owkernel_kernel
 from owkernel.kernel import Kernel, kernel_dependency
 from services.rating.messages.service import MessageSender
-from services.rating.reviews.service import LinkSigner
+from services.rating.reviews.links import LinkSigner
 from services.rating.settings import RatingSettings
 
 

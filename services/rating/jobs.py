@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from owkernel.jobs import PeriodicJob, Startup
 from services.rating.assessments.service import compute_if_missing, previous_month
 from services.rating.deps import RatingKernel
-from services.rating.reviews.service import load_link_secret
+from services.rating.reviews.links import load_link_secret
 from services.rating.settings import RatingSettings
 
 

@@ -24,7 +24,7 @@ from owkernel.halls import HALL_CODE_PATTERN
 from owkernel.roles import HallStaff
 from services.rating.common import idempotent_create, keyset_after, period
 from services.rating.deps import SenderDep, SettingsDep, SignerDep
-from services.rating.reviews import repository, service
+from services.rating.reviews import links, repository, service
 from services.rating.reviews.models import Review
 from services.rating.reviews.schemas import (
     ByLinkIn,
@@ -159,7 +159,7 @@ async def create_link(
     """Staff send the applicant of a decided application a rating link (by SMS); the answer cannot redeem it."""
 
     async def create() -> dict[str, Any]:
-        link, sent_to = await service.create_link(
+        link, sent_to = await links.create_link(
             session,
             settings=settings,
             signer=signer,
@@ -192,7 +192,7 @@ async def rate_by_link(
     """Rate through a link without logging in: the link works once and expires."""
 
     async def create() -> dict[str, Any]:
-        review, rectification_id = await service.rate_by_link(
+        review, rectification_id = await links.rate_by_link(
             session,
             settings=settings,
             signer=signer,
