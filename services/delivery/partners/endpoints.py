@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
 from owkernel.app import SessionDep
-from owkernel.auth import STAFF_ROLES, Principal, require_roles
 from owkernel.errors import NotFound
+from owkernel.kernel import clock_of
+from owkernel.roles import Admin, Staff
 from services.delivery.partners import repository
 from services.delivery.partners.catalog import PARTNERS, PartnerSpec, partner
 from services.delivery.partners.models import PartnerAvailability
 from services.delivery.partners.schemas import AvailabilityIn, AvailabilityOut, PartnerOut
 from services.delivery.shipments import service as shipments
-from services.delivery.timeutil import utcnow
 
 router = APIRouter(tags=["partners"])
-Staff = Annotated[Principal, Depends(require_roles(*sorted(STAFF_ROLES)))]
-Admin = Annotated[Principal, Depends(require_roles("admin"))]
 
 
 def to_out(spec: PartnerSpec, row: PartnerAvailability | None) -> PartnerOut:
@@ -54,13 +50,14 @@ async def set_availability(carrier: str, body: AvailabilityIn, session: SessionD
     if spec is None:
         raise NotFound(f"No courier partner {carrier!r} is under contract.")
     row = await repository.get_availability(session, carrier)
+    now = clock_of(session).now()
     if row is None:
-        row = PartnerAvailability(carrier=carrier, available=body.available, updated_at=utcnow())
+        row = PartnerAvailability(carrier=carrier, available=body.available, updated_at=now)
         session.add(row)
     row.available = body.available
     row.note = body.note
     row.updated_by = admin.display
-    row.updated_at = utcnow()
+    row.updated_at = now
     await session.flush()
     repository.forget_unavailable(session)
     booked = await shipments.assign_pending(session) if body.available else 0

@@ -9,13 +9,12 @@ from fastapi import APIRouter, Query
 from owkernel.app import SessionDep
 from owkernel.auth import VerifiedPrincipal
 from owkernel.errors import Forbidden, NotFound
-from owkernel.pagination import CursorParam, LimitParam, Page, encode_cursor
+from owkernel.pagination import CursorParam, LimitParam, Page, decode_time_cursor, page_of, time_key
 from owkernel.roles import Clerk
 from services.delivery.applications import repository as applications
 from services.delivery.pickups import repository, service
 from services.delivery.pickups.models import Pickup
 from services.delivery.pickups.schemas import CompleteIn, PickupOut
-from services.delivery.timeutil import decode_time_cursor
 
 router = APIRouter(tags=["pickups"])
 
@@ -53,11 +52,7 @@ async def list_pickups(
         owner = principal.id_number
     after = decode_time_cursor(cursor)
     rows = await repository.page(session, status=status, applicant_id_number=owner, after=after, limit=limit + 1)
-    items = list(rows[:limit])
-    next_cursor = None
-    if len(rows) > limit:
-        next_cursor = encode_cursor([items[-1].created_at.isoformat(), items[-1].id])
-    return Page[PickupOut](items=[to_out(p) for p in items], next_cursor=next_cursor)
+    return page_of(rows, limit, key=lambda p: time_key(p.created_at, p.id), item=to_out)
 
 
 @router.get("/api/v1/delivery/pickups/{application_no}", response_model=PickupOut, summary="One pickup")

@@ -14,7 +14,7 @@ from owkernel.auth import Principal, VerifiedPrincipal
 from owkernel.errors import Conflict, Forbidden, NotFound
 from owkernel.idempotency import Idempotency, IdempotencyKey, request_hash
 from owkernel.kernel import clock_of
-from owkernel.pagination import CursorParam, LimitParam, Page, encode_cursor
+from owkernel.pagination import CursorParam, LimitParam, Page, decode_time_cursor, page_of, time_key
 from owkernel.roles import Clerk
 from services.delivery.applications import repository as applications
 from services.delivery.db import tables
@@ -29,7 +29,6 @@ from services.delivery.shipments.schemas import (
     ShipmentEventOut,
     ShipmentOut,
 )
-from services.delivery.timeutil import decode_time_cursor
 
 router = APIRouter(tags=["shipments"])
 idempotency = Idempotency(tables)
@@ -113,13 +112,8 @@ async def list_shipments(
         after=after,
         limit=limit + 1,
     )
-    items = list(rows[:limit])
-    events = await repository.events_of(session, [s.id for s in items])
-    next_cursor = None
-    if len(rows) > limit:
-        last = items[-1]
-        next_cursor = encode_cursor([last.created_at.isoformat(), last.id])
-    return Page[ShipmentOut](items=[to_out(s, events[s.id]) for s in items], next_cursor=next_cursor)
+    events = await repository.events_of(session, [s.id for s in rows[:limit]])
+    return page_of(rows, limit, key=lambda s: time_key(s.created_at, s.id), item=lambda s: to_out(s, events[s.id]))
 
 
 @router.get("/api/v1/shipments/{shipment_id}", response_model=ShipmentOut, summary="One shipment")
