@@ -17,7 +17,7 @@ from owkernel.contracts.approval import (
 from owkernel.contracts.intake import ApplicationAccepted, CatalogItemChanged, VisitRecorded
 from services.rating.attribution import service as attribution
 from services.rating.deps import kernel_of
-from services.rating.figures import service as figures
+from services.rating.figures import recording as figures
 from services.rating.rectifications import service as rectifications
 from services.rating.supervision import service as supervision
 

@@ -1,8 +1,6 @@
-"""The published figures: kept from the events, summed per month and hall when asked.
+"""The published figures: kept from the events (``recording.py``), summed per month and hall when asked.
 
-Each handler writes rows keyed by what the event is about (an application, a project, a stage,
-a catalog item), so a repeated event changes nothing; the kernel's inbox makes each event once
-anyway. Trips, clocks and cards are rating's copies the assessment keeps already
+Trips, clocks and cards are rating's copies the assessment keeps already
 (``services.rating.supervision``); satisfaction is the ratings' own daily roll-up.
 """
 
@@ -18,8 +16,6 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from owkernel import Unprocessable
-from owkernel.contracts.approval import ApplicationApproved
-from owkernel.contracts.intake import ApplicationAccepted, CatalogItemChanged
 from owkernel.halls import CITY_HALL
 from services.rating.common import local_date, parse_month, period
 from services.rating.figures import repository
@@ -63,82 +59,6 @@ CSV_FIELDS = (
 def month_of(at: datetime, settings: RatingSettings) -> str:
     """The hall's calendar month of an instant, ``YYYY-MM``."""
     return local_date(at, settings).strftime("%Y-%m")
-
-
-# --- from the events ---------------------------------------------------------------------------
-
-
-async def record_accepted(session: AsyncSession, *, data: ApplicationAccepted, settings: RatingSettings) -> None:
-    """An application handled: its month, hall, channel, secrecy, 容缺, and its project once."""
-    hall = data.hall or CITY_HALL
-    month = month_of(data.accepted_at, settings)
-    await repository.upsert_application(
-        session,
-        application_no=data.application_no,
-        values={
-            "hall": hall,
-            "accepted_month": month,
-            "channel": data.channel or "unknown",
-            "secret": data.item.secret,
-            "deferred": bool(data.deferred_materials),
-        },
-    )
-    if data.project_no is not None and data.project_investment_fen is not None:
-        await repository.add_project(
-            session,
-            project_no=data.project_no,
-            values={
-                "hall": hall,
-                "month": month,
-                "investment_fen": data.project_investment_fen,
-                "key_project": bool(data.project_key),
-            },
-        )
-
-
-async def record_decided(
-    session: AsyncSession, *, application_no: str, decided_at: datetime, settings: RatingSettings
-) -> None:
-    """A completed application: its trips count in the month it was decided."""
-    # The attribution's copy, written by the same handler as this one, already waits for an
-    # acceptance that is late; one still unknown here was accepted before the figures existed.
-    await repository.set_decided(session, application_no, month=month_of(decided_at, settings))
-
-
-async def record_stage_use(session: AsyncSession, *, data: ApplicationApproved) -> None:
-    """An approved project stage: the working days it really used."""
-    if data.stage is None or data.working_days_used is None:
-        return
-    await repository.put_stage_use(
-        session,
-        application_no=data.application_no,
-        values={"project_no": data.project_no, "stage": data.stage, "working_days_used": data.working_days_used},
-    )
-
-
-async def record_catalog_item(session: AsyncSession, *, data: CatalogItemChanged) -> None:
-    """A catalog version: the project stages' promise is computed from the stage items."""
-    if data.stage is None:
-        # Not a stage item (now): forget it if it was one, else there is nothing to keep.
-        await repository.put_stage_item(
-            session,
-            code=data.item.code,
-            version=data.item.version,
-            values={"stage": None, "name": data.item.name, "departments": [], "committed_days": 0, "active": False},
-        )
-        return
-    await repository.put_stage_item(
-        session,
-        code=data.item.code,
-        version=data.item.version,
-        values={
-            "stage": data.stage,
-            "name": data.item.name,
-            "departments": list(data.item.departments or [data.item.department]),
-            "committed_days": data.item.committed_days,
-            "active": data.status == "active",
-        },
-    )
 
 
 # --- the figures -------------------------------------------------------------------------------
@@ -241,57 +161,9 @@ async def figures(
 ) -> FiguresOut:
     """Every month of ``[start, end]`` (the last twelve by default) and their total, for one hall or all."""
     months = _range(start, end, today)
-    first, last = months[0], months[-1]
-    lower, upper = period(parse_month(first)[0], parse_month(last)[1] - timedelta(days=1), settings)
-    assert lower is not None and upper is not None
-    computed: dict[tuple[str, str], Tally] = {}
-
-    def at(month: str, row_hall: str | None) -> Tally:
-        return computed.setdefault((month, row_hall or CITY_HALL), Tally())
-
-    for month, row_hall, channel, secret, deferred, n in await repository.accepted(
-        session, first=first, last=last, hall=hall
-    ):
-        c = at(month, row_hall)
-        c["applications"] += n
-        c["deferred"] += n if deferred else 0
-        if not secret:
-            c["online_base"] += n
-            c["online"] += n if channel == "online" else 0
-    for month, row_hall, trips in await repository.completed_trips(session, first=first, last=last, hall=hall):
-        c = at(month, row_hall)
-        c["completed"] += 1
-        c["zero_trips"] += int(trips == 0)
-        c["one_trip"] += int(trips == 1)
-    for closed_at, kind, on_time, row_hall in await repository.closed_clocks(session, lower=lower, upper=upper):
-        if hall is not None and (row_hall or CITY_HALL) != hall:
-            continue
-        c = at(month_of(closed_at, settings), row_hall)
-        if kind in ("task", "application"):
-            c["closed"] += 1
-            c["on_time"] += int(bool(on_time))
-        elif kind == "consultation":
-            c["consult_closed"] += 1
-            c["consult_on_time"] += int(bool(on_time))
-    for raised_at, row_hall in await repository.red_cards(session, lower=lower, upper=upper):
-        if hall is None or (row_hall or CITY_HALL) == hall:
-            at(month_of(raised_at, settings), row_hall)["red_cards"] += 1
-    for day, rated, satisfied in await repository.satisfaction(
-        session, lower=parse_month(first)[0], upper=parse_month(last)[1], hall=hall
-    ):
-        c = at(day.strftime("%Y-%m"), hall)
-        c["rated"] += int(rated or 0)
-        c["satisfied"] += int(satisfied or 0)
-    for month, row_hall, key_project, n, investment in await repository.projects(
-        session, first=first, last=last, hall=hall
-    ):
-        c = at(month, row_hall)
-        c["projects"] += n
-        c["key_projects"] += n if key_project else 0
-        c["investment_fen"] += int(investment or 0)
-
+    computed = await _computed(session, settings=settings, first=months[0], last=months[-1], hall=hall)
     # A hall's month imported from before the platform answers the import, not the events.
-    history = await repository.history(session, first=first, last=last, hall=hall)
+    history = await repository.history(session, first=months[0], last=months[-1], hall=hall)
     imported = {(r.month, r.hall): _imported(r) for r in history}
     rows: list[MonthRow] = []
     total = Tally()
@@ -308,6 +180,92 @@ async def figures(
         total.add(c)
         rows.append(MonthRow(month=month, source=source, **_figures(c).model_dump()))
     return FiguresOut(hall=hall, months=rows, total=_figures(total))
+
+
+async def _computed(
+    session: AsyncSession, *, settings: RatingSettings, first: str, last: str, hall: str | None
+) -> dict[tuple[str, str], Tally]:
+    """The months' counts from the events' facts, per month and hall, source by source."""
+    lower, upper = period(parse_month(first)[0], parse_month(last)[1] - timedelta(days=1), settings)
+    assert lower is not None and upper is not None
+    counts = _Counts(settings=settings, hall=hall)
+    counts.applications(await repository.accepted(session, first=first, last=last, hall=hall))
+    counts.trips(await repository.completed_trips(session, first=first, last=last, hall=hall))
+    counts.clocks(await repository.closed_clocks(session, lower=lower, upper=upper))
+    counts.red_cards(await repository.red_cards(session, lower=lower, upper=upper))
+    counts.satisfaction(
+        await repository.satisfaction(session, lower=parse_month(first)[0], upper=parse_month(last)[1], hall=hall)
+    )
+    counts.projects(await repository.projects(session, first=first, last=last, hall=hall))
+    return counts.tallies
+
+
+class _Counts:
+    """The tallies of a range per (month, hall), each source's rows added by its own step."""
+
+    def __init__(self, *, settings: RatingSettings, hall: str | None) -> None:
+        self.settings, self.hall = settings, hall
+        self.tallies: dict[tuple[str, str], Tally] = {}
+
+    def at(self, month: str, row_hall: str | None) -> Tally:
+        """The tally of a month and hall (a row without a hall is the city hall's)."""
+        return self.tallies.setdefault((month, row_hall or CITY_HALL), Tally())
+
+    def _asked(self, row_hall: str | None) -> bool:
+        # The queries by instant are not filtered by hall: the rows of other halls are left out here.
+        return self.hall is None or (row_hall or CITY_HALL) == self.hall
+
+    def applications(self, rows: list[tuple[Any, ...]]) -> None:
+        """Applications handled, 容缺 among them, and the online share (of items that are not secret)."""
+        for month, row_hall, channel, secret, deferred, n in rows:
+            c = self.at(month, row_hall)
+            c["applications"] += n
+            c["deferred"] += n if deferred else 0
+            if not secret:
+                c["online_base"] += n
+                c["online"] += n if channel == "online" else 0
+
+    def trips(self, rows: list[tuple[Any, ...]]) -> None:
+        """Completed applications and how many came in with zero or one trip."""
+        for month, row_hall, trips in rows:
+            c = self.at(month, row_hall)
+            c["completed"] += 1
+            c["zero_trips"] += int(trips == 0)
+            c["one_trip"] += int(trips == 1)
+
+    def clocks(self, rows: list[tuple[Any, ...]]) -> None:
+        """Closed clocks: tasks and applications on time, consultations on time apart."""
+        for closed_at, kind, on_time, row_hall in rows:
+            if not self._asked(row_hall):
+                continue
+            c = self.at(month_of(closed_at, self.settings), row_hall)
+            if kind in ("task", "application"):
+                c["closed"] += 1
+                c["on_time"] += int(bool(on_time))
+            elif kind == "consultation":
+                c["consult_closed"] += 1
+                c["consult_on_time"] += int(bool(on_time))
+
+    def red_cards(self, rows: list[tuple[Any, ...]]) -> None:
+        """Red cards raised in the month."""
+        for raised_at, row_hall in rows:
+            if self._asked(row_hall):
+                self.at(month_of(raised_at, self.settings), row_hall)["red_cards"] += 1
+
+    def satisfaction(self, rows: list[tuple[Any, ...]]) -> None:
+        """The ratings' daily roll-up (already of the hall asked, when one was)."""
+        for day, rated, satisfied in rows:
+            c = self.at(day.strftime("%Y-%m"), self.hall)
+            c["rated"] += int(rated or 0)
+            c["satisfied"] += int(satisfied or 0)
+
+    def projects(self, rows: list[tuple[Any, ...]]) -> None:
+        """Projects counted once, the key ones and their investment."""
+        for month, row_hall, key_project, n, investment in rows:
+            c = self.at(month, row_hall)
+            c["projects"] += n
+            c["key_projects"] += n if key_project else 0
+            c["investment_fen"] += int(investment or 0)
 
 
 def figures_csv(out: FiguresOut) -> str:
