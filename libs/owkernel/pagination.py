@@ -142,9 +142,15 @@ def page_of(
     item by ``item``, when given), and the next cursor, ``key`` of the last one kept, when the
     extra row shows there is more."""
     kept = rows[:limit]
-    next_cursor = encode_cursor(key(kept[-1])) if len(rows) > limit and kept else None
     items = [item(row) for row in kept] if item is not None else list(kept)
-    return Page(items=items, next_cursor=next_cursor)
+    return Page(items=items, next_cursor=next_cursor_of(rows, limit, key=key))
+
+
+def next_cursor_of(rows: Sequence[R], limit: int, *, key: Callable[[R], list[JsonValue]]) -> str | None:
+    """The next cursor of a page made from ``limit + 1`` rows (for a route whose items are made by
+    awaiting something, which ``page_of`` cannot do): ``key`` of the last row kept, or None when
+    the extra row is not there."""
+    return encode_cursor(key(rows[limit - 1])) if len(rows) > limit and limit > 0 else None
 
 
 LimitParam = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size")]

@@ -13,7 +13,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from owkernel import Idempotency, Unprocessable, decode_cursor, request_hash
+from owkernel import Idempotency, Unprocessable, request_hash
 from services.rating.db import tables
 from services.rating.settings import RatingSettings
 
@@ -108,21 +108,3 @@ async def idempotent_create(
         session, owner=owner, key=key, fingerprint=fingerprint, status_code=status_code, body=payload
     )
     return JSONResponse(payload, status_code=status_code)
-
-
-def parse_instant(text: str) -> datetime:
-    """An ISO 8601 instant from a cursor, in UTC (UTC when it names no offset)."""
-    value = datetime.fromisoformat(text)
-    # Normalised here, where an instant beyond the calendar in UTC (a forged cursor) is still a 422.
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def keyset_after(cursor: str | None, *, first: Callable[[str], Any] = parse_instant) -> tuple[Any, str] | None:
-    """Decode a two-part keyset cursor ``[sort value, id]``; 422 for one that is not ours."""
-    key = decode_cursor(cursor, size=2)
-    if key is None:
-        return None
-    try:
-        return first(str(key[0])), str(key[1])
-    except (TypeError, ValueError, OverflowError) as exc:
-        raise Unprocessable("The cursor is not valid.", errors=[{"field": "cursor", "message": "invalid"}]) from exc

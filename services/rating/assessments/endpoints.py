@@ -6,8 +6,9 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
-from owkernel import CursorParam, LimitParam, NotFound, Page, SessionDep, decode_cursor, encode_cursor
+from owkernel import CursorParam, LimitParam, NotFound, Page, SessionDep, decode_cursor
 from owkernel.halls import CITY_HALL, HALL_CODE_PATTERN
+from owkernel.pagination import page_of
 from owkernel.roles import Supervisor
 from services.rating.assessments import repository, service
 from services.rating.assessments.models import Assessment
@@ -63,11 +64,7 @@ async def list_assessments(
     key = decode_cursor(cursor, size=4)
     after = (str(key[0]), str(key[1]), str(key[2]), str(key[3])) if key else None
     rows = await repository.page(session, limit=limit + 1, after=after, month=month, scope=scope, hall=hall)
-    next_cursor = None
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        next_cursor = encode_cursor([last.month, last.scope, last.key, last.hall])
-    return {"items": [assessment_out(r) for r in rows[:limit]], "next_cursor": next_cursor}
+    return page_of(rows, limit, key=lambda r: [r.month, r.scope, r.key, r.hall], item=assessment_out)
 
 
 @router.get("/{month}/{scope}/{key}", response_model=AssessmentOut)

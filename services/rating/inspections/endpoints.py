@@ -14,11 +14,11 @@ from owkernel import (
     NotFound,
     Page,
     SessionDep,
-    encode_cursor,
 )
 from owkernel.halls import HALL_CODE_PATTERN
+from owkernel.pagination import as_text, decode_pair_cursor, next_cursor_of
 from owkernel.roles import Supervisor
-from services.rating.common import idempotent_create, keyset_after
+from services.rating.common import idempotent_create
 from services.rating.deps import SettingsDep
 from services.rating.inspections import repository, service
 from services.rating.inspections.models import Inspection
@@ -93,16 +93,13 @@ async def list_inspections(
     cursor: CursorParam = None,
 ) -> Any:
     """The published findings (public), of one hall or all."""
-    after = keyset_after(cursor, first=date.fromisoformat)
+    after = decode_pair_cursor(cursor, date.fromisoformat, as_text)
     rows = await repository.page(
         session, limit=limit + 1, after=after, department=department, window=window, start=from_, end=to, hall=hall
     )
     items = [await inspection_out(session, i) for i in rows[:limit]]
-    next_cursor = None
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        next_cursor = encode_cursor([last.inspected_on.isoformat(), last.inspection_id])
-    return {"items": items, "next_cursor": next_cursor}
+    key = next_cursor_of(rows, limit, key=lambda i: [i.inspected_on.isoformat(), i.inspection_id])
+    return Page[InspectionOut](items=items, next_cursor=key)
 
 
 @router.get("/{inspection_id}", response_model=InspectionOut)

@@ -6,7 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request, Response
 
-from owkernel import CursorParam, IdempotencyKey, LimitParam, Page, SessionDep, decode_cursor, encode_cursor
+from owkernel import CursorParam, IdempotencyKey, LimitParam, Page, SessionDep, decode_cursor
+from owkernel.pagination import page_of
 from owkernel.roles import Admin
 from services.rating.common import idempotent_create
 from services.rating.deps import SettingsDep
@@ -68,8 +69,7 @@ async def list_kiosks(session: SessionDep, _: Admin, limit: LimitParam = 50, cur
     """Every kiosk, revoked ones included (never a key)."""
     key = decode_cursor(cursor, size=1)
     rows = await repository.page(session, limit=limit + 1, after=str(key[0]) if key else None)
-    next_cursor = encode_cursor([rows[limit - 1].kiosk_id]) if len(rows) > limit else None
-    return {"items": [kiosk_out(k) for k in rows[:limit]], "next_cursor": next_cursor}
+    return page_of(rows, limit, key=lambda k: [k.kiosk_id], item=kiosk_out)
 
 
 @router.delete("/api/v1/kiosks/{kiosk_id}", status_code=204)

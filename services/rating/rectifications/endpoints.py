@@ -15,10 +15,9 @@ from owkernel import (
     Principal,
     SessionDep,
     VerifiedPrincipal,
-    encode_cursor,
 )
+from owkernel.pagination import decode_time_cursor, page_of
 from owkernel.roles import Supervisor
-from services.rating.common import keyset_after
 from services.rating.deps import SettingsDep
 from services.rating.rectifications import repository, service
 from services.rating.rectifications.models import Rectification
@@ -100,10 +99,9 @@ async def list_cases(
             raise Forbidden("Rectification cases are for supervisors and the departments concerned.")
         department = principal.department
     rows = await repository.page(
-        session, limit=limit + 1, after=keyset_after(cursor), status=status, department=department
+        session, limit=limit + 1, after=decode_time_cursor(cursor), status=status, department=department
     )
-    next_cursor = encode_cursor(service.cursor_key(rows[limit - 1])) if len(rows) > limit else None
-    return {"items": [case_out(c, principal) for c in rows[:limit]], "next_cursor": next_cursor}
+    return page_of(rows, limit, key=service.cursor_key, item=lambda c: case_out(c, principal))
 
 
 @router.get("/published", response_model=Page[PublishedOut])
@@ -115,24 +113,23 @@ async def published(
 ) -> Any:
     """The published outcomes of closed cases (public: no personal data, no review text)."""
     rows = await repository.page(
-        session, limit=limit + 1, after=keyset_after(cursor), department=department, closed_only=True
+        session, limit=limit + 1, after=decode_time_cursor(cursor), department=department, closed_only=True
     )
-    items = [
-        PublishedOut(
-            rectification_id=c.rectification_id,
-            origin=c.origin,
-            department=c.department,
-            window=c.window,
-            outcome=c.status,
-            result=c.result,
-            opened_at=c.opened_at,
-            closed_at=c.closed_at,
-            on_time=c.on_time,
-        ).model_dump(mode="json")
-        for c in rows[:limit]
-    ]
-    next_cursor = encode_cursor(service.cursor_key(rows[limit - 1])) if len(rows) > limit else None
-    return {"items": items, "next_cursor": next_cursor}
+    return page_of(rows, limit, key=service.cursor_key, item=_published_out)
+
+
+def _published_out(c: Rectification) -> PublishedOut:
+    return PublishedOut(
+        rectification_id=c.rectification_id,
+        origin=c.origin,
+        department=c.department,
+        window=c.window,
+        outcome=c.status,
+        result=c.result,
+        opened_at=c.opened_at,
+        closed_at=c.closed_at,
+        on_time=c.on_time,
+    )
 
 
 @router.get("/{rectification_id}", response_model=RectificationOut)

@@ -18,11 +18,11 @@ from owkernel import (
     SessionDep,
     Unauthorized,
     VerifiedPrincipal,
-    encode_cursor,
 )
 from owkernel.halls import HALL_CODE_PATTERN
+from owkernel.pagination import decode_time_cursor, page_of, time_key
 from owkernel.roles import HallStaff
-from services.rating.common import idempotent_create, keyset_after, period
+from services.rating.common import idempotent_create, period
 from services.rating.deps import SenderDep, SettingsDep, SignerDep
 from services.rating.reviews import links, repository, service
 from services.rating.reviews.models import Review
@@ -96,7 +96,7 @@ async def list_ratings(
     application_no: Annotated[str | None, Query(max_length=40)] = None,
 ) -> Any:
     """Applicants see their own ratings; supervisors all; a department's staff theirs, never who rated."""
-    after = keyset_after(cursor)
+    after = decode_time_cursor(cursor)
     full = True
     filters: dict[str, Any] = {"channel": channel, "application_no": application_no}
     if principal.has_role(*OVERSIGHT):
@@ -112,12 +112,9 @@ async def list_ratings(
             raise Forbidden("No identity number on this account.")
         filters["rater_id_number"] = principal.id_number
     rows = await repository.page(session, limit=limit + 1, after=after, **filters)
-    items = [rating_out(r, full=full) for r in rows[:limit]]
-    next_cursor = None
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        next_cursor = encode_cursor([last.rated_at.isoformat(), last.review_id])
-    return {"items": items, "next_cursor": next_cursor}
+    return page_of(
+        rows, limit, key=lambda r: time_key(r.rated_at, r.review_id), item=lambda r: rating_out(r, full=full)
+    )
 
 
 @router.get("/stats", response_model=StatsOut, response_model_by_alias=True)

@@ -15,10 +15,10 @@ from owkernel import (
     Page,
     PayloadTooLarge,
     SessionDep,
-    encode_cursor,
 )
+from owkernel.pagination import decode_time_cursor, page_of, time_key
 from owkernel.roles import Admin
-from services.rating.common import idempotent_create, keyset_after
+from services.rating.common import idempotent_create
 from services.rating.deps import SettingsDep
 from services.rating.surveys import repository, service
 from services.rating.surveys.models import SurveyImport
@@ -76,13 +76,8 @@ async def import_survey(
 @router.get("/imports", response_model=Page[SurveyImportOut])
 async def list_imports(session: SessionDep, _: Admin, limit: LimitParam = 50, cursor: CursorParam = None) -> Any:
     """Every import, newest first."""
-    after = keyset_after(cursor)
-    rows = await repository.page(session, limit=limit + 1, after=after)
-    next_cursor = None
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        next_cursor = encode_cursor([last.imported_at.isoformat(), last.import_id])
-    return {"items": [import_out(r) for r in rows[:limit]], "next_cursor": next_cursor}
+    rows = await repository.page(session, limit=limit + 1, after=decode_time_cursor(cursor))
+    return page_of(rows, limit, key=lambda r: time_key(r.imported_at, r.import_id), item=import_out)
 
 
 @router.get("/imports/{import_id}", response_model=SurveyImportOut)
