@@ -235,6 +235,9 @@ class Stack:
             f"{p}_PORT": str(self.ports[c.name]),
             f"{p}_JWKS_URL": f"{self.gateway_url}/.well-known/jwks.json",
             f"{p}_LOG_JSON": "true" if self.log_json else "false",
+            # Traces (owkernel.tracing) follow the OTEL_* variables the stack was given, which every
+            # process inherits; each component names itself, as its Deployment does in Kubernetes.
+            "OTEL_SERVICE_NAME": c.name,
         }
         if c.name == "gateway":
             for other in COMPONENTS:

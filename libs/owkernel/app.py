@@ -19,6 +19,7 @@ from typing import Any
 import structlog
 from fastapi import APIRouter, FastAPI
 
+from owkernel import tracing
 from owkernel.auth import TokenVerifier
 from owkernel.bus import Bus
 from owkernel.clock import SYSTEM_CLOCK, Clock
@@ -71,6 +72,7 @@ def create_service_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(service=settings.service_name, level=settings.log_level, json=settings.log_json)
+        tracing.setup(settings.service_name)
         kernel = build_kernel(settings, tables, group, state=state, clock=clock or SYSTEM_CLOCK)
         app.state.kernel = kernel
         app.state.verifier = verifier or _jwks_verifier(kernel)
@@ -81,7 +83,13 @@ def create_service_app(
         finally:
             await _stop(kernel)
 
-    app = FastAPI(title=title, version=version, description=description, lifespan=lifespan)
+    app = FastAPI(
+        title=title,
+        version=version,
+        description=description,
+        lifespan=lifespan,
+        telemetry=tracing.fastapi_telemetry(),
+    )
     install_problem_handlers(app)
     install_openapi(app)
     app.add_middleware(RequestContextMiddleware, service=settings.service_name)
@@ -108,8 +116,15 @@ def build_kernel(
         user=settings.nats_user,
         password=settings.nats_password.get_secret_value() if settings.nats_password else None,
     )
+    tracing.instrument_database(db.engine)
     relay = OutboxRelay(
-        db, bus, tables, service=name, batch=settings.outbox_batch, poll_seconds=settings.outbox_poll_seconds
+        db,
+        bus,
+        tables,
+        service=name,
+        batch=settings.outbox_batch,
+        poll_seconds=settings.outbox_poll_seconds,
+        wire_form=settings.event_wire_form,
     )
     runner = None
     if group is not None:
@@ -186,3 +201,4 @@ async def _stop(kernel: AnyKernel) -> None:
     await kernel.bus.close()
     await kernel.http.aclose()
     await kernel.db.dispose()
+    tracing.shutdown()

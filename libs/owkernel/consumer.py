@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -26,9 +27,11 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from structlog.contextvars import bound_contextvars
 
+from owkernel import tracing
 from owkernel.bus import Bus
 from owkernel.contracts import Envelope, EventData, UnknownEventError, decode
 from owkernel.db import Database
+from owkernel.deadletters import park
 from owkernel.handlers import ConsumerGroup, Handler, PoisonEvent, RetryLater, apply_once, handled_ids
 from owkernel.metrics import DEAD_LETTERS, EVENTS_HANDLED
 from owkernel.outbox import CORRELATION_HEADER
@@ -214,6 +217,15 @@ class StreamConsumer:
         return float(min(self.options.backoff_base * 2 ** max(deliveries - 1, 0), self.options.backoff_max))
 
     async def handle_batch(self, msgs: list[Msg]) -> None:
+        """Handle fetched messages in one transaction, then ack, nak or term each (traced: in a
+        span that continues the publisher's trace, or links the several it joins)."""
+        if not tracing.enabled():
+            await self._handle_batch(msgs)
+            return
+        with tracing.consuming_batch(self.durable, [tracing.message_context(m.headers) for m in msgs]):
+            await self._handle_batch(msgs)
+
+    async def _handle_batch(self, msgs: list[Msg]) -> None:
         """Handle fetched messages in one transaction, then ack, nak or term each.
 
         The common case (every event applies) runs without savepoints and writes the inbox rows
@@ -267,8 +279,7 @@ class StreamConsumer:
                     EVENTS_HANDLED.labels(self.group.service, envelope.type, "duplicate").inc()
                     outcome.append("ack")
                     continue
-                correlation = (msg.headers or {}).get(CORRELATION_HEADER) or envelope.correlation_id
-                with bound_contextvars(request_id=correlation, event_id=envelope.id, event_type=envelope.type):
+                with _event_scope(msg, envelope):
                     await self.group.handlers[envelope.type](session, data, envelope)
                 seen.add(envelope.id)
                 handled.append(
@@ -313,8 +324,7 @@ class StreamConsumer:
             # Filtered subjects only, so this means the subscription and handlers disagree.
             await self._dead_letter(session, msg, subject, envelope.id, "no handler", deliveries)
             return "term"
-        correlation = (msg.headers or {}).get(CORRELATION_HEADER) or envelope.correlation_id
-        with bound_contextvars(request_id=correlation, event_id=envelope.id, event_type=envelope.type):
+        with _event_scope(msg, envelope):
             try:
                 await apply_once(session, self.tables, self.durable, handler, data, envelope)
             except PoisonEvent as exc:
@@ -338,17 +348,32 @@ class StreamConsumer:
         log.error("consumer.dead_letter", subject=subject, event_id=event_id, error=error, deliveries=deliveries)
         DEAD_LETTERS.labels(self.group.service, subject).inc()
         async with session.begin_nested():
-            await session.execute(
-                insert(self.tables.dead_letters).values(
-                    consumer=self.durable,
-                    event_id=event_id,
-                    subject=subject,
-                    payload=msg.data,
-                    error=error[:4000],
-                    deliveries=deliveries,
-                    created_at=datetime.now(UTC),
-                )
+            await park(
+                session,
+                self.tables,
+                consumer=self.durable,
+                event_id=event_id,
+                subject=subject,
+                payload=msg.data,
+                error=error,
+                deliveries=deliveries,
             )
+
+
+@contextlib.contextmanager
+def _event_scope(msg: Msg, envelope: Envelope) -> Iterator[None]:
+    """Around one event's handler: its ids on every log line and, traced, its span."""
+    correlation = (msg.headers or {}).get(CORRELATION_HEADER) or envelope.correlation_id
+    if not tracing.enabled():
+        with bound_contextvars(request_id=correlation, event_id=envelope.id, event_type=envelope.type):
+            yield
+        return
+    context = tracing.message_context(msg.headers)
+    with (
+        tracing.handling(envelope.type, envelope.id, context) as ids,
+        bound_contextvars(request_id=correlation, event_id=envelope.id, event_type=envelope.type, **ids),
+    ):
+        yield
 
 
 class ConsumerRunner:

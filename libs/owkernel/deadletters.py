@@ -14,11 +14,14 @@ Operators reach this through each service's ``/ops/dead-letters`` (admin only; s
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 import structlog
 from pydantic import ValidationError
 from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from structlog.contextvars import bound_contextvars
 
@@ -58,6 +61,37 @@ async def page(session: AsyncSession, tables: KernelTables, *, after: int | None
     if after is not None:
         stmt = stmt.where(letters.c.id > after)
     return list((await session.execute(stmt.limit(limit))).all())
+
+
+async def park(
+    session: AsyncSession,
+    tables: KernelTables,
+    *,
+    consumer: str,
+    event_id: str | None,
+    subject: str,
+    payload: bytes,
+    error: str,
+    deliveries: int,
+) -> None:
+    """Keep a failed event as ``consumer``'s dead letter; one already parked for the same event
+    (replayed by hand or redelivered from the stream, and failed again) takes the new error,
+    deliveries and time instead of breaking the unique key, which would fail the whole batch and
+    have it redelivered for ever rather than parked."""
+    letters = tables.dead_letters
+    values = {
+        "consumer": consumer,
+        "event_id": event_id,
+        "subject": subject,
+        "payload": payload,
+        "error": error[:4000],
+        "deliveries": deliveries,
+        "created_at": datetime.now(UTC),
+    }
+    upsert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = upsert(letters).values(**values)
+    changed = {key: stmt.excluded[key] for key in ("subject", "payload", "error", "deliveries", "created_at")}
+    await session.execute(stmt.on_conflict_do_update(index_elements=["consumer", "event_id"], set_=changed))
 
 
 async def _locked(session: AsyncSession, tables: KernelTables, letter_id: int) -> Any:

@@ -17,6 +17,8 @@ import aiohttp
 import httpx
 from httpx_aiohttp import AiohttpTransport
 
+from owkernel.tracing import http_trace_configs
+
 
 class _NoCookies(CookieJar):
     """A cookie jar that keeps nothing and sends nothing."""
@@ -47,6 +49,7 @@ def make_http_client(
         return aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=max_connections, keepalive_timeout=limits.keepalive_expiry),
             cookie_jar=aiohttp.DummyCookieJar(),
+            trace_configs=http_trace_configs(),
         )
 
     return httpx.AsyncClient(

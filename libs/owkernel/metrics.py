@@ -14,6 +14,11 @@ HTTP_LATENCY = Histogram(
     buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
 )
 OUTBOX_PENDING = Gauge("onewindow_outbox_pending", "Events committed but not yet published", ["service"])
+OUTBOX_OLDEST_AGE = Gauge(
+    "onewindow_outbox_oldest_age_seconds",
+    "Age of the oldest event committed but not yet published (0 when none waits), as the relay last saw it",
+    ["service"],
+)
 OUTBOX_PUBLISHED = Counter("onewindow_outbox_published_total", "Events published from the outbox", ["service"])
 EVENTS_HANDLED = Counter(
     "onewindow_events_handled_total", "Events handled by consumers", ["service", "subject", "outcome"]

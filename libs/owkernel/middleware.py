@@ -13,6 +13,7 @@ from owkernel.errors import problem_body
 from owkernel.guard import refusal, with_response_headers
 from owkernel.logs import new_request_id
 from owkernel.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from owkernel.tracing import log_context
 
 log = structlog.get_logger("owkernel.app")
 
@@ -30,7 +31,8 @@ class RequestContextMiddleware:
             return
         request_id = _request_id(scope)
         clear_contextvars()
-        bind_contextvars(service=self.service, request_id=request_id)
+        # FastAPI's server span is current here (traced): its trace id joins the log context.
+        bind_contextvars(service=self.service, request_id=request_id, **log_context())
         started = time.perf_counter()
         status = 500
         response_started = False

@@ -27,17 +27,24 @@ from pydantic import ValidationError
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from owkernel import tracing
 from owkernel.bus import Bus
 from owkernel.contracts import EventData, encode, make_envelope
 from owkernel.contracts._base import CLOUDEVENTS_CONTENT_TYPE, Envelope, WireForm, in_wire_form
 from owkernel.db import Database, request_commit_hooks, stage_rows
 from owkernel.logs import current_request_id
-from owkernel.metrics import OUTBOX_PENDING, OUTBOX_PUBLISHED
+from owkernel.metrics import OUTBOX_OLDEST_AGE, OUTBOX_PENDING, OUTBOX_PUBLISHED
 from owkernel.tables import KernelTables
+from owkernel.tracing import current_traceparent, publishing
 
 log = structlog.get_logger("owkernel.outbox")
 
 CORRELATION_HEADER = "X-Correlation-ID"
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes; the kernel writes UTC.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 class Outbox:
@@ -59,6 +66,7 @@ class Outbox:
         if not events:
             return []
         correlation = correlation_id or current_request_id()
+        traceparent = current_traceparent()
         envelopes = [make_envelope(data, source=self.source, correlation_id=correlation) for data in events]
         rows = [
             {
@@ -68,6 +76,7 @@ class Outbox:
                 "correlation_id": e.correlation_id,
                 "created_at": e.occurred_at,
                 "attempts": 0,
+                "traceparent": traceparent,
             }
             for e in envelopes
         ]
@@ -162,12 +171,15 @@ class OutboxRelay:
                         self.table.c.subject,
                         self.table.c.payload,
                         self.table.c.correlation_id,
+                        self.table.c.traceparent,
+                        self.table.c.created_at,
                     )
                     .where(self.table.c.sent_at.is_(None))
                     .order_by(self.table.c.id)
                     .limit(self.batch)
                 )
             ).all()
+        self._observe_oldest(rows)
         if not rows:
             OUTBOX_PENDING.labels(self.service).set(0)
             return 0, True
@@ -179,8 +191,7 @@ class OutboxRelay:
             # No wait_stall: with a timeout every call goes through asyncio.wait_for, which yields
             # to the loop once per event, and behind busy request handlers 500 yields took 250 ms.
             # A batch never exceeds the client's pending limit, so the semaphore never waits.
-            future = await self.bus.js.publish_async(self.bus.wire_subject(row.subject), payload, headers=headers)
-            futures.append(future)
+            futures.append(await self._publish(row, payload, headers))
         done, pending = await asyncio.wait(futures, timeout=self.publish_timeout)
         for fut in pending:
             fut.cancel()
@@ -198,6 +209,19 @@ class OutboxRelay:
             first_error = next((f.exception() for f in futures if f in done and f.exception() is not None), None)
             log.warning("outbox.publish_incomplete", sent=len(acked), batch=len(rows), error=str(first_error))
         return len(acked), len(acked) == len(rows)
+
+    async def _publish(self, row: Any, payload: bytes, headers: dict[str, str]) -> asyncio.Future[PubAck]:
+        """Hand one row to the client; traced, the publish span's context rides in its headers."""
+        subject = self.bus.wire_subject(row.subject)
+        if not tracing.enabled():
+            return await self.bus.js.publish_async(subject, payload, headers=headers)
+        with publishing(row.subject, row.traceparent, headers):
+            return await self.bus.js.publish_async(subject, payload, headers=headers)
+
+    def _observe_oldest(self, rows: Sequence[Any]) -> None:
+        """The age of the oldest unsent row (the first of an oldest-first batch), for the gauge."""
+        age = (datetime.now(UTC) - _aware(rows[0].created_at)).total_seconds() if rows else 0.0
+        OUTBOX_OLDEST_AGE.labels(self.service).set(max(age, 0.0))
 
     def _message(self, row: Any) -> tuple[bytes, dict[str, str]]:
         """One outbox row as the payload and headers it is published with."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -54,6 +56,9 @@ class ServiceSettings(BaseSettings):
     consumer_backoff_seconds: float = 0.5
     outbox_batch: int = 500
     outbox_poll_seconds: float = 1.0
+    # What the relay publishes: CloudEvents, or the old envelope during the first step of the
+    # rolling upgrade to them (docs/conventions.md, "Events on the wire: CloudEvents").
+    event_wire_form: Literal["cloudevents", "envelope"] = "cloudevents"
     # Where the gateway publishes its signing keys; services verify tokens themselves.
     jwks_url: str = "http://127.0.0.1:8000/.well-known/jwks.json"
     jwt_issuer: str = "onewindow-gateway"

@@ -8,11 +8,12 @@ HTTP instrumentation, and the outbox and consumers skip their spans after one bo
 On, one process-wide tracer provider exports over OTLP/HTTP protobuf (the SDK reads the rest of
 ``OTEL_*``: endpoint, headers, sampler, batch sizes). The spans come from the instrumentations
 where one exists: FastAPI's own server span (FastAPI ships OpenTelemetry instrumentation of its
-own, which contrib's FastAPI/ASGI middleware would only switch off and replace), httpx for every
-call through the kernel's client (the gateway's proxying, JWKS, couriers), SQLAlchemy for every
-statement. Hand-made here only what no instrumentation knows: the relay's publish span (child of
-the transaction that wrote the row, whose ``traceparent`` the outbox keeps in a column) and the
-consumer's spans (a child of that publish span for each event handled).
+own, which contrib's FastAPI/ASGI middleware would only switch off and replace), aiohttp-client's
+for every outgoing call (the gateway's proxying, JWKS, couriers: all leave through the kernel's
+one aiohttp session), SQLAlchemy's for every statement. Hand-made here only what no
+instrumentation knows: the relay's publish span (child of the transaction that wrote the row,
+whose ``traceparent`` the outbox keeps in a column) and the consumer's spans (a child of that
+publish span for each event handled).
 
 The trace context crosses NATS as W3C ``traceparent``/``tracestate`` message headers: the header
 names the hop (the publish span), which only the relay knows; the CloudEvent in the payload is
@@ -38,7 +39,7 @@ from opentelemetry.util.types import Attributes
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 if TYPE_CHECKING:
-    import httpx
+    import aiohttp
     from fastapi.telemetry import TelemetryConfig
     from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -162,15 +163,27 @@ def fastapi_telemetry() -> TelemetryConfig:
     return {"tracing": True, "metrics": False, "logs": False, "operation_spans": False, "exclude": untraced}
 
 
-def instrument(*, engine: AsyncEngine, http: httpx.AsyncClient) -> None:
-    """Trace this kernel's SQL statements and outgoing HTTP calls (no-op when tracing is off)."""
-    if not enabled():
+def instrument_database(engine: AsyncEngine) -> None:
+    """Trace this kernel's SQL statements (nothing when tracing is off)."""
+    if _state.provider is None:
         return
-    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
     from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 
     SQLAlchemyInstrumentor().instrument(engine=engine.sync_engine, tracer_provider=_state.provider)
-    HTTPXClientInstrumentor.instrument_client(http, tracer_provider=_state.provider)
+
+
+def http_trace_configs() -> list[aiohttp.TraceConfig]:
+    """What the kernel's aiohttp session traces outgoing calls with (none when tracing is off).
+
+    The aiohttp level, not httpx's: the gateway's door sends on that session directly (see
+    gateway/door/transport.py), and httpx's own calls go through it too, so one client span
+    (and one injected ``traceparent``) per call covers both.
+    """
+    if _state.provider is None:
+        return []
+    from opentelemetry.instrumentation.aiohttp_client import create_trace_config
+
+    return [create_trace_config(tracer_provider=_state.provider)]
 
 
 # --- logs --------------------------------------------------------------------------------------

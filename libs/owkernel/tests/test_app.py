@@ -194,3 +194,20 @@ async def test_idempotent_create(svc: RunningService, signing_keys: SigningKeys)
         "/things", json={"name": "taken", "size": 1}, headers=headers | {"Idempotency-Key": "k2"}
     )
     assert conflict.status_code == 409 and conflict.json()["detail"] == "That name is taken."
+
+
+async def test_event_wire_form_setting_reaches_the_relay(tmp_path: Path) -> None:
+    from owkernel.app import build_kernel
+    from owkernel.clock import SYSTEM_CLOCK
+
+    for form in ("envelope", "cloudevents"):
+        settings = ServiceSettings(
+            service_name="wiretest", database_url=f"sqlite+aiosqlite:///{tmp_path / 'w.db'}", event_wire_form=form
+        )
+        kernel = build_kernel(settings, tables, None, state=None, clock=SYSTEM_CLOCK)
+        try:
+            assert kernel.relay.wire_form == form
+        finally:
+            await kernel.http.aclose()
+            await kernel.db.dispose()
+    assert ServiceSettings().event_wire_form == "cloudevents"

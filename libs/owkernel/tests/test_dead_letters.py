@@ -182,3 +182,55 @@ async def test_dead_letters_of_either_wire_form_replay(ops: Any, signing_keys: S
     skipped = await client.post(f"/ops/dead-letters/{again_id}/replay", headers=admin)
     assert skipped.status_code == 200 and skipped.json()["outcome"] == "already handled"
     assert await applied_count(db, "DL-OLD") == 1
+
+
+async def test_parking_the_same_event_twice_updates_its_letter(database_url: str) -> None:
+    """Redelivered (replayed from the stream, published again) and failed again: the second
+    parking takes the new error, deliveries and time instead of breaking the unique key, which
+    failed the consumer's whole batch and had it redelivered for ever."""
+    from owkernel.deadletters import park as park_letter
+
+    db = Database(database_url)
+    async with db.engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+    stamp = datetime.now(UTC).timestamp()
+    consumer, event_id = f"parktest-{stamp}", f"evt-{stamp}"
+    letters = tables.dead_letters
+    try:
+        for deliveries, error in ((8, "first failure"), (3, "second failure")):
+            async with db.transaction() as session, session.begin_nested():
+                # In a savepoint, as the consumer parks inside its batch's transaction.
+                await park_letter(
+                    session,
+                    tables,
+                    consumer=consumer,
+                    event_id=event_id,
+                    subject="intake.application.submitted",
+                    payload=b"{}",
+                    error=error,
+                    deliveries=deliveries,
+                )
+        for _ in range(2):  # an undecodable message has no id: each is its own letter
+            async with db.transaction() as session:
+                await park_letter(
+                    session,
+                    tables,
+                    consumer=consumer,
+                    event_id=None,
+                    subject="intake.application.submitted",
+                    payload=b"garbage",
+                    error="undecodable",
+                    deliveries=1,
+                )
+        async with db.transaction() as session:
+            rows = (
+                await session.execute(
+                    select(letters.c.event_id, letters.c.error, letters.c.deliveries).where(
+                        letters.c.consumer == consumer
+                    )
+                )
+            ).all()
+        assert [(r.error, r.deliveries) for r in rows if r.event_id == event_id] == [("second failure", 3)]
+        assert len([r for r in rows if r.event_id is None]) == 2
+    finally:
+        await db.dispose()
