@@ -14,7 +14,7 @@ from owkernel.auth import Principal, VerifiedPrincipal
 from owkernel.errors import PayloadTooLarge, Unprocessable
 from owkernel.halls import HALL_CODE_PATTERN
 from owkernel.idempotency import Idempotency, IdempotencyKey, request_hash
-from owkernel.pagination import CursorParam, LimitParam, Page, decode_cursor
+from owkernel.pagination import CursorParam, LimitParam, Page, decode_id_cursor
 from owkernel.roles import Clerk
 from services.intake.applications import access, creation, listing_repository, materials, presenter, reading, review
 from services.intake.applications.reading import Step
@@ -131,19 +131,10 @@ async def list_applications(
         project_no=project_no,
         hall=hall,
         search=q.strip() if q else None,
-        before_id=_before_id(cursor),
+        before_id=decode_id_cursor(cursor),
         limit=limit + 1,
     )
     return presenter.summary_page(rows, limit)
-
-
-def _before_id(cursor: str | None) -> int | None:
-    """The id the list's cursor points below (None for the first page)."""
-    key = decode_cursor(cursor, size=1)
-    before = key[0] if key else None
-    if before is not None and not isinstance(before, int):
-        raise Unprocessable("The cursor is not valid.", errors=[{"field": "cursor", "message": "invalid"}])
-    return before
 
 
 @router.get("/{no}")

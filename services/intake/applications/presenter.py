@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import RowMapping
 
-from owkernel.pagination import Page, encode_cursor
+from owkernel.pagination import Page, page_of
 from services.intake.applications.models import Application, ApplicationMaterial
 from services.intake.applications.reading import Dossier, certificate_waits_for, deferred_overdue, material_status
 from services.intake.applications.schemas import (
@@ -158,9 +158,4 @@ def summary(row: RowMapping) -> ApplicationSummary:
 
 def summary_page(rows: Sequence[RowMapping], limit: int) -> Page[ApplicationSummary]:
     """A page of list lines from up to ``limit + 1`` rows: the extra one says another page follows."""
-    shown = rows[:limit]
-    more = len(rows) > limit
-    return Page(
-        items=[summary(r) for r in shown],
-        next_cursor=encode_cursor([shown[-1]["id"]]) if more and shown else None,
-    )
+    return page_of(rows, limit, key=lambda r: [r["id"]], item=summary)

@@ -12,7 +12,7 @@ from owkernel.auth import CurrentPrincipal, VerifiedPrincipal
 from owkernel.errors import Forbidden
 from owkernel.halls import CITY_HALL, HALL_CODE_PATTERN
 from owkernel.idempotency import Idempotency, IdempotencyKey, request_hash
-from owkernel.pagination import CursorParam, LimitParam, Page, decode_id_cursor, encode_cursor
+from owkernel.pagination import CursorParam, LimitParam, Page, decode_id_cursor, page_of
 from services.intake.appointments import presenter, repository, service
 from services.intake.appointments.schemas import AppointmentIn, AppointmentOut, SlotOpen, SlotOut, WindowKind
 from services.intake.common import sees_everything
@@ -105,12 +105,7 @@ async def list_appointments(
         limit=limit + 1,
         hall=hall,
     )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return Page(
-        items=[presenter.appointment_out(r) for r in rows],
-        next_cursor=encode_cursor([rows[-1].id]) if more else None,
-    )
+    return page_of(rows, limit, key=lambda r: [r.id], item=presenter.appointment_out)
 
 
 @router.get("/{appointment_id}")

@@ -9,7 +9,7 @@ from fastapi import APIRouter, File, Query, Request, UploadFile
 from owkernel.app import SessionDep
 from owkernel.errors import NotFound, PayloadTooLarge, Unprocessable
 from owkernel.idempotency import Idempotency, IdempotencyKey, request_hash
-from owkernel.pagination import CursorParam, LimitParam, Page, decode_cursor, decode_id_cursor, encode_cursor
+from owkernel.pagination import CursorParam, LimitParam, Page, decode_cursor, decode_id_cursor, page_of
 from owkernel.roles import Admin
 from services.intake.catalog import repository, service
 from services.intake.catalog.importer import parse_catalog_file
@@ -44,12 +44,7 @@ async def list_items(
         after=str(key[0]) if key else None,
         limit=limit + 1,
     )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return Page(
-        items=[service.item_out(r) for r in rows],
-        next_cursor=encode_cursor([rows[-1].code]) if more and rows else None,
-    )
+    return page_of(rows, limit, key=lambda r: [r.code], item=service.item_out)
 
 
 @router.get("/items/{code}")
@@ -101,12 +96,7 @@ async def item_history(
         raise NotFound(f"No item {code}.")
     after = decode_id_cursor(cursor)
     rows = await repository.history(session, code, after=after, limit=limit + 1)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return Page(
-        items=[service.version_out(r) for r in rows],
-        next_cursor=encode_cursor([rows[-1].version]) if more and rows else None,
-    )
+    return page_of(rows, limit, key=lambda r: [r.version], item=service.version_out)
 
 
 @router.get("/stats")

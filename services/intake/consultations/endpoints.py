@@ -10,7 +10,7 @@ from owkernel.app import SessionDep
 from owkernel.auth import CurrentPrincipal
 from owkernel.errors import Forbidden
 from owkernel.idempotency import Idempotency, IdempotencyKey, request_hash
-from owkernel.pagination import CursorParam, LimitParam, Page, decode_id_cursor, encode_cursor
+from owkernel.pagination import CursorParam, LimitParam, Page, decode_id_cursor, page_of
 from services.intake.common import sees_everything
 from services.intake.consultations import repository, service
 from services.intake.consultations.schemas import ConsultationIn, ConsultationOut, ReplyIn
@@ -86,6 +86,4 @@ async def list_consultations(
         before_id=before,
         limit=limit + 1,
     )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return Page(items=[service.out(r) for r in rows], next_cursor=encode_cursor([rows[-1].id]) if more else None)
+    return page_of(rows, limit, key=lambda r: [r.id], item=service.out)

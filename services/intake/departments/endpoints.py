@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from owkernel.app import SessionDep
-from owkernel.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
+from owkernel.pagination import CursorParam, LimitParam, Page, decode_cursor, page_of
 from owkernel.roles import Admin
 from services.intake.departments import repository, service
 from services.intake.departments.schemas import DepartmentIn, DepartmentNames, DepartmentOut
@@ -21,8 +21,7 @@ async def list_departments(
     key = decode_cursor(cursor, size=1)
     after = str(key[0]) if key is not None else None
     rows = await repository.page(session, after=after, limit=limit + 1)
-    next_cursor = encode_cursor([rows[limit - 1].code]) if len(rows) > limit else None
-    return Page[DepartmentOut](items=[service.out(d) for d in rows[:limit]], next_cursor=next_cursor)
+    return page_of(rows, limit, key=lambda d: [d.code], item=service.out)
 
 
 @router.post("", status_code=201, responses={409: {"description": "a department with this code exists"}})

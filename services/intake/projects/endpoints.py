@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from owkernel.app import SessionDep
 from owkernel.auth import VerifiedPrincipal
 from owkernel.idempotency import Idempotency, IdempotencyKey, request_hash
-from owkernel.pagination import CursorParam, LimitParam, Page, decode_id_cursor, encode_cursor
+from owkernel.pagination import CursorParam, LimitParam, Page, decode_id_cursor, next_cursor_of
 from services.intake.db import tables
 from services.intake.deps import SettingsDep
 from services.intake.projects import presenter, repository, service
@@ -64,12 +64,8 @@ async def list_projects(
     owner, officer = service.list_scope(principal)
     before = decode_id_cursor(cursor)
     rows = await repository.list_projects(session, owner=owner, officer=officer, before_id=before, limit=limit + 1)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return Page(
-        items=[await _out(session, p) for p in rows],
-        next_cursor=encode_cursor([rows[-1].id]) if more else None,
-    )
+    items = [await _out(session, p) for p in rows[:limit]]
+    return Page(items=items, next_cursor=next_cursor_of(rows, limit, key=lambda p: [p.id]))
 
 
 async def _out(session: AsyncSession, project: Project) -> ProjectOut:
