@@ -12,7 +12,8 @@ A component with nothing to measure scores in full. Scores never go below zero.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -78,35 +79,9 @@ async def compute(
     now = clock_of(session).now()
     rows: list[Assessment] = []
     for scope in SCOPES:
-        sat = await repository.satisfaction(session, scope=scope, lower=lower, upper=upper)
-        clocks = await repository.on_time(session, scope=scope, lower=lower, upper=upper)
-        reds = await repository.red_cards(session, scope=scope, lower=lower, upper=upper)
-        found = await repository.findings(session, scope=scope, first=first, nxt=nxt)
-        onl = await repository.online(session, scope=scope, lower=lower, upper=upper)
-        keys = sorted({k for m in (sat, clocks, reds, found, onl) for k in m if k[1]})
-        for hall, key in keys:
-            at = (hall, key)
-            red = reds.get(at, 0)
-            count, points = found.get(at, (0, 0))
-            parts = [
-                _rate(used["satisfaction"], sat.get(at), what="satisfaction"),
-                _rate(used["on_time"], clocks.get(at), what="on_time"),
-                _penalty(
-                    used["red_cards"],
-                    red,
-                    red * settings.assessment_red_card_points,
-                    what="red_cards",
-                    detail=f"{red} red card(s)",
-                ),
-                _penalty(
-                    used["inspections"],
-                    count,
-                    float(points),
-                    what="inspections",
-                    detail=f"{count} finding(s), {points} point(s)",
-                ),
-                _rate(used["online"], onl.get(at), what="online"),
-            ]
+        measured = await _measured(session, scope=scope, lower=lower, upper=upper, first=first, nxt=nxt)
+        for hall, key in measured.named():
+            parts = measured.parts((hall, key), used=used, red_card_points=settings.assessment_red_card_points)
             score = round(sum(p.score for p in parts), 2)
             breakdown: list[dict[str, Any]] = [p.model_dump(mode="json") for p in parts]
             rows.append(
@@ -122,24 +97,74 @@ async def compute(
                     computed_at=now,
                 )
             )
-            if scope == "hall":
-                # The event's scope names a window or a department; a hall's own score is read at
-                # GET /api/v1/assessments?scope=hall (a new event type would announce it).
-                continue
-            await outbox.add(
-                session,
-                AssessmentPublished(
-                    month=month,
-                    scope="window" if scope == "window" else "department",
-                    key=key,
-                    score=score,
-                    breakdown=parts,
-                    published_at=now,
-                    hall=hall,
-                ),
-            )
+            # The event's scope names a window or a department; a hall's own score is read at
+            # GET /api/v1/assessments?scope=hall (a new event type would announce it).
+            if scope != "hall":
+                await outbox.add(session, _published(rows[-1], parts=parts, at=now))
     await repository.replace(session, month=month, rows=rows)
     return rows
+
+
+def _published(row: Assessment, *, parts: list[AssessmentComponent], at: datetime) -> AssessmentPublished:
+    """The event of a window's or a department's assessment."""
+    return AssessmentPublished(
+        month=row.month,
+        scope="window" if row.scope == "window" else "department",
+        key=row.key,
+        score=row.score,
+        breakdown=parts,
+        published_at=at,
+        hall=row.hall,
+    )
+
+
+@dataclass(frozen=True)
+class _Measured:
+    """One scope's measures of the month, each keyed by (hall, key)."""
+
+    satisfaction: repository.Keyed
+    on_time: repository.Keyed
+    red_cards: repository.Keyed
+    findings: repository.Keyed
+    online: repository.Keyed
+
+    def named(self) -> list[tuple[str, str]]:
+        """Every (hall, key) some measure names, in order (rows without a key left out)."""
+        measures = (self.satisfaction, self.on_time, self.red_cards, self.findings, self.online)
+        return sorted({k for m in measures for k in m if k[1]})
+
+    def parts(
+        self, at: tuple[str, str], *, used: dict[str, float], red_card_points: float
+    ) -> list[AssessmentComponent]:
+        """The five components of one window, department or hall."""
+        red = self.red_cards.get(at, 0)
+        count, points = self.findings.get(at, (0, 0))
+        return [
+            _rate(used["satisfaction"], self.satisfaction.get(at), what="satisfaction"),
+            _rate(used["on_time"], self.on_time.get(at), what="on_time"),
+            _penalty(used["red_cards"], red, red * red_card_points, what="red_cards", detail=f"{red} red card(s)"),
+            _penalty(
+                used["inspections"],
+                count,
+                float(points),
+                what="inspections",
+                detail=f"{count} finding(s), {points} point(s)",
+            ),
+            _rate(used["online"], self.online.get(at), what="online"),
+        ]
+
+
+async def _measured(
+    session: AsyncSession, *, scope: str, lower: datetime, upper: datetime, first: date, nxt: date
+) -> _Measured:
+    """The month's measures of one scope (the queries in this order)."""
+    return _Measured(
+        satisfaction=await repository.satisfaction(session, scope=scope, lower=lower, upper=upper),
+        on_time=await repository.on_time(session, scope=scope, lower=lower, upper=upper),
+        red_cards=await repository.red_cards(session, scope=scope, lower=lower, upper=upper),
+        findings=await repository.findings(session, scope=scope, first=first, nxt=nxt),
+        online=await repository.online(session, scope=scope, lower=lower, upper=upper),
+    )
 
 
 SYSTEM = Principal(subject_id="system", kind="staff", roles=frozenset({"supervisor"}), username="system")
