@@ -52,31 +52,38 @@ async def record(
     )
     repository.add(session, inspection)
     if rectify:
-        case = await rectifications.open_case(
-            session,
-            settings=settings,
-            origin="inspection",
-            department=department,
-            window=window,
-            application_no=None,
-            item_code=None,
-            complaint=problem,
-            inspection_id=inspection.inspection_id,
-            opened_at=now,
-        )
-        inspection.rectification_id = case.rectification_id
-    await outbox.add(
-        session,
-        InspectionRecorded(
-            inspection_id=inspection.inspection_id,
-            department=department,
-            window=window,
-            problem=problem,
-            penalty=penalty,
-            penalty_points=inspection.penalty_points,
-            inspected_on=on,
-            rectification_id=inspection.rectification_id,
-            hall=hall,
-        ),
-    )
+        inspection.rectification_id = await _open_rectification(session, settings=settings, inspection=inspection)
+    await outbox.add(session, _recorded(inspection))
     return inspection
+
+
+async def _open_rectification(session: AsyncSession, *, settings: RatingSettings, inspection: Inspection) -> str:
+    """The rectification a finding puts the department on; its id."""
+    case = await rectifications.open_case(
+        session,
+        settings=settings,
+        origin="inspection",
+        department=inspection.department,
+        window=inspection.window,
+        application_no=None,
+        item_code=None,
+        complaint=inspection.problem,
+        inspection_id=inspection.inspection_id,
+        opened_at=inspection.recorded_at,
+    )
+    return case.rectification_id
+
+
+def _recorded(inspection: Inspection) -> InspectionRecorded:
+    """The event of a recorded finding."""
+    return InspectionRecorded(
+        inspection_id=inspection.inspection_id,
+        department=inspection.department,
+        window=inspection.window,
+        problem=inspection.problem,
+        penalty=inspection.penalty,
+        penalty_points=inspection.penalty_points,
+        inspected_on=inspection.inspected_on,
+        rectification_id=inspection.rectification_id,
+        hall=inspection.hall,
+    )
