@@ -12,6 +12,7 @@ import asyncio
 import csv
 import hashlib
 import io
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -119,19 +120,7 @@ def _row(line: int, record: dict[str, str], *, today: date) -> Row:
 def parse(text: str, *, today: date, max_rows: int) -> Parsed:
     """Check every row; a bad row is reported with its line and reason, the others are kept."""
     reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise Unprocessable("The file is empty.") from None
-    except csv.Error as exc:
-        raise Unprocessable(f"The header row is not valid CSV: {exc}.") from exc
-    columns = [h.strip().lower() for h in header]
-    missing = [c for c in REQUIRED if c not in columns]
-    if missing:
-        raise Unprocessable(
-            f"The header lacks the column(s): {', '.join(missing)}.",
-            errors=[{"line": 1, "reason": f"missing column {c}"} for c in missing],
-        )
+    columns = _columns(reader)
     out = Parsed()
     seen: set[str] = set()
     line_end = reader.line_num
@@ -147,29 +136,53 @@ def parse(text: str, *, today: date, max_rows: int) -> Parsed:
             line_end = reader.line_num
             continue
         line_end = reader.line_num
-        if not any(c.strip() for c in cells):
-            continue  # blank lines are not rows
-        out.total += 1
-        if out.total > max_rows:
-            raise Unprocessable(f"The file has more than {max_rows} rows; split it.")
-        if len(cells) > len(columns):
-            out.errors.append({"line": line, "reason": f"{len(cells)} cells for {len(columns)} columns"})
-            continue
-        record = dict(zip(columns, cells, strict=False))
-        try:
-            row = _row(line, record, today=today)
-        except ValueError as exc:
-            error: dict[str, Any] = {"line": line, "reason": str(exc)}
-            if record.get("response_id", "").strip():
-                error["response_id"] = record["response_id"].strip()
-            out.errors.append(error)
-            continue
-        if row.response_id in seen:
-            out.duplicates_in_file += 1
-            continue
-        seen.add(row.response_id)
-        out.rows.append(row)
+        if any(c.strip() for c in cells):  # blank lines are not rows
+            _take(out, seen, line=line, cells=cells, columns=columns, today=today, max_rows=max_rows)
     return out
+
+
+def _columns(reader: Iterator[list[str]]) -> list[str]:
+    """The header's column names (lower case); 422 for an empty file or a required column missing."""
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise Unprocessable("The file is empty.") from None
+    except csv.Error as exc:
+        raise Unprocessable(f"The header row is not valid CSV: {exc}.") from exc
+    columns = [h.strip().lower() for h in header]
+    missing = [c for c in REQUIRED if c not in columns]
+    if missing:
+        raise Unprocessable(
+            f"The header lacks the column(s): {', '.join(missing)}.",
+            errors=[{"line": 1, "reason": f"missing column {c}"} for c in missing],
+        )
+    return columns
+
+
+def _take(
+    out: Parsed, seen: set[str], *, line: int, cells: list[str], columns: list[str], today: date, max_rows: int
+) -> None:
+    """One row that is not blank: kept, reported with its reason, or counted as a repeat in the file."""
+    out.total += 1
+    if out.total > max_rows:
+        raise Unprocessable(f"The file has more than {max_rows} rows; split it.")
+    if len(cells) > len(columns):
+        out.errors.append({"line": line, "reason": f"{len(cells)} cells for {len(columns)} columns"})
+        return
+    record = dict(zip(columns, cells, strict=False))
+    try:
+        row = _row(line, record, today=today)
+    except ValueError as exc:
+        error: dict[str, Any] = {"line": line, "reason": str(exc)}
+        if record.get("response_id", "").strip():
+            error["response_id"] = record["response_id"].strip()
+        out.errors.append(error)
+        return
+    if row.response_id in seen:
+        out.duplicates_in_file += 1
+        return
+    seen.add(row.response_id)
+    out.rows.append(row)
 
 
 def response_key(institution: str, response_id: str) -> str:
@@ -208,8 +221,22 @@ async def import_file(
         errors=parsed.errors[:MAX_REPORTED_ERRORS],
     )
     repository.add(session, record)
+    await _add_ratings(session, settings=settings, record=record, rows=parsed.rows, keys=keys, taken=taken)
+    return record
+
+
+async def _add_ratings(
+    session: AsyncSession,
+    *,
+    settings: RatingSettings,
+    record: SurveyImport,
+    rows: list[Row],
+    keys: list[str],
+    taken: Collection[str],
+) -> None:
+    """The rows not imported before become survey ratings; their daily figures are written once, at the end."""
     figures = rollup.Rollup()
-    for row, key in zip(parsed.rows, keys, strict=True):
+    for row, key in zip(rows, keys, strict=True):
         if key in taken:
             record.rows_duplicate += 1
             continue
@@ -231,4 +258,3 @@ async def import_file(
         )
         record.rows_added += 1
     await figures.flush(session)
-    return record
