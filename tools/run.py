@@ -21,6 +21,7 @@ from types import FrameType
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from tools.ports import port_problems
 from tools.seed import seed
 from tools.stack import (
     COMPONENTS,
@@ -32,7 +33,6 @@ from tools.stack import (
     SIMULATORS,
     Stack,
     persistent_secret,
-    port_problems,
 )
 
 
