@@ -184,14 +184,11 @@ def events() -> dict[str, Any]:
         [
             timeseries("Outbox depth (events waiting)", {"{{service}}": f"max by (service) ({pending})"}),
             timeseries(
-                "Outbox age: time since the outbox was last empty",
-                {
-                    "{{service}}": "time() - max by (service) (max_over_time("
-                    f"timestamp(max by (service) ({pending}) == 0)[6h:30s]))"
-                },
+                "Outbox age: the oldest waiting event",
+                {"{{service}}": f"max by (service) (onewindow_outbox_oldest_age_seconds{{{SERVICE}}})"},
                 unit="s",
-                description="An upper bound on the oldest waiting event's age (the relay reports its depth, not its "
-                "oldest row). Grows while the outbox never empties: NATS away or a relay stuck.",
+                description="Set by each relay from its oldest unsent row whenever it polls (every second, and at "
+                "each commit that wrote events), 0 when none waits. Grows while NATS is away or a relay is stuck.",
             ),
             timeseries(
                 "Events published per second",

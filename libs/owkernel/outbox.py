@@ -161,6 +161,7 @@ class OutboxRelay:
     async def drain_once(self) -> tuple[int, bool]:
         """Publish one batch of unsent rows. Returns (rows sent, whether all of them went)."""
         if not self.bus.connected:
+            await self._observe_waiting()
             return 0, False
         async with self.db.transaction() as session:
             rows = (
@@ -217,6 +218,19 @@ class OutboxRelay:
             return await self.bus.js.publish_async(subject, payload, headers=headers)
         with publishing(row.subject, row.traceparent, headers):
             return await self.bus.js.publish_async(subject, payload, headers=headers)
+
+    async def _observe_waiting(self) -> None:
+        """The gauge while nothing can be published (NATS away): that is when events age."""
+        async with self.db.transaction() as session:
+            oldest = (
+                await session.execute(
+                    select(self.table.c.created_at)
+                    .where(self.table.c.sent_at.is_(None))
+                    .order_by(self.table.c.id)
+                    .limit(1)
+                )
+            ).all()
+        self._observe_oldest(oldest)
 
     def _observe_oldest(self, rows: Sequence[Any]) -> None:
         """The age of the oldest unsent row (the first of an oldest-first batch), for the gauge."""
