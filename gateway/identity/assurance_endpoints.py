@@ -14,7 +14,7 @@ from gateway.state import StateDep
 from owkernel.app import KernelDep, SessionDep
 from owkernel.auth import CurrentPrincipal
 from owkernel.errors import problem_response
-from owkernel.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
+from owkernel.pagination import CursorParam, LimitParam, Page, decode_text_cursor, page_of
 from owkernel.roles import ClerkOrAdmin
 
 router = APIRouter()  # tagged "identity" by endpoints.router, which carries it
@@ -78,12 +78,9 @@ async def list_agents(
 ) -> Page[AgentOut]:
     """The enterprise's agents, by identity number."""
     enterprise = await agents.enterprise_holder(session, principal)
-    key = decode_cursor(cursor, size=1)
-    after = str(key[0]) if key is not None else None
+    after = decode_text_cursor(cursor)
     rows = await repository.agents_page(session, enterprise_id=enterprise.id, after=after, limit=limit + 1)
-    items = [_agent_out(account, named_at) for account, named_at in rows[:limit]]
-    next_cursor = encode_cursor([rows[limit - 1][0].login]) if len(rows) > limit else None
-    return Page[AgentOut](items=items, next_cursor=next_cursor)
+    return page_of(rows, limit, key=lambda row: [row[0].login], item=lambda row: _agent_out(*row))
 
 
 @router.delete("/api/v1/auth/agents/{id_number}", status_code=204, responses={403: {}, 404: {}})

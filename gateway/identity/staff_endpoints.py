@@ -11,7 +11,7 @@ from gateway.identity.schemas import KeyRotationOut, StaffIn, StaffOut
 from gateway.state import StateDep
 from owkernel.app import KernelDep, SessionDep
 from owkernel.halls import CITY_HALL
-from owkernel.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
+from owkernel.pagination import CursorParam, LimitParam, Page, decode_text_cursor, page_of
 from owkernel.roles import Admin
 
 router = APIRouter()  # tagged "identity" by endpoints.router, which carries it
@@ -50,12 +50,8 @@ async def list_staff(
     session: SessionDep, _: Admin, limit: LimitParam = 50, cursor: CursorParam = None
 ) -> Page[StaffOut]:
     """Staff accounts by username."""
-    key = decode_cursor(cursor, size=1)
-    after = str(key[0]) if key is not None else None
-    rows = await repository.staff_page(session, after=after, limit=limit + 1)
-    items = [_staff_out(a) for a in rows[:limit]]
-    next_cursor = encode_cursor([rows[limit - 1].login]) if len(rows) > limit else None
-    return Page[StaffOut](items=items, next_cursor=next_cursor)
+    rows = await repository.staff_page(session, after=decode_text_cursor(cursor), limit=limit + 1)
+    return page_of(rows, limit, key=lambda a: [a.login], item=_staff_out)
 
 
 @router.post("/api/v1/admin/keys/rotate", response_model=KeyRotationOut, tags=["admin"])

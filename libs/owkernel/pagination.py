@@ -2,7 +2,7 @@
 
 A cursor is the sort key of the last item of a page, so a page costs the same however deep it
 is (an index seek, never an OFFSET scan). A list route reads the cursor with one decoder
-(``decode_id_cursor``, ``decode_time_cursor``, ``decode_pair_cursor``), asks its repository for
+(``decode_id_cursor``, ``decode_text_cursor``, ``decode_time_cursor``, ``decode_pair_cursor``), asks its repository for
 ``limit + 1`` rows after it, and hands them to ``page_of``, which keeps ``limit`` of them and
 makes the next cursor from the last one kept when the extra row shows there is more.
 """
@@ -66,6 +66,17 @@ def decode_id_cursor(cursor: str | None) -> int | None:
         return None
     # bool is an int to Python, never an id to us.
     if not isinstance(key[0], int) or isinstance(key[0], bool):
+        raise invalid_cursor()
+    return key[0]
+
+
+def decode_text_cursor(cursor: str | None) -> str | None:
+    """The text key (a code, a username) in a cursor of lists ordered by one text column; 422 for
+    anything else."""
+    key = decode_cursor(cursor, size=1)
+    if key is None:
+        return None
+    if not isinstance(key[0], str):
         raise invalid_cursor()
     return key[0]
 

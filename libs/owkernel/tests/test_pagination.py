@@ -11,6 +11,7 @@ from owkernel.pagination import (
     as_int,
     decode_cursor,
     decode_pair_cursor,
+    decode_text_cursor,
     decode_time_cursor,
     encode_cursor,
     page_of,
@@ -66,3 +67,11 @@ def test_pair_cursor_reads_each_part_with_its_parser() -> None:
     assert decode_pair_cursor(cursor, str, as_int) == ("2026-12-06T09:30:00+00:00", 42)
     with pytest.raises(Unprocessable):
         decode_pair_cursor(encode_cursor(["x", True]), str, as_int)
+
+
+def test_text_cursor_is_one_text_key() -> None:
+    assert decode_text_cursor(encode_cursor(["CITY"])) == "CITY"
+    assert decode_text_cursor(None) is None
+    for forged in ([5], ["a", "b"], [None]):
+        with pytest.raises(Unprocessable):
+            decode_text_cursor(encode_cursor(forged))  # type: ignore[arg-type]

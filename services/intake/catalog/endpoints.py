@@ -9,7 +9,7 @@ from fastapi import APIRouter, File, Query, Request, UploadFile
 from owkernel.app import SessionDep
 from owkernel.errors import NotFound, PayloadTooLarge, Unprocessable
 from owkernel.idempotency import Idempotency, IdempotencyKey, request_hash
-from owkernel.pagination import CursorParam, LimitParam, Page, decode_cursor, decode_id_cursor, page_of
+from owkernel.pagination import CursorParam, LimitParam, Page, decode_id_cursor, decode_text_cursor, page_of
 from owkernel.roles import Admin
 from services.intake.catalog import repository, service
 from services.intake.catalog.importer import parse_catalog_file
@@ -33,7 +33,6 @@ async def list_items(
     cursor: CursorParam = None,
 ) -> Page[ItemOut]:
     """Service items by code, filtered; cancelled ones with ``status=cancelled`` or ``all``."""
-    key = decode_cursor(cursor, size=1)
     rows = await repository.list_items(
         session,
         department=department,
@@ -41,7 +40,7 @@ async def list_items(
         window=window,
         q=q,
         status=None if status == "all" else status,
-        after=str(key[0]) if key else None,
+        after=decode_text_cursor(cursor),
         limit=limit + 1,
     )
     return page_of(rows, limit, key=lambda r: [r.code], item=service.item_out)

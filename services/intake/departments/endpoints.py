@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from owkernel.app import SessionDep
-from owkernel.pagination import CursorParam, LimitParam, Page, decode_cursor, page_of
+from owkernel.pagination import CursorParam, LimitParam, Page, decode_text_cursor, page_of
 from owkernel.roles import Admin
 from services.intake.departments import repository, service
 from services.intake.departments.schemas import DepartmentIn, DepartmentNames, DepartmentOut
@@ -18,9 +18,7 @@ async def list_departments(
     session: SessionDep, limit: LimitParam = 50, cursor: CursorParam = None
 ) -> Page[DepartmentOut]:
     """Every department by code, with its names (the console names the codes items and tasks carry)."""
-    key = decode_cursor(cursor, size=1)
-    after = str(key[0]) if key is not None else None
-    rows = await repository.page(session, after=after, limit=limit + 1)
+    rows = await repository.page(session, after=decode_text_cursor(cursor), limit=limit + 1)
     return page_of(rows, limit, key=lambda d: [d.code], item=service.out)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from owkernel.app import SessionDep
-from owkernel.pagination import CursorParam, LimitParam, Page, decode_cursor, page_of
+from owkernel.pagination import CursorParam, LimitParam, Page, decode_text_cursor, page_of
 from owkernel.roles import Admin
 from services.intake.halls import repository, service
 from services.intake.halls.schemas import HallIn, HallOut
@@ -16,9 +16,7 @@ router = APIRouter(prefix="/api/v1/halls", tags=["halls"])
 @router.get("")
 async def list_halls(session: SessionDep, limit: LimitParam = 50, cursor: CursorParam = None) -> Page[HallOut]:
     """Every hall by code: the city's ("CITY") and the counties'."""
-    key = decode_cursor(cursor, size=1)
-    after = str(key[0]) if key is not None else None
-    rows = await repository.page(session, after=after, limit=limit + 1)
+    rows = await repository.page(session, after=decode_text_cursor(cursor), limit=limit + 1)
     return page_of(rows, limit, key=lambda h: [h.code], item=service.out)
 
 

@@ -6,8 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request, Response
 
-from owkernel import CursorParam, IdempotencyKey, LimitParam, Page, SessionDep, decode_cursor
-from owkernel.pagination import page_of
+from owkernel import CursorParam, IdempotencyKey, LimitParam, Page, SessionDep
+from owkernel.pagination import decode_text_cursor, page_of
 from owkernel.roles import Admin
 from services.rating.common import idempotent_create
 from services.rating.deps import SettingsDep
@@ -67,8 +67,7 @@ async def register_kiosk(
 @router.get("/api/v1/kiosks", response_model=Page[KioskOut])
 async def list_kiosks(session: SessionDep, _: Admin, limit: LimitParam = 50, cursor: CursorParam = None) -> Any:
     """Every kiosk, revoked ones included (never a key)."""
-    key = decode_cursor(cursor, size=1)
-    rows = await repository.page(session, limit=limit + 1, after=str(key[0]) if key else None)
+    rows = await repository.page(session, limit=limit + 1, after=decode_text_cursor(cursor))
     return page_of(rows, limit, key=lambda k: [k.kiosk_id], item=kiosk_out)
 
 
