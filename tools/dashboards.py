@@ -115,121 +115,151 @@ def dashboard(uid: str, title: str, description: str, panels: list[Panel], *, se
 
 def services() -> dict[str, Any]:
     """Requests, errors and latency per component; pods ready."""
+    return dashboard(
+        "onewindow-services",
+        "OneWindow / Services",
+        "HTTP traffic of the gateway and each service (onewindow_http_*; /healthz, /readyz and /metrics not counted).",
+        [*_traffic_panels(), *_latency_panels(), _pods_panel()],
+    )
+
+
+def _traffic_panels() -> list[Panel]:
+    """Requests per second, and the share of server errors and rate of client errors among them."""
     http = f"onewindow_http_requests_total{{{SERVICE}}}"
+    return [
+        timeseries("Requests per second", {"{{service}}": f"sum by (service) (rate({http}[{RATE}]))"}, unit="reqps"),
+        timeseries(
+            "Server errors (5xx), share of requests",
+            {
+                "{{service}}": f'sum by (service) (rate(onewindow_http_requests_total{{{SERVICE}, status=~"5.."}}'
+                f"[{RATE}])) / sum by (service) (rate({http}[{RATE}]))"
+            },
+            unit="percentunit",
+            description="The alert OneWindowHTTPErrors fires above 2 % for 10 minutes.",
+        ),
+        timeseries(
+            "Client errors (4xx) per second",
+            {
+                "{{service}} {{status}}": "sum by (service, status) (rate(onewindow_http_requests_total"
+                f'{{{SERVICE}, status=~"4.."}}[{RATE}]))'
+            },
+            unit="reqps",
+        ),
+    ]
+
+
+def _latency_panels() -> list[Panel]:
+    """Latency quantiles per component, and the slowest routes."""
     buckets = f"onewindow_http_request_seconds_bucket{{{SERVICE}}}"
 
     def quantile(q: str) -> str:
         return f"histogram_quantile({q}, sum by (service, le) (rate({buckets}[{RATE}])))"
 
-    return dashboard(
-        "onewindow-services",
-        "OneWindow / Services",
-        "HTTP traffic of the gateway and each service (onewindow_http_*; /healthz, /readyz and /metrics not counted).",
-        [
-            timeseries(
-                "Requests per second", {"{{service}}": f"sum by (service) (rate({http}[{RATE}]))"}, unit="reqps"
-            ),
-            timeseries(
-                "Server errors (5xx), share of requests",
-                {
-                    "{{service}}": f'sum by (service) (rate(onewindow_http_requests_total{{{SERVICE}, status=~"5.."}}'
-                    f"[{RATE}])) / sum by (service) (rate({http}[{RATE}]))"
-                },
-                unit="percentunit",
-                description="The alert OneWindowHTTPErrors fires above 2 % for 10 minutes.",
-            ),
-            timeseries(
-                "Client errors (4xx) per second",
-                {
-                    "{{service}} {{status}}": "sum by (service, status) (rate(onewindow_http_requests_total"
-                    f'{{{SERVICE}, status=~"4.."}}[{RATE}]))'
-                },
-                unit="reqps",
-            ),
-            timeseries(
-                "Latency p50 / p95 / p99",
-                {f"{{{{service}}}} p{q}": quantile(f"0.{q}") for q in ("50", "95", "99")},
-                unit="s",
-            ),
-            timeseries(
-                "Slowest routes (p95)",
-                {
-                    "{{service}} {{route}}": "topk(10, histogram_quantile(0.95, sum by (service, route, le) (rate("
-                    + buckets
-                    + f"[{RATE}]))))"
-                },
-                unit="s",
-            ),
-            timeseries(
-                "Pods ready / wanted",
-                {
-                    "{{deployment}} ready": 'kube_deployment_status_replicas_available{deployment=~"$service"}',
-                    "{{deployment}} wanted": 'kube_deployment_spec_replicas{deployment=~"$service"}',
-                },
-                description="kube-state-metrics. A pod is ready when /readyz reaches its database and NATS.",
-            ),
-        ],
+    return [
+        timeseries(
+            "Latency p50 / p95 / p99",
+            {f"{{{{service}}}} p{q}": quantile(f"0.{q}") for q in ("50", "95", "99")},
+            unit="s",
+        ),
+        timeseries(
+            "Slowest routes (p95)",
+            {
+                "{{service}} {{route}}": "topk(10, histogram_quantile(0.95, sum by (service, route, le) (rate("
+                + buckets
+                + f"[{RATE}]))))"
+            },
+            unit="s",
+        ),
+    ]
+
+
+def _pods_panel() -> Panel:
+    """Pods ready against pods wanted, per deployment."""
+    return timeseries(
+        "Pods ready / wanted",
+        {
+            "{{deployment}} ready": 'kube_deployment_status_replicas_available{deployment=~"$service"}',
+            "{{deployment}} wanted": 'kube_deployment_spec_replicas{deployment=~"$service"}',
+        },
+        description="kube-state-metrics. A pod is ready when /readyz reaches its database and NATS.",
     )
 
 
 def events() -> dict[str, Any]:
     """The event backbone: outboxes, consumers, lag, dead letters."""
-    pending = f"onewindow_outbox_pending{{{SERVICE}}}"
-    durables = 'consumer_name=~".+-from-.+"'
     return dashboard(
         "onewindow-events",
         "OneWindow / Events",
         "Outboxes (committed, not yet published), consumers (handled, retried, dead-lettered) and each "
         "durable's lag on NATS.",
-        [
-            timeseries("Outbox depth (events waiting)", {"{{service}}": f"max by (service) ({pending})"}),
-            timeseries(
-                "Outbox age: the oldest waiting event",
-                {"{{service}}": f"max by (service) (onewindow_outbox_oldest_age_seconds{{{SERVICE}}})"},
-                unit="s",
-                description="Set by each relay from its oldest unsent row whenever it polls (every second, and at "
-                "each commit that wrote events), 0 when none waits. Grows while NATS is away or a relay is stuck.",
-            ),
-            timeseries(
-                "Events published per second",
-                {"{{service}}": f"sum by (service) (rate(onewindow_outbox_published_total{{{SERVICE}}}[{RATE}]))"},
-            ),
-            timeseries(
-                "Events handled per second, by outcome",
-                {
-                    "{{service}} {{outcome}}": "sum by (service, outcome) "
-                    f"(rate(onewindow_events_handled_total{{{SERVICE}}}[{RATE}]))"
-                },
-                description="ok; retry (arrived before the event it follows); duplicate (seen by the inbox); "
-                "replayed (a dead letter replayed).",
-            ),
-            timeseries(
-                "Consumer lag per durable (messages not yet delivered)",
-                {
-                    "{{stream_name}} → {{consumer_name}}": "max by (stream_name, consumer_name) "
-                    f"(jetstream_consumer_num_pending{{{durables}}})"
-                },
-                description="From the NATS exporter; durable <consumer>-from-<producer>; max over the 3 replicas.",
-            ),
-            timeseries(
-                "Delivered, not yet acknowledged, per durable",
-                {"{{consumer_name}}": f"max by (consumer_name) (jetstream_consumer_num_ack_pending{{{durables}}})"},
-            ),
-            timeseries(
-                "Dead letters (last hour)",
-                {
-                    "{{service}} {{subject}}": "sum by (service, subject) "
-                    f"(increase(onewindow_dead_letters_total{{{SERVICE}}}[1h]))"
-                },
-                description="Events given up on: each needs a person (deploy/README.md, Dead letters).",
-            ),
-            stat(
-                "Dead letters today",
-                f"sum (increase(onewindow_dead_letters_total{{{SERVICE}}}[1d]))",
-                red_above=1,
-            ),
-        ],
+        [*_outbox_panels(), *_consumer_panels(), *_dead_letter_panels()],
     )
+
+
+def _outbox_panels() -> list[Panel]:
+    """Each outbox's depth, its oldest event's age, and what it publishes."""
+    pending = f"onewindow_outbox_pending{{{SERVICE}}}"
+    return [
+        timeseries("Outbox depth (events waiting)", {"{{service}}": f"max by (service) ({pending})"}),
+        timeseries(
+            "Outbox age: the oldest waiting event",
+            {"{{service}}": f"max by (service) (onewindow_outbox_oldest_age_seconds{{{SERVICE}}})"},
+            unit="s",
+            description="Set by each relay from its oldest unsent row whenever it polls (every second, and at "
+            "each commit that wrote events), 0 when none waits. Grows while NATS is away or a relay is stuck.",
+        ),
+        timeseries(
+            "Events published per second",
+            {"{{service}}": f"sum by (service) (rate(onewindow_outbox_published_total{{{SERVICE}}}[{RATE}]))"},
+        ),
+    ]
+
+
+def _consumer_panels() -> list[Panel]:
+    """Events handled by outcome, and each durable's lag and unacknowledged messages on NATS."""
+    durables = 'consumer_name=~".+-from-.+"'
+    return [
+        timeseries(
+            "Events handled per second, by outcome",
+            {
+                "{{service}} {{outcome}}": "sum by (service, outcome) "
+                f"(rate(onewindow_events_handled_total{{{SERVICE}}}[{RATE}]))"
+            },
+            description="ok; retry (arrived before the event it follows); duplicate (seen by the inbox); "
+            "replayed (a dead letter replayed).",
+        ),
+        timeseries(
+            "Consumer lag per durable (messages not yet delivered)",
+            {
+                "{{stream_name}} → {{consumer_name}}": "max by (stream_name, consumer_name) "
+                f"(jetstream_consumer_num_pending{{{durables}}})"
+            },
+            description="From the NATS exporter; durable <consumer>-from-<producer>; max over the 3 replicas.",
+        ),
+        timeseries(
+            "Delivered, not yet acknowledged, per durable",
+            {"{{consumer_name}}": f"max by (consumer_name) (jetstream_consumer_num_ack_pending{{{durables}}})"},
+        ),
+    ]
+
+
+def _dead_letter_panels() -> list[Panel]:
+    """Dead letters of the last hour by subject, and today's count (red from the first)."""
+    return [
+        timeseries(
+            "Dead letters (last hour)",
+            {
+                "{{service}} {{subject}}": "sum by (service, subject) "
+                f"(increase(onewindow_dead_letters_total{{{SERVICE}}}[1h]))"
+            },
+            description="Events given up on: each needs a person (deploy/README.md, Dead letters).",
+        ),
+        stat(
+            "Dead letters today",
+            f"sum (increase(onewindow_dead_letters_total{{{SERVICE}}}[1d]))",
+            red_above=1,
+        ),
+    ]
 
 
 def applications() -> dict[str, Any]:
