@@ -11,6 +11,7 @@ may simply try again), never a 500.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -161,15 +162,18 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+def validation_field_errors(errors: Iterable[Mapping[str, Any]], *, prefix: str = "") -> list[dict[str, Any]]:
+    """A problem's ``errors`` from pydantic's (``exc.errors()`` of a ValidationError or a
+    RequestValidationError): the field is the error's location joined by dots, after ``prefix``
+    (a file's row, say), the code pydantic's error type and the params its context."""
     out = []
-    for err in exc.errors():
-        loc = [str(p) for p in err.get("loc", ())]
+    for err in errors:
+        where = [prefix] if prefix else []
         kind = str(err.get("type", ""))
         params = {str(k): _plain(v) for k, v in (err.get("ctx") or {}).items()}
         out.append(
             {
-                "field": ".".join(loc),
+                "field": ".".join(where + [str(p) for p in err.get("loc", ())]),
                 "message": str(err.get("msg", "")),
                 "type": kind,
                 "code": kind or "invalid",
@@ -197,7 +201,9 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return problem_response(422, "The request is not valid.", code="request_invalid", errors=_field_errors(exc))
+        return problem_response(
+            422, "The request is not valid.", code="request_invalid", errors=validation_field_errors(exc.errors())
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
