@@ -31,6 +31,7 @@ DEMO_PASSWORD = "Demo-Pass-2026!"
 # The counties' halls beside the city's: (county digits of the region code, hall code, name).
 COUNTY_HALLS = (("02", "ZICHUAN", "淄川区政务服务中心"), ("03", "ZHANGDIAN", "张店区政务服务中心"))
 HISTORY_MONTHS = 6
+ENTERPRISE_NAME = "烟台示范科技有限公司"
 # The halls' calendar (the services' default time zone): the months are the halls' months.
 HALL_ZONE = ZoneInfo("Asia/Shanghai")
 
@@ -176,50 +177,80 @@ def seed(gateway_url: str, admin_password: str) -> list[DemoLogin]:
     """Load the demo catalog, staff for every role and department, a citizen and an enterprise."""
     logins = [DemoLogin("admin", admin_password, "administrator")]
     with httpx.Client(base_url=gateway_url, timeout=30.0, trust_env=False) as client:
-        r = client.post("/api/v1/auth/login", json={"account": "admin", "password": admin_password})
-        if r.status_code != 200:
-            raise RuntimeError(f"admin login failed: {r.status_code} {r.text[:200]}")
-        admin = {"Authorization": f"Bearer {r.json()['access_token']}"}
+        admin = _admin(client, admin_password)
         if CATALOG.exists():
-            with CATALOG.open("rb") as fh:
-                r = client.post(
-                    "/api/v1/catalog/import", headers=admin, files={"file": ("catalog.yaml", fh, "application/yaml")}
-                )
-            _ok(r, "catalog import")
-        staff: list[tuple[str, list[str], str | None, str]] = [
-            ("clerk", ["clerk"], None, "window clerk (一窗受理)"),
-            ("supervisor", ["supervisor"], None, "supervisor (电子监察)"),
-            ("finance", ["finance"], None, "finance (courier bills)"),
-        ]
-        if CATALOG.exists():
-            for department in catalog_departments():
-                staff.append((f"approver_{department.lower()}", ["approver"], department, f"approver of {department}"))
-        for username, roles, dept, who in staff:
-            body: dict[str, Any] = {"username": username, "password": DEMO_PASSWORD, "name": username, "roles": roles}
-            if dept:
-                body["department"] = dept
-            _ok(client.post("/api/v1/admin/staff", headers=admin, json=body), f"staff {username}")
-            logins.append(DemoLogin(username, DEMO_PASSWORD, who))
+            _import_catalog(client, admin)
+        logins += _seed_staff(client, admin)
         citizen, enterprise = demo_resident_id(), demo_credit_code()
-        for number, name, who in ((citizen, "张三", "citizen"), (enterprise, "烟台示范科技有限公司", "enterprise")):
+        for number, name, who in ((citizen, "张三", "citizen"), (enterprise, ENTERPRISE_NAME, "enterprise")):
             r = client.post(
                 "/api/v1/auth/register",
                 json={"id_number": number, "name": name, "password": DEMO_PASSWORD, "phone": "13800000000"},
             )
             _ok(r, f"register {who}")
         halls = _seed_halls(client, admin)
-        for code, name in halls[1:]:
-            username = f"clerk_{code.lower()}"
-            body = {"username": username, "password": DEMO_PASSWORD, "name": username, "roles": ["clerk"], "hall": code}
-            _ok(client.post("/api/v1/admin/staff", headers=admin, json=body), f"staff {username}")
-            logins.append(DemoLogin(username, DEMO_PASSWORD, f"window clerk of {name}"))
+        logins += _seed_hall_clerks(client, admin, halls[1:])
         _seed_history(client, admin, [code for code, _ in halls] or ["CITY"], datetime.now(HALL_ZONE).date())
-        if not _verified(client, citizen):
-            _verify_at_window(client, citizen, "张三")
-        logins.append(DemoLogin(citizen, DEMO_PASSWORD, "citizen (verified at the window)"))
-        if _verified(client, enterprise) or _verify_through_province(client, enterprise, "烟台示范科技有限公司"):
-            logins.append(DemoLogin(enterprise, DEMO_PASSWORD, "enterprise (verified through the province)"))
-        else:
-            # Only the province verifies an enterprise: without its simulator it stays self-declared.
-            logins.append(DemoLogin(enterprise, DEMO_PASSWORD, "enterprise (self-declared: no province login)"))
+        logins += _verify_applicants(client, citizen=citizen, enterprise=enterprise)
+    return logins
+
+
+def _admin(client: httpx.Client, admin_password: str) -> dict[str, str]:
+    """The administrator's headers (a bearer token from logging in)."""
+    r = client.post("/api/v1/auth/login", json={"account": "admin", "password": admin_password})
+    if r.status_code != 200:
+        raise RuntimeError(f"admin login failed: {r.status_code} {r.text[:200]}")
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+def _import_catalog(client: httpx.Client, admin: dict[str, str]) -> None:
+    """The demo catalog, imported as an administrator would upload it."""
+    with CATALOG.open("rb") as fh:
+        r = client.post(
+            "/api/v1/catalog/import", headers=admin, files={"file": ("catalog.yaml", fh, "application/yaml")}
+        )
+    _ok(r, "catalog import")
+
+
+def _seed_staff(client: httpx.Client, admin: dict[str, str]) -> list[DemoLogin]:
+    """A clerk, a supervisor, a finance officer, and an approver of every department of the catalog."""
+    staff: list[tuple[str, list[str], str | None, str]] = [
+        ("clerk", ["clerk"], None, "window clerk (一窗受理)"),
+        ("supervisor", ["supervisor"], None, "supervisor (电子监察)"),
+        ("finance", ["finance"], None, "finance (courier bills)"),
+    ]
+    if CATALOG.exists():
+        for department in catalog_departments():
+            staff.append((f"approver_{department.lower()}", ["approver"], department, f"approver of {department}"))
+    logins: list[DemoLogin] = []
+    for username, roles, dept, who in staff:
+        body: dict[str, Any] = {"username": username, "password": DEMO_PASSWORD, "name": username, "roles": roles}
+        if dept:
+            body["department"] = dept
+        _ok(client.post("/api/v1/admin/staff", headers=admin, json=body), f"staff {username}")
+        logins.append(DemoLogin(username, DEMO_PASSWORD, who))
+    return logins
+
+
+def _seed_hall_clerks(client: httpx.Client, admin: dict[str, str], halls: list[tuple[str, str]]) -> list[DemoLogin]:
+    """A window clerk for each county's hall."""
+    logins: list[DemoLogin] = []
+    for code, name in halls:
+        username = f"clerk_{code.lower()}"
+        body = {"username": username, "password": DEMO_PASSWORD, "name": username, "roles": ["clerk"], "hall": code}
+        _ok(client.post("/api/v1/admin/staff", headers=admin, json=body), f"staff {username}")
+        logins.append(DemoLogin(username, DEMO_PASSWORD, f"window clerk of {name}"))
+    return logins
+
+
+def _verify_applicants(client: httpx.Client, *, citizen: str, enterprise: str) -> list[DemoLogin]:
+    """The citizen verified at the window; the enterprise through the province, when it can be."""
+    if not _verified(client, citizen):
+        _verify_at_window(client, citizen, "张三")
+    logins = [DemoLogin(citizen, DEMO_PASSWORD, "citizen (verified at the window)")]
+    if _verified(client, enterprise) or _verify_through_province(client, enterprise, ENTERPRISE_NAME):
+        logins.append(DemoLogin(enterprise, DEMO_PASSWORD, "enterprise (verified through the province)"))
+    else:
+        # Only the province verifies an enterprise: without its simulator it stays self-declared.
+        logins.append(DemoLogin(enterprise, DEMO_PASSWORD, "enterprise (self-declared: no province login)"))
     return logins
