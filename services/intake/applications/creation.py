@@ -288,13 +288,15 @@ async def _hall_of(
             f"Item {item.code} is not offered at hall {hall} (only at {', '.join(item.halls)}).",
             code="item_not_offered_at_hall",
             errors=[
-                {
-                    "field": "body.hall",
-                    "message": "the item is not offered at this hall",
-                    "type": "value_error",
-                    "code": "item_not_offered_at_hall",
-                    "params": {"item_code": item.code, "item_name": item.name, "hall": hall, "halls": list(item.halls)},
-                }
+                field_error(
+                    "body.hall",
+                    "the item is not offered at this hall",
+                    "item_not_offered_at_hall",
+                    item_code=item.code,
+                    item_name=item.name,
+                    hall=hall,
+                    halls=list(item.halls),
+                )
             ],
         )
     return hall

@@ -11,7 +11,7 @@ from starlette.datastructures import UploadFile
 
 from owkernel.app import SessionDep
 from owkernel.auth import Principal, VerifiedPrincipal
-from owkernel.errors import PayloadTooLarge, Unprocessable
+from owkernel.errors import PayloadTooLarge, Unprocessable, field_error
 from owkernel.halls import HALL_CODE_PATTERN
 from owkernel.idempotency import Idempotency, IdempotencyKey, request_hash
 from owkernel.pagination import CursorParam, LimitParam, Page, decode_id_cursor
@@ -59,12 +59,12 @@ async def read_upload(request: Request, settings: IntakeSettings) -> tuple[bytes
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise Unprocessable(
             "Send the material as multipart/form-data with a `file` part.",
-            errors=[{"field": "file", "message": "required"}],
+            errors=[field_error("file", "required", "missing")],
         )
     async with request.form(max_files=1, max_fields=10) as form:
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
-            raise Unprocessable("The `file` part is missing.", errors=[{"field": "file", "message": "required"}])
+            raise Unprocessable("The `file` part is missing.", errors=[field_error("file", "required", "missing")])
         data = await upload.read(settings.max_upload_bytes + 1)
         return data, upload.filename
 
