@@ -1,19 +1,31 @@
-"""Courier webhooks: Standard Webhooks verification, the report a courier posts, what the audit keeps."""
+"""Courier webhooks: Standard Webhooks verification, the report a courier posts, what the audit keeps,
+and ``receive``, which takes one webhook through them to the shipment it reports on.
+
+Every webhook leaves an audit row, whatever we make of it, so a rejection is an ``Answer`` the
+route returns as a problem response (not an exception): the request's transaction then commits
+the audit row and nothing else. A verified webhook's body is kept whole; one refused before its
+sender was proven keeps only a sample (``kept_body``), and the pruning job keeps it briefly.
+"""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 from standardwebhooks.webhooks import WebhookVerificationError
+from structlog.contextvars import bind_contextvars
 
+from owkernel.kernel import clock_of
 from services.delivery.partners.secrets import CourierSecrets
 from services.delivery.settings import DeliverySettings
+from services.delivery.shipments import repository as shipments_repo
+from services.delivery.shipments import service as shipments
 from services.delivery.webhooks import repository
+from services.delivery.webhooks.models import WebhookReceipt
 
 TIMESTAMP_ERRORS = ("Message timestamp too old", "Message timestamp too new")
 # The library reads the timestamp with float() and decodes base64 leniently, so " 1700000000",
@@ -101,3 +113,148 @@ async def prune_receipts(session: AsyncSession, *, now: datetime, settings: Deli
     if beyond is not None:
         deleted += await repository.delete_up_to(session, last_id=beyond, outcomes=REFUSED, limit=batch)
     return deleted
+
+
+# --- one webhook, received ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the route answers: 200 with ``content``, or a problem of ``status`` with ``detail`` and ``extra``."""
+
+    status: int
+    content: dict[str, Any] = field(default_factory=dict)
+    detail: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+async def receive(
+    session: AsyncSession,
+    *,
+    settings: DeliverySettings,
+    secrets: CourierSecrets,
+    carrier: str,
+    body: bytes,
+    headers: dict[str, str],
+) -> Answer:
+    """Verify, audit and apply a courier's status report; a replayed webhook id changes nothing.
+
+    ``headers`` are the request's, with lower-case names.
+    """
+    reception = _Reception(session, settings=settings, carrier=carrier, body=body, headers=headers)
+    refused = _refusal(secrets, carrier=carrier, body=body, headers=headers, limit=settings.max_webhook_bytes)
+    if refused is not None:
+        status, outcome, detail = refused
+        return reception.reject(status, outcome, detail)
+    return await _apply(session, reception, carrier=carrier, body=body, webhook_id=headers["webhook-id"])
+
+
+def _refusal(
+    secrets: CourierSecrets, *, carrier: str, body: bytes, headers: dict[str, str], limit: int
+) -> tuple[int, str, str] | None:
+    """Why a webhook is refused before its body is read as a report (status, outcome, detail), if it is."""
+    if len(body) > limit:
+        return 413, "too_large", f"A webhook body is at most {limit} bytes."
+    if carrier not in secrets.by_carrier:
+        return 404, "unknown_carrier", f"No courier partner {carrier!r} is under contract."
+    rejection = verify(secrets, carrier=carrier, body=body, headers=headers)
+    if rejection is not None:
+        return 401, rejection.outcome, rejection.detail
+    webhook_id = headers["webhook-id"]
+    if len(webhook_id) > 200:
+        return 422, "invalid", "The webhook-id is longer than 200 characters."
+    if "\x00" in webhook_id:
+        return 422, "invalid", "The webhook-id holds a NUL character."
+    return None
+
+
+async def _apply(session: AsyncSession, reception: _Reception, *, carrier: str, body: bytes, webhook_id: str) -> Answer:
+    """A verified webhook: its report applied to the carrier's parcel, once per webhook id."""
+    # A verified id that was applied before is a replay whatever its body says. The id is claimed
+    # only once the report is known to apply to a parcel (one INSERT that is the replay check
+    # too); a report that cannot apply asks whether its id was applied before, so a replay is
+    # still answered as one.
+    try:
+        report = CourierReport.model_validate_json(body)
+    except ValidationError as exc:
+        if await repository.already_processed(session, carrier=carrier, webhook_id=webhook_id):
+            return reception.replay()
+        errors = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]
+        return reception.reject(422, "invalid", "The webhook body is not a courier status report.", errors=errors)
+    shipment = await shipments_repo.by_tracking(session, carrier=carrier, tracking_no=report.tracking_no)
+    if shipment is None:
+        if await repository.already_processed(session, carrier=carrier, webhook_id=webhook_id):
+            return reception.replay()
+        detail = f"No shipment of {carrier} has tracking number {report.tracking_no}."
+        return reception.reject(404, "unknown_tracking", detail)
+    if not await repository.claim(session, carrier=carrier, webhook_id=webhook_id):
+        return reception.replay()
+    bind_contextvars(application_no=shipment.application_no)
+    applied = await shipments.apply_status(
+        session,
+        shipment=shipment,
+        status=report.status,
+        at=report.at,
+        source="courier",
+        webhook_id=webhook_id,
+        reason=report.reason,
+    )
+    outcome = "accepted" if applied else "not_applied"
+    content = {
+        "received": True,
+        "replay": False,
+        "applied": applied,
+        "shipment_id": shipment.id,
+        "status": shipment.status,
+    }
+    return reception.answer(outcome, content, shipment_id=shipment.id)
+
+
+def _storable(text: str) -> str:
+    """Untrusted text as a column can keep it: PostgreSQL refuses the NUL character."""
+    return text.replace("\x00", "\ufffd")
+
+
+class _Reception:
+    """One webhook's audit row and the answer that goes with it.
+
+    The row is staged only once its fields are final (every answer goes through ``answer`` or
+    ``reject``): one INSERT with the commit, and no autoflush of a half-made row ahead of the
+    queries in between.
+    """
+
+    def __init__(
+        self, session: AsyncSession, *, settings: DeliverySettings, carrier: str, body: bytes, headers: dict[str, str]
+    ) -> None:
+        self.session, self.settings, self.body = session, settings, body
+        self.receipt = WebhookReceipt(
+            carrier=_storable(carrier[:40]),
+            webhook_id=_storable(headers.get("webhook-id") or "")[:200] or None,
+            webhook_timestamp=_storable(headers.get("webhook-timestamp") or "")[:40] or None,
+            signature=_storable(headers.get("webhook-signature") or "")[:1000] or None,
+            body_bytes=len(body),
+            outcome="received",
+            received_at=clock_of(session).now(),
+        )
+
+    def answer(self, outcome: str, content: dict[str, Any], *, shipment_id: str | None = None) -> Answer:
+        """A 200 answer, audited with ``outcome``."""
+        self.receipt.shipment_id = shipment_id
+        self._keep(outcome)
+        return Answer(status=200, content=content)
+
+    def reject(self, status: int, outcome: str, detail: str, **extra: Any) -> Answer:
+        """A problem answer, audited with ``outcome`` and its detail."""
+        self.receipt.detail = _storable(detail[:500])
+        self._keep(outcome)
+        return Answer(status=status, detail=detail, extra=extra)
+
+    def replay(self) -> Answer:
+        """The answer to a webhook id applied before."""
+        return self.answer("replay", {"received": True, "replay": True, "applied": False})
+
+    def _keep(self, outcome: str) -> None:
+        kept = kept_body(self.body, refused=outcome in REFUSED, settings=self.settings)
+        self.receipt.body = _storable(kept.decode("utf-8", errors="replace"))
+        self.receipt.outcome = outcome
+        repository.add_receipt(self.session, self.receipt)
