@@ -163,23 +163,7 @@ class OutboxRelay:
         if not self.bus.connected:
             await self._observe_waiting()
             return 0, False
-        async with self.db.transaction() as session:
-            rows = (
-                await session.execute(
-                    select(
-                        self.table.c.id,
-                        self.table.c.event_id,
-                        self.table.c.subject,
-                        self.table.c.payload,
-                        self.table.c.correlation_id,
-                        self.table.c.traceparent,
-                        self.table.c.created_at,
-                    )
-                    .where(self.table.c.sent_at.is_(None))
-                    .order_by(self.table.c.id)
-                    .limit(self.batch)
-                )
-            ).all()
+        rows = await self._unsent(self.batch)
         self._observe_oldest(rows)
         if not rows:
             OUTBOX_PENDING.labels(self.service).set(0)
@@ -219,18 +203,29 @@ class OutboxRelay:
         with publishing(row.subject, row.traceparent, headers):
             return await self.bus.js.publish_async(subject, payload, headers=headers)
 
-    async def _observe_waiting(self) -> None:
-        """The gauge while nothing can be published (NATS away): that is when events age."""
+    async def _unsent(self, limit: int) -> Sequence[Any]:
+        """The oldest ``limit`` unsent rows, oldest first."""
         async with self.db.transaction() as session:
-            oldest = (
+            return (
                 await session.execute(
-                    select(self.table.c.created_at)
+                    select(
+                        self.table.c.id,
+                        self.table.c.event_id,
+                        self.table.c.subject,
+                        self.table.c.payload,
+                        self.table.c.correlation_id,
+                        self.table.c.traceparent,
+                        self.table.c.created_at,
+                    )
                     .where(self.table.c.sent_at.is_(None))
                     .order_by(self.table.c.id)
-                    .limit(1)
+                    .limit(limit)
                 )
             ).all()
-        self._observe_oldest(oldest)
+
+    async def _observe_waiting(self) -> None:
+        """The gauge while nothing can be published (NATS away): that is when events age."""
+        self._observe_oldest(await self._unsent(1))
 
     def _observe_oldest(self, rows: Sequence[Any]) -> None:
         """The age of the oldest unsent row (the first of an oldest-first batch), for the gauge."""
