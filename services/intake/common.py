@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from stdnum.cn import ric, uscc
 
 from owkernel.auth import Principal
-from owkernel.errors import Unprocessable
+from owkernel.errors import Unprocessable, field_error
 from services.intake.settings import IntakeSettings
 
 Window = Literal["investment", "commercial", "general"]
@@ -53,11 +53,11 @@ def applicant_kind(id_number: str, declared: str | None, *, field: str) -> Liter
     if kind is None:
         raise Unprocessable(
             "The identity number is neither a valid resident ID number nor a unified social credit code.",
-            errors=[{"field": field, "message": "invalid identity number"}],
+            errors=[field_error(field, "invalid identity number", "identity_number_invalid")],
         )
     if declared is not None and declared != kind:
         raise Unprocessable(
             f"The identity number belongs to a {kind}, not a {declared}.",
-            errors=[{"field": "applicant_kind", "message": f"the number is a {kind}'s"}],
+            errors=[field_error("applicant_kind", f"the number is a {kind}'s", "applicant_kind_mismatch", kind=kind)],
         )
     return kind

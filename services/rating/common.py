@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from owkernel import Idempotency, Unprocessable, request_hash
+from owkernel.errors import field_error
 from services.rating.db import tables
 from services.rating.settings import RatingSettings
 
@@ -42,7 +43,12 @@ def checked_day(day: date, *, field: str) -> date:
     """``day`` when the hall's calendar can name it; 422 otherwise."""
     if not FIRST_DAY <= day <= LAST_DAY:
         message = f"between {FIRST_DAY.isoformat()} and {LAST_DAY.isoformat()}"
-        raise Unprocessable(f"{field} must be {message}.", errors=[{"field": field, "message": message}])
+        raise Unprocessable(
+            f"{field} must be {message}.",
+            errors=[
+                field_error(field, message, "date_out_of_range", first=FIRST_DAY.isoformat(), last=LAST_DAY.isoformat())
+            ],
+        )
     return day
 
 
@@ -68,7 +74,7 @@ def period(start: date | None, end: date | None, settings: RatingSettings) -> tu
     if end is not None:
         checked_day(end, field="to")
     if start is not None and end is not None and end < start:
-        raise Unprocessable("'to' is before 'from'.", errors=[{"field": "to", "message": "before from"}])
+        raise Unprocessable("'to' is before 'from'.", errors=[field_error("to", "before from", "to_before_from")])
     lower = day_start(start, settings) if start is not None else None
     upper = day_start(end + timedelta(days=1), settings) if end is not None else None
     return lower, upper
@@ -79,10 +85,15 @@ def parse_month(month: str) -> tuple[date, date]:
     try:
         first = datetime.strptime(month, "%Y-%m").date()
     except ValueError as exc:
-        raise Unprocessable("month must be YYYY-MM.", errors=[{"field": "month", "message": "YYYY-MM"}]) from exc
+        raise Unprocessable("month must be YYYY-MM.", errors=[field_error("month", "YYYY-MM", "month_format")]) from exc
     if not FIRST_DAY <= first <= LAST_DAY.replace(day=1):
         bounds = f"between {FIRST_DAY:%Y-%m} and {LAST_DAY:%Y-%m}"
-        raise Unprocessable(f"month must be {bounds}.", errors=[{"field": "month", "message": bounds}])
+        raise Unprocessable(
+            f"month must be {bounds}.",
+            errors=[
+                field_error("month", bounds, "month_out_of_range", first=f"{FIRST_DAY:%Y-%m}", last=f"{LAST_DAY:%Y-%m}")
+            ],
+        )
     nxt = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
     return first, nxt
 

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from owkernel.auth import Principal
-from owkernel.errors import Conflict, Forbidden, NotFound, Unprocessable
+from owkernel.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
 from services.intake.applications import repository as applications_repo
 from services.intake.applications.events import record_visit
 from services.intake.appointments import repository
@@ -109,7 +109,7 @@ def _slot_start(settings: IntakeSettings, sid: str) -> datetime:
         naive = datetime.strptime(sid, "%Y-%m-%dT%H:%M")
     except ValueError as exc:
         raise Unprocessable(
-            "The slot is not a date and time.", errors=[{"field": "body.slot", "message": "invalid"}]
+            "The slot is not a date and time.", errors=[field_error("body.slot", "invalid", "invalid")]
         ) from exc
     return naive.replace(tzinfo=ZoneInfo(settings.timezone))
 
@@ -188,7 +188,9 @@ def _who_books(principal: Principal, data: AppointmentIn) -> _Booker:
         if data.applicant_id_number is None:
             raise Unprocessable(
                 "A clerk books on behalf of someone: give applicant_id_number.",
-                errors=[{"field": "body.applicant_id_number", "message": "required for a clerk"}],
+                errors=[
+                    field_error("body.applicant_id_number", "required for a clerk", "applicant_id_number_required")
+                ],
             )
         applicant_kind(data.applicant_id_number, None, field="body.applicant_id_number")
         return _Booker(data.applicant_id_number.upper(), data.applicant_name or "", None)
@@ -199,18 +201,19 @@ async def _bookable_slot(session: AsyncSession, settings: IntakeSettings, data: 
     """The slot asked for: in the future, open at a known hall's window, of the kind asked for."""
     start = _slot_start(settings, data.slot)
     if start <= kernel_of(session).clock.now():
-        raise Unprocessable("That slot has begun or passed.", errors=[{"field": "body.slot", "message": "past"}])
+        raise Unprocessable("That slot has begun or passed.", errors=[field_error("body.slot", "past", "slot_past")])
     await halls.require_known(session, data.hall, field="body.hall")
     slots = await day_slots(session, settings=settings, hall=data.hall, window=data.window, day=start.date())
     slot = next((s for s in slots if s.slot == data.slot), None)
     if slot is None or slot.capacity == 0:
         raise Unprocessable(
             f"The {data.window} window opens no slot at {data.slot}.",
-            errors=[{"field": "body.slot", "message": "not open"}],
+            errors=[field_error("body.slot", "not open", "slot_not_open")],
         )
     if slot.kind != data.kind:
         raise Unprocessable(
-            f"The slot at {data.slot} is a {slot.kind} slot.", errors=[{"field": "body.kind", "message": slot.kind}]
+            f"The slot at {data.slot} is a {slot.kind} slot.",
+            errors=[field_error("body.kind", slot.kind, "slot_kind_mismatch", kind=slot.kind)],
         )
     return slot
 
@@ -223,7 +226,7 @@ async def _item_code_of(session: AsyncSession, data: AppointmentIn, id_number: s
     if app is None or app.applicant_id_number != id_number:
         raise Unprocessable(
             f"No application {data.application_no} of this applicant.",
-            errors=[{"field": "body.application_no", "message": "unknown"}],
+            errors=[field_error("body.application_no", "unknown", "application_unknown")],
         )
     return app.item_code
 

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from owkernel.errors import Unprocessable
+from owkernel.errors import Unprocessable, field_error, validation_field_errors
 from services.intake.catalog.schemas import ItemCreate
 
 MAX_ITEMS = 5000
@@ -51,7 +51,7 @@ class _NoAliasLoader(yaml.SafeLoader):
 
 
 def _bad(detail: str, errors: list[dict[str, Any]] | None = None) -> Unprocessable:
-    return Unprocessable(detail, errors=errors or [{"field": "file", "message": detail}])
+    return Unprocessable(detail, errors=errors or [field_error("file", detail, "import_invalid")])
 
 
 def _format(filename: str | None, content_type: str | None, text: str) -> str:
@@ -104,7 +104,7 @@ def _csv_rows(text: str) -> list[tuple[str, dict[str, Any]]]:
                 elif value != "":
                     item[column] = value
         except ValueError as exc:
-            raise _bad(f"{where}: {exc}", [{"field": where, "message": str(exc)}]) from exc
+            raise _bad(f"{where}: {exc}", [field_error(where, str(exc), "import_invalid")]) from exc
         out.append((where, item))
     return out
 
@@ -143,12 +143,18 @@ def parse_catalog_file(data: bytes, *, filename: str | None, content_type: str |
         try:
             item = ItemCreate.model_validate(raw)
         except ValidationError as exc:
-            for err in exc.errors():
-                loc = ".".join(str(p) for p in err["loc"])
-                errors.append({"field": f"{where}.{loc}" if loc else where, "message": err["msg"]})
+            errors.extend(validation_field_errors(exc.errors(), prefix=where))
             continue
         if item.code in seen:
-            errors.append({"field": f"{where}.code", "message": f"{item.code} is also at {seen[item.code]}"})
+            errors.append(
+                field_error(
+                    f"{where}.code",
+                    f"{item.code} is also at {seen[item.code]}",
+                    "item_code_repeated",
+                    item_code=item.code,
+                    first_at=seen[item.code],
+                )
+            )
             continue
         seen[item.code] = where
         items.append(item)

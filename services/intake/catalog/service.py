@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from owkernel.contracts.common import ItemSnapshot
 from owkernel.contracts.intake import CatalogItemChanged
-from owkernel.errors import Conflict, NotFound, Unprocessable
+from owkernel.errors import Conflict, NotFound, Unprocessable, field_error
 from services.intake.applications import repository as applications_repo
 from services.intake.catalog import repository
 from services.intake.catalog.models import CatalogItem, CatalogItemVersion
@@ -113,7 +113,7 @@ async def _known_halls(session: AsyncSession, codes: list[str]) -> None:
     if unknown:
         raise Unprocessable(
             f"There is no hall {', '.join(unknown)}.",
-            errors=[{"field": "body.halls", "message": f"{c}: unknown hall", "type": "value_error"} for c in unknown],
+            errors=[field_error("body.halls", f"{c}: unknown hall", "value_error", hall=c) for c in unknown],
         )
 
 
@@ -207,7 +207,8 @@ async def item_for_application(session: AsyncSession, *, code: str) -> CatalogIt
     item = await repository.get_item(session, code)
     if item is None:
         raise Unprocessable(
-            f"There is no service item {code}.", errors=[{"field": "body.item_code", "message": "unknown item"}]
+            f"There is no service item {code}.",
+            errors=[field_error("body.item_code", "unknown item", "item_unknown", item_code=code)],
         )
     if item.status != "active":
         raise Conflict(f"Item {code} is cancelled and takes no new applications.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from owkernel.auth import Principal
-from owkernel.errors import Conflict, Unprocessable
+from owkernel.errors import Conflict, Unprocessable, field_error
 from owkernel.halls import CITY_HALL
 from services.intake.deps import kernel_of
 from services.intake.halls import repository
@@ -24,7 +24,7 @@ def out(hall: Hall) -> HallOut:
 
 
 def _region_error(message: str) -> Unprocessable:
-    return Unprocessable(message, errors=[{"field": "body.region_code", "message": message, "type": "value_error"}])
+    return Unprocessable(message, errors=[field_error("body.region_code", message, "value_error")])
 
 
 def check_region(*, level: str, region_code: str, city_region: str) -> None:
@@ -72,7 +72,7 @@ async def require_known(session: AsyncSession, hall: str, *, field: str) -> str:
     """``hall`` when it is a registered hall; 422 naming ``field`` otherwise."""
     if await repository.get(session, hall) is None:
         raise Unprocessable(
-            f"There is no hall {hall}.", errors=[{"field": field, "message": "unknown hall", "type": "value_error"}]
+            f"There is no hall {hall}.", errors=[field_error(field, "unknown hall", "value_error", hall=hall)]
         )
     return hall
 

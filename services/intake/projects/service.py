@@ -8,7 +8,7 @@ from typing import Literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from owkernel.auth import Principal
-from owkernel.errors import Conflict, Forbidden, NotFound, Unprocessable
+from owkernel.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
 from services.intake.applications import repository as applications_repo
 from services.intake.applications.models import Application
 from services.intake.catalog import repository as catalog_repo
@@ -45,7 +45,8 @@ async def create_project(
     if data.agency is not None:
         if not data.key_project:
             raise Unprocessable(
-                "Agency service (1+1+X) is for key projects.", errors=[{"field": "body.agency", "message": "key only"}]
+                "Agency service (1+1+X) is for key projects.",
+                errors=[field_error("body.agency", "key only", "agency_key_projects_only")],
             )
         if not _can_name_agency(principal):
             raise Forbidden("A window clerk or an administrator names the agency officer.")
@@ -91,7 +92,7 @@ async def _owner_of(session: AsyncSession, principal: Principal, data: ProjectCr
     if data.applicant_id_number is None:
         raise Unprocessable(
             "A clerk registers a project on behalf of someone: give applicant_id_number.",
-            errors=[{"field": "body.applicant_id_number", "message": "required for a clerk"}],
+            errors=[field_error("body.applicant_id_number", "required for a clerk", "applicant_id_number_required")],
         )
     kind = applicant_kind(data.applicant_id_number, data.applicant_kind, field="body.applicant_id_number")
     known = await applications_repo.known_applicant(session, data.applicant_id_number)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from owkernel import PayloadTooLarge, SessionDep, Unprocessable
+from owkernel.errors import field_error
 from owkernel.kernel import clock_of
 from owkernel.roles import Admin
 from services.rating.common import local_date
@@ -71,13 +72,13 @@ async def import_history(request: Request, session: SessionDep, admin: Admin) ->
     try:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise Unprocessable("The import is not UTF-8.", errors=[{"field": "body", "message": "not UTF-8"}]) from exc
+        raise Unprocessable("The import is not UTF-8.", errors=[field_error("body", "not UTF-8", "not_utf8")]) from exc
     if "csv" in request.headers.get("content-type", "").lower():
         data: HistoryIn = service.parse_history_csv(text)
     else:
         try:
             payload = json.loads(text)
         except ValueError as exc:
-            raise Unprocessable("The body is not JSON.", errors=[{"field": "body", "message": "not JSON"}]) from exc
+            raise Unprocessable("The body is not JSON.", errors=[field_error("body", "not JSON", "not_json")]) from exc
         data = service.history_in(payload)
     return await service.import_history(session, data=data, by=admin.display)

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from owkernel import Unprocessable
+from owkernel.errors import field_error, validation_field_errors
 from owkernel.halls import CITY_HALL
 from services.rating.common import local_date, parse_month, period
 from services.rating.figures import repository
@@ -80,11 +81,12 @@ def _range(start: str | None, end: str | None, today: date) -> list[str]:
         year, month = divmod(first_day.year * 12 + first_day.month - 1 - 11, 12)
         start = f"{year:04d}-{month + 1:02d}"
     if parse_month(last)[0] < parse_month(start)[0]:
-        raise Unprocessable("'to' is before 'from'.", errors=[{"field": "to", "message": "before from"}])
+        raise Unprocessable("'to' is before 'from'.", errors=[field_error("to", "before from", "to_before_from")])
     months = _months(start, last)
     if len(months) > MAX_MONTHS:
         raise Unprocessable(
-            f"At most {MAX_MONTHS} months at once.", errors=[{"field": "from", "message": f"{MAX_MONTHS} months"}]
+            f"At most {MAX_MONTHS} months at once.",
+            errors=[field_error("from", f"{MAX_MONTHS} months", "too_many_months", max_months=MAX_MONTHS)],
         )
     return months
 
@@ -302,14 +304,14 @@ def parse_history_csv(text: str) -> HistoryIn:
     if not reader.fieldnames or "month" not in reader.fieldnames or "applications" not in reader.fieldnames:
         raise Unprocessable(
             "The CSV header must name at least month and applications.",
-            errors=[{"field": "file", "message": "header lacks month or applications"}],
+            errors=[field_error("file", "header lacks month or applications", "csv_header_incomplete")],
         )
     months: list[dict[str, Any]] = []
     for row in reader:
         if None in row:
             raise Unprocessable(
                 f"Line {reader.line_num} has more values than the header has columns.",
-                errors=[{"field": f"line {reader.line_num}", "message": "too many values"}],
+                errors=[field_error(f"line {reader.line_num}", "too many values", "csv_too_many_values")],
             )
         months.append({k: v.strip() for k, v in row.items() if k and v is not None and v.strip() != ""})
     return history_in({"months": months})
@@ -320,7 +322,7 @@ def history_in(payload: Any) -> HistoryIn:
     try:
         return HistoryIn.model_validate(payload)
     except ValidationError as exc:
-        errors = [{"field": ".".join(str(p) for p in e["loc"]), "message": str(e["msg"])} for e in exc.errors()[:50]]
+        errors = validation_field_errors(exc.errors()[:50])
         raise Unprocessable("The imported figures are not valid.", errors=errors) from exc
 
 
