@@ -36,6 +36,16 @@ class KernelTables:
 
 def kernel_tables(metadata: MetaData) -> KernelTables:
     """Define the kernel tables on ``metadata`` (call once per service, next to its models)."""
+    return KernelTables(
+        outbox=_outbox(metadata),
+        inbox=_inbox(metadata),
+        dead_letters=_dead_letters(metadata),
+        idempotency=_idempotency(metadata),
+    )
+
+
+def _outbox(metadata: MetaData) -> Table:
+    """Events written in a transaction, for the relay to publish after it commits."""
     outbox = Table(
         "outbox",
         metadata,
@@ -61,7 +71,12 @@ def kernel_tables(metadata: MetaData) -> KernelTables:
         sqlite_where=outbox.c.sent_at.is_(None),
     )
     Index("ix_outbox_sent_at", outbox.c.sent_at)
-    inbox = Table(
+    return outbox
+
+
+def _inbox(metadata: MetaData) -> Table:
+    """Events a consumer handled, so a redelivery changes nothing."""
+    return Table(
         "inbox",
         metadata,
         Column("consumer", String(120), primary_key=True),
@@ -69,7 +84,11 @@ def kernel_tables(metadata: MetaData) -> KernelTables:
         Column("subject", String(200), nullable=False),
         Column("handled_at", DateTime(timezone=True), nullable=False),
     )
-    dead_letters = Table(
+
+
+def _dead_letters(metadata: MetaData) -> Table:
+    """Events a consumer gave up on, kept to be looked at and replayed."""
+    return Table(
         "dead_letters",
         metadata,
         Column("id", BigId, primary_key=True, autoincrement=True),
@@ -82,7 +101,11 @@ def kernel_tables(metadata: MetaData) -> KernelTables:
         Column("created_at", DateTime(timezone=True), nullable=False),
         UniqueConstraint("consumer", "event_id"),
     )
-    idempotency = Table(
+
+
+def _idempotency(metadata: MetaData) -> Table:
+    """The answers to creates sent with an Idempotency-Key, replayed for the same key."""
+    return Table(
         "idempotency_keys",
         metadata,
         Column("owner", String(120), primary_key=True),
@@ -92,4 +115,3 @@ def kernel_tables(metadata: MetaData) -> KernelTables:
         Column("response", JSON, nullable=False),
         Column("created_at", DateTime(timezone=True), nullable=False),
     )
-    return KernelTables(outbox=outbox, inbox=inbox, dead_letters=dead_letters, idempotency=idempotency)
