@@ -24,7 +24,7 @@ ALL_SEEING_ROLES = ("clerk", "supervisor", "admin", "finance")
 
 
 def utcnow() -> datetime:
-    """The real time; a rule reads the kernel's clock instead (``kernel_of(session).clock.now()``)."""
+    """The real time; a rule reads the kernel's clock instead (``clock_of(session).now()``)."""
     return datetime.now(UTC)
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from owkernel.auth import Principal
 from owkernel.errors import Conflict, Forbidden, Unprocessable, field_error
 from owkernel.halls import CITY_HALL
+from owkernel.kernel import clock_of
 from services.intake.applications import repository
 from services.intake.applications.access import agency_officer_of
 from services.intake.applications.events import record_visit
@@ -21,7 +22,6 @@ from services.intake.applications.schemas import ApplicationCreate
 from services.intake.catalog import service as catalog
 from services.intake.catalog.models import CatalogItem
 from services.intake.common import WINDOW_LETTER, applicant_kind, local_today
-from services.intake.deps import kernel_of
 from services.intake.halls import service as halls
 from services.intake.projects import repository as projects_repo
 from services.intake.projects.models import Project, ProjectStage
@@ -48,7 +48,7 @@ async def create_application(
     item = await catalog.item_for_application(session, code=data.item_code)
     hall = await _hall_of(session, principal=principal, data=data, channel=who.channel, item=item)
     stage = await _open_stage(session, project, who, item) if project is not None else None
-    now = kernel_of(session).clock.now()
+    now = clock_of(session).now()
     app = _draft(
         number=await _next_number(session, settings, item, now),
         item=item,

@@ -14,6 +14,7 @@ from owkernel.auth import Principal, VerifiedPrincipal
 from owkernel.errors import PayloadTooLarge, Unprocessable, field_error
 from owkernel.halls import HALL_CODE_PATTERN
 from owkernel.idempotency import Idempotency, IdempotencyKey, request_hash
+from owkernel.kernel import clock_of
 from owkernel.pagination import CursorParam, LimitParam, Page, decode_id_cursor
 from owkernel.roles import Clerk
 from services.intake.applications import access, creation, listing_repository, materials, presenter, reading, review
@@ -28,7 +29,7 @@ from services.intake.applications.schemas import (
 )
 from services.intake.common import Window, local_today
 from services.intake.db import tables
-from services.intake.deps import SettingsDep, StorageDep, kernel_of
+from services.intake.deps import SettingsDep, StorageDep
 from services.intake.settings import IntakeSettings
 
 router = APIRouter(prefix="/api/v1/applications", tags=["applications"])
@@ -155,7 +156,7 @@ async def _view(
 ) -> ApplicationView:
     """The view of an application by number, or after a step just taken on it (not read again)."""
     dossier = await reading.view(session, principal=principal, no=no, step=step)
-    return presenter.application_view(dossier, local_today(settings, kernel_of(session).clock.now()))
+    return presenter.application_view(dossier, local_today(settings, clock_of(session).now()))
 
 
 @router.put(
@@ -192,7 +193,7 @@ async def upload_material(
         data=data,
         filename=filename,
     )
-    return presenter.material_row_out(row, local_today(settings, kernel_of(session).clock.now()))
+    return presenter.material_row_out(row, local_today(settings, clock_of(session).now()))
 
 
 @router.delete(
@@ -266,4 +267,4 @@ async def supplement_material(
         data=data,
         filename=filename,
     )
-    return presenter.material_row_out(row, local_today(settings, kernel_of(session).clock.now()))
+    return presenter.material_row_out(row, local_today(settings, clock_of(session).now()))

@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from owkernel.contracts.intake import MaterialOverdue
 from owkernel.db import Database
+from owkernel.kernel import clock_of
 from services.intake.applications import repository
 from services.intake.db import outbox
-from services.intake.deps import kernel_of
 from services.intake.storage import FileStorage
 
 BATCH = 200
@@ -28,7 +28,7 @@ async def publish_overdue(db: Database, *, today: date) -> int:
             if not waiting:
                 return reported
             apps = await repository.get_by_ids(session, list({m.application_id for m in waiting}))
-            now = kernel_of(session).clock.now()
+            now = clock_of(session).now()
             for material in waiting:
                 app = apps[material.application_id]
                 assert material.due_date is not None

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from owkernel.auth import Principal
 from owkernel.contracts.intake import MaterialSupplemented
 from owkernel.errors import Conflict, PayloadTooLarge, Problem, Unprocessable, field_error
+from owkernel.kernel import clock_of
 from services.intake.applications import repository
 from services.intake.applications.access import ensure_can_act, load
 from services.intake.applications.events import record_visit
@@ -22,7 +23,6 @@ from services.intake.applications.models import Application, ApplicationMaterial
 from services.intake.applications.reading import material_name, material_spec
 from services.intake.common import local_today
 from services.intake.db import outbox
-from services.intake.deps import kernel_of
 from services.intake.halls import service as halls
 from services.intake.projects import repository as projects_repo
 from services.intake.settings import IntakeSettings
@@ -67,7 +67,7 @@ async def upload_material(
     material = await repository.get_material(session, app.id, code)
     await _within_quota(session, settings, app, size=len(data), replacing=material.id if material else None)
     stored = await _store(session, storage, data)
-    now = kernel_of(session).clock.now()
+    now = clock_of(session).now()
     if material is None:
         material = ApplicationMaterial(
             application_id=app.id, code=code, name=spec.get("name", code), critical=bool(spec.get("critical", True))
@@ -93,7 +93,7 @@ async def delete_draft(session: AsyncSession, *, principal: Principal, no: str) 
         )
     materials = await repository.materials_of(session, app.id)
     await repository.release_files(
-        session, sorted({m.sha256 for m in materials if m.sha256}), at=kernel_of(session).clock.now()
+        session, sorted({m.sha256 for m in materials if m.sha256}), at=clock_of(session).now()
     )
     if app.project_no is not None:
         stage = await projects_repo.stage_of_application(session, app.id)
@@ -121,7 +121,7 @@ async def supplement(
     material = await _awaiting_supplement(session, app, code)
     content_type = check_upload(settings, data)
     stored = await _store(session, storage, data)
-    now = kernel_of(session).clock.now()
+    now = clock_of(session).now()
     _attach(material, stored, content_type=content_type, filename=filename, by=principal.display, at=now)
     material.supplied_at = now
     app.updated_at = now

@@ -21,6 +21,7 @@ from owkernel.contracts.intake import (
     ApplicationSubmitted,
 )
 from owkernel.errors import Conflict, Unprocessable, field_error
+from owkernel.kernel import clock_of
 from services.intake.applications import repository
 from services.intake.applications.access import ensure_can_act, load
 from services.intake.applications.events import applicant_of, delivery_of, suspend
@@ -29,7 +30,6 @@ from services.intake.applications.reading import Step, material_name
 from services.intake.applications.schemas import AcceptanceIn
 from services.intake.common import local_today
 from services.intake.db import outbox
-from services.intake.deps import kernel_of
 from services.intake.halls import service as halls
 from services.intake.projects import repository as projects_repo
 from services.intake.settings import IntakeSettings
@@ -49,7 +49,7 @@ async def submit(session: AsyncSession, *, principal: Principal, no: str) -> Ste
         )
     rows = await repository.materials_of(session, app.id)
     _critical_uploaded(app, rows)
-    now = kernel_of(session).clock.now()
+    now = clock_of(session).now()
     resubmitted = app.status == "returned"
     app.status = "submitted"
     app.submitted_at = now
@@ -129,7 +129,7 @@ async def _send_back(session: AsyncSession, app: Application, *, clerk: str, ref
             code="reason_required",
             errors=[field_error("body.reason", "required", "missing")],
         )
-    now = kernel_of(session).clock.now()
+    now = clock_of(session).now()
     app.reason = reason
     app.clerk = clerk
     app.updated_at = now
@@ -161,7 +161,7 @@ async def _accept(
     provided = {code for code, row in rows.items() if row.sha256}
     _acceptable(specs, provided, deferred_codes)
     await _previous_stage_approved(session, app)
-    now = kernel_of(session).clock.now()
+    now = clock_of(session).now()
     due = local_today(settings, now) + timedelta(days=settings.supplement_days)
     # Every missing non-critical material is deferred (容缺), listed by the clerk or not.
     deferred = [specs[c] for c in specs if c not in provided]

@@ -16,13 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from owkernel.auth import Principal
 from owkernel.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
+from owkernel.kernel import clock_of
 from services.intake.applications import repository as applications_repo
 from services.intake.applications.events import record_visit
 from services.intake.appointments import repository
 from services.intake.appointments.models import Appointment, AppointmentSlot
 from services.intake.appointments.schemas import AppointmentIn, SlotOpen
 from services.intake.common import applicant_kind, sees_everything
-from services.intake.deps import kernel_of
 from services.intake.halls import service as halls
 from services.intake.settings import IntakeSettings
 
@@ -117,7 +117,7 @@ def _slot_start(settings: IntakeSettings, sid: str) -> datetime:
 async def _within_future_cap(session: AsyncSession, settings: IntakeSettings, id_number: str) -> None:
     """409 when the person already holds the most future appointments allowed."""
     await applications_repo.lock_applicant(session, id_number)
-    now = slot_id(*_local_day_and_time(settings, kernel_of(session).clock.now()))
+    now = slot_id(*_local_day_and_time(settings, clock_of(session).now()))
     held = await repository.count_future(session, id_number, after_slot=now)
     if held >= settings.max_future_appointments:
         raise Conflict(
@@ -170,7 +170,7 @@ async def book(
     )
     if not await repository.take_place(session, data.hall, data.window, data.slot):
         raise Conflict(f"The slot at {data.slot} is full.")
-    row = _booking(data, slot, who, item_code=item_code, by=principal.display, at=kernel_of(session).clock.now())
+    row = _booking(data, slot, who, item_code=item_code, by=principal.display, at=clock_of(session).now())
     session.add(row)
     await session.flush()
     return row
@@ -200,7 +200,7 @@ def _who_books(principal: Principal, data: AppointmentIn) -> _Booker:
 async def _bookable_slot(session: AsyncSession, settings: IntakeSettings, data: AppointmentIn) -> SlotDef:
     """The slot asked for: in the future, open at a known hall's window, of the kind asked for."""
     start = _slot_start(settings, data.slot)
-    if start <= kernel_of(session).clock.now():
+    if start <= clock_of(session).now():
         raise Unprocessable("That slot has begun or passed.", errors=[field_error("body.slot", "past", "slot_past")])
     await halls.require_known(session, data.hall, field="body.hall")
     slots = await day_slots(session, settings=settings, hall=data.hall, window=data.window, day=start.date())
@@ -283,7 +283,7 @@ async def cancel(session: AsyncSession, *, principal: Principal, appointment_id:
     if row.status == "attended":
         raise Conflict("This appointment was attended; it cannot be cancelled.")
     row.status = "cancelled"
-    row.cancelled_at = kernel_of(session).clock.now()
+    row.cancelled_at = clock_of(session).now()
     await repository.give_back_place(session, row.hall, row.window, row.slot)
     return row
 
@@ -297,7 +297,7 @@ async def attend(
     row = await load(session, appointment_id, for_update=True)
     if row.status != "booked":
         raise Conflict(f"This appointment is {row.status}.")
-    now = kernel_of(session).clock.now()
+    now = clock_of(session).now()
     row.status = "attended"
     row.attended_at = now
     # Door-to-door service spares the applicant the trip: nothing to count.

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from owkernel.contracts.common import ItemSnapshot
 from owkernel.contracts.intake import CatalogItemChanged
 from owkernel.errors import Conflict, NotFound, Unprocessable, field_error
+from owkernel.kernel import clock_of
 from services.intake.applications import repository as applications_repo
 from services.intake.catalog import repository
 from services.intake.catalog.models import CatalogItem, CatalogItemVersion
@@ -27,7 +28,6 @@ from services.intake.catalog.schemas import (
     VersionOut,
 )
 from services.intake.db import outbox
-from services.intake.deps import kernel_of
 from services.intake.halls import repository as halls_repo
 
 
@@ -124,7 +124,7 @@ async def create_item(session: AsyncSession, *, data: ItemCreate, by: str) -> Ca
     await _known_halls(session, data.halls)
     content = data.content()
     item = CatalogItem(
-        code=data.code, version=1, status="active", updated_at=kernel_of(session).clock.now(), updated_by=by, **content
+        code=data.code, version=1, status="active", updated_at=clock_of(session).now(), updated_by=by, **content
     )
     session.add(item)
     await session.flush()
@@ -149,7 +149,7 @@ async def update_item(session: AsyncSession, *, code: str, data: ItemFields, by:
     for name, value in new.items():
         setattr(item, name, value)
     item.version += 1
-    item.updated_at = kernel_of(session).clock.now()
+    item.updated_at = clock_of(session).now()
     item.updated_by = by
     await repository.set_departments(session, item.code, [item.department, *item.departments])
     await _record(session, item, change="adjusted", changes=changes, by=by)
@@ -165,7 +165,7 @@ async def cancel_item(session: AsyncSession, *, code: str, by: str) -> CatalogIt
         return item
     item.status = "cancelled"
     item.version += 1
-    item.updated_at = kernel_of(session).clock.now()
+    item.updated_at = clock_of(session).now()
     item.updated_by = by
     await _record(session, item, change="cancelled", changes={"status": {"from": "active", "to": "cancelled"}}, by=by)
     return item

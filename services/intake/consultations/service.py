@@ -11,13 +11,13 @@ from owkernel.consumer import RetryLater
 from owkernel.contracts.approval import ClockClosed, ClockOpened, ClockRescheduled
 from owkernel.contracts.intake import ConsultationAsked, ConsultationReplied
 from owkernel.errors import Conflict, Forbidden, NotFound
+from owkernel.kernel import clock_of
 from services.intake.catalog import service as catalog
 from services.intake.common import sees_everything
 from services.intake.consultations import repository
 from services.intake.consultations.models import Consultation
 from services.intake.consultations.schemas import ConsultationIn, ConsultationOut, ReplyIn
 from services.intake.db import outbox
-from services.intake.deps import kernel_of
 from services.intake.settings import IntakeSettings
 
 REPLYING_ROLES = ("clerk", "approver", "supervisor", "admin")
@@ -48,7 +48,7 @@ async def ask(
 ) -> Consultation:
     """Ask a question on an item: published, so its reply clock starts."""
     item = await catalog.item_for_application(session, code=data.item_code)
-    now = kernel_of(session).clock.now()
+    now = clock_of(session).now()
     row = Consultation(
         consultation_id=uuid.uuid4().hex,
         item_code=item.code,
@@ -103,7 +103,7 @@ async def reply(session: AsyncSession, *, principal: Principal, consultation_id:
         raise Forbidden("Department staff answer their own department's consultations.")
     if row.status == "replied":
         raise Conflict("This consultation was already answered.")
-    now = kernel_of(session).clock.now()
+    now = clock_of(session).now()
     row.status = "replied"
     row.answer = data.answer
     row.replied_by = principal.display

@@ -6,10 +6,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from owkernel.auth import Principal
 from owkernel.errors import Conflict, NotFound
+from owkernel.kernel import clock_of
 from services.intake.departments import repository
 from services.intake.departments.models import Department
 from services.intake.departments.schemas import DepartmentIn, DepartmentNames, DepartmentOut
-from services.intake.deps import kernel_of
 
 
 def out(department: Department) -> DepartmentOut:
@@ -26,7 +26,7 @@ async def create(session: AsyncSession, *, principal: Principal, data: Departmen
         name_zh=data.name,
         name_en=data.name_en,
         created_by=principal.display,
-        created_at=kernel_of(session).clock.now(),
+        created_at=clock_of(session).now(),
     )
     repository.add(session, department)
     # Flushed here so a concurrent create of the same code fails in this request (409 by the kernel's

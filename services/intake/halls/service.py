@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from owkernel.auth import Principal
 from owkernel.errors import Conflict, Unprocessable, field_error
 from owkernel.halls import CITY_HALL
-from services.intake.deps import kernel_of
+from owkernel.kernel import clock_of
 from services.intake.halls import repository
 from services.intake.halls.models import Hall
 from services.intake.halls.schemas import HallIn, HallOut
@@ -59,7 +59,7 @@ async def create(session: AsyncSession, *, principal: Principal, data: HallIn) -
         level=data.level,
         region_code=data.region_code,
         created_by=principal.display,
-        created_at=kernel_of(session).clock.now(),
+        created_at=clock_of(session).now(),
     )
     repository.add(session, hall)
     # Flushed here so a concurrent create of the same code fails in this request (409 by the kernel's

@@ -9,12 +9,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from owkernel.auth import Principal
 from owkernel.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
+from owkernel.kernel import clock_of
 from services.intake.applications import repository as applications_repo
 from services.intake.applications.models import Application
 from services.intake.catalog import repository as catalog_repo
 from services.intake.catalog.models import CatalogItem
 from services.intake.common import applicant_kind, local_today, sees_everything
-from services.intake.deps import kernel_of
 from services.intake.projects import repository
 from services.intake.projects.models import Project, ProjectStage
 from services.intake.projects.schemas import AgencyIn, ProjectCreate
@@ -54,7 +54,7 @@ async def create_project(
     missing = [s for s in STAGES if s not in items]
     if missing:
         raise Conflict(f"The catalog has no active item for stage(s) {', '.join(map(str, missing))}.")
-    now = kernel_of(session).clock.now()
+    now = clock_of(session).now()
     seq = await applications_repo.next_sequence(session, f"project-{local_today(settings, now).year}")
     project = Project(
         project_no=f"PRJ-{local_today(settings, now).year}-{seq:06d}",
