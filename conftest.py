@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from owkernel.testing import NatsServer, SigningKeys, TestEnvironment, fresh_database_url
+from owtest import NatsServer, SigningKeys, TestEnvironment, fresh_database_url
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from owkernel.testing import TestEnvironment, fresh_database_url
+from owtest import TestEnvironment, fresh_database_url
 from tools.seed import DemoLogin, seed
 from tools.stack import COMPONENTS, Stack, test_stack
 

@@ -22,7 +22,7 @@ from gateway.settings import GatewaySettings
 from owkernel.contracts import REGISTRY, EventData, EventSpec, encode, make_envelope
 from owkernel.contracts._base import CLOUDEVENTS_CONTENT_TYPE
 from owkernel.outbox import CORRELATION_HEADER
-from owkernel.testing import ServiceRunner, SigningKeys
+from owtest import ServiceRunner, SigningKeys
 from tools.asyncapi import DOCUMENT, render
 from tools.catalogue import consumers_by_subject
 

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from owkernel.consumer import ConsumerGroup
-from owkernel.testing import TestEnvironment
+from owtest import TestEnvironment
 from tests.conftest import ADMIN_PASSWORD, Platform
 from tests.e2e import ACCEPT_ALL, MAIL, PDF, Caller, admin, application, citizen, new_item, staff, wait_for
 from tools.catalogue import consumer_groups

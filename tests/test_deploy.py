@@ -36,7 +36,7 @@ import owkernel.metrics
 import services.approval.supervision.metrics
 from gateway.settings import GatewaySettings
 from owkernel.settings import PlatformSettings, ServiceSettings
-from owkernel.testing import nats_server_binary
+from owtest import nats_server_binary
 from simulators.province.settings import is_loopback
 from tools.nats_auth import render as render_nats_auth
 from tools.nats_auth import users as nats_auth_users

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from owkernel.testing import free_port, subprocess_env
+from owtest import free_port, subprocess_env
 
 ROOT = Path(__file__).resolve().parent.parent
 SMOKE = ROOT.parent / "shared" / "contract" / "smoke.py"

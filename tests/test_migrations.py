@@ -13,7 +13,7 @@ from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from owkernel.migrations import heads, upgrade
-from owkernel.testing import fresh_database_url
+from owtest import fresh_database_url
 from tools.stack import COMPONENTS, Component
 
 DB_MODULES = {

@@ -33,7 +33,7 @@ from owkernel.contracts import PRODUCERS, REGISTRY, Envelope, EventData
 from owkernel.db import Database, new_metadata
 from owkernel.outbox import Outbox, OutboxRelay
 from owkernel.tables import KernelTables, kernel_tables
-from owkernel.testing import eventually, free_port, fresh_database_url, nats_server_binary, wait_for_port
+from owtest import eventually, free_port, fresh_database_url, nats_server_binary, wait_for_port
 from tools.catalogue import consumer_groups
 from tools.nats_auth import AUTH_CONF, render, users
 

@@ -22,7 +22,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 )
 from opentelemetry.proto.trace.v1.trace_pb2 import Span as ProtoSpan
 
-from owkernel.testing import TestEnvironment, fresh_database_url
+from owtest import TestEnvironment, fresh_database_url
 from tests.conftest import ADMIN_PASSWORD
 from tests.e2e import MAIL, PDF, admin, citizen, new_item, staff, wait_for
 from tools import stack as stacks

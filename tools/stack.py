@@ -27,7 +27,7 @@ from pathlib import Path
 
 import httpx
 
-from owkernel.testing import NatsServer, free_port, subprocess_env
+from owtest import NatsServer, free_port, subprocess_env
 
 ROOT = Path(__file__).resolve().parent.parent
 

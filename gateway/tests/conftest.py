@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from gateway.tests.support import Stack, running_stack
-from owkernel.testing import fresh_database_url
+from owtest import fresh_database_url
 
 
 @pytest.fixture(scope="module")

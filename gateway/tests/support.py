@@ -27,7 +27,7 @@ from owkernel.auth import TokenVerifier, require_roles
 from owkernel.db import Database
 from owkernel.migrations import upgrade
 from owkernel.settings import PlatformSettings, ServiceSettings
-from owkernel.testing import free_port, wait_ready
+from owtest import free_port, wait_ready
 
 GATEWAY_INI = Path(__file__).resolve().parents[1] / "alembic.ini"
 ADMIN_PASSWORD = "Admin-Pass-123!"

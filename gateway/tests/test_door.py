@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from gateway.tests.support import Stack, bearer, running_stack
-from owkernel.testing import fresh_database_url
+from owtest import fresh_database_url
 
 
 async def test_proxies_with_request_id_and_token_and_strips_hop_by_hop(stack: Stack) -> None:

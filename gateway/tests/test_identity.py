@@ -22,7 +22,7 @@ import pytest
 
 from gateway.tests.support import ADMIN_PASSWORD, GATEWAY_INI, PASSWORD, Stack, bearer, credit_code, resident_id
 from owkernel.migrations import upgrade
-from owkernel.testing import free_port, fresh_database_url, subprocess_env, wait_for_port, wait_ready
+from owtest import free_port, fresh_database_url, subprocess_env, wait_for_port, wait_ready
 
 
 def _registration(number: str) -> dict[str, str]:

@@ -19,7 +19,7 @@ from gateway.db import tables
 from gateway.payments import signing
 from gateway.tests.support import Stack, bearer, running_stack
 from owkernel.contracts import decode
-from owkernel.testing import eventually, fresh_database_url
+from owtest import eventually, fresh_database_url
 
 
 def _application(stack: Stack, applicant: str, *, fee: int = 2500, status: str = "unpaid") -> str:

@@ -35,7 +35,7 @@ from gateway.province.service import check_return_to
 from gateway.settings import GatewaySettings
 from gateway.tests.support import PASSWORD, Stack, bearer, credit_code, resident_id, running_stack, serving
 from owkernel.errors import Unprocessable
-from owkernel.testing import free_port, fresh_database_url
+from owtest import free_port, fresh_database_url
 from simulators.province.app import create_app as create_province
 from simulators.province.settings import ProvinceSimSettings
 

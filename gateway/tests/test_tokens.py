@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from gateway.state import GatewayState
 from gateway.tests.support import Stack, bearer
-from owkernel.testing import eventually
+from owtest import eventually
 
 
 def _b64(data: bytes) -> str:

@@ -10,7 +10,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from owkernel.testing import TestEnvironment, fresh_database_url
+from owtest import TestEnvironment, fresh_database_url
 from tools.seed import seed
 from tools.stack import COMPONENTS, Stack
 from tools.stack import test_stack as stack_on_free_ports

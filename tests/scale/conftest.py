@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from owkernel.testing import TestEnvironment
+from owtest import TestEnvironment
 from tools.scale.platform import ScalePlatform
 
 

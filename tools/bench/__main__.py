@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 
-from owkernel.testing import subprocess_env
+from owtest import subprocess_env
 
 SECTIONS: dict[str, list[str]] = {
     "backbone": ["-m", "tools.bench.backbone", "--events", "30000", "--rate", "2000", "--per-txn", "10"],

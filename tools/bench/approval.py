@@ -24,7 +24,7 @@ from sqlalchemy import func, select, text
 from owkernel.clock import FakeClock
 from owkernel.db import Database, is_sqlite
 from owkernel.migrations import upgrade
-from owkernel.testing import TestEnvironment, drop_database, fresh_database_url
+from owtest import TestEnvironment, drop_database, fresh_database_url
 from services.approval.calendar.service import load_calendar, package_years, seed_from_package
 from services.approval.calendar.workdays import WorkingCalendar, YearData
 from services.approval.clocks.models import Clock

@@ -31,7 +31,7 @@ from owkernel.outbox import Outbox, OutboxRelay
 from owkernel.runtime import tune_gc
 from owkernel.settings import PlatformSettings
 from owkernel.tables import kernel_tables
-from owkernel.testing import NatsServer, fresh_database_url, subprocess_env
+from owtest import NatsServer, fresh_database_url, subprocess_env
 from tools.bench.platform import cpu_seconds
 
 producer_md = new_metadata()

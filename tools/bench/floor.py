@@ -50,7 +50,7 @@ from owkernel.outbox import Outbox, OutboxRelay
 from owkernel.runtime import tune_gc
 from owkernel.settings import PlatformSettings, ServiceSettings
 from owkernel.tables import KernelTables, kernel_tables
-from owkernel.testing import free_port, subprocess_env, wait_for_port
+from owtest import free_port, subprocess_env, wait_for_port
 from tools.stack import BY_NAME, COMPONENTS, ROOT, Stack, base_env
 
 FLOOR_PATH = "/api/v1/catalog/items/FLOOR"  # a prefix the gateway routes to intake's slot

@@ -44,7 +44,7 @@ from owkernel.errors import NotFound
 from owkernel.jobs import Startup
 from owkernel.settings import ServiceSettings
 from owkernel.tables import kernel_tables
-from owkernel.testing import NatsServer, free_port, subprocess_env, wait_for_port
+from owtest import NatsServer, free_port, subprocess_env, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[2]
 ITEM_CODE = "BENCH-ITEM-1"

@@ -34,7 +34,7 @@ from sqlalchemy import text
 from owkernel.db import Database
 from owkernel.migrations import upgrade
 from owkernel.pagination import encode_cursor
-from owkernel.testing import NatsServer, SigningKeys, TestEnvironment, drop_database, fresh_database_url, wait_ready
+from owtest import NatsServer, SigningKeys, TestEnvironment, drop_database, fresh_database_url, wait_ready
 from services.intake.app import create_app
 from services.intake.db import import_models
 from services.intake.settings import IntakeSettings

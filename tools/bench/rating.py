@@ -27,7 +27,7 @@ from sqlalchemy import text
 
 from owkernel.db import Database
 from owkernel.migrations import upgrade
-from owkernel.testing import TestEnvironment, drop_database, fresh_database_url
+from owtest import TestEnvironment, drop_database, fresh_database_url
 from services.rating.db import import_models
 from services.rating.reviews import repository
 

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from owkernel.testing import free_port, nats_server_binary, wait_for_port
+from owtest import free_port, nats_server_binary, wait_for_port
 
 CLUSTER_NAME = "onewindow"
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import httpx
 
-from owkernel.testing import drop_database, free_port, fresh_database_url
+from owtest import drop_database, free_port, fresh_database_url
 from tools.scale.cluster import NatsCluster
 from tools.stack import COMPONENTS, SIMULATORS, Component, Stack
 

@@ -19,7 +19,7 @@ import nats
 from nats.aio.client import Client
 
 from owkernel.bus import Bus
-from owkernel.testing import TestEnvironment
+from owtest import TestEnvironment
 from tools.scale.checks import Report, check_all, longest_publish_wait, plain_dsn, settle
 from tools.scale.load import Gateways, Load, Seen, prepare
 from tools.scale.platform import SERVICES, ScalePlatform

@@ -27,7 +27,7 @@ from owkernel import (
 from owkernel.db import Database
 from owkernel.errors import Unprocessable, field_error
 from owkernel.settings import ServiceSettings
-from owkernel.testing import RunningService, SigningKeys, wait_ready
+from owtest import RunningService, SigningKeys, wait_ready
 
 metadata: MetaData = new_metadata()
 tables = kernel_tables(metadata)

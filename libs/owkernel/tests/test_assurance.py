@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from owkernel import IdentityNotVerified, VerifiedPrincipal
 from owkernel.auth import ASSURANCES, Actor
 from owkernel.errors import Unauthorized, install_problem_handlers
-from owkernel.testing import SigningKeys
+from owtest import SigningKeys
 
 KEYS = SigningKeys()
 VERIFIER = KEYS.verifier()

@@ -6,8 +6,8 @@ import asyncio
 from pathlib import Path
 
 from owkernel.consumer import ConsumerOptions
-from owkernel.testing import NatsServer, eventually, fresh_database_url, subprocess_env
 from owkernel.tests.backbone import Consumer, Producer
+from owtest import NatsServer, eventually, fresh_database_url, subprocess_env
 
 
 async def test_committed_event_is_handled_exactly_once(nats_url: str, namespace: str, tmp_path: Path) -> None:

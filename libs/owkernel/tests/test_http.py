@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from owkernel.http import make_http_client
-from owkernel.testing import free_port
+from owtest import free_port
 
 
 async def test_shared_client_sends_no_cookie_it_was_given() -> None:

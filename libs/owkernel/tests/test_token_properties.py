@@ -30,7 +30,7 @@ from starlette.requests import Request
 
 from owkernel.auth import ACCESS_TYP, ASSURANCES, ROLES, Actor, CurrentPrincipal, Principal, TokenVerifier, bearer_token
 from owkernel.errors import Unauthorized, install_problem_handlers
-from owkernel.testing import SigningKeys
+from owtest import SigningKeys
 
 KEYS = SigningKeys()  # this module's own: rotating it touches no other test
 VERIFIER = KEYS.verifier()

@@ -13,7 +13,7 @@ from datetime import date
 
 import pytest
 
-from owkernel.testing import SigningKeys, fresh_database_url
+from owtest import SigningKeys, fresh_database_url
 from services.approval.tests.harness import Approval, at, running_approval
 
 START = at(date(2026, 11, 2))  # Monday 2 November 2026, 10:00 in the hall

@@ -21,7 +21,7 @@ from owkernel.clock import FakeClock
 from owkernel.contracts import Envelope, EventData, decode, encode, make_envelope, spec_for
 from owkernel.contracts.common import Applicant, DeliveryChoice, ItemSnapshot
 from owkernel.contracts.intake import ApplicationAccepted
-from owkernel.testing import RunningService, ServiceRunner, SigningKeys, eventually, service_settings
+from owtest import RunningService, ServiceRunner, SigningKeys, eventually, service_settings
 from services.approval.app import create_app
 from services.approval.settings import ApprovalSettings
 

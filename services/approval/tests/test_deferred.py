@@ -15,7 +15,7 @@ from owkernel.contracts.intake import (
     MaterialOverdue,
     MaterialSupplemented,
 )
-from owkernel.testing import eventually
+from owtest import eventually
 from services.approval.tests.harness import Approval, accepted, at
 
 

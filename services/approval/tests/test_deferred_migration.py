@@ -14,7 +14,7 @@ from alembic import command
 
 from owkernel.db import Database
 from owkernel.migrations import alembic_config
-from owkernel.testing import SigningKeys
+from owtest import SigningKeys
 from services.approval.clocks.models import Clock, ClockEntry, Suspension
 from services.approval.tasks.models import Application, Task
 from services.approval.tests.harness import INI, at, running_approval

@@ -16,7 +16,7 @@ import pytest
 from aiohttp import web
 from standardwebhooks import Webhook
 
-from owkernel.testing import SigningKeys, eventually, free_port
+from owtest import SigningKeys, eventually, free_port
 from services.approval.reminders.repository import insert_many
 from services.approval.tests.harness import Approval, accepted, at, running_approval
 

@@ -8,7 +8,7 @@ from datetime import date
 from owkernel.contracts.delivery import ShipmentFailed
 from owkernel.contracts.intake import ConsultationAsked, ConsultationReplied, MaterialOverdue
 from owkernel.contracts.rating import RectificationClosed, RectificationOpened
-from owkernel.testing import eventually
+from owtest import eventually
 from services.approval.tests.harness import Approval, accepted, at
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 
 from owkernel.contracts.intake import ApplicationResumed, ApplicationSuspended
-from owkernel.testing import eventually
+from owtest import eventually
 from services.approval.tests.harness import Approval, accepted, at
 
 

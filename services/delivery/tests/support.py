@@ -26,7 +26,7 @@ from owkernel.contracts.approval import CertificateIssued
 from owkernel.contracts.common import Address, Applicant, DeliveryChoice, ItemSnapshot
 from owkernel.contracts.intake import ApplicationAccepted
 from owkernel.migrations import upgrade
-from owkernel.testing import (
+from owtest import (
     RunningService,
     ServiceRunner,
     SigningKeys,

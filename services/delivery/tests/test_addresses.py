@@ -7,7 +7,7 @@ import asyncio
 import httpx
 import pytest
 
-from owkernel.testing import eventually
+from owtest import eventually
 from services.delivery.regions.divisions import RegionCodeError, divisions, parse_region
 from services.delivery.tests.support import Delivery, new_idn, new_no
 

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import JsonValue
 
 from owkernel.pagination import encode_cursor
-from owkernel.testing import eventually
+from owtest import eventually
 from services.delivery.applications.models import DeliveryApplication
 from services.delivery.tests.support import Delivery, accepted, certificate, new_idn, new_no
 

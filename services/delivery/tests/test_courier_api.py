@@ -9,7 +9,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from owkernel.testing import eventually, free_port
+from owtest import eventually, free_port
 from services.delivery.partners.adapter import WaybillRequest
 from services.delivery.partners.couriers import (
     CourierApi,

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from owkernel.testing import ServiceRunner, SigningKeys, eventually, free_port, fresh_database_url
+from owtest import ServiceRunner, SigningKeys, eventually, free_port, fresh_database_url
 from services.delivery.app import create_app
 from services.delivery.tests.support import (
     INI,

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from owkernel.testing import ServiceRunner, SigningKeys, service_settings
+from owtest import ServiceRunner, SigningKeys, service_settings
 from services.intake.app import create_app
 from services.intake.settings import IntakeSettings
 from services.intake.tests.harness import INI, Hall

@@ -13,7 +13,7 @@ from nats.js.errors import NotFoundError
 from stdnum.cn import ric, uscc
 
 from owkernel.contracts import Envelope, EventData, decode
-from owkernel.testing import RunningService, SigningKeys
+from owtest import RunningService, SigningKeys
 
 HERE = Path(__file__).resolve().parent
 INI = HERE.parent / "alembic.ini"

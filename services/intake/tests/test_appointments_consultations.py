@@ -9,7 +9,7 @@ from typing import Any
 from owkernel.contracts import encode, make_envelope
 from owkernel.contracts.approval import ClockClosed, ClockOpened
 from owkernel.contracts.intake import ConsultationAsked, ConsultationReplied, VisitRecorded
-from owkernel.testing import eventually
+from owtest import eventually
 from services.intake.tests.harness import MAIL, Hall, resident_id
 
 

@@ -12,7 +12,7 @@ from owkernel.bus import Bus
 from owkernel.contracts import EventData, encode, make_envelope
 from owkernel.contracts.approval import ApplicationApproved, ClockOpened
 from owkernel.contracts.intake import ApplicationAccepted
-from owkernel.testing import eventually
+from owtest import eventually
 from services.intake.tests.harness import Hall, bearer, credit_code, resident_id
 
 

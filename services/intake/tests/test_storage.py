@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from owkernel.auth import Principal
-from owkernel.testing import eventually
+from owtest import eventually
 from services.intake.applications import materials
 from services.intake.applications.jobs import release_files, sweep_storage
 from services.intake.storage import LocalFileStorage, sniff_content_type

@@ -19,7 +19,7 @@ from owkernel.contracts import EventData, decode, encode, make_envelope, spec_fo
 from owkernel.contracts.approval import ApplicationApproved, ApplicationRejected
 from owkernel.contracts.common import Applicant, DeliveryChoice, ItemSnapshot
 from owkernel.contracts.intake import ApplicationAccepted
-from owkernel.testing import (
+from owtest import (
     RunningService,
     ServiceRunner,
     SigningKeys,

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from owkernel.contracts.approval import CardRaised, ClockClosed, ClockOpened
 from owkernel.contracts.intake import VisitRecorded
-from owkernel.testing import eventually
+from owtest import eventually
 from services.rating.assessments import service
 from services.rating.attribution.models import Application
 from services.rating.supervision.models import Card, Clock, Visit

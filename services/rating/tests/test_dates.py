@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from owkernel.testing import eventually
+from owtest import eventually
 from services.rating.attribution.models import Application
 from services.rating.tests.conftest import Client, Feeder, accepted, decided_application, idn, unique
 from services.rating.tests.test_surveys import upload

@@ -9,7 +9,7 @@ from owkernel.contracts import EventData
 from owkernel.contracts.approval import ApplicationApproved, ApplicationRejected, CardRaised, ClockClosed, ClockOpened
 from owkernel.contracts.common import DeferredMaterial, ItemSnapshot
 from owkernel.contracts.intake import CatalogItemChanged, VisitRecorded
-from owkernel.testing import eventually
+from owtest import eventually
 from services.rating.tests.conftest import Client, Feeder, accepted, idn, unique
 
 # Mid-month instants (the hall is UTC+8: none is near a month's edge).

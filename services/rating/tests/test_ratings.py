@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from owkernel.testing import eventually
+from owtest import eventually
 from services.rating.tests.conftest import (
     Client,
     Feeder,

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from owkernel.contracts.approval import CardRaised, ClockClosed, ClockOpened
-from owkernel.testing import eventually
+from owtest import eventually
 from services.rating.tests.conftest import Client, Feeder, assert_figures_consistent, decided_application, unique
 
 

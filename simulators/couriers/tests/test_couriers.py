@@ -12,7 +12,7 @@ import pytest
 from fastapi import FastAPI, Request, Response
 from standardwebhooks.webhooks import Webhook
 
-from owkernel.testing import eventually, free_port
+from owtest import eventually, free_port
 from simulators.couriers.app import SimulatorNotAllowedError, create_app
 from simulators.couriers.settings import DEVELOPMENT_API_KEYS, DEVELOPMENT_WEBHOOK_SECRETS, CouriersSimSettings
 from simulators.couriers.testing import couriers_settings, running_couriers, serving

@@ -21,7 +21,7 @@ import pytest
 import uvicorn
 from stdnum.cn import ric, uscc
 
-from owkernel.testing import free_port
+from owtest import free_port
 from simulators.province.app import SimulatorNotAllowedError, create_app
 from simulators.province.settings import ProvinceSimSettings
 
