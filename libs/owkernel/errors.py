@@ -185,64 +185,70 @@ def validation_field_errors(errors: Iterable[Mapping[str, Any]], *, prefix: str 
 
 def install_problem_handlers(app: FastAPI) -> None:
     """Make every error of ``app`` a problem+json response."""
-
-    @app.exception_handler(Problem)
-    async def _problem(_: Request, exc: Problem) -> JSONResponse:
-        return problem_response(
-            exc.status,
-            exc.detail,
-            title=exc.title,
-            type_=exc.type,
-            code=exc.code,
-            errors=exc.errors,
-            headers=exc.headers,
-            **exc.extra,
-        )
-
-    @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return problem_response(
-            422, "The request is not valid.", code="request_invalid", errors=validation_field_errors(exc.errors())
-        )
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
-        return problem_response(exc.status_code, detail, headers=getattr(exc, "headers", None))
-
-    @app.exception_handler(IntegrityError)
-    async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:
-        # Services check for duplicates first; this is the race two requests lose at commit.
-        log.info("integrity_conflict", error=str(exc.orig)[:200])
-        return problem_response(409, "The request conflicts with data saved at the same moment; try again.")
-
-    async def _database_unavailable(_: Request, exc: Exception) -> JSONResponse:
-        log.warning("database_unavailable", error=repr(exc)[:300])
-        return problem_response(
-            503,
-            "The service cannot reach its database or storage just now; try again shortly.",
-            headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
-        )
-
+    app.exception_handler(Problem)(_problem)
+    app.exception_handler(RequestValidationError)(_validation)
+    app.exception_handler(StarletteHTTPException)(_http)
+    app.exception_handler(IntegrityError)(_integrity)
     # Connection refused or reset, a pool with no connection to give, SQLite's "unable to open" or
     # "locked": none says anything about the request. OSError is what asyncpg raises, unwrapped,
     # when it cannot connect at all (and what a full or missing upload volume raises).
     for unavailable in (OperationalError, InterfaceError, PoolTimeoutError, OSError):
         app.add_exception_handler(unavailable, _database_unavailable)
+    app.exception_handler(DBAPIError)(_dbapi)
+    app.exception_handler(Exception)(_unexpected)
 
-    @app.exception_handler(DBAPIError)
-    async def _dbapi(request: Request, exc: DBAPIError) -> JSONResponse:
-        if exc.connection_invalidated:
-            return await _database_unavailable(request, exc)
-        if getattr(exc.orig, "sqlstate", None) == UNREPRESENTABLE_TEXT:
-            # PostgreSQL's text cannot hold a NUL character (SQLite's can): what the client sent
-            # cannot be stored or compared, which is the client's to fix, not a server error.
-            return problem_response(
-                422, "A text value holds a character that cannot be stored (a NUL).", code="text_not_storable"
-            )
-        return await _unexpected(request, exc)
 
-    @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled_error", error=repr(exc))
-        return problem_response(500, "An unexpected error occurred; quote the request id when reporting it.")
+async def _problem(_: Request, exc: Problem) -> JSONResponse:
+    return problem_response(
+        exc.status,
+        exc.detail,
+        title=exc.title,
+        type_=exc.type,
+        code=exc.code,
+        errors=exc.errors,
+        headers=exc.headers,
+        **exc.extra,
+    )
+
+
+async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+    return problem_response(
+        422, "The request is not valid.", code="request_invalid", errors=validation_field_errors(exc.errors())
+    )
+
+
+async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    return problem_response(exc.status_code, detail, headers=getattr(exc, "headers", None))
+
+
+async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:
+    # Services check for duplicates first; this is the race two requests lose at commit.
+    log.info("integrity_conflict", error=str(exc.orig)[:200])
+    return problem_response(409, "The request conflicts with data saved at the same moment; try again.")
+
+
+async def _database_unavailable(_: Request, exc: Exception) -> JSONResponse:
+    log.warning("database_unavailable", error=repr(exc)[:300])
+    return problem_response(
+        503,
+        "The service cannot reach its database or storage just now; try again shortly.",
+        headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+    )
+
+
+async def _dbapi(request: Request, exc: DBAPIError) -> JSONResponse:
+    if exc.connection_invalidated:
+        return await _database_unavailable(request, exc)
+    if getattr(exc.orig, "sqlstate", None) == UNREPRESENTABLE_TEXT:
+        # PostgreSQL's text cannot hold a NUL character (SQLite's can): what the client sent
+        # cannot be stored or compared, which is the client's to fix, not a server error.
+        return problem_response(
+            422, "A text value holds a character that cannot be stored (a NUL).", code="text_not_storable"
+        )
+    return await _unexpected(request, exc)
+
+
+async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled_error", error=repr(exc))
+    return problem_response(500, "An unexpected error occurred; quote the request id when reporting it.")
