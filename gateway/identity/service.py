@@ -17,7 +17,7 @@ from gateway.identity.models import Account
 from gateway.identity.numbers import IdentityNumber, InvalidIdentityNumberError, classify
 from gateway.identity.passwords import Passwords
 from owkernel.auth import IdentityNotVerified, Principal
-from owkernel.errors import Conflict, Forbidden, Unprocessable
+from owkernel.errors import Conflict, Forbidden, Unprocessable, field_error
 from owkernel.kernel import clock_of
 
 log = structlog.get_logger("gateway.identity")
@@ -55,15 +55,7 @@ def checked_number(id_number: str) -> IdentityNumber:
         raise Unprocessable(
             str(exc),
             code=exc.code,
-            errors=[
-                {
-                    "field": "body.id_number",
-                    "message": str(exc),
-                    "type": "identity_number",
-                    "code": exc.code,
-                    "params": {},
-                }
-            ],
+            errors=[field_error("body.id_number", str(exc), exc.code)],
         ) from None
 
 

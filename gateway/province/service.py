@@ -28,7 +28,7 @@ from gateway.tokens import service as tokens
 from gateway.tokens.keys import KeyStore
 from gateway.tokens.service import TokenPair
 from gateway.tokens.verifier import RevocationList
-from owkernel.errors import Unauthorized, Unprocessable
+from owkernel.errors import Unauthorized, Unprocessable, field_error
 from owkernel.kernel import clock_of
 
 log = structlog.get_logger("gateway.province")
@@ -75,7 +75,7 @@ def check_return_to(value: str) -> str:
         if parts.scheme or parts.netloc:
             problem = "return_to must be a path on this site."
     if problem is not None:
-        raise Unprocessable(problem, errors=[{"field": "query.return_to", "message": problem, "type": "value_error"}])
+        raise Unprocessable(problem, errors=[field_error("query.return_to", problem, "value_error")])
     return value
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from owkernel.errors import Unprocessable
+from owkernel.errors import Unprocessable, field_error
 from services.approval.calendar import repository
 from services.approval.calendar.models import CalendarYear
 from services.approval.calendar.workdays import WorkingCalendar, YearData
@@ -81,21 +81,26 @@ async def seed_from_package(session: AsyncSession, *, now: datetime) -> list[int
 
 def validate_year(year: int, holidays: list[date], workdays: list[date]) -> None:
     """422 unless every date is in ``year``, no date is both, and adjusted working days are weekend days."""
-    errors: list[dict[str, str]] = []
+    errors: list[dict[str, Any]] = []
     for name, days in (("holidays", holidays), ("workdays", workdays)):
         for i, day in enumerate(days):
             if day.year != year:
-                errors.append({"field": f"body.{name}.{i}", "message": f"{day} is not in {year}"})
+                errors.append(field_error(f"body.{name}.{i}", f"{day} is not in {year}", "day_not_in_year", year=year))
     for i, day in enumerate(workdays):
         if day.weekday() < 5:
             errors.append(
-                {
-                    "field": f"body.workdays.{i}",
-                    "message": f"{day} is a weekday; adjusted working days are weekend days",
-                }
+                field_error(
+                    f"body.workdays.{i}",
+                    f"{day} is a weekday; adjusted working days are weekend days",
+                    "workday_not_weekend",
+                )
             )
     for day in sorted(set(holidays) & set(workdays)):
-        errors.append({"field": "body", "message": f"{day} is both a holiday and a working day"})
+        errors.append(
+            field_error(
+                "body", f"{day} is both a holiday and a working day", "holiday_and_workday", day=day.isoformat()
+            )
+        )
     if errors:
         raise Unprocessable("The calendar is not valid.", errors=errors)
 

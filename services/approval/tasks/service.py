@@ -18,7 +18,7 @@ from owkernel.contracts.approval import (
     TaskCancelled,
     TaskDecided,
 )
-from owkernel.errors import Conflict, Forbidden, NotFound, Unprocessable
+from owkernel.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
 from services.approval.calendar.service import load_calendar
 from services.approval.certificates import service as certificates
 from services.approval.certificates.models import Certificate
@@ -113,7 +113,8 @@ def _opinion(decision: str, opinion: str) -> str:
     opinion = opinion.strip()
     if decision == "reject" and not opinion:
         raise Unprocessable(
-            "A rejection must give its reason.", errors=[{"field": "body.opinion", "message": "required to reject"}]
+            "A rejection must give its reason.",
+            errors=[field_error("body.opinion", "required to reject", "opinion_required")],
         )
     return opinion
 
