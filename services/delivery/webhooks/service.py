@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from standardwebhooks.webhooks import WebhookVerificationError
 from structlog.contextvars import bind_contextvars
 
+from owkernel.errors import validation_field_errors
 from owkernel.kernel import clock_of
 from services.delivery.partners.secrets import CourierSecrets
 from services.delivery.settings import DeliverySettings
@@ -179,7 +180,7 @@ async def _apply(session: AsyncSession, reception: _Reception, *, carrier: str, 
     except ValidationError as exc:
         if await repository.already_processed(session, carrier=carrier, webhook_id=webhook_id):
             return reception.replay()
-        errors = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]
+        errors = validation_field_errors(exc.errors())
         return reception.reject(422, "invalid", "The webhook body is not a courier status report.", errors=errors)
     shipment = await shipments_repo.by_tracking(session, carrier=carrier, tracking_no=report.tracking_no)
     if shipment is None:
