@@ -1,8 +1,9 @@
 """The whole platform under load: full applications per second, create to `completed`.
 
-Starts the gateway, four services and nats-server as processes (SQLite, simulated couriers with
-no delay), then citizens apply, a clerk accepts, an approver decides and couriers deliver, all
-through the gateway. Prints completed applications per second, p50/p99 create-to-completed
+Starts the gateway, four services and nats-server as processes (SQLite, or with ``--pg`` a fresh
+PostgreSQL database per component on the machine's server; simulated couriers with no delay),
+then citizens apply, a clerk accepts, an approver decides and couriers deliver, all through the
+gateway. Prints completed applications per second, p50/p99 create-to-completed
 latency, and each process's resident memory at the end.
 
 Then the floor (tools/bench/floor.py): the same number of HTTP requests through the gateway and
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import os
 import statistics
 import tempfile
 import time
@@ -26,9 +28,10 @@ from typing import Any
 import httpx
 
 from owkernel.http import make_http_client
+from owtest import drop_database, fresh_database_url
 from tools.bench.floor import EVENTS_PER_TRANSACTION, Floor, Work, count_work, run_floor
 from tools.seed import seed
-from tools.stack import COMPONENTS, test_stack
+from tools.stack import COMPONENTS, SIMULATORS, test_stack
 
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 ADMIN = "Bench-Admin-Pass-1!"
@@ -41,9 +44,11 @@ MAIL = {
         "phone": "13800000000",
     },
 }
-# The stack's simulated outside parties (tools.stack): their CPU is printed apart, not billed to
-# the platform (issue 22: a courier company is not ours to make faster).
-OUTSIDE_PARTIES = ("province", "couriers")
+# The stack's simulated outside parties (tools.stack's SIMULATORS): their CPU is printed apart,
+# not billed to the platform (issue 22: a courier company is not ours to make faster).
+OUTSIDE_PARTIES = SIMULATORS
+# Where --pg without a URL finds the machine's PostgreSQL server (the tests' variable, then the default).
+PG_SERVER = os.environ.get("ONEWINDOW_TEST_PG_URL") or "postgresql+asyncpg://postgres@127.0.0.1:5432"
 # The stack's settings in this bench (and in its floor: the same gateway settings).
 STACK_ENV = {
     "ONEWINDOW_ADMIN_PASSWORD": ADMIN,
@@ -59,8 +64,6 @@ STACK_ENV = {
 
 def cpu_seconds(pid: int) -> float:
     """CPU time a process has used (user + system), from /proc."""
-    import os
-
     try:
         with open(f"/proc/{pid}/stat", encoding="utf-8") as fh:
             fields = fh.read().rsplit(")", 1)[1].split()
@@ -81,15 +84,45 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
+async def postgres_cpu(database_urls: dict[str, str]) -> dict[int, float]:
+    """CPU seconds used so far by each PostgreSQL backend serving these databases (none on SQLite).
+
+    The server runs on this machine and its work is the platform's: a statement costs the
+    component its round trip and the backend its execution. A backend that closes before the
+    window ends is missed; the pools keep theirs open, so that is rare.
+    """
+    urls = [url for url in database_urls.values() if url.startswith("postgresql")]
+    if not urls:
+        return {}
+    import asyncpg
+
+    names = [url.rsplit("/", 1)[1] for url in urls]
+    server = urls[0].replace("postgresql+asyncpg://", "postgresql://").rsplit("/", 1)[0] + "/postgres"
+    conn = await asyncpg.connect(server)
+    try:
+        rows = await conn.fetch("SELECT pid FROM pg_stat_activity WHERE datname = ANY($1::text[])", names)
+    finally:
+        await conn.close()
+    return {row["pid"]: cpu_seconds(row["pid"]) for row in rows}
+
+
 async def login(client: httpx.AsyncClient, account: str, password: str) -> dict[str, str]:
     r = await client.post("/api/v1/auth/login", json={"account": account, "password": password})
     r.raise_for_status()
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
 
-async def run(seconds: float, workers: int, rate: float | None) -> dict[str, Any]:
+def pg_databases(server_url: str, data_dir: Path) -> dict[str, str]:
+    """A fresh PostgreSQL database per component on ``server_url`` (as tools.scale makes them)."""
+    os.environ["ONEWINDOW_TEST_PG_URL"] = server_url
+    return {c.name: fresh_database_url(f"bench_{c.name}", data_dir) for c in COMPONENTS}
+
+
+async def run(seconds: float, workers: int, rate: float | None, pg_server: str | None = None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
-        stack = test_stack(Path(tmp), nats_url=None, extra_env=STACK_ENV)
+        # Without --pg each component gets a SQLite file (the stack's default).
+        databases = pg_databases(pg_server, Path(tmp)) if pg_server else {}
+        stack = test_stack(Path(tmp), nats_url=None, database_urls=databases, extra_env=STACK_ENV)
         stack.start_all()
         try:
             stack.wait_ready(timeout=120)
@@ -97,6 +130,8 @@ async def run(seconds: float, workers: int, rate: float | None) -> dict[str, Any
             return await load(stack, seconds, workers, rate)
         finally:
             stack.stop_all()
+            for url in databases.values():
+                await drop_database(url)
 
 
 async def load(stack: Any, seconds: float, workers: int, rate: float | None) -> dict[str, Any]:
@@ -254,6 +289,7 @@ async def load(stack: Any, seconds: float, workers: int, rate: float | None) -> 
         work_before = await count_work(c, urls)
         # CPU from here on only: start-up, migrations and seeding are not the applications' cost.
         cpu_before = process_cpu()
+        postgres_before = await postgres_cpu(stack.database_urls)
         client_before = time.process_time()
         t_start = time.monotonic()
         drivers = [arrivals(rate)] if rate else [citizen(me) for me in citizens]
@@ -264,6 +300,9 @@ async def load(stack: Any, seconds: float, workers: int, rate: float | None) -> 
         if stack.nats is not None and stack.nats.process is not None:
             memory["nats-server"] = rss_mb(stack.nats.process.pid)
         cpu = {name: used - cpu_before[name] for name, used in process_cpu().items()}
+        if postgres_before:
+            backends = await postgres_cpu(stack.database_urls)
+            cpu["postgres"] = sum(used - postgres_before.get(pid, 0.0) for pid, used in backends.items())
         client_cpu = time.process_time() - client_before
         window = time.monotonic() - t_start
         work_after = await count_work(c, urls)
@@ -309,8 +348,17 @@ def main() -> None:
         default=EVENTS_PER_TRANSACTION,
         help="the floor commits its events this many to a transaction (default: as the platform's outboxes hold them)",
     )
+    parser.add_argument(
+        "--pg",
+        nargs="?",
+        const=PG_SERVER,
+        default=None,
+        metavar="SERVER_URL",
+        help=f"run the components on PostgreSQL, a fresh database each on this server (default {PG_SERVER})",
+    )
     args = parser.parse_args()
-    r = asyncio.run(run(args.seconds, args.workers, args.rate))
+    r = asyncio.run(run(args.seconds, args.workers, args.rate, args.pg))
+    print(f"databases: {'PostgreSQL at ' + args.pg if args.pg else 'SQLite files'}")
     if args.rate:
         print(f"offered: {args.rate:g} applications/s (open loop)")
     else:
@@ -338,6 +386,9 @@ def main() -> None:
         if not args.no_floor:
             work = dataclasses.replace(r["work"], events_per_transaction=args.floor_events_per_transaction)
             report_floor(work, r["completed"], sum(per_app.values()))
+            if args.pg:
+                # The floor's events commit to SQLite files; the platform's (and postgres') to the server.
+                print("(the floor runs on SQLite: on PostgreSQL the multiple sets the server's work against none)")
 
 
 def report_floor(work: Work, completed: int, platform_ms: float) -> None:
