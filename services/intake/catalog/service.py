@@ -120,7 +120,7 @@ async def _known_halls(session: AsyncSession, codes: list[str]) -> None:
 async def create_item(session: AsyncSession, *, data: ItemCreate, by: str) -> CatalogItem:
     """Add an item as version 1; 409 when the code exists (cancelled ones included)."""
     if await repository.get_item(session, data.code) is not None:
-        raise Conflict(f"Item {data.code} already exists; adjust it with PUT.")
+        raise Conflict(f"Item {data.code} already exists; adjust it with PUT.", code="item_exists")
     await _known_halls(session, data.halls)
     content = data.content()
     item = CatalogItem(

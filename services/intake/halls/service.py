@@ -52,7 +52,7 @@ async def create(session: AsyncSession, *, principal: Principal, data: HallIn) -
     city_region = city.region_code if city is not None else data.region_code
     check_region(level=data.level, region_code=data.region_code, city_region=city_region)
     if await repository.get(session, data.code) is not None:
-        raise Conflict(f"A hall with the code {data.code} exists already.")
+        raise Conflict(f"A hall with the code {data.code} exists already.", code="hall_exists")
     hall = Hall(
         code=data.code,
         name=data.name,
