@@ -61,6 +61,12 @@ class TracingSettings(BaseSettings):
     exporter_otlp_endpoint: str = ""
     exporter_otlp_traces_endpoint: str = ""
     service_name: str = ""
+    # OpenTelemetry Python's own switch: "sqlalchemy,aiohttp-client" leaves those spans out.
+    python_disabled_instrumentations: str = ""
+
+    def instruments(self, name: str) -> bool:
+        """False when ``OTEL_PYTHON_DISABLED_INSTRUMENTATIONS`` names ``name``."""
+        return name not in {part.strip() for part in self.python_disabled_instrumentations.split(",")}
 
     @property
     def wanted(self) -> bool:
@@ -75,6 +81,7 @@ class _State:
     """What this process installed (one provider per process, as the OpenTelemetry API allows)."""
 
     provider: TracerProvider | None = None
+    settings: TracingSettings | None = None
 
 
 _state = _State()
@@ -98,7 +105,7 @@ def setup(service: str, settings: TracingSettings | None = None) -> bool:
     provider = TracerProvider(resource=resource, sampler=NoOrphanQueries(_get_from_env_or_default()))
     provider.add_span_processor(BatchSpanProcessor(_exporter(settings)))
     trace.set_tracer_provider(provider)
-    _state.provider = provider
+    _state.provider, _state.settings = provider, settings
     log.info("tracing.enabled", service=service, sampler=provider.sampler.get_description())
     return True
 
@@ -165,7 +172,7 @@ def fastapi_telemetry() -> TelemetryConfig:
 
 def instrument_database(engine: AsyncEngine) -> None:
     """Trace this kernel's SQL statements (nothing when tracing is off)."""
-    if _state.provider is None:
+    if _state.provider is None or not (_state.settings and _state.settings.instruments("sqlalchemy")):
         return
     from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 
@@ -182,7 +189,7 @@ def http_trace_configs() -> list[aiohttp.TraceConfig]:
     gateway/door/transport.py), and httpx's own calls go through it too, so one client span
     (and one injected ``traceparent``) per call covers both.
     """
-    if _state.provider is None:
+    if _state.provider is None or not (_state.settings and _state.settings.instruments("aiohttp-client")):
         return []
     from opentelemetry.instrumentation.aiohttp_client import create_trace_config
 
