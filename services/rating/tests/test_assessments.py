@@ -13,7 +13,7 @@ from owtest import eventually
 from services.rating.assessments import service
 from services.rating.attribution.models import Application
 from services.rating.supervision.models import Card, Clock, Visit
-from services.rating.tests.conftest import Client, Feeder, accepted, idn, unique
+from services.rating.tests.harness import Client, Feeder, accepted, idn, unique
 
 TODAY = (datetime.now(UTC) + timedelta(hours=8)).date()
 FIRST = (TODAY.replace(day=1) - timedelta(days=1)).replace(day=1)  # the previous month

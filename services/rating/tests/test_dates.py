@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from owtest import eventually
 from services.rating.attribution.models import Application
-from services.rating.tests.conftest import Client, Feeder, accepted, decided_application, idn, unique
+from services.rating.tests.harness import Client, Feeder, accepted, decided_application, idn, unique
 from services.rating.tests.test_surveys import upload
 
 OFFSET = re.compile(r"T\d\d:\d\d:\d\d(\.\d+)?([+-]\d\d:\d\d|Z)$")

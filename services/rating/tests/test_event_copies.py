@@ -12,7 +12,7 @@ from services.rating.attribution import service as attribution
 from services.rating.attribution.models import Application
 from services.rating.supervision import service as supervision
 from services.rating.supervision.models import Clock
-from services.rating.tests.conftest import Client, accepted, idn, unique
+from services.rating.tests.harness import Client, accepted, idn, unique
 
 DAY = date(2026, 3, 2)
 

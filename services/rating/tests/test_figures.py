@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from services.rating.reviews import repository
-from services.rating.tests.conftest import Client, Feeder, assert_figures_consistent, decided_application, yesterday
+from services.rating.tests.harness import Client, Feeder, assert_figures_consistent, decided_application, yesterday
 
 D1 = yesterday() - timedelta(days=9)
 D2 = yesterday() - timedelta(days=2)

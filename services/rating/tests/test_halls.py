@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from owkernel.contracts.rating import InspectionRecorded, ReviewSubmitted
-from services.rating.tests.conftest import (
+from services.rating.tests.harness import (
     Client,
     Feeder,
     accepted,

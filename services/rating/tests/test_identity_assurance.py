@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import httpx
 
-from services.rating.tests.conftest import Client, Feeder, decided_application
+from services.rating.tests.harness import Client, Feeder, decided_application
 
 
 def refused(r: httpx.Response) -> bool:

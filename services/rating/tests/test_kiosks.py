@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from owkernel.clock import FakeClock
-from services.rating.tests.conftest import Client, Feeder
+from services.rating.tests.harness import Client, Feeder
 
 INTERVAL = 0.4
 

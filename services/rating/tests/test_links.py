@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from services.rating.reviews.links import LinkSigner, _b64, _unb64
-from services.rating.tests.conftest import Client, Feeder, decided_application, idn
+from services.rating.tests.harness import Client, Feeder, decided_application, idn
 
 SECRET = b"test-link-secret-0123456789"  # the module service's RATING_LINK_SECRET (see conftest)
 

@@ -10,7 +10,7 @@ from owkernel.contracts.approval import ApplicationApproved, ApplicationRejected
 from owkernel.contracts.common import DeferredMaterial, ItemSnapshot
 from owkernel.contracts.intake import CatalogItemChanged, VisitRecorded
 from owtest import eventually
-from services.rating.tests.conftest import Client, Feeder, accepted, idn, unique
+from services.rating.tests.harness import Client, Feeder, accepted, idn, unique
 
 # Mid-month instants (the hall is UTC+8: none is near a month's edge).
 AT = datetime(2025, 3, 12, 2, 0, tzinfo=UTC)

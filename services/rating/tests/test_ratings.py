@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from owtest import eventually
-from services.rating.tests.conftest import (
+from services.rating.tests.harness import (
     Client,
     Feeder,
     accepted,

@@ -7,7 +7,7 @@ from typing import Any
 
 from owkernel.contracts.approval import CardRaised, ClockClosed, ClockOpened
 from owtest import eventually
-from services.rating.tests.conftest import Client, Feeder, assert_figures_consistent, decided_application, unique
+from services.rating.tests.harness import Client, Feeder, assert_figures_consistent, decided_application, unique
 
 
 async def bad_review(rating: Client, feeder: Feeder, department: str, score: int = 2) -> tuple[str, str, str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.rating.tests.conftest import Client, assert_figures_consistent, yesterday
+from services.rating.tests.harness import Client, assert_figures_consistent, yesterday
 
 DAY = yesterday().isoformat()
 
