@@ -15,11 +15,11 @@ from owkernel.contracts.approval import (
     ClockRescheduled,
 )
 from owkernel.contracts.intake import ApplicationAccepted, CatalogItemChanged, VisitRecorded
-from services.rating.attribution import service as attribution
 from services.rating.deps import kernel_of
 from services.rating.figures import recording as figures
+from services.rating.known_applications import service as known_applications
+from services.rating.known_supervision import service as known_supervision
 from services.rating.rectifications import service as rectifications
-from services.rating.supervision import service as supervision
 
 consumers = ConsumerGroup(service="rating")
 
@@ -27,14 +27,14 @@ consumers = ConsumerGroup(service="rating")
 @consumers.on(ApplicationAccepted)
 async def on_accepted(session: AsyncSession, data: ApplicationAccepted, envelope: Envelope) -> None:
     """Who applied, for which item of which department, at which window, served by whom."""
-    await attribution.record_accepted(session, data=data)
+    await known_applications.record_accepted(session, data=data)
     await figures.record_accepted(session, data=data, settings=kernel_of(session).settings)
 
 
 @consumers.on(ApplicationApproved)
 async def on_approved(session: AsyncSession, data: ApplicationApproved, envelope: Envelope) -> None:
     """Decided: its applicant may rate it now."""
-    await attribution.record_decision(
+    await known_applications.record_decision(
         session, application_no=data.application_no, decision="approved", decided_at=data.decided_at
     )
     await figures.record_decided(
@@ -46,7 +46,7 @@ async def on_approved(session: AsyncSession, data: ApplicationApproved, envelope
 @consumers.on(ApplicationRejected)
 async def on_rejected(session: AsyncSession, data: ApplicationRejected, envelope: Envelope) -> None:
     """Decided (rejected): rating allowed; a bad review is the rejecting department's case."""
-    await attribution.record_decision(
+    await known_applications.record_decision(
         session,
         application_no=data.application_no,
         decision="rejected",
@@ -61,7 +61,7 @@ async def on_rejected(session: AsyncSession, data: ApplicationRejected, envelope
 @consumers.on(ClockOpened)
 async def on_clock_opened(session: AsyncSession, data: ClockOpened, envelope: Envelope) -> None:
     """Every clock counts for the on-time rate; a rectification's clock also gives the case its due date."""
-    await supervision.clock_opened(session, data=data)
+    await known_supervision.clock_opened(session, data=data)
     if data.clock_kind == "rectification":
         await rectifications.apply_clock_opened(session, data=data)
 
@@ -69,7 +69,7 @@ async def on_clock_opened(session: AsyncSession, data: ClockOpened, envelope: En
 @consumers.on(ClockRescheduled)
 async def on_clock_rescheduled(session: AsyncSession, data: ClockRescheduled, envelope: Envelope) -> None:
     """A due date moved; a rectification shows its new one."""
-    await supervision.clock_rescheduled(session, data=data)
+    await known_supervision.clock_rescheduled(session, data=data)
     if data.clock_kind == "rectification":
         await rectifications.apply_clock_rescheduled(session, data=data)
 
@@ -77,7 +77,7 @@ async def on_clock_rescheduled(session: AsyncSession, data: ClockRescheduled, en
 @consumers.on(CardRaised)
 async def on_card(session: AsyncSession, data: CardRaised, envelope: Envelope) -> None:
     """Red cards cost assessment points; a rectification's card turns the case yellow or red."""
-    await supervision.card_raised(session, data=data)
+    await known_supervision.card_raised(session, data=data)
     if data.clock_kind == "rectification":
         await rectifications.apply_card(session, data=data)
 
@@ -85,7 +85,7 @@ async def on_card(session: AsyncSession, data: CardRaised, envelope: Envelope) -
 @consumers.on(ClockClosed)
 async def on_clock_closed(session: AsyncSession, data: ClockClosed, envelope: Envelope) -> None:
     """On time or late; for a rectification, supervision's verdict on its deadline."""
-    await supervision.clock_closed(session, data=data)
+    await known_supervision.clock_closed(session, data=data)
     if data.clock_kind == "rectification":
         await rectifications.apply_clock_closed(session, data=data)
 
@@ -93,7 +93,7 @@ async def on_clock_closed(session: AsyncSession, data: ClockClosed, envelope: En
 @consumers.on(VisitRecorded)
 async def on_visit(session: AsyncSession, data: VisitRecorded, envelope: Envelope) -> None:
     """A trip to the hall: the application was not done fully online."""
-    await supervision.visit_recorded(session, event_id=envelope.id, data=data)
+    await known_supervision.visit_recorded(session, event_id=envelope.id, data=data)
 
 
 @consumers.on(CatalogItemChanged)

@@ -10,10 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from services.rating.assessments.models import Assessment
-from services.rating.attribution.models import Application
 from services.rating.inspections.models import Inspection
+from services.rating.known_applications.models import Application
+from services.rating.known_supervision.models import Card, Clock, Visit
 from services.rating.reviews.models import Review
-from services.rating.supervision.models import Card, Clock, Visit
 
 # A trip of these kinds means the application was not done fully online.
 IN_PERSON = ("window", "appointment")

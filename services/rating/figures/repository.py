@@ -17,8 +17,8 @@ from services.rating.figures.models import (
     FigureStageItem,
     FigureStageUse,
 )
+from services.rating.known_supervision.models import Card, Clock, Visit
 from services.rating.reviews.models import RatingDaily
-from services.rating.supervision.models import Card, Clock, Visit
 
 
 async def upsert_application(session: AsyncSession, *, application_no: str, values: dict[str, Any]) -> None:

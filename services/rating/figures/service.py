@@ -1,7 +1,7 @@
 """The published figures: kept from the events (``recording.py``), summed per month and hall when asked.
 
 Trips, clocks and cards are rating's copies the assessment keeps already
-(``services.rating.supervision``); satisfaction is the ratings' own daily roll-up.
+(``services.rating.known_supervision``); satisfaction is the ratings' own daily roll-up.
 """
 
 from __future__ import annotations

@@ -12,10 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from owkernel import Forbidden, NotFound, Principal, TooManyRequests, Unauthorized
 from owkernel.halls import CITY_HALL
 from owkernel.kernel import clock_of
-from services.rating.attribution import repository as applications
 from services.rating.common import new_id
 from services.rating.kiosks import repository
 from services.rating.kiosks.models import Kiosk
+from services.rating.known_applications import repository as applications
 from services.rating.reviews import service as ratings
 from services.rating.reviews.models import Review
 from services.rating.settings import RatingSettings

@@ -13,10 +13,10 @@ from owkernel import Conflict, Forbidden, NotFound, Principal
 from owkernel.contracts.rating import Channel, ReviewSubmitted
 from owkernel.halls import CITY_HALL
 from owkernel.kernel import clock_of
-from services.rating.attribution import repository as applications
-from services.rating.attribution.models import Application
 from services.rating.common import local_date, new_id
 from services.rating.db import outbox
+from services.rating.known_applications import repository as applications
+from services.rating.known_applications.models import Application
 from services.rating.rectifications import service as rectifications
 from services.rating.reviews import repository, rollup
 from services.rating.reviews.models import Review

@@ -163,7 +163,7 @@ async def decided_application(
 
 async def wait_decided(rating: Client, application_no: str) -> None:
     """Wait until rating has taken in the application's decision."""
-    from services.rating.attribution.models import Application
+    from services.rating.known_applications.models import Application
 
     async def check() -> bool:
         async with rating.svc.kernel.db.transaction() as session:

@@ -11,8 +11,8 @@ from owkernel.contracts.approval import CardRaised, ClockClosed, ClockOpened
 from owkernel.contracts.intake import VisitRecorded
 from owtest import eventually
 from services.rating.assessments import service
-from services.rating.attribution.models import Application
-from services.rating.supervision.models import Card, Clock, Visit
+from services.rating.known_applications.models import Application
+from services.rating.known_supervision.models import Card, Clock, Visit
 from services.rating.tests.harness import Client, Feeder, accepted, idn, unique
 
 TODAY = (datetime.now(UTC) + timedelta(hours=8)).date()

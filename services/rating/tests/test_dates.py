@@ -11,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from owtest import eventually
-from services.rating.attribution.models import Application
+from services.rating.known_applications.models import Application
 from services.rating.tests.harness import Client, Feeder, accepted, decided_application, idn, unique
 from services.rating.tests.test_surveys import upload
 

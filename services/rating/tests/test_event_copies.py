@@ -8,10 +8,10 @@ import pytest
 
 from owkernel import RetryLater
 from owkernel.contracts.approval import ClockClosed, ClockOpened, ClockRescheduled
-from services.rating.attribution import service as attribution
-from services.rating.attribution.models import Application
-from services.rating.supervision import service as supervision
-from services.rating.supervision.models import Clock
+from services.rating.known_applications import service as attribution
+from services.rating.known_applications.models import Application
+from services.rating.known_supervision import service as supervision
+from services.rating.known_supervision.models import Clock
 from services.rating.tests.harness import Client, accepted, idn, unique
 
 DAY = date(2026, 3, 2)

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from owkernel import RetryLater
 from owkernel.contracts.intake import ApplicationAccepted
 from owkernel.halls import CITY_HALL
-from services.rating.attribution import repository
+from services.rating.known_applications import repository
 
 
 def primary_department(data: ApplicationAccepted) -> str:

@@ -7,8 +7,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from owkernel import RetryLater
 from owkernel.contracts.approval import CardRaised, ClockClosed, ClockOpened, ClockRescheduled
 from owkernel.contracts.intake import VisitRecorded
-from services.rating.supervision import repository
-from services.rating.supervision.models import Card, Visit
+from services.rating.known_supervision import repository
+from services.rating.known_supervision.models import Card, Visit
 
 
 async def clock_opened(session: AsyncSession, *, data: ClockOpened) -> None:

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from owkernel.db import conflict_insert
-from services.rating.attribution.models import Application
+from services.rating.known_applications.models import Application
 
 
 async def get(session: AsyncSession, application_no: str) -> Application | None:

@@ -9,7 +9,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from owkernel.db import conflict_insert
-from services.rating.supervision.models import Card, Clock, Visit
+from services.rating.known_supervision.models import Card, Clock, Visit
 
 
 async def upsert_clock(session: AsyncSession, *, clock_id: str, values: dict[str, Any]) -> None:

@@ -1,1 +1,0 @@
-"""What rating knows about applications: who applied, what, where and who served (from events)."""

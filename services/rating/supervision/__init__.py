@@ -1,1 +1,0 @@
-"""Approval's supervision clocks and cards, and intake's visits, as rating needs them."""
