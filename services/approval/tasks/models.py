@@ -12,7 +12,10 @@ from services.approval.db import Base
 
 
 class Application(Base):
-    """An accepted application under review (event-carried state from intake)."""
+    """An accepted application under review. Not a read copy (docs/conventions.md, 'read copies'):
+    what it says of the application and applicant comes from intake's accepted event, but
+    ``started_on`` (the first working day counted), ``status``, ``decided_at``, ``reason`` and
+    ``working_days_used`` are approval's own, written by its routing and decision rules."""
 
     __tablename__ = "approval_applications"
 
