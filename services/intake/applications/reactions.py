@@ -71,16 +71,40 @@ async def known(session: AsyncSession, no: str) -> Application:
     return app
 
 
+async def known_id(session: AsyncSession, no: str) -> int:
+    """The id of the application an event is about; RetryLater while intake has not made it.
+
+    For an event that only adds a timeline entry (a task decided, a waybill, a courier's report):
+    the row is neither loaded as an object nor locked, since the entry changes nothing in it.
+    That is a third less CPU per such event than ``known`` (issue 22). An application this
+    transaction already holds is not read again (outside a SAVEPOINT, as in ``known``: rolling
+    one back may expire the object).
+    """
+    held: tuple[object, dict[str, Application]] | None = session.info.get(_LOCKED)
+    if (
+        held is not None
+        and not session.in_nested_transaction()
+        and held[0] is session.sync_session.get_transaction()
+        and no in held[1]
+    ):
+        return held[1][no].id
+    app_id = await repository.id_by_no(session, no)
+    if app_id is None:
+        raise RetryLater(f"application {no} is not known (yet)")
+    return app_id
+
+
 def _detail(data: BaseModel, *drop: str) -> dict[str, Any]:
     return data.model_dump(mode="json", exclude={"application_no", *drop})
 
 
 async def note(
-    app: Application, session: AsyncSession, envelope: Envelope, data: BaseModel, at: datetime | None = None
+    app: Application | int, session: AsyncSession, envelope: Envelope, data: BaseModel, at: datetime | None = None
 ) -> None:
     """A timeline entry named after the event's subject, whichever service sent it."""
+    app_id = app if isinstance(app, int) else app.id
     await repository.add_timeline(
-        session, app.id, at=at or envelope.occurred_at, event=envelope.type, detail=_detail(data)
+        session, app_id, at=at or envelope.occurred_at, event=envelope.type, detail=_detail(data)
     )
 
 
@@ -185,8 +209,7 @@ async def payment_succeeded(session: AsyncSession, data: PaymentSucceeded, envel
 
 async def payment_outcome(session: AsyncSession, data: PaymentFailed | PaymentExpired, envelope: Envelope) -> None:
     """A failed or expired payment attempt: a timeline entry; the fee stays unpaid."""
-    app = await known(session, data.application_no)
-    await note(app, session, envelope, data)
+    await note(await known_id(session, data.application_no), session, envelope, data)
 
 
 async def task_assigned(session: AsyncSession, data: TaskAssigned, envelope: Envelope) -> None:
@@ -209,17 +232,16 @@ async def timeline_only(
     envelope: Envelope,
 ) -> None:
     """A step another service made, shown on the timeline."""
-    app = await known(session, data.application_no)
+    app_id = await known_id(session, data.application_no)
     at = getattr(data, "decided_at", None) or getattr(data, "cancelled_at", None) or getattr(data, "at", None)
-    await note(app, session, envelope, data, at)
+    await note(app_id, session, envelope, data, at)
 
 
 async def card_raised(session: AsyncSession, data: CardRaised, envelope: Envelope) -> None:
     """A yellow or red card on one of the application's clocks."""
     if data.application_no is None:
         return
-    app = await known(session, data.application_no)
-    await note(app, session, envelope, data, data.raised_at)
+    await note(await known_id(session, data.application_no), session, envelope, data, data.raised_at)
 
 
 async def application_clock(session: AsyncSession, data: ClockOpened | ClockRescheduled) -> None:

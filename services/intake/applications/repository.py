@@ -44,6 +44,12 @@ async def get_by_no(session: AsyncSession, no: str, *, for_update: bool = False)
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
+async def id_by_no(session: AsyncSession, no: str) -> int | None:
+    """The id of an application by its number: one column, no object (a timeline entry needs no more)."""
+    stmt = select(Application.id).where(Application.application_no == no)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
 async def get_by_ids(session: AsyncSession, ids: Seq[int]) -> dict[int, Application]:
     """Applications by primary key."""
     if not ids:
