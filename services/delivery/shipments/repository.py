@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import Table, func, insert, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from owkernel.db import STAGED_ROWS, stage_rows
 from services.delivery.shipments.models import Shipment, ShipmentEvent
+
+_EVENTS = cast(Table, ShipmentEvent.__table__)
 
 
 async def get(session: AsyncSession, shipment_id: str) -> Shipment | None:
@@ -124,11 +128,31 @@ async def page(
     return (await session.execute(query)).scalars().all()
 
 
+async def add_event(session: AsyncSession, row: dict[str, Any]) -> None:
+    """Keep one status report in a shipment's history.
+
+    The row is staged, as the outbox's are: the transaction's reports go in with one INSERT before
+    the commit (or before a SAVEPOINT, or before ``events_of`` reads), in the order they were
+    made; an ORM object cost the unit of work a flush and an INSERT of its own (issue 22). Inside
+    a SAVEPOINT the row goes in at once.
+    """
+    if not await stage_rows(session, _EVENTS, [row]):
+        await session.execute(insert(ShipmentEvent), [row])
+
+
+async def _write_staged_events(session: AsyncSession) -> None:
+    staged = session.sync_session.info.get(STAGED_ROWS)
+    rows = staged.pop(_EVENTS, None) if staged else None
+    if rows:
+        await session.execute(insert(ShipmentEvent), rows)
+
+
 async def events_of(session: AsyncSession, shipment_ids: Sequence[str]) -> dict[str, list[ShipmentEvent]]:
-    """The history of several shipments, oldest report first."""
+    """The history of several shipments, oldest report first (this transaction's own included)."""
     out: dict[str, list[ShipmentEvent]] = {sid: [] for sid in shipment_ids}
     if not shipment_ids:
         return out
+    await _write_staged_events(session)
     rows = (
         await session.execute(
             select(ShipmentEvent)

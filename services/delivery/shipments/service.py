@@ -35,7 +35,7 @@ from services.delivery.partners.couriers import adapter_for
 from services.delivery.pickups import service as pickups
 from services.delivery.regions.divisions import HOME_CITY_CODE, zone_of
 from services.delivery.shipments import repository
-from services.delivery.shipments.models import Shipment, ShipmentEvent
+from services.delivery.shipments.models import Shipment
 from services.delivery.timeutil import as_utc, new_id
 
 log = structlog.get_logger("delivery.shipments")
@@ -105,7 +105,7 @@ async def open_shipment(
         avoid=avoid,
     )
     if chosen is None:
-        _record(session, shipment, "pending", now, source="system", applied=True, note="no partner available yet")
+        await _record(session, shipment, "pending", now, source="system", applied=True, note="no partner available yet")
         log.warning("shipment.no_partner", shipment_id=shipment.id, region_code=address.region_code)
         return shipment
     await book(session, shipment=shipment, spec=chosen)
@@ -165,7 +165,7 @@ async def book(session: AsyncSession, *, shipment: Shipment, spec: PartnerSpec) 
     shipment.waybill_at = now
     shipment.status_at = now
     shipment.updated_at = now
-    _record(session, shipment, "created", now, source="system", applied=True, note=f"waybill with {spec.name}")
+    await _record(session, shipment, "created", now, source="system", applied=True, note=f"waybill with {spec.name}")
     await session.flush()
     await outbox.add(
         session,
@@ -198,7 +198,7 @@ async def assign_pending(session: AsyncSession) -> int:
     return booked
 
 
-def _record(
+async def _record(
     session: AsyncSession,
     shipment: Shipment,
     status: str,
@@ -209,17 +209,18 @@ def _record(
     webhook_id: str | None = None,
     note: str | None = None,
 ) -> None:
-    session.add(
-        ShipmentEvent(
-            shipment_id=shipment.id,
-            status=status,
-            at=at,
-            recorded_at=clock_of(session).now(),
-            source=source,
-            applied=applied,
-            webhook_id=webhook_id,
-            note=note,
-        )
+    await repository.add_event(
+        session,
+        {
+            "shipment_id": shipment.id,
+            "status": status,
+            "at": at,
+            "recorded_at": clock_of(session).now(),
+            "source": source,
+            "applied": applied,
+            "webhook_id": webhook_id,
+            "note": note,
+        },
     )
 
 
@@ -236,7 +237,7 @@ async def apply_status(
     """Apply a courier report if it moves the shipment forward; always keep it in the history."""
     at = as_utc(at)
     applied = shipment.status not in FINAL and shipment.status != "pending" and RANK[status] > RANK[shipment.status]
-    _record(session, shipment, status, at, source=source, applied=applied, webhook_id=webhook_id, note=reason)
+    await _record(session, shipment, status, at, source=source, applied=applied, webhook_id=webhook_id, note=reason)
     if not applied:
         log.info("shipment.report_ignored", shipment_id=shipment.id, status=status, current=shipment.status)
         return False
@@ -348,7 +349,7 @@ async def cancel_waybill(session: AsyncSession, *, shipment: Shipment, reason: s
             ),
         )
     now = clock_of(session).now()
-    _record(session, shipment, "cancelled", now, source="clerk", applied=True, note=reason)
+    await _record(session, shipment, "cancelled", now, source="clerk", applied=True, note=reason)
     shipment.status = "cancelled"
     shipment.updated_at = now
 
