@@ -18,10 +18,9 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from owkernel.app import Kernel
-from owtest import ServiceRunner, SigningKeys, TestEnvironment, free_port, fresh_database_url
+from owtest import ServiceRunner, SigningKeys, TestEnvironment, bearer, free_port, fresh_database_url
 from services.intake.app import create_app
-from services.intake.tests.conftest import intake_settings
-from services.intake.tests.harness import INI, bearer
+from services.intake.tests.harness import INI, intake_settings
 
 
 class TcpProxy:

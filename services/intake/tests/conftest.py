@@ -1,4 +1,5 @@
-"""Fixtures of intake's tests: the service running in-process on a real database and NATS."""
+"""Fixtures of intake's tests: the service running in-process on a real database and NATS
+(what they give is defined in harness.py)."""
 
 from __future__ import annotations
 
@@ -8,21 +9,9 @@ from typing import Any
 
 import pytest
 
-from owtest import ServiceRunner, SigningKeys, service_settings
+from owtest import ServiceRunner, SigningKeys
 from services.intake.app import create_app
-from services.intake.settings import IntakeSettings
-from services.intake.tests.harness import INI, Hall
-
-
-def intake_settings(database_url: str, nats_url: str, namespace: str, tmp_path: Path, **overrides: Any) -> Any:
-    """Test settings: small uploads, a quick overdue scan, files under the test's directory."""
-    values: dict[str, Any] = {
-        "storage_dir": str(tmp_path / "files"),
-        "max_upload_bytes": 64 * 1024,
-        "overdue_scan_seconds": 3600.0,
-    }
-    values.update(overrides)
-    return service_settings(IntakeSettings, database_url=database_url, nats_url=nats_url, namespace=namespace, **values)
+from services.intake.tests.harness import INI, Hall, intake_settings
 
 
 @pytest.fixture
@@ -42,7 +31,9 @@ LIMITS: dict[str, Any] = {
     "max_future_appointments": 3,
     "file_release_seconds": 0.05,
     "storage_sweep_seconds": 3600.0,
-    "storage_sweep_grace_seconds": 0.0,
+    # The sweep's start-up round walks 256 prefixes: with no grace it raced a test writing an
+    # unreferenced file meanwhile (and deleted it first). Tests sweep themselves, with no grace.
+    "storage_sweep_grace_seconds": 3600.0,
 }
 
 

@@ -1,4 +1,5 @@
-"""What intake's tests share: the running service, tokens, valid identity numbers, event reading."""
+"""What intake's tests share: the running service and its people, its test settings, valid
+identity numbers, the events it published. (The fixtures that start it are in conftest.py.)"""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from nats.js.errors import NotFoundError
 from stdnum.cn import ric, uscc
 
 from owkernel.contracts import Envelope, EventData, decode
-from owtest import RunningService, SigningKeys
+from owtest import ServiceHarness, service_settings
+from services.intake.settings import IntakeSettings
 
 HERE = Path(__file__).resolve().parent
 INI = HERE.parent / "alembic.ini"
@@ -37,9 +39,15 @@ def credit_code(serial: int | None = None) -> str:
     return body + uscc.calc_check_digit(body)
 
 
-def bearer(token: str) -> dict[str, str]:
-    """Authorization header."""
-    return {"Authorization": f"Bearer {token}"}
+def intake_settings(database_url: str, nats_url: str, namespace: str, tmp_path: Path, **overrides: Any) -> Any:
+    """Test settings: small uploads, a quick overdue scan, files under the test's directory."""
+    values: dict[str, Any] = {
+        "storage_dir": str(tmp_path / "files"),
+        "max_upload_bytes": 64 * 1024,
+        "overdue_scan_seconds": 3600.0,
+    }
+    values.update(overrides)
+    return service_settings(IntakeSettings, database_url=database_url, nats_url=nats_url, namespace=namespace, **values)
 
 
 SIMPLE_ITEM: dict[str, Any] = {
@@ -72,40 +80,32 @@ MAIL = {
 
 
 @dataclass
-class Hall:
+class Hall(ServiceHarness):
     """The running intake service and the people using it."""
 
-    svc: RunningService
-    keys: SigningKeys
     namespace: str
-
-    @property
-    def client(self) -> httpx.AsyncClient:
-        """HTTP into the app (ASGI)."""
-        client: httpx.AsyncClient = self.svc.client
-        return client
 
     @property
     def admin(self) -> dict[str, str]:
         """The administrator's header."""
-        return bearer(self.keys.staff("admin", "admin"))
+        return self.headers.admin()
 
     @property
     def clerk(self) -> dict[str, str]:
         """A window clerk's header."""
-        return bearer(self.keys.staff("clerk1", "clerk"))
+        return self.headers.clerk()
 
     def approver(self, department: str) -> dict[str, str]:
         """A department approver's header."""
-        return bearer(self.keys.staff(f"approver_{department.lower()}", "approver", department=department))
+        return self.headers.approver(department)
 
     def citizen(self, id_number: str, name: str = "张三") -> dict[str, str]:
         """A citizen's header."""
-        return bearer(self.keys.citizen(id_number, name))
+        return self.headers.citizen(id_number, name)
 
     def enterprise(self, code: str, name: str = "烟台示范科技有限公司") -> dict[str, str]:
         """An enterprise's header."""
-        return bearer(self.keys.token(f"e-{code}", kind="enterprise", id_number=code, name=name, assurance="verified"))
+        return self.headers.enterprise(code, name)
 
     async def add_item(self, **overrides: Any) -> dict[str, Any]:
         """Create a catalog item (the simple one, changed by ``overrides``)."""

@@ -6,7 +6,8 @@ from datetime import date, timedelta
 from typing import Any
 
 from owkernel.contracts.intake import ApplicationAccepted, ApplicationSubmitted, VisitRecorded
-from services.intake.tests.harness import SIMPLE_ITEM, Hall, bearer, resident_id
+from owtest import bearer
+from services.intake.tests.harness import SIMPLE_ITEM, Hall, resident_id
 
 COUNTY: dict[str, Any] = {
     "code": "ZHANGDIAN",

@@ -8,7 +8,8 @@ from typing import Any
 
 import httpx
 
-from services.intake.tests.harness import MAIL, Hall, bearer, credit_code, resident_id
+from owtest import bearer
+from services.intake.tests.harness import MAIL, Hall, credit_code, resident_id
 
 NOT_VERIFIED = "urn:onewindow:problem:identity-not-verified"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import uuid
 from pathlib import Path
 
 import pytest
@@ -55,6 +56,21 @@ def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+async def releases_done(hall: Hall, who: dict[str, str]) -> None:
+    """The sentinel of the file release: a draft of its own with a file nobody else has, deleted.
+    Releases are handled in the order they were recorded, so once that file is gone every
+    release recorded before it has been handled (whatever it was to delete is deleted)."""
+    no = (await hall.apply(who))["application_no"]
+    marker = PNG + uuid.uuid4().bytes
+    assert (await hall.upload(who, no, "M3", marker)).status_code == 201
+    assert (await hall.client.delete(f"/api/v1/applications/{no}", headers=who)).status_code == 204
+
+    async def marker_gone() -> bool:
+        return sha(marker) not in await asyncio.to_thread(stored_files, hall)
+
+    await eventually(marker_gone, timeout=5)
+
+
 async def test_replacing_a_material_leaves_exactly_one_file(limited_hall: Hall) -> None:
     hall = limited_hall
     await hall.add_item()
@@ -67,7 +83,7 @@ async def test_replacing_a_material_leaves_exactly_one_file(limited_hall: Hall) 
     assert got.status_code == 200 and got.content == PNG
     # The same file again is no replacement: it stays.
     assert (await hall.upload(me, no, "M1", PNG)).status_code == 201
-    await asyncio.sleep(0.3)
+    await releases_done(hall, me)
     assert await on_disk(hall, {sha(PNG)})
 
 
@@ -138,7 +154,7 @@ async def test_a_rolled_back_replacement_deletes_nothing_and_leaks_nothing(limit
             assert await on_disk(hall, {sha(PDF), sha(PNG)}), "the new file is written before the commit"
             raise RuntimeError("the transaction fails after the replacement")
     await release_files(kernel.db, storage)
-    await asyncio.sleep(0.3)
+    await releases_done(hall, me)
     assert sha(PDF) in await asyncio.to_thread(stored_files, hall), "still referenced: never deleted"
     got = await hall.client.get(f"/api/v1/applications/{no}/materials/M1", headers=me)
     assert got.status_code == 200 and got.content == PDF

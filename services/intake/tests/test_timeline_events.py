@@ -45,8 +45,7 @@ from owtest import ServiceRunner, SigningKeys, eventually, fresh_database_url
 from services.intake.app import create_app
 from services.intake.applications.jobs import publish_overdue
 from services.intake.applications.models import ApplicationMaterial
-from services.intake.tests.conftest import intake_settings
-from services.intake.tests.harness import INI, MAIL, Hall, resident_id
+from services.intake.tests.harness import INI, MAIL, Hall, intake_settings, resident_id
 
 NOW = datetime(2026, 5, 6, 9, 30, tzinfo=UTC)
 
