@@ -24,8 +24,16 @@ class ShipmentCreated(EventData):
     fee_fen: int | None = None
 
 
-@event("delivery.shipment.status_changed", summary="The courier moved a shipment's status.")
+@event(
+    "delivery.shipment.status_changed",
+    summary="The courier moved a shipment's status (an outbound delivery is delivery.shipment.delivered alone).",
+    version=2,
+)
 class ShipmentStatusChanged(EventData):
+    """Version 2: status `delivered` comes only for an inbound shipment. An outbound one's delivery
+    is announced once, by delivery.shipment.delivered (same shipment, application and time);
+    version 1 announced it twice. Every other status is as in version 1."""
+
     shipment_id: str
     application_no: str
     direction: Literal["outbound", "inbound"] = "outbound"

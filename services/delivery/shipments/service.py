@@ -245,12 +245,18 @@ async def apply_status(
     shipment.status_at = at
     shipment.updated_at = clock_of(session).now()
     direction: Direction = "inbound" if shipment.direction == "inbound" else "outbound"
-    await outbox.add(
-        session,
-        ShipmentStatusChanged(
-            shipment_id=shipment.id, application_no=shipment.application_no, direction=direction, status=status, at=at
-        ),
-    )
+    # ShipmentStatusChanged version 2: an outbound delivery is ShipmentDelivered alone (below).
+    if status != "delivered" or direction == "inbound":
+        await outbox.add(
+            session,
+            ShipmentStatusChanged(
+                shipment_id=shipment.id,
+                application_no=shipment.application_no,
+                direction=direction,
+                status=status,
+                at=at,
+            ),
+        )
     if status == "delivered":
         shipment.delivered_at = at
         if direction == "outbound":
