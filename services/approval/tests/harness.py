@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -18,10 +19,10 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from owkernel.bus import Bus
 from owkernel.clock import FakeClock
-from owkernel.contracts import Envelope, EventData, decode, encode, make_envelope, spec_for
-from owkernel.contracts.common import Applicant, DeliveryChoice, ItemSnapshot
+from owkernel.contracts import Envelope, EventData, decode
+from owkernel.contracts.common import WindowKind
 from owkernel.contracts.intake import ApplicationAccepted
-from owtest import RunningService, ServiceRunner, SigningKeys, eventually, service_settings
+from owtest import Producers, ServiceHarness, ServiceRunner, SigningKeys, events, eventually, service_settings
 from services.approval.app import create_app
 from services.approval.settings import ApprovalSettings
 
@@ -48,29 +49,24 @@ def accepted(
     item_code: str = "ITEM-1",
 ) -> ApplicationAccepted:
     """The event intake publishes when the window accepts an application."""
-    return ApplicationAccepted(
-        application_no=application_no,
-        applicant=Applicant(id_number=id_number, kind="person", name=name),
-        item=ItemSnapshot(
-            code=item_code,
-            version=1,
-            name="建设工程规划许可",
-            kind="licensing",
-            department=lead or departments[0],
-            departments=departments,
-            lead_department=lead,
-            window="investment" if project_no else "general",
-            legal_days=20,
-            committed_days=committed_days,
-            trips=1,
-            fee_fen=0,
-        ),
-        window="investment" if project_no else "general",
-        clerk="clerk1",
+    window: WindowKind = "investment" if project_no else "general"
+    return events.accepted(
+        application_no,
+        id_number=id_number,
+        name=name,
+        phone=None,
+        department=lead or departments[0],
+        departments=departments,
+        lead=lead,
+        item_code=item_code,
+        item_name="建设工程规划许可",
+        item_window=window,
+        window=window,
+        committed_days=committed_days,
+        trips=1,
         accepted_at=accepted_at,
         project_no=project_no,
         stage=stage,
-        delivery=DeliveryChoice(method="window"),
     )
 
 
@@ -84,41 +80,36 @@ class Seen:
 
 
 @dataclass
-class Approval:
+class Approval(ServiceHarness):
     """The running service, the bus the other services would publish on, and approval's events."""
 
-    svc: RunningService
     bus: Bus
     clock: FakeClock
-    keys: SigningKeys
     events: list[Seen] = field(default_factory=list)
-
-    @property
-    def client(self) -> Any:
-        """HTTP client on the service."""
-        return self.svc.client
 
     async def publish(self, data: EventData) -> Envelope:
         """Publish another service's event exactly as its outbox relay would."""
-        spec = spec_for(data)
-        envelope = make_envelope(data, source=spec.producer)
-        await self.bus.js.publish(
-            self.bus.wire_subject(spec.subject), encode(envelope), headers={"Nats-Msg-Id": envelope.id}
-        )
-        return envelope
+        return await Producers(self.bus).publish(data)
 
     def approver(self, department: str, username: str | None = None) -> dict[str, str]:
         """Headers of an approver of ``department``."""
-        token = self.keys.staff(username or f"appr_{department.lower()}", "approver", department=department)
-        return {"Authorization": f"Bearer {token}"}
+        return self.headers.approver(department, username or f"appr_{department.lower()}")
 
     def supervisor(self) -> dict[str, str]:
         """Headers of a supervisor."""
-        return {"Authorization": f"Bearer {self.keys.staff('sup', 'supervisor')}"}
+        return self.headers.supervisor()
 
     def admin(self) -> dict[str, str]:
         """Headers of the administrator."""
-        return {"Authorization": f"Bearer {self.keys.staff('admin', 'admin')}"}
+        return self.headers.admin()
+
+    async def settled(self) -> None:
+        """The sentinel of approval's own events: a fresh application accepted, and its task's
+        assignment read back from approval's stream. The relay publishes the outbox in the order
+        it was written, so every event approval wrote before (a duplicate too) is collected."""
+        no = f"SENTINEL-{uuid.uuid4().hex[:8]}"
+        await self.publish(accepted(no, departments=["SENTINEL"], accepted_at=self.clock.now()))
+        await self.wait_events("approval.task.assigned", application_no=no)
 
     def of(self, type_: str, **match: Any) -> list[Seen]:
         """Approval's events of a type whose data has every ``match`` value."""
@@ -208,8 +199,7 @@ async def running_approval(
         ApprovalSettings, database_url=database_url, nats_url=nats_url, namespace=namespace, **values
     )
     clock = FakeClock(start)
-    factory: Callable[..., Any] = lambda s, **kw: create_app(s, clock=clock, **kw)  # noqa: E731
-    async with ServiceRunner(create_app=factory, settings=settings, ini_path=INI, keys=keys) as svc:
+    async with ServiceRunner(create_app=create_app, settings=settings, ini_path=INI, keys=keys, clock=clock) as svc:
         bus = Bus(nats_url, name="approval-test", namespace=namespace)
         await bus.connect()
         await bus.ensure_streams()
