@@ -9,7 +9,7 @@ from owkernel.consumer import ConsumerGroup
 from owkernel.contracts import Envelope
 from owkernel.contracts.approval import CertificateIssued
 from owkernel.contracts.intake import ApplicationAccepted
-from services.delivery.applications import service
+from services.delivery.known_applications import service
 
 consumers = ConsumerGroup(service="delivery")
 

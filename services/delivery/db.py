@@ -23,7 +23,7 @@ __all__ = ["Base", "BigId", "import_models", "outbox", "tables"]
 
 def import_models() -> None:
     """Import every model module so ``Base.metadata`` is complete (Alembic, tests)."""
-    from services.delivery.applications import models as _applications  # noqa: F401
+    from services.delivery.known_applications import models as _applications  # noqa: F401
     from services.delivery.partners import models as _partners  # noqa: F401
     from services.delivery.pickups import models as _pickups  # noqa: F401
     from services.delivery.shipments import models as _shipments  # noqa: F401

@@ -11,7 +11,7 @@ from owkernel.auth import VerifiedPrincipal
 from owkernel.errors import Forbidden, NotFound
 from owkernel.pagination import CursorParam, LimitParam, Page, decode_time_cursor, page_of, time_key
 from owkernel.roles import Clerk
-from services.delivery.applications import repository as applications
+from services.delivery.known_applications import repository as applications
 from services.delivery.pickups import repository, service
 from services.delivery.pickups.models import Pickup
 from services.delivery.pickups.schemas import CompleteIn, PickupOut

@@ -7,8 +7,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from owkernel.contracts.delivery import PickupCompleted, PickupReady
 from owkernel.errors import Conflict, NotFound, Unprocessable, field_error
 from owkernel.kernel import clock_of
-from services.delivery.applications.models import DeliveryApplication
 from services.delivery.db import outbox
+from services.delivery.known_applications.models import DeliveryApplication
 from services.delivery.pickups import repository
 from services.delivery.pickups.models import Pickup
 from services.delivery.timeutil import new_id

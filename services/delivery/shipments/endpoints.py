@@ -16,9 +16,9 @@ from owkernel.idempotency import Idempotency, IdempotencyKey, request_hash
 from owkernel.kernel import clock_of
 from owkernel.pagination import CursorParam, LimitParam, Page, decode_time_cursor, page_of, time_key
 from owkernel.roles import Clerk
-from services.delivery.applications import repository as applications
 from services.delivery.db import tables
 from services.delivery.deps import SettingsDep
+from services.delivery.known_applications import repository as applications
 from services.delivery.shipments import repository, service
 from services.delivery.shipments.models import Shipment, ShipmentEvent
 from services.delivery.shipments.schemas import (

@@ -25,9 +25,9 @@ from owkernel.contracts.delivery import (
 )
 from owkernel.errors import Conflict
 from owkernel.kernel import clock_of
-from services.delivery.applications import repository as applications
-from services.delivery.applications.models import DeliveryApplication
 from services.delivery.db import outbox
+from services.delivery.known_applications import repository as applications
+from services.delivery.known_applications.models import DeliveryApplication
 from services.delivery.partners import repository as partners
 from services.delivery.partners.adapter import WaybillRequest
 from services.delivery.partners.catalog import PartnerSpec, choose_partner, partner

@@ -10,7 +10,7 @@ from pydantic import JsonValue
 
 from owkernel.pagination import encode_cursor
 from owtest import eventually
-from services.delivery.applications.models import DeliveryApplication
+from services.delivery.known_applications.models import DeliveryApplication
 from services.delivery.tests.support import Delivery, accepted, certificate, new_idn, new_no
 
 

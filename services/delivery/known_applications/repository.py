@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from owkernel.db import conflict_insert
-from services.delivery.applications.models import DeliveryApplication
+from services.delivery.known_applications.models import DeliveryApplication
 
 
 async def get(session: AsyncSession, application_no: str, *, lock: bool = False) -> DeliveryApplication | None:

@@ -1,4 +1,5 @@
-"""What delivery does with intake's accepted applications and approval's certificates."""
+"""Applying intake's accepted applications and approval's certificates to delivery's copy, then
+shipping the certificate or putting it at the window."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from owkernel.consumer import RetryLater
 from owkernel.contracts.approval import CertificateIssued
 from owkernel.contracts.intake import ApplicationAccepted
 from owkernel.kernel import clock_of
-from services.delivery.applications import repository
+from services.delivery.known_applications import repository
 from services.delivery.pickups import service as pickups
 from services.delivery.regions.divisions import is_valid_region
 from services.delivery.shipments import repository as shipments_repo
