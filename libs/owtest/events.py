@@ -11,7 +11,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 
@@ -136,16 +136,25 @@ class Producers:
         await self.bus.js.publish(self.bus.wire_subject(envelope.type), encode(envelope), headers=headers)
 
 
+P = TypeVar("P", bound=Producers)
+
+
 @contextlib.asynccontextmanager
 async def producers_on(
-    nats_url: str, namespace: str, *, name: str = "test-producers", delete_streams: bool = False
-) -> AsyncIterator[Producers]:
-    """A bus on the test's namespace with every producer's stream, for publishing as they do."""
+    nats_url: str,
+    namespace: str,
+    *,
+    name: str = "test-producers",
+    delete_streams: bool = False,
+    kind: type[P] = Producers,  # type: ignore[assignment]
+) -> AsyncIterator[P]:
+    """A bus on the test's namespace with every producer's stream, for publishing as they do
+    (``kind``: a service's own Producers with its shortcuts)."""
     bus = Bus(nats_url, name=name, namespace=namespace)
     await bus.connect()
     await bus.ensure_streams()
     try:
-        yield Producers(bus)
+        yield kind(bus)
     finally:
         if delete_streams:
             with contextlib.suppress(Exception):

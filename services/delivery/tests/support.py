@@ -1,5 +1,6 @@
 """Delivery's test support: the real service on a real database and a real nats-server, and
-real intake/approval envelopes published on the test's namespace."""
+real intake/approval envelopes published on the test's namespace. (The fixture that starts it
+is in conftest.py.)"""
 
 from __future__ import annotations
 
@@ -10,29 +11,29 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import httpx
-import pytest
 import uvicorn
 from sqlalchemy import select
 from standardwebhooks.webhooks import Webhook
 
-from owkernel.bus import Bus
-from owkernel.contracts import Envelope, EventData, encode, make_envelope
+from owkernel.contracts import Envelope
 from owkernel.contracts.approval import CertificateIssued
-from owkernel.contracts.common import Address, Applicant, DeliveryChoice, ItemSnapshot
+from owkernel.contracts.common import Address, DeliveryChoice, WindowKind
 from owkernel.contracts.intake import ApplicationAccepted
 from owkernel.migrations import upgrade
 from owtest import (
+    Producers,
     RunningService,
-    ServiceRunner,
+    ServiceHarness,
     SigningKeys,
+    events,
     eventually,
     free_port,
-    fresh_database_url,
+    producers_on,
     service_settings,
     wait_ready,
 )
@@ -72,72 +73,33 @@ def accepted(
     no: str,
     idn: str,
     *,
-    method: str = "mail",
+    method: Literal["mail", "window"] = "mail",
     region_code: str = YANTAI,
     detail: str = "芝罘区南大街1号",
-    window: str = "general",
+    window: WindowKind = "general",
 ) -> ApplicationAccepted:
-    """intake.application.accepted as intake publishes it."""
+    """intake.application.accepted as intake publishes it (to be mailed, by default)."""
     address = (
         Address(region_code=region_code, detail=detail, recipient="测试居民", phone="13800000000")
         if method == "mail"
         else None
     )
-    return ApplicationAccepted(
-        application_no=no,
-        applicant=Applicant(id_number=idn, kind="person", name="测试居民", phone="13800000000"),
-        item=ItemSnapshot(
-            code="ITEM-1",
-            version=1,
-            name="测试事项",
-            kind="licensing",
-            department="D1",
-            departments=["D1"],
-            window="general",
-            legal_days=10,
-            committed_days=5,
-            trips=0,
-            fee_fen=0,
-        ),
+    return events.accepted(
+        no,
+        id_number=idn,
+        legal_days=10,
         window=window,
-        clerk="clerk1",
-        accepted_at=datetime.now(UTC),
         delivery=DeliveryChoice(method=method, address=address),
     )
 
 
 def certificate(no: str, idn: str) -> CertificateIssued:
     """approval.certificate.issued as approval publishes it."""
-    return CertificateIssued(
-        certificate_no="CERT-" + no,
-        application_no=no,
-        holder_id_number=idn,
-        holder_name="测试居民",
-        item_code="ITEM-1",
-        item_name="测试事项",
-        issued_on=date.today(),
-        verification_code="VC123456",
-    )
+    return events.certificate_issued(no, holder_id_number=idn)
 
 
-@dataclass
-class Publisher:
+class Publisher(Producers):
     """Publishes other services' envelopes on the test namespace, as their outbox relays do."""
-
-    bus: Bus
-
-    async def publish(self, data: EventData, *, source: str, msg_id: str | None = None) -> Envelope:
-        """Publish one event; ``msg_id`` differs from the envelope id to get past JetStream's
-        duplicate window and reach the consumer's inbox (a true redelivery)."""
-        envelope = make_envelope(data, source=source)
-        await self.send(envelope, msg_id=msg_id)
-        return envelope
-
-    async def send(self, envelope: Envelope, *, msg_id: str | None = None) -> None:
-        """Publish an existing envelope (again)."""
-        await self.bus.js.publish(
-            self.bus.wire_subject(envelope.type), encode(envelope), headers={"Nats-Msg-Id": msg_id or envelope.id}
-        )
 
     async def accepted(self, no: str, idn: str, **kw: Any) -> Envelope:
         """Publish intake.application.accepted."""
@@ -149,28 +111,20 @@ class Publisher:
 
 
 @dataclass
-class Delivery:
+class Delivery(ServiceHarness):
     """A running delivery service with helpers."""
 
-    svc: RunningService
-    keys: SigningKeys
     publisher: Publisher
     base_url: str = "http://test"
     tokens: dict[str, str] = field(default_factory=dict)
 
-    @property
-    def client(self) -> httpx.AsyncClient:
-        """The HTTP client on the service."""
-        client: httpx.AsyncClient = self.svc.client
-        return client
-
     def citizen(self, idn: str) -> dict[str, str]:
         """Headers of an applicant."""
-        return {"Authorization": f"Bearer {self.keys.citizen(idn)}"}
+        return self.headers.citizen(idn)
 
     def staff(self, *roles: str, username: str = "staff1") -> dict[str, str]:
         """Headers of a staff member."""
-        return {"Authorization": f"Bearer {self.keys.staff(username, *roles)}"}
+        return self.headers.staff(username, *roles)
 
     async def shipments(self, no: str, idn: str) -> list[dict[str, Any]]:
         """The applicant's view of an application's shipments (newest first)."""
@@ -253,18 +207,9 @@ def delivery_settings(database_url: str, nats_url: str, namespace: str, **overri
     return settings
 
 
-@contextlib.asynccontextmanager
-async def publisher_on(nats_url: str, namespace: str) -> AsyncIterator[Publisher]:
-    """A bus on the test namespace with every producer's stream."""
-    bus = Bus(nats_url, name="delivery-test-publisher", namespace=namespace)
-    await bus.connect()
-    await bus.ensure_streams()
-    try:
-        yield Publisher(bus)
-    finally:
-        with contextlib.suppress(Exception):
-            await bus.delete_streams()
-        await bus.close()
+def publisher_on(nats_url: str, namespace: str) -> contextlib.AbstractAsyncContextManager[Publisher]:
+    """A publisher on the test namespace with every producer's stream (deleted afterwards)."""
+    return producers_on(nats_url, namespace, name="delivery-test-publisher", delete_streams=True, kind=Publisher)
 
 
 @contextlib.asynccontextmanager
@@ -282,26 +227,6 @@ async def couriers_on(data_dir: Path, *, webhook_base_url: str | None = None, **
     )
     async with running_couriers(settings) as url:
         yield json.dumps({c: {"url": f"{url}/{c}", "api_key": key} for c, key in DEVELOPMENT_API_KEYS.items()})
-
-
-@pytest.fixture(scope="module")
-async def delivery(
-    nats_url: str, signing_keys: SigningKeys, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[Delivery]:
-    """One delivery service for a test module (tests use their own application numbers), booking
-    with the simulated couriers, which leave the reports to the tests."""
-    namespace = "t" + uuid.uuid4().hex[:10]
-    data = tmp_path_factory.mktemp("delivery")
-    url = fresh_database_url("delivery", data)
-    async with publisher_on(nats_url, namespace) as publisher, couriers_on(data) as apis:
-        runner = ServiceRunner(
-            create_app=create_app,
-            settings=delivery_settings(url, nats_url, namespace, courier_apis=apis),
-            ini_path=INI,
-            keys=signing_keys,
-        )
-        async with runner as svc:
-            yield Delivery(svc=svc, keys=signing_keys, publisher=publisher)
 
 
 @contextlib.asynccontextmanager

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from pydantic import JsonValue
 
 from owkernel.pagination import encode_cursor
-from owtest import eventually
+from owtest import eventually, handled, sentinel
 from services.delivery.known_applications.models import DeliveryApplication
 from services.delivery.tests.support import Delivery, accepted, certificate, new_idn, new_no
 
@@ -86,8 +85,12 @@ async def test_a_repeated_acceptance_refreshes_the_copy_until_the_certificate_is
 
 async def test_certificate_before_acceptance_waits_for_it(delivery: Delivery) -> None:
     no, idn = new_no(), new_idn()
+    marker, marker_idn = new_no(), new_idn()
+    await handled(delivery.kernel, await delivery.publisher.accepted(marker, marker_idn))
     await delivery.publisher.certificate(no, idn)
-    await asyncio.sleep(0.3)
+    # The sentinel: the marker's certificate, behind this one on approval's stream; once delivery
+    # has handled it, it has had this one in hand (and put it off until its acceptance).
+    await sentinel(delivery.publisher, delivery.kernel, certificate(marker, marker_idn))
     assert await delivery.shipments(no, idn) == []
     await delivery.publisher.accepted(no, idn)
     shipment = await delivery.wait_shipment(no, idn)
