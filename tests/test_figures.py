@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.conftest import ADMIN_PASSWORD, Platform
 from tests.e2e import MAIL, PDF, Caller, admin, approve, citizen, new_item, staff, status_is, wait_for
+from tests.support import ADMIN_PASSWORD, Platform
 from tools import seed
 
 pytestmark = [pytest.mark.stack, pytest.mark.xdist_group("stack")]

@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ADMIN_PASSWORD, Platform
 from tests.e2e import (
     MAIL,
     PDF,
@@ -25,6 +24,7 @@ from tests.e2e import (
     status_is,
     wait_for,
 )
+from tests.support import ADMIN_PASSWORD, Platform
 
 pytestmark = [pytest.mark.stack, pytest.mark.xdist_group("stack")]
 

@@ -22,8 +22,8 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 from opentelemetry.proto.trace.v1.trace_pb2 import Span as ProtoSpan
 
 from owtest import TestEnvironment, fresh_database_url
-from tests.conftest import ADMIN_PASSWORD
 from tests.e2e import MAIL, PDF, admin, citizen, new_item, staff, wait_for
+from tests.support import ADMIN_PASSWORD
 from tools import stack as stacks
 from tools.stack import COMPONENTS, Stack
 

@@ -1,4 +1,5 @@
-"""Browser tests: the web console driven in Debian's Chromium through Playwright."""
+"""Browser tests: the web console driven in Debian's Chromium through Playwright (fixtures; the
+helpers tests import are in support.py)."""
 
 from __future__ import annotations
 
@@ -7,46 +8,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, sync_playwright
 
 from owtest import TestEnvironment, fresh_database_url
+from tests.browser.support import ADMIN_PASSWORD, CHROMIUM, CHROMIUM_ARGS
 from tools.seed import seed
 from tools.stack import COMPONENTS, Stack
 from tools.stack import test_stack as stack_on_free_ports
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-ADMIN_PASSWORD = "Admin-Browser-Pass-1!"
-
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "browser: drives the web console in headless Chromium (Debian's chromium)")
-
-
-# axe-core findings at these impacts fail a test; "moderate" and "minor" are left to review.
-BLOCKING_IMPACTS = frozenset({"serious", "critical"})
-
-
-def assert_accessible(page: Page) -> None:
-    """Run axe-core in the page and fail on any serious or critical violation, listing each."""
-    results = Axe().run(page)
-    found = [
-        f"{violation['id']} ({violation['impact']}): {violation['help']} -> "
-        + "; ".join(" ".join(node.get("target", [])) for node in violation["nodes"][:5])
-        for violation in results.response["violations"]
-        if violation.get("impact") in BLOCKING_IMPACTS
-    ]
-    assert found == [], f"accessibility violations on {page.url}:\n" + "\n".join(found)
 
 
 # Module-scoped: each test module gets its own platform and browser, as it always had.
