@@ -8,26 +8,12 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import httpx
-from stdnum.cn import ric, uscc
 
+from owtest import credit_code, resident_id
 from tools.province import province_login as province_tokens
 
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 T = TypeVar("T")
-
-
-def resident_id(seq: int | None = None) -> str:
-    """A valid GB 11643 number (Zhifu district, Yantai), unique per call."""
-    n = seq if seq is not None else uuid.uuid4().int % 1000
-    body = f"3706021990{(n // 28) % 12 + 1:02d}{n % 28 + 1:02d}{uuid.uuid4().int % 1000:03d}"
-    return body + ric.calc_check_digit(body + "0")
-
-
-def credit_code() -> str:
-    """A valid GB 32100 unified social credit code."""
-    digits = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-    body = "91370602" + "".join(digits[uuid.uuid4().int % 31] for _ in range(9))
-    return body + uscc.calc_check_digit(body + "0")
 
 
 def wait_for(what: str, check: Callable[[], T | None], timeout: float = 60.0) -> T:

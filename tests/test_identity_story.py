@@ -15,7 +15,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e import Caller, admin, new_item, resident_id, staff
+from owtest import resident_id
+from tests.e2e import Caller, admin, new_item, staff
 from tests.support import ADMIN_PASSWORD, Platform
 
 pytestmark = [pytest.mark.stack, pytest.mark.xdist_group("stack")]

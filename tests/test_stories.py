@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from owtest import credit_code
 from tests.e2e import (
     MAIL,
     PDF,
@@ -16,7 +17,6 @@ from tests.e2e import (
     application,
     approve,
     citizen,
-    credit_code,
     enterprise,
     new_item,
     open_task,

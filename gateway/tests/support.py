@@ -1,12 +1,11 @@
-"""Test support: real servers on real ports (uvicorn in this process), a real upstream service
-built on the kernel, and helpers to make valid identity numbers."""
+"""Test support: real servers on real ports (uvicorn in this process) and a real upstream
+service built on the kernel. (Identity numbers and headers come from owtest.)"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import hashlib
-import random
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -14,11 +13,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import httpx
-import uvicorn
 from fastapi import APIRouter, Depends, FastAPI, Request, UploadFile
 from fastapi.responses import JSONResponse
 from sqlalchemy import MetaData
-from stdnum.cn import ric, uscc
 
 from gateway.app import create_app
 from gateway.settings import GatewaySettings
@@ -27,25 +24,11 @@ from owkernel.auth import TokenVerifier, require_roles
 from owkernel.db import Database
 from owkernel.migrations import upgrade
 from owkernel.settings import PlatformSettings, ServiceSettings
-from owtest import free_port, wait_ready
+from owtest import bearer, free_port, resident_id, serving, wait_ready
 
 GATEWAY_INI = Path(__file__).resolve().parents[1] / "alembic.ini"
 ADMIN_PASSWORD = "Admin-Pass-123!"
 PASSWORD = "Citizen-Pass-123!"
-
-
-def resident_id(region: str = "370602") -> str:
-    """A valid 18-character resident ID number (GB 11643)."""
-    body = f"{region}{random.randint(1985, 2004)}{random.randint(1, 12):02d}{random.randint(1, 28):02d}"
-    body += f"{random.randrange(1000):03d}"
-    return body + ric.calc_check_digit(body + "0")
-
-
-def credit_code() -> str:
-    """A valid unified social credit code (GB 32100)."""
-    alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-    body = "91" + "370602" + "".join(random.choice(alphabet) for _ in range(9))
-    return body + uscc.calc_check_digit(body)
 
 
 # --- the upstream service --------------------------------------------------------------------
@@ -146,24 +129,6 @@ def create_upstream(settings: ServiceSettings, state: UpstreamState, client: htt
 # --- servers -----------------------------------------------------------------------------------
 
 
-@contextlib.asynccontextmanager
-async def serving(app: Any, port: int) -> AsyncIterator[None]:
-    """Serve ``app`` with uvicorn on 127.0.0.1:port inside this event loop."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-            raise RuntimeError("server stopped while starting")
-        await asyncio.sleep(0.02)
-    try:
-        yield
-    finally:
-        server.should_exit = True
-        await task
-
-
 @dataclass
 class Stack:
     """A gateway in front of a real upstream service, both on real ports."""
@@ -227,11 +192,6 @@ class Stack:
         r = await self.client.post("/api/v1/admin/staff", json=body, headers=bearer(await self.admin()))
         assert r.status_code == 201, r.text
         return str((await self.login(username))["access_token"])
-
-
-def bearer(token: str) -> dict[str, str]:
-    """Authorization header."""
-    return {"Authorization": f"Bearer {token}"}
 
 
 def gateway_settings(

@@ -10,8 +10,8 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from gateway.tests.support import Stack, bearer, running_stack
-from owtest import fresh_database_url
+from gateway.tests.support import Stack, running_stack
+from owtest import bearer, fresh_database_url
 
 
 async def test_proxies_with_request_id_and_token_and_strips_hop_by_hop(stack: Stack) -> None:

@@ -20,9 +20,18 @@ from pathlib import Path
 import httpx
 import pytest
 
-from gateway.tests.support import ADMIN_PASSWORD, GATEWAY_INI, PASSWORD, Stack, bearer, credit_code, resident_id
+from gateway.tests.support import ADMIN_PASSWORD, GATEWAY_INI, PASSWORD, Stack
 from owkernel.migrations import upgrade
-from owtest import free_port, fresh_database_url, subprocess_env, wait_for_port, wait_ready
+from owtest import (
+    bearer,
+    credit_code,
+    free_port,
+    fresh_database_url,
+    resident_id,
+    subprocess_env,
+    wait_for_port,
+    wait_ready,
+)
 
 
 def _registration(number: str) -> dict[str, str]:

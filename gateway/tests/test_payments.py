@@ -17,9 +17,9 @@ from sqlalchemy import select
 
 from gateway.db import tables
 from gateway.payments import signing
-from gateway.tests.support import Stack, bearer, running_stack
+from gateway.tests.support import Stack, running_stack
 from owkernel.contracts import decode
-from owtest import eventually, fresh_database_url
+from owtest import bearer, eventually, fresh_database_url
 
 
 def _application(stack: Stack, applicant: str, *, fee: int = 2500, status: str = "unpaid") -> str:

@@ -33,9 +33,9 @@ from gateway.province.client import (
 )
 from gateway.province.service import check_return_to
 from gateway.settings import GatewaySettings
-from gateway.tests.support import PASSWORD, Stack, bearer, credit_code, resident_id, running_stack, serving
+from gateway.tests.support import PASSWORD, Stack, running_stack
 from owkernel.errors import Unprocessable
-from owtest import free_port, fresh_database_url
+from owtest import bearer, credit_code, free_port, fresh_database_url, resident_id, serving
 from simulators.province.app import create_app as create_province
 from simulators.province.settings import ProvinceSimSettings
 

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from gateway.identity.models import Account
-from gateway.tests.support import resident_id
 from gateway.tests.test_province import ProvinceStack, province_stack
+from owtest import resident_id
 
 # What a browser or a proxy ever sends as a whole query: 8 KB (browsers and proxies cap the
 # request line near there). Longer ones never reach our code: httpx refuses a URL over 64 KB and

@@ -6,7 +6,8 @@ from typing import Any
 
 import jwt
 
-from gateway.tests.support import PASSWORD, Stack, bearer
+from gateway.tests.support import PASSWORD, Stack
+from owtest import bearer
 
 
 def _claims(token: str) -> dict[str, Any]:

@@ -15,8 +15,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from gateway.state import GatewayState
-from gateway.tests.support import Stack, bearer
-from owtest import eventually
+from gateway.tests.support import Stack
+from owtest import bearer, eventually
 
 
 def _b64(data: bytes) -> str:

@@ -2,12 +2,14 @@
 production kernel (no image carries it: the Dockerfile copies libs/owkernel only).
 
 - ``owtest.infra``: a real nats-server, free ports, fresh databases (SQLite or PostgreSQL).
+- ``owtest.identities``: valid resident ID numbers and unified social credit codes.
 - ``owtest.tokens``: access tokens signed as the gateway signs them, Authorization headers.
 - ``owtest.service``: a service app running in-process with a client on it; ``eventually``.
 - ``owtest.events``: other services' events as their producers publish them; the sentinel.
 """
 
 from owtest.events import Producers, accepted, approved, certificate_issued, handled, producers_on, rejected, sentinel
+from owtest.identities import credit_code, resident_id
 from owtest.infra import (
     NatsServer,
     TestEnvironment,
@@ -18,7 +20,15 @@ from owtest.infra import (
     subprocess_env,
     wait_for_port,
 )
-from owtest.service import RunningService, ServiceHarness, ServiceRunner, eventually, service_settings, wait_ready
+from owtest.service import (
+    RunningService,
+    ServiceHarness,
+    ServiceRunner,
+    eventually,
+    service_settings,
+    serving,
+    wait_ready,
+)
 from owtest.tokens import Headers, SigningKeys, bearer
 
 __all__ = [
@@ -34,6 +44,7 @@ __all__ = [
     "approved",
     "bearer",
     "certificate_issued",
+    "credit_code",
     "drop_database",
     "eventually",
     "free_port",
@@ -42,8 +53,10 @@ __all__ = [
     "nats_server_binary",
     "producers_on",
     "rejected",
+    "resident_id",
     "sentinel",
     "service_settings",
+    "serving",
     "subprocess_env",
     "wait_for_port",
     "wait_ready",

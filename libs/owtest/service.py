@@ -6,12 +6,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
+import uvicorn
 from pydantic_settings import BaseSettings
 
 from owkernel.clock import Clock
@@ -103,6 +104,25 @@ class ServiceRunner:
 
     async def __aexit__(self, *exc: object) -> None:
         await self._stack.aclose()
+
+
+@contextlib.asynccontextmanager
+async def serving(app: Any, port: int) -> AsyncIterator[None]:
+    """Serve ``app`` with uvicorn on 127.0.0.1:port inside this event loop (lifespan on), for
+    what must be reached over real HTTP: a gateway, a service a simulator calls back, a simulator."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+            raise RuntimeError("server stopped while starting")
+        await asyncio.sleep(0.02)
+    try:
+        yield
+    finally:
+        server.should_exit = True
+        await task
 
 
 async def wait_ready(client: httpx.AsyncClient, timeout: float = 15.0) -> None:

@@ -1,36 +1,16 @@
-"""The simulated couriers served for a test: the real app behind uvicorn on a real port."""
+"""The simulated couriers served for a test: the real app behind uvicorn on a real port
+(owtest.serving)."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import uvicorn
-from fastapi import FastAPI
-
+from owtest import serving
 from simulators.couriers.app import create_app
 from simulators.couriers.settings import CouriersSimSettings
-
-
-@contextlib.asynccontextmanager
-async def serving(app: FastAPI, port: int) -> AsyncIterator[None]:
-    """Serve ``app`` with uvicorn on 127.0.0.1:port inside this event loop."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-            raise RuntimeError("server stopped while starting")
-        await asyncio.sleep(0.02)
-    try:
-        yield
-    finally:
-        server.should_exit = True
-        await task
 
 
 def couriers_settings(data_dir: Path, *, port: int, webhook_base_url: str, **overrides: Any) -> CouriersSimSettings:

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import httpx
-import uvicorn
 from sqlalchemy import select
 from standardwebhooks.webhooks import Webhook
 
@@ -35,6 +34,7 @@ from owtest import (
     free_port,
     producers_on,
     service_settings,
+    serving,
     wait_ready,
 )
 from services.delivery.app import create_app
@@ -234,18 +234,6 @@ async def served(settings: DeliverySettings, keys: SigningKeys, port: int) -> As
     """The delivery app behind uvicorn on a real port (the couriers call it back over HTTP)."""
     await asyncio.to_thread(upgrade, INI, settings.database_url)
     app = create_app(settings, verifier=keys.verifier())
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
-            await eventually(lambda: _started(server), timeout=15)
-            await wait_ready(client)
-            yield RunningService(app=app, client=client, settings=settings)
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, timeout=30)
-
-
-async def _started(server: uvicorn.Server) -> bool:
-    return bool(server.started)
+    async with serving(app, port), httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+        await wait_ready(client)
+        yield RunningService(app=app, client=client, settings=settings)

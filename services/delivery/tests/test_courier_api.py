@@ -9,7 +9,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from owtest import eventually, free_port
+from owtest import eventually, free_port, serving
 from services.delivery.partners.adapter import WaybillRequest
 from services.delivery.partners.couriers import (
     CourierApi,
@@ -20,7 +20,7 @@ from services.delivery.partners.couriers import (
     parse_courier_apis,
 )
 from simulators.couriers.settings import DEVELOPMENT_API_KEYS
-from simulators.couriers.testing import couriers_settings, running_couriers, serving
+from simulators.couriers.testing import couriers_settings, running_couriers
 
 REQUEST = WaybillRequest(
     shipment_id="shp_a",

@@ -3,7 +3,6 @@ identity numbers, the events it published. (The fixtures that start it are in co
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +10,6 @@ from typing import Any
 
 import httpx
 from nats.js.errors import NotFoundError
-from stdnum.cn import ric, uscc
 
 from owkernel.contracts import Envelope, EventData, decode
 from owtest import ServiceHarness, service_settings
@@ -22,21 +20,6 @@ INI = HERE.parent / "alembic.ini"
 DEMO_CATALOG = HERE.parent.parent.parent / "demo" / "catalog.yaml"
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
-_serial = itertools.count(1)
-
-
-def resident_id(serial: int | None = None) -> str:
-    """A valid GB 11643 resident ID number (Zhifu district, Yantai)."""
-    n = next(_serial) if serial is None else serial
-    body = f"37060219850101{n % 1000:03d}"
-    return body + ric.calc_check_digit(body + "0")
-
-
-def credit_code(serial: int | None = None) -> str:
-    """A valid GB 32100 unified social credit code."""
-    n = next(_serial) if serial is None else serial
-    body = f"91370602MA3C{n % 10000:04d}0"
-    return body + uscc.calc_check_digit(body)
 
 
 def intake_settings(database_url: str, nats_url: str, namespace: str, tmp_path: Path, **overrides: Any) -> Any:

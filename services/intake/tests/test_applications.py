@@ -17,7 +17,8 @@ from owkernel.contracts.intake import (
     MaterialSupplemented,
     VisitRecorded,
 )
-from services.intake.tests.harness import MAIL, PDF, PNG, SIMPLE_ITEM, Hall, credit_code, resident_id
+from owtest import credit_code, resident_id
+from services.intake.tests.harness import MAIL, PDF, PNG, SIMPLE_ITEM, Hall
 
 
 async def test_step_answers_are_what_a_fresh_read_shows(hall: Hall) -> None:

@@ -9,8 +9,8 @@ from typing import Any
 from owkernel.contracts import encode, make_envelope
 from owkernel.contracts.approval import ClockClosed, ClockOpened
 from owkernel.contracts.intake import ConsultationAsked, ConsultationReplied, VisitRecorded
-from owtest import eventually
-from services.intake.tests.harness import MAIL, Hall, resident_id
+from owtest import eventually, resident_id
+from services.intake.tests.harness import MAIL, Hall
 
 
 def next_weekday(weekday: int) -> date:

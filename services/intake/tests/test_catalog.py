@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.intake.tests.harness import DEMO_CATALOG, SIMPLE_ITEM, Hall, resident_id
+from owtest import resident_id
+from services.intake.tests.harness import DEMO_CATALOG, SIMPLE_ITEM, Hall
 
 CSV = (
     "code,name,kind,department,departments,lead_department,window,legal_days,committed_days,trips,online,fee_fen,"

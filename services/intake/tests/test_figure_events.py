@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from owkernel.contracts.intake import ApplicationAccepted, CatalogItemChanged
-from services.intake.tests.harness import Hall, credit_code, resident_id
+from owtest import credit_code, resident_id
+from services.intake.tests.harness import Hall
 
 
 async def accepted_events(hall: Hall) -> dict[str, ApplicationAccepted]:

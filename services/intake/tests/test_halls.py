@@ -6,8 +6,8 @@ from datetime import date, timedelta
 from typing import Any
 
 from owkernel.contracts.intake import ApplicationAccepted, ApplicationSubmitted, VisitRecorded
-from owtest import bearer
-from services.intake.tests.harness import SIMPLE_ITEM, Hall, resident_id
+from owtest import bearer, resident_id
+from services.intake.tests.harness import SIMPLE_ITEM, Hall
 
 COUNTY: dict[str, Any] = {
     "code": "ZHANGDIAN",

@@ -8,8 +8,8 @@ from typing import Any
 
 import httpx
 
-from owtest import bearer
-from services.intake.tests.harness import MAIL, Hall, credit_code, resident_id
+from owtest import bearer, credit_code, resident_id
+from services.intake.tests.harness import MAIL, Hall
 
 NOT_VERIFIED = "urn:onewindow:problem:identity-not-verified"
 

@@ -3,7 +3,8 @@ who may open an application's materials (the approvers of its departments, no ot
 
 from __future__ import annotations
 
-from services.intake.tests.harness import PDF, Hall, resident_id
+from owtest import resident_id
+from services.intake.tests.harness import PDF, Hall
 
 PARALLEL_ITEM = {
     "code": "T-PAR",

@@ -12,8 +12,8 @@ from owkernel.bus import Bus
 from owkernel.contracts import EventData, encode, make_envelope
 from owkernel.contracts.approval import ApplicationApproved, ClockOpened
 from owkernel.contracts.intake import ApplicationAccepted
-from owtest import bearer, eventually
-from services.intake.tests.harness import Hall, credit_code, resident_id
+from owtest import bearer, credit_code, eventually, resident_id
+from services.intake.tests.harness import Hall
 
 
 @pytest.fixture

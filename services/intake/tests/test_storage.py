@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from owkernel.auth import Principal
-from owtest import eventually
+from owtest import eventually, resident_id
 from services.intake.applications import materials
 from services.intake.applications.jobs import release_files, sweep_storage
 from services.intake.storage import LocalFileStorage, sniff_content_type
-from services.intake.tests.harness import PDF, PNG, Hall, resident_id
+from services.intake.tests.harness import PDF, PNG, Hall
 
 
 def test_type_is_judged_by_content() -> None:

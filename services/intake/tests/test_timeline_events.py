@@ -41,11 +41,11 @@ from owkernel.contracts.intake import ApplicationResumed, ApplicationSuspended, 
 from owkernel.db import Database
 from owkernel.outbox import Outbox, OutboxRelay
 from owkernel.tests.backbone import create_schema, producer_md, producer_tables
-from owtest import ServiceRunner, SigningKeys, eventually, fresh_database_url
+from owtest import ServiceRunner, SigningKeys, eventually, fresh_database_url, resident_id
 from services.intake.app import create_app
 from services.intake.applications.jobs import publish_overdue
 from services.intake.applications.models import ApplicationMaterial
-from services.intake.tests.harness import INI, MAIL, Hall, intake_settings, resident_id
+from services.intake.tests.harness import INI, MAIL, Hall, intake_settings
 
 NOW = datetime(2026, 5, 6, 9, 30, tzinfo=UTC)
 

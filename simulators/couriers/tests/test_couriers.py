@@ -12,10 +12,10 @@ import pytest
 from fastapi import FastAPI, Request, Response
 from standardwebhooks.webhooks import Webhook
 
-from owtest import eventually, free_port
+from owtest import eventually, free_port, serving
 from simulators.couriers.app import SimulatorNotAllowedError, create_app
 from simulators.couriers.settings import DEVELOPMENT_API_KEYS, DEVELOPMENT_WEBHOOK_SECRETS, CouriersSimSettings
-from simulators.couriers.testing import couriers_settings, running_couriers, serving
+from simulators.couriers.testing import couriers_settings, running_couriers
 
 KEY = {"authorization": f"Bearer {DEVELOPMENT_API_KEYS['sim-post']}"}
 

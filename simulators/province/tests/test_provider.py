@@ -6,7 +6,6 @@ import asyncio
 import base64
 import hashlib
 import importlib.util
-import random
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,9 +18,8 @@ import httpx
 import jwt
 import pytest
 import uvicorn
-from stdnum.cn import ric, uscc
 
-from owtest import free_port
+from owtest import credit_code, free_port, resident_id
 from simulators.province.app import SimulatorNotAllowedError, create_app
 from simulators.province.settings import ProvinceSimSettings
 
@@ -30,19 +28,6 @@ OTHER, OTHER_SECRET = "other-rp", "other-" + secrets.token_urlsafe(8)
 REDIRECT = "http://127.0.0.1:8000/api/v1/auth/province/callback"
 OTHER_REDIRECT = "http://127.0.0.1:9000/cb?tenant=a"
 CONTRACT = Path(__file__).resolve().parents[3].parent / "shared" / "contract" / "province.py"
-
-
-def resident_id() -> str:
-    """A valid resident ID number (GB 11643)."""
-    body = f"370602{random.randint(1985, 2004)}{random.randint(1, 12):02d}{random.randint(1, 28):02d}"
-    body += f"{random.randrange(1000):03d}"
-    return body + ric.calc_check_digit(body + "0")
-
-
-def credit_code() -> str:
-    """A valid unified social credit code (GB 32100), with a letter so it is never read as an ID number."""
-    body = "91370602" + "".join(random.choice("0123456789ABCDEFGHJKLMNPQRTUWXY") for _ in range(8)) + "M"
-    return body + uscc.calc_check_digit(body)
 
 
 def pkce() -> tuple[str, str]:
