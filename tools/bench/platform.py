@@ -247,10 +247,18 @@ async def load(stack: Any, seconds: float, workers: int, rate: float | None) -> 
             await asyncio.gather(*in_flight)
 
         async def approve() -> None:
+            nonlocal errors
+            # A request refused or dropped under overload (an offered rate above what the platform
+            # carries) is counted and tried again on the next round, as a person would.
             while time.monotonic() < stop_at + 60 and (len(done) < len(started) or time.monotonic() < stop_at):
-                r = await c.get("/api/v1/tasks", headers=approver, params={"status": "open", "limit": 200})
+                try:
+                    r = await c.get("/api/v1/tasks", headers=approver, params={"status": "open", "limit": 200})
+                except httpx.HTTPError:
+                    errors += 1
+                    await asyncio.sleep(0.05)
+                    continue
                 items = r.json().get("items", []) if r.status_code == 200 else []
-                await asyncio.gather(
+                decisions = await asyncio.gather(
                     *(
                         c.post(
                             f"/api/v1/tasks/{t['task_id']}/decision",
@@ -258,20 +266,31 @@ async def load(stack: Any, seconds: float, workers: int, rate: float | None) -> 
                             json={"decision": "approve", "opinion": "同意"},
                         )
                         for t in items
-                    )
+                    ),
+                    return_exceptions=True,
                 )
+                for d in decisions:
+                    if isinstance(d, BaseException) and not isinstance(d, httpx.HTTPError):
+                        raise d
+                errors += sum(isinstance(d, httpx.HTTPError) for d in decisions)
                 if not items:
                     await asyncio.sleep(0.05)
 
         async def watch() -> None:
             # One list call a quarter second (newest first) rather than a GET per application: the
             # bench must not be what loads the platform.
+            nonlocal errors
             while time.monotonic() < stop_at + 60 and (len(done) < len(started) or time.monotonic() < stop_at):
-                r = await c.get(
-                    "/api/v1/applications",
-                    headers=clerk,
-                    params={"status": "completed", "item_code": code, "limit": 200},
-                )
+                try:
+                    r = await c.get(
+                        "/api/v1/applications",
+                        headers=clerk,
+                        params={"status": "completed", "item_code": code, "limit": 200},
+                    )
+                except httpx.HTTPError:
+                    errors += 1
+                    await asyncio.sleep(0.25)
+                    continue
                 now = time.monotonic()
                 if r.status_code == 200:
                     for row in r.json()["items"]:
