@@ -40,6 +40,10 @@ SCALE_ENV = {
     "INTAKE_OVERDUE_SCAN_SECONDS": "1",
     "RATING_ASSESSMENT_CHECK_SECONDS": "1",
     "GATEWAY_PAYMENT_SWEEP_SECONDS": "1",
+    # This machine's PostgreSQL allows 100 connections, shared with every other test run: ten
+    # replicas with a pool of 3 (6 with overflow) use at most 60, one more while a replica rolls.
+    # (The prod overlay gives each pod 5 against its own server's larger limit.)
+    **{f"{c.prefix}_DATABASE_POOL_SIZE": "3" for c in COMPONENTS},
 }
 
 
