@@ -8,7 +8,17 @@ production kernel (no image carries it: the Dockerfile copies libs/owkernel only
 - ``owtest.events``: other services' events as their producers publish them; the sentinel.
 """
 
-from owtest.events import Producers, accepted, approved, certificate_issued, handled, producers_on, rejected, sentinel
+from owtest.events import (
+    Producers,
+    accepted,
+    approved,
+    certificate_issued,
+    handled,
+    producers_on,
+    rejected,
+    sentinel,
+    stream_events,
+)
 from owtest.identities import credit_code, resident_id
 from owtest.infra import (
     NatsServer,
@@ -57,6 +67,7 @@ __all__ = [
     "sentinel",
     "service_settings",
     "serving",
+    "stream_events",
     "subprocess_env",
     "wait_for_port",
     "wait_ready",

@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import NotFoundError
 from sqlalchemy import select
 
 from owkernel.bus import Bus
-from owkernel.contracts import Envelope, EventData, encode, make_envelope, spec_for
+from owkernel.contracts import Envelope, EventData, decode, encode, make_envelope, spec_for
 from owkernel.contracts._base import CLOUDEVENTS_CONTENT_TYPE
 from owkernel.contracts.approval import ApplicationApproved, ApplicationRejected, CertificateIssued
 from owkernel.contracts.common import Applicant, DeliveryChoice, ItemSnapshot, WindowKind
@@ -160,6 +162,27 @@ async def producers_on(
             with contextlib.suppress(Exception):
                 await bus.delete_streams()
         await bus.close()
+
+
+async def stream_events(bus: Bus, producer: str, subject: str | None = None) -> list[tuple[Envelope, EventData]]:
+    """Every event ``producer`` has on its stream so far (only ``subject``'s, when given), in
+    order: read by a throwaway consumer that fetches exactly what was pending when it was made."""
+    try:
+        sub = await bus.js.pull_subscribe(
+            bus.wire_subject(subject or f"{producer}.>"),
+            stream=bus.stream_name(producer),
+            config=ConsumerConfig(ack_policy=AckPolicy.NONE, deliver_policy=DeliverPolicy.ALL, inactive_threshold=5.0),
+        )
+    except NotFoundError:  # the producer has published nothing yet: no stream
+        return []
+    out: list[tuple[Envelope, EventData]] = []
+    try:
+        pending = (await sub.consumer_info()).num_pending or 0
+        while len(out) < pending:
+            out.extend(decode(m.data) for m in await sub.fetch(min(500, pending - len(out)), timeout=5))
+    finally:
+        await sub.unsubscribe()
+    return out
 
 
 async def handled(kernel: Any, envelope: Envelope, *, timeout: float = 10.0) -> None:

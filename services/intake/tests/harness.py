@@ -9,10 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from nats.js.errors import NotFoundError
 
-from owkernel.contracts import Envelope, EventData, decode
-from owtest import ServiceHarness, service_settings
+from owkernel.contracts import Envelope, EventData
+from owtest import ServiceHarness, service_settings, stream_events
 from services.intake.settings import IntakeSettings
 
 HERE = Path(__file__).resolve().parent
@@ -149,19 +148,5 @@ class Hall(ServiceHarness):
 
     async def published(self, subject: str | None = None) -> list[tuple[Envelope, EventData]]:
         """Every event intake published so far (read back from its JetStream stream)."""
-        bus = self.svc.kernel.bus
-        await self.svc.kernel.relay.drain_once()
-        stream = bus.stream_name("intake")
-        try:
-            info = await bus.js.stream_info(stream)
-        except NotFoundError:
-            return []
-        out = []
-        for seq in range(info.state.first_seq, info.state.last_seq + 1):
-            if seq == 0:
-                continue
-            msg = await bus.js.get_msg(stream, seq)
-            envelope, data = decode(msg.data)
-            if subject is None or envelope.type == subject:
-                out.append((envelope, data))
-        return out
+        await self.kernel.relay.drain_once()
+        return await stream_events(self.kernel.bus, "intake", subject)

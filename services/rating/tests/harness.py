@@ -11,13 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from owkernel.bus import Bus
-from owkernel.contracts import EventData, decode
+from owkernel.contracts import EventData
 from owkernel.contracts.approval import ApplicationApproved, ApplicationRejected
 from owkernel.contracts.intake import ApplicationAccepted
-from owtest import Producers, RunningService, ServiceHarness, SigningKeys, events, eventually
+from owtest import Producers, RunningService, ServiceHarness, SigningKeys, events, eventually, stream_events
 
 INI = Path(__file__).resolve().parents[1] / "alembic.ini"
 
@@ -46,23 +45,7 @@ class Feeder:
 
     async def published(self, subject: str) -> list[Any]:
         """Every event rating has published under ``subject`` so far (read back from its stream)."""
-        stream = self.bus.stream_name("rating")
-        sub = await self.bus.js.pull_subscribe(
-            self.bus.wire_subject(subject),
-            stream=stream,
-            config=ConsumerConfig(ack_policy=AckPolicy.NONE, deliver_policy=DeliverPolicy.ALL, inactive_threshold=5.0),
-        )
-        out: list[Any] = []
-        try:
-            while True:
-                try:
-                    msgs = await sub.fetch(500, timeout=0.3)
-                except Exception:  # nats TimeoutError: nothing more
-                    break
-                out.extend(decode(m.data)[1] for m in msgs)
-        finally:
-            await sub.unsubscribe()
-        return out
+        return [data for _, data in await stream_events(self.bus, "rating", subject)]
 
     async def wait_published(self, subject: str, match: Callable[[Any], bool], *, timeout: float = 10.0) -> list[Any]:
         """Wait until rating has published an event under ``subject`` that ``match`` accepts."""
