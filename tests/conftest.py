@@ -1,5 +1,5 @@
 """Cross-service fixtures: the whole platform as real processes, once per test session
-(what it gives is defined in support.py)."""
+(what it gives is defined in harness.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support import Platform, running_platform
+from tests.harness import Platform, running_platform
 
 
 @pytest.fixture(scope="session")

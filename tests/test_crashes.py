@@ -17,7 +17,7 @@ import pytest
 from owkernel.consumer import ConsumerGroup
 from owtest import TestEnvironment
 from tests.e2e import ACCEPT_ALL, MAIL, PDF, Caller, admin, application, citizen, new_item, staff, wait_for
-from tests.support import ADMIN_PASSWORD, Platform
+from tests.harness import ADMIN_PASSWORD, Platform
 from tools.catalogue import consumer_groups
 from tools.stack import COMPONENTS
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.e2e import MAIL, PDF, admin, application, approve, citizen, new_item, open_task, staff, status_is, wait_for
-from tests.support import ADMIN_PASSWORD, Platform
+from tests.harness import ADMIN_PASSWORD, Platform
 
 pytestmark = [pytest.mark.stack, pytest.mark.xdist_group("stack")]
 

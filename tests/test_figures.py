@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.e2e import MAIL, PDF, Caller, admin, approve, citizen, new_item, staff, status_is, wait_for
-from tests.support import ADMIN_PASSWORD, Platform
+from tests.harness import ADMIN_PASSWORD, Platform
 from tools import seed
 
 pytestmark = [pytest.mark.stack, pytest.mark.xdist_group("stack")]

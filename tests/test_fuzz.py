@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e import ACCEPT_ALL, MAIL, PDF, Caller, accept, citizen, new_item, staff, wait_for
-from tests.support import ADMIN_PASSWORD, Platform, running_platform
+from tests.harness import ADMIN_PASSWORD, Platform, running_platform
 
 pytestmark = [pytest.mark.stack, pytest.mark.xdist_group("stack")]
 

@@ -17,7 +17,7 @@ import pytest
 
 from owtest import resident_id
 from tests.e2e import Caller, admin, new_item, staff
-from tests.support import ADMIN_PASSWORD, Platform
+from tests.harness import ADMIN_PASSWORD, Platform
 
 pytestmark = [pytest.mark.stack, pytest.mark.xdist_group("stack")]
 

@@ -24,7 +24,7 @@ from tests.e2e import (
     status_is,
     wait_for,
 )
-from tests.support import ADMIN_PASSWORD, Platform
+from tests.harness import ADMIN_PASSWORD, Platform
 
 pytestmark = [pytest.mark.stack, pytest.mark.xdist_group("stack")]
 

@@ -23,7 +23,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span as ProtoSpan
 
 from owtest import TestEnvironment, fresh_database_url
 from tests.e2e import MAIL, PDF, admin, citizen, new_item, staff, wait_for
-from tests.support import ADMIN_PASSWORD
+from tests.harness import ADMIN_PASSWORD
 from tools import stack as stacks
 from tools.stack import COMPONENTS, Stack
 

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from gateway.tests.support import Stack, running_stack
+from gateway.tests.harness import Stack, running_stack
 from owtest import fresh_database_url
 
 

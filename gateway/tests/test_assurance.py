@@ -14,7 +14,7 @@ from sqlalchemy import update
 from gateway.identity import logins, proof
 from gateway.identity.models import ActivationCode
 from gateway.state import GatewayState
-from gateway.tests.support import PASSWORD, Stack
+from gateway.tests.harness import PASSWORD, Stack
 from gateway.tokens import service as tokens
 from owkernel.db import Database
 from owtest import bearer, credit_code, resident_id

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from gateway.tests.support import Stack, running_stack
+from gateway.tests.harness import Stack, running_stack
 from owtest import bearer, fresh_database_url
 
 

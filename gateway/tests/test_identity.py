@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from gateway.tests.support import ADMIN_PASSWORD, GATEWAY_INI, PASSWORD, Stack
+from gateway.tests.harness import ADMIN_PASSWORD, GATEWAY_INI, PASSWORD, Stack
 from owkernel.migrations import upgrade
 from owtest import (
     bearer,

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from gateway.db import tables
 from gateway.payments import signing
-from gateway.tests.support import Stack, running_stack
+from gateway.tests.harness import Stack, running_stack
 from owkernel.contracts import decode
 from owtest import bearer, eventually, fresh_database_url
 

@@ -33,7 +33,7 @@ from gateway.province.client import (
 )
 from gateway.province.service import check_return_to
 from gateway.settings import GatewaySettings
-from gateway.tests.support import PASSWORD, Stack, running_stack
+from gateway.tests.harness import PASSWORD, Stack, running_stack
 from owkernel.errors import Unprocessable
 from owtest import bearer, credit_code, free_port, fresh_database_url, resident_id, serving
 from simulators.province.app import create_app as create_province

@@ -6,7 +6,7 @@ from typing import Any
 
 import jwt
 
-from gateway.tests.support import PASSWORD, Stack
+from gateway.tests.harness import PASSWORD, Stack
 from owtest import bearer
 
 

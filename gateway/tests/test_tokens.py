@@ -15,7 +15,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from gateway.state import GatewayState
-from gateway.tests.support import Stack
+from gateway.tests.harness import Stack
 from owtest import bearer, eventually
 
 

@@ -1,5 +1,5 @@
 """Browser tests: the web console driven in Debian's Chromium through Playwright (fixtures; the
-helpers tests import are in support.py)."""
+helpers tests import are in harness.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Browser, sync_playwright
 
 from owtest import TestEnvironment, fresh_database_url
-from tests.browser.support import ADMIN_PASSWORD, CHROMIUM, CHROMIUM_ARGS
+from tests.browser.harness import ADMIN_PASSWORD, CHROMIUM, CHROMIUM_ARGS
 from tools.seed import seed
 from tools.stack import COMPONENTS, Stack
 from tools.stack import test_stack as stack_on_free_ports

@@ -27,7 +27,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, ViewportSize, expect
 from stdnum.cn import ric, uscc
 
-from tests.browser.support import assert_accessible
+from tests.browser.harness import assert_accessible
 from tools.seed import DEMO_PASSWORD, demo_resident_id
 from tools.stack import Stack
 

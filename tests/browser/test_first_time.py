@@ -21,7 +21,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.support import assert_accessible
+from tests.browser.harness import assert_accessible
 from tests.browser.test_console import (
     ARTIFACTS,
     DESKTOP,

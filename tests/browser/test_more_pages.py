@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.support import ADMIN_PASSWORD
+from tests.browser.harness import ADMIN_PASSWORD
 from tests.browser.test_console import ARTIFACTS, DESKTOP, PDF, PHONE, Console
 from tests.e2e import MAIL, Caller, accept, admin, approve, citizen, new_item, staff, status_is, wait_for
 from tools.stack import Stack

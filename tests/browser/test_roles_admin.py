@@ -22,7 +22,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.support import ADMIN_PASSWORD
+from tests.browser.harness import ADMIN_PASSWORD
 from tests.browser.test_console import (
     ARTIFACTS,
     Console,

@@ -1,4 +1,4 @@
-"""Fixtures of delivery's tests (what they give is defined in support.py)."""
+"""Fixtures of delivery's tests (what they give is defined in harness.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from owtest import ServiceRunner, SigningKeys, fresh_database_url
 from services.delivery.app import create_app
-from services.delivery.tests.support import INI, Delivery, couriers_on, delivery_settings, publisher_on
+from services.delivery.tests.harness import INI, Delivery, couriers_on, delivery_settings, publisher_on
 
 
 @pytest.fixture(scope="module")

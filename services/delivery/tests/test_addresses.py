@@ -9,7 +9,7 @@ import pytest
 
 from owtest import eventually
 from services.delivery.regions.divisions import RegionCodeError, divisions, parse_region
-from services.delivery.tests.support import Delivery, new_idn, new_no
+from services.delivery.tests.harness import Delivery, new_idn, new_no
 
 GOOD = {
     "370602001001": ("山东省", "烟台市", "芝罘区", "向阳街道", "city"),

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import update
 
 from services.delivery.shipments.models import Shipment
-from services.delivery.tests.support import Delivery
+from services.delivery.tests.harness import Delivery
 
 
 async def set_waybill_time(delivery: Delivery, shipment_id: str, at: str) -> None:

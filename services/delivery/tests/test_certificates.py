@@ -10,7 +10,7 @@ from pydantic import JsonValue
 from owkernel.pagination import encode_cursor
 from owtest import eventually, handled, sentinel
 from services.delivery.known_applications.models import DeliveryApplication
-from services.delivery.tests.support import Delivery, accepted, certificate, new_idn, new_no
+from services.delivery.tests.harness import Delivery, accepted, certificate, new_idn, new_no
 
 
 async def pickup_of(delivery: Delivery, no: str) -> dict[str, Any] | None:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from owtest import ServiceRunner, SigningKeys, eventually, free_port, fresh_database_url
 from services.delivery.app import create_app
-from services.delivery.tests.support import (
+from services.delivery.tests.harness import (
     INI,
     Delivery,
     couriers_on,

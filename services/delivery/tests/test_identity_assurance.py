@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 
 from owtest import eventually
-from services.delivery.tests.support import YANTAI, Delivery, accepted, new_idn, new_no
+from services.delivery.tests.harness import YANTAI, Delivery, accepted, new_idn, new_no
 
 SENDER = {"region_code": "370611102001", "detail": "福山区高疃镇1号", "recipient": "测试居民", "phone": "138"}
 

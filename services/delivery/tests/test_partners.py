@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.delivery.tests.support import Delivery, new_idn, new_no
+from services.delivery.tests.harness import Delivery, new_idn, new_no
 
 
 async def test_partner_choice_follows_availability(delivery: Delivery) -> None:

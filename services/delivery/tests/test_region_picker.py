@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.delivery.tests.support import Delivery
+from services.delivery.tests.harness import Delivery
 
 
 async def test_picker_walks_down_from_the_provinces(delivery: Delivery) -> None:

@@ -28,7 +28,7 @@ from sqlalchemy import func, select
 from standardwebhooks.webhooks import Webhook
 
 from services.delivery.partners.secrets import parse_courier_secrets
-from services.delivery.tests.support import COURIER_SECRETS, POST_SECRET, Delivery, whsec
+from services.delivery.tests.harness import COURIER_SECRETS, POST_SECRET, Delivery, whsec
 from services.delivery.webhooks.models import WebhookReceipt
 from services.delivery.webhooks.service import CourierReport, Rejection, verify
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from services.delivery.settings import DeliverySettings
-from services.delivery.tests.support import Delivery, whsec
+from services.delivery.tests.harness import Delivery, whsec
 from services.delivery.webhooks.jobs import prune_expired
 from services.delivery.webhooks.models import WebhookReceipt
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from services.delivery.tests.support import EXPRESS_OLD, Delivery, whsec
+from services.delivery.tests.harness import EXPRESS_OLD, Delivery, whsec
 from services.delivery.webhooks.models import WebhookReceipt
 
 

@@ -1,4 +1,4 @@
-"""Test support: real servers on real ports (uvicorn in this process) and a real upstream
+"""The gateway's test harness: real servers on real ports (uvicorn in this process) and a real upstream
 service built on the kernel. (Identity numbers and headers come from owtest.)"""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Delivery's test support: the real service on a real database and a real nats-server, and
+"""Delivery's test harness: the real service on a real database and a real nats-server, and
 real intake/approval envelopes published on the test's namespace. (The fixture that starts it
 is in conftest.py.)"""
 
