@@ -4,13 +4,26 @@ waits with no certificate, and is mailed the moment the material arrives."""
 
 from __future__ import annotations
 
-import time
 import uuid
 from typing import Any
 
 import pytest
 
-from tests.e2e import MAIL, PDF, admin, application, approve, citizen, new_item, open_task, staff, status_is, wait_for
+from tests.e2e import (
+    MAIL,
+    PDF,
+    Caller,
+    accept,
+    admin,
+    application,
+    approve,
+    citizen,
+    new_item,
+    open_task,
+    staff,
+    status_is,
+    wait_for,
+)
 from tests.harness import ADMIN_PASSWORD, Platform
 
 pytestmark = [pytest.mark.stack, pytest.mark.xdist_group("stack")]
@@ -59,10 +72,16 @@ def test_a_deferred_material_holds_the_certificate_not_the_clock(platform: Platf
     approve(approver, no, "the department's task")
     view = wait_for("approved", status_is(me, no, "approved"), 30)
     assert view["certificate"] is None and view["certificate_waits_for"] == ["M2"]
-    time.sleep(2)
+    # The sentinel instead of a pause: a second application of the item, nothing deferred,
+    # approved after this one. Approval publishes in the order it wrote, and intake and delivery
+    # take its stream in order, so once the second's certificate is in intake and its shipment
+    # in delivery, a certificate this one had been given would have reached them first.
+    sentinel = _approved_with_nothing_deferred(me, clerk, approver, item)
+    wait_for("the sentinel's certificate", lambda: application(me, sentinel)["certificate"], 60)
+    wait_for("the sentinel's shipment", lambda: _shipments(me, sentinel) or None, 60)
     view = application(me, no)
     assert view["status"] == "approved" and view["certificate"] is None, "no certificate while M2 is missing"
-    assert me.call("GET", "/api/v1/shipments", 200, params={"application_no": no})["items"] == []
+    assert _shipments(me, no) == []
 
     # M2 arrives: the certificate is issued and mailed.
     me.call(
@@ -85,3 +104,24 @@ def test_a_deferred_material_holds_the_certificate_not_the_clock(platform: Platf
     assert "intake.application.suspended" not in seen, seen
     assert seen.index("intake.material.supplemented") < seen.index("approval.certificate.issued"), seen
     assert seen.index("approval.application.approved") < seen.index("intake.material.supplemented"), seen
+
+
+def _shipments(caller: Caller, no: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = caller.call("GET", "/api/v1/shipments", 200, params={"application_no": no})["items"]
+    return items
+
+
+def _approved_with_nothing_deferred(me: Caller, clerk: Caller, approver: Caller, item: str) -> str:
+    """An application of ``item`` with every material, accepted and approved; its number."""
+    no: str = me.call("POST", "/api/v1/applications", 201, json={"item_code": item, "delivery": MAIL})["application_no"]
+    for code in ("M1", "M2"):
+        me.call(
+            "PUT",
+            f"/api/v1/applications/{no}/materials/{code}",
+            (200, 201),
+            files={"file": (f"{code}.pdf", PDF, "application/pdf")},
+        )
+    me.call("POST", f"/api/v1/applications/{no}/submit", (200, 201, 202))
+    accept(clerk, no)
+    approve(approver, no, "the sentinel's task")
+    return no
