@@ -64,7 +64,7 @@ test-long: venv-dev
 lint: venv-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy libs/owkernel services gateway simulators tools
+	$(VENV)/bin/mypy libs/owkernel libs/owtest services gateway simulators tools
 
 format: venv-dev
 	$(VENV)/bin/ruff check --fix .

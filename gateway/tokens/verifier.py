@@ -69,7 +69,7 @@ class GatewayVerifier(TokenVerifier):
     """Token checks with the gateway's key store, revocations and a small cache.
 
     ``fallback`` (optional) is another verifier trusted for kids the key store does not know:
-    tests that run the gateway next to services with ``owkernel.testing.SigningKeys`` use it.
+    tests that run the gateway next to services with ``owtest.SigningKeys`` use it.
     """
 
     def __init__(
