@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 
 import structlog
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from gateway.identity.logins import prune_login_throttles
+from gateway.identity.passwords import Passwords
 from gateway.identity.staff import ensure_admin
 from gateway.payments import service as payments
 from gateway.province import service as province
 from gateway.settings import GatewaySettings
 from gateway.state import GatewayKernel
 from gateway.tokens import repository as token_repository
+from owkernel.db import Database
 from owkernel.jobs import PeriodicJob, Startup
 
 log = structlog.get_logger("gateway.jobs")
 # Expired revocations, login throttles and province logins are forgotten every this many syncs.
 PRUNE_EVERY_SYNCS = 300
+# Start-up writes another replica may race (see bootstrap_admin).
+START_ATTEMPTS = 3
 
 
 async def start_gateway(kernel: GatewayKernel) -> None:
@@ -28,12 +34,30 @@ async def start_gateway(kernel: GatewayKernel) -> None:
     state, settings = kernel.state, kernel.settings
     await state.keys.start(kernel.db)
     await state.revocations.sync(kernel.db)
-    async with kernel.db.transaction() as session:
-        generated = await ensure_admin(
-            session, username=settings.admin_username, password=state.platform.admin_password, passwords=state.passwords
-        )
+    generated = await bootstrap_admin(
+        kernel.db, username=settings.admin_username, password=state.platform.admin_password, passwords=state.passwords
+    )
     if generated is not None:
         _tell_generated_password(settings.admin_username, generated)
+
+
+async def bootstrap_admin(db: Database, *, username: str, password: str | None, passwords: Passwords) -> str | None:
+    """The admin account as the settings say, in its own transaction; a generated password or None.
+
+    Replicas starting at the same moment (a rollout, the scale run) all read "no admin yet": the
+    one that commits second meets the unique login (PostgreSQL) or the write lock (SQLite). It
+    tries again, finds the account and only aligns it, instead of failing its start-up.
+    """
+    for attempt in range(1, START_ATTEMPTS + 1):
+        try:
+            async with db.transaction() as session:
+                return await ensure_admin(session, username=username, password=password, passwords=passwords)
+        except (IntegrityError, OperationalError) as exc:
+            if attempt == START_ATTEMPTS:
+                raise
+            log.info("admin.bootstrap_retry", attempt=attempt, error=type(exc).__name__)
+            await asyncio.sleep(0.2 * attempt)
+    raise AssertionError("unreachable")
 
 
 def _tell_generated_password(username: str, generated: str) -> None:
