@@ -88,6 +88,16 @@ class Bus:
             raise ConnectionError("not connected to NATS")
         return self._js
 
+    @property
+    def servers(self) -> list[str]:
+        """The cluster's URLs: the setting may name several nodes, comma-separated.
+
+        nats-py takes a list; a comma-separated string would be read as one (broken) URL. With
+        several, a client that starts while one node is down still connects, and reconnects go
+        to the others before the cluster's gossip has told it about them.
+        """
+        return [url.strip() for url in self.url.split(",") if url.strip()]
+
     async def connect(self, *, timeout: float = 5.0) -> None:
         """Connect once (idempotent); reconnects forever afterwards."""
         async with self._connect_lock:
@@ -104,7 +114,7 @@ class Bus:
                 log.warning("nats.error", error=str(exc))
 
             self._nc = await nats.connect(
-                self.url,
+                self.servers,
                 name=self.name,
                 user=self.user,
                 password=self._password,
