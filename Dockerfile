@@ -46,24 +46,24 @@ USER 10001:10001
 FROM runtime AS gateway
 COPY --from=source /app/gateway/ gateway/
 EXPOSE 8000
-CMD ["uvicorn", "--factory", "gateway.app:create_app", "--host", "0.0.0.0", "--port", "8000", "--timeout-graceful-shutdown", "20", "--no-access-log", "--log-level", "warning", "--proxy-headers", "--forwarded-allow-ips", "*"]
+CMD ["uvicorn", "--factory", "gateway.app:create_app", "--host", "0.0.0.0", "--port", "8000", "--timeout-graceful-shutdown", "20", "--timeout-keep-alive", "75", "--no-access-log", "--log-level", "warning", "--proxy-headers", "--forwarded-allow-ips", "*"]
 
 FROM runtime AS intake
 COPY --from=source /app/services/intake/ services/intake/
 EXPOSE 8001
-CMD ["uvicorn", "--factory", "services.intake.app:create_app", "--host", "0.0.0.0", "--port", "8001", "--timeout-graceful-shutdown", "20", "--no-access-log", "--log-level", "warning"]
+CMD ["uvicorn", "--factory", "services.intake.app:create_app", "--host", "0.0.0.0", "--port", "8001", "--timeout-graceful-shutdown", "20", "--timeout-keep-alive", "75", "--no-access-log", "--log-level", "warning"]
 
 FROM runtime AS approval
 COPY --from=source /app/services/approval/ services/approval/
 EXPOSE 8002
-CMD ["uvicorn", "--factory", "services.approval.app:create_app", "--host", "0.0.0.0", "--port", "8002", "--timeout-graceful-shutdown", "20", "--no-access-log", "--log-level", "warning"]
+CMD ["uvicorn", "--factory", "services.approval.app:create_app", "--host", "0.0.0.0", "--port", "8002", "--timeout-graceful-shutdown", "20", "--timeout-keep-alive", "75", "--no-access-log", "--log-level", "warning"]
 
 FROM runtime AS delivery
 COPY --from=source /app/services/delivery/ services/delivery/
 EXPOSE 8003
-CMD ["uvicorn", "--factory", "services.delivery.app:create_app", "--host", "0.0.0.0", "--port", "8003", "--timeout-graceful-shutdown", "20", "--no-access-log", "--log-level", "warning"]
+CMD ["uvicorn", "--factory", "services.delivery.app:create_app", "--host", "0.0.0.0", "--port", "8003", "--timeout-graceful-shutdown", "20", "--timeout-keep-alive", "75", "--no-access-log", "--log-level", "warning"]
 
 FROM runtime AS rating
 COPY --from=source /app/services/rating/ services/rating/
 EXPOSE 8004
-CMD ["uvicorn", "--factory", "services.rating.app:create_app", "--host", "0.0.0.0", "--port", "8004", "--timeout-graceful-shutdown", "20", "--no-access-log", "--log-level", "warning"]
+CMD ["uvicorn", "--factory", "services.rating.app:create_app", "--host", "0.0.0.0", "--port", "8004", "--timeout-graceful-shutdown", "20", "--timeout-keep-alive", "75", "--no-access-log", "--log-level", "warning"]

@@ -55,6 +55,8 @@ BY_NAME = {c.name: c for c in COMPONENTS}
 # The simulated provincial identity provider: a process of the stack, not a component (no
 # database, no NATS); its readiness is /healthz.
 PROVINCE = "province"
+# uvicorn's idle keep-alive (see start()); the Dockerfile's commands say the same.
+KEEP_ALIVE_SECONDS = "75"
 PROVINCE_FACTORY = "simulators.province.app:create_app"
 PROVINCE_DEFAULT_PORT = 8010
 PROVINCE_CLIENT_ID = "onewindow-gateway"
@@ -259,6 +261,11 @@ class Stack:
                 "--no-access-log",
                 "--timeout-graceful-shutdown",
                 "20",
+                # Longer than any caller keeps an idle connection (httpx and the door: 5 s, an
+                # ingress: 60 s): at equal timeouts a caller may send on a connection in the instant
+                # the server closes it, and a POST sent so is lost (the client sees ReadError).
+                "--timeout-keep-alive",
+                KEEP_ALIVE_SECONDS,
             ],
             env=env,
             cwd=ROOT,

@@ -108,8 +108,10 @@ class ScalePlatform:
             stack.courier_api_keys = self.stacks[0].courier_api_keys
 
     def _nats_url(self, index: int) -> str:
+        # Every node, starting at a different one per replica (nats-py shuffles them anyway).
         urls = self.cluster.urls
-        return urls[index % len(urls)]
+        start = index % len(urls)
+        return ",".join(urls[start:] + urls[:start])
 
     # --- addresses -------------------------------------------------------------------------
     @property
