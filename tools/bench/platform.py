@@ -28,7 +28,7 @@ from typing import Any
 import httpx
 
 from owkernel.http import make_http_client
-from owtest import drop_database, fresh_database_url
+from owtest import drop_database, fresh_database_url, resident_id
 from tools.bench.floor import EVENTS_PER_TRANSACTION, Floor, Work, count_work, run_floor
 from tools.seed import seed
 from tools.stack import COMPONENTS, SIMULATORS, test_stack
@@ -135,8 +135,6 @@ async def run(seconds: float, workers: int, rate: float | None, pg_server: str |
 
 
 async def load(stack: Any, seconds: float, workers: int, rate: float | None) -> dict[str, Any]:
-    from stdnum.cn import ric
-
     # The platform's own client (httpx on the aiohttp transport): plain httpx spent a quarter of a
     # core here, taken from the processes under test on the same two cores.
     async with make_http_client(base_url=stack.gateway_url, timeout=60, max_keepalive=200) as c:
@@ -176,8 +174,7 @@ async def load(stack: Any, seconds: float, workers: int, rate: float | None) -> 
         approver = await login(c, "bench_approver", "Bench-Pass-123!")
         citizens = []
         for i in range(workers):
-            body17 = f"3706021990{i % 12 + 1:02d}{i % 28 + 1:02d}{uuid.uuid4().int % 1000:03d}"
-            number = body17 + ric.calc_check_digit(body17 + "0")
+            number = resident_id()
             # A typed-in number may not apply (identity assurance): the bench clerk verifies each
             # citizen as at a window, and the citizen sets the password with the one-time code.
             r = await c.post(

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from stdnum.cn import ric
+
+from owtest import resident_id
 
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 MAIL = {
@@ -108,12 +109,6 @@ class Gateways:
             return response
 
 
-def resident_id(i: int) -> str:
-    """A valid GB 11643 number, unique enough per run."""
-    body = f"3706021990{i % 12 + 1:02d}{i % 28 + 1:02d}{uuid.uuid4().int % 1000:03d}"
-    return body + ric.calc_check_digit(body + "0")
-
-
 @dataclass
 class Actors:
     """Who acts in the load: an item of its own department, a clerk, an approver, citizens."""
@@ -157,7 +152,7 @@ async def prepare(gw: Gateways, admin_password: str, citizens: int) -> Actors:
     approver = await _login(gw, f"appr{suffix}", STAFF_PASSWORD)
     people = []
     for i in range(citizens):
-        number = resident_id(i)
+        number = resident_id()
         r = await gw.call(
             "POST", "/api/v1/auth/verifications", headers=clerk, json={"id_number": number, "name": f"压测{i}"}
         )
