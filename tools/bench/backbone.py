@@ -24,7 +24,6 @@ from sqlalchemy import Column, Float, Integer, String, Table, insert, select
 from owkernel.bus import Bus
 from owkernel.consumer import ConsumerGroup, ConsumerOptions, ConsumerRunner
 from owkernel.contracts import Envelope
-from owkernel.contracts.common import Applicant
 from owkernel.contracts.intake import ApplicationSubmitted
 from owkernel.db import Database, new_metadata
 from owkernel.outbox import Outbox, OutboxRelay
@@ -32,12 +31,11 @@ from owkernel.runtime import tune_gc
 from owkernel.settings import PlatformSettings
 from owkernel.tables import kernel_tables
 from owtest import NatsServer, fresh_database_url, subprocess_env
+from owtest.backbone import applications, producer_md, producer_tables, submitted
 from tools.bench.platform import cpu_seconds
 
-producer_md = new_metadata()
-producer_tables = kernel_tables(producer_md)
-changes = Table("changes", producer_md, Column("no", String(40), primary_key=True))
-
+# The producer side (its state table, kernel tables, the event of the real contract, so the bench
+# pays its real (de)serialisation cost) is the kernel tests' backbone; the consumer stamps times.
 consumer_md = new_metadata()
 consumer_tables = kernel_tables(consumer_md)
 handled = Table(
@@ -47,16 +45,6 @@ handled = Table(
     Column("no", String(40), nullable=False),
     Column("at", Float, nullable=False),
 )
-
-
-def submitted(no: str) -> ApplicationSubmitted:
-    """An event of the real contract, so the bench pays its real (de)serialisation cost."""
-    return ApplicationSubmitted(
-        application_no=no,
-        item_code="ITEM",
-        item_version=1,
-        applicant=Applicant(id_number="110101199003070000", kind="person", name="测试"),
-    )
 
 
 async def run_consumer(url: str, nats_url: str, namespace: str, seconds: float) -> None:
@@ -116,7 +104,7 @@ async def produce(
         while nos := await queue.get():
             async with db.transaction() as session:
                 for no in nos:
-                    await session.execute(insert(changes).values(no=no))
+                    await session.execute(insert(applications).values(no=no))
                     await outbox.add(session, submitted(no))
             now = time.time()
             for no in nos:

@@ -9,7 +9,7 @@ import sys
 
 from nats.aio.msg import Msg
 
-from owkernel.tests.backbone import Consumer
+from owtest.backbone import Consumer
 
 
 async def _ack_then_die(self: Msg) -> None:

@@ -6,8 +6,8 @@ import asyncio
 from pathlib import Path
 
 from owkernel.consumer import ConsumerOptions
-from owkernel.tests.backbone import Consumer, Producer
 from owtest import NatsServer, eventually, fresh_database_url, subprocess_env
+from owtest.backbone import Consumer, Producer
 
 
 async def test_committed_event_is_handled_exactly_once(nats_url: str, namespace: str, tmp_path: Path) -> None:
@@ -34,7 +34,7 @@ async def test_rolled_back_transaction_publishes_nothing(nats_url: str, namespac
     try:
         try:
             async with producer.db.transaction() as session:
-                from owkernel.tests.backbone import submitted
+                from owtest.backbone import submitted
 
                 await producer.outbox.add(session, submitted("ROLLED-BACK"))
                 raise RuntimeError("the use case fails after staging its event")
@@ -116,8 +116,8 @@ async def test_consumer_killed_after_handling_before_ack_has_no_second_effect(
     import sys
 
     from owkernel.db import Database
-    from owkernel.tests.backbone import Consumer as BackboneConsumer
-    from owkernel.tests.backbone import consumer_md, create_schema
+    from owtest.backbone import Consumer as BackboneConsumer
+    from owtest.backbone import consumer_md, create_schema
 
     consumer_url = fresh_database_url("cons", tmp_path)
     db = Database(consumer_url)

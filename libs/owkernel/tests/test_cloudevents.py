@@ -22,8 +22,8 @@ from sqlalchemy import insert
 from owkernel.contracts import REGISTRY, Envelope, decode, encode, make_envelope
 from owkernel.contracts._base import CLOUDEVENTS_CONTENT_TYPE
 from owkernel.outbox import CORRELATION_HEADER
-from owkernel.tests.backbone import Consumer, Producer, producer_tables, submitted
 from owtest import eventually, fresh_database_url
+from owtest.backbone import Consumer, Producer, producer_tables, submitted
 
 SUBJECT = "intake.application.submitted"
 

@@ -17,8 +17,8 @@ from owkernel.contracts import Envelope, encode, make_envelope
 from owkernel.contracts.intake import ApplicationSubmitted
 from owkernel.db import Database
 from owkernel.settings import ServiceSettings
-from owkernel.tests.backbone import submitted
 from owtest import SigningKeys, wait_ready
+from owtest.backbone import submitted
 
 metadata: MetaData = new_metadata()
 tables = kernel_tables(metadata)

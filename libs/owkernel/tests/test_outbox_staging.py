@@ -15,8 +15,8 @@ from sqlalchemy import func, insert, select
 from owkernel.contracts import decode
 from owkernel.db import Database
 from owkernel.outbox import Outbox
-from owkernel.tests.backbone import applications, create_schema, producer_md, producer_tables, submitted
 from owtest import fresh_database_url
+from owtest.backbone import applications, create_schema, producer_md, producer_tables, submitted
 
 
 class AbortedError(Exception):

@@ -40,8 +40,8 @@ from owkernel.contracts.gateway import PaymentFailed, PaymentSucceeded
 from owkernel.contracts.intake import ApplicationResumed, ApplicationSuspended, MaterialOverdue, VisitRecorded
 from owkernel.db import Database
 from owkernel.outbox import Outbox, OutboxRelay
-from owkernel.tests.backbone import create_schema, producer_md, producer_tables
 from owtest import ServiceRunner, SigningKeys, eventually, fresh_database_url, resident_id
+from owtest.backbone import create_schema, producer_md, producer_tables
 from services.intake.app import create_app
 from services.intake.applications.jobs import publish_overdue
 from services.intake.applications.models import ApplicationMaterial

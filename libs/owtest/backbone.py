@@ -1,5 +1,6 @@
-"""A two-party backbone for kernel tests: a producer database with an outbox and a consumer
-database with a handler that records each event it applies. Real SQLite/PostgreSQL, real NATS."""
+"""A two-party backbone for the kernel's tests and the backbone bench: a producer database with
+an outbox and a consumer database with a handler that records each event it applies. Real
+SQLite/PostgreSQL, real NATS."""
 
 from __future__ import annotations
 
