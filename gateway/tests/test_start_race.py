@@ -43,7 +43,7 @@ async def test_two_replicas_bootstrapping_the_admin_at_once_both_start(tmp_path:
         return asyncio.run(start())
 
     results = await asyncio.gather(asyncio.to_thread(replica), asyncio.to_thread(replica))
-    assert results == [None, None]  # a password was given: nothing generated, and neither failed
+    assert list(results) == [None, None]  # a password was given: nothing generated, and neither failed
     db = Database(url)
     try:
         async with db.transaction() as session:
