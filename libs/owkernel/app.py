@@ -106,7 +106,12 @@ def build_kernel(
 ) -> AnyKernel:
     """The kernel's parts for ``settings``, not started yet; attached to its database's sessions."""
     name = settings.service_name
-    db = Database(settings.database_url, pool_size=settings.database_pool_size, echo=settings.database_echo)
+    db = Database(
+        settings.database_url,
+        pool_size=settings.database_pool_size,
+        echo=settings.database_echo,
+        service=settings.service_name,
+    )
     bus = Bus(
         settings.nats_url,
         name=name,

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
+from owkernel.metrics import DB_COMMITS, DB_STATEMENTS
 from owkernel.sqlite_inline import inline_url
 
 # One naming convention everywhere, so Alembic sees stable constraint names on both backends.
@@ -111,13 +112,29 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEn
     )
 
 
+def count_statements(engine: AsyncEngine, service: str) -> None:
+    """Count the statements and commits ``engine`` sends (a component's /metrics; `make bench`)."""
+    statements = DB_STATEMENTS.labels(service)
+    commits = DB_COMMITS.labels(service)
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _on_statement(*_args: Any) -> None:
+        statements.inc()
+
+    @event.listens_for(engine.sync_engine, "commit")
+    def _on_commit(_conn: Connection) -> None:
+        commits.inc()
+
+
 class Database:
     """The engine, the session factory and the commit hooks of one service."""
 
-    def __init__(self, url: str, *, pool_size: int = 10, echo: bool = False) -> None:
+    def __init__(self, url: str, *, pool_size: int = 10, echo: bool = False, service: str | None = None) -> None:
         self.url = url
         self.engine = make_engine(url, pool_size=pool_size, echo=echo)
         self._commit_hooks: list[Callable[[], None]] = []
+        if service is not None:
+            count_statements(self.engine, service)
 
         class _Session(Session):
             pass

@@ -23,4 +23,8 @@ OUTBOX_PUBLISHED = Counter("onewindow_outbox_published_total", "Events published
 EVENTS_HANDLED = Counter(
     "onewindow_events_handled_total", "Events handled by consumers", ["service", "subject", "outcome"]
 )
+# What a request or an event costs the database, per component: the statements a change adds show
+# here (and in `make bench`'s per-application figures) before they show as latency.
+DB_STATEMENTS = Counter("onewindow_db_statements_total", "SQL statements sent to the database", ["service"])
+DB_COMMITS = Counter("onewindow_db_commits_total", "Transactions committed", ["service"])
 DEAD_LETTERS = Counter("onewindow_dead_letters_total", "Events given up on and dead-lettered", ["service", "subject"])

@@ -106,6 +106,21 @@ async def postgres_cpu(database_urls: dict[str, str]) -> dict[int, float]:
     return {row["pid"]: cpu_seconds(row["pid"]) for row in rows}
 
 
+async def count_database(client: httpx.AsyncClient, urls: dict[str, str]) -> dict[str, tuple[float, float]]:
+    """Statements and commits each component has sent its database so far (its /metrics)."""
+    counts: dict[str, tuple[float, float]] = {}
+    for name, url in urls.items():
+        statements = commits = 0.0
+        for line in (await client.get(f"{url}/metrics")).text.splitlines():
+            metric, _, value = line.rpartition(" ")
+            if metric.startswith("onewindow_db_statements_total{"):
+                statements += float(value)
+            elif metric.startswith("onewindow_db_commits_total{"):
+                commits += float(value)
+        counts[name] = (statements, commits)
+    return counts
+
+
 async def login(client: httpx.AsyncClient, account: str, password: str) -> dict[str, str]:
     r = await client.post("/api/v1/auth/login", json={"account": account, "password": password})
     r.raise_for_status()
@@ -303,6 +318,7 @@ async def load(stack: Any, seconds: float, workers: int, rate: float | None) -> 
         # The work the processes do, from the kernel's counters, over the same window as the CPU.
         urls = {component.name: stack.url(component.name) for component in COMPONENTS}
         work_before = await count_work(c, urls)
+        database_before = await count_database(c, urls)
         # CPU from here on only: start-up, migrations and seeding are not the applications' cost.
         cpu_before = process_cpu()
         postgres_before = await postgres_cpu(stack.database_urls)
@@ -322,6 +338,11 @@ async def load(stack: Any, seconds: float, workers: int, rate: float | None) -> 
         client_cpu = time.process_time() - client_before
         window = time.monotonic() - t_start
         work_after = await count_work(c, urls)
+        database_after = await count_database(c, urls)
+        database = {
+            name: (statements - database_before[name][0], commits - database_before[name][1])
+            for name, (statements, commits) in database_after.items()
+        }
         work = Work(
             requests=round(work_after["requests"] - work_before["requests"]),
             published=round(work_after["published"] - work_before["published"]),
@@ -342,6 +363,7 @@ async def load(stack: Any, seconds: float, workers: int, rate: float | None) -> 
             "cpu": cpu,
             "client_cpu": client_cpu,
             "work": work,
+            "database": database,
         }
 
 
@@ -398,6 +420,12 @@ def main() -> None:
             + ", ".join(f"{k} {v:.1f}" for k, v in per_app.items())
             + "); simulated outside parties apart: "
             + ", ".join(f"{k} {v:.1f}" for k, v in outside.items())
+        )
+        print(
+            "database work per application (statements / commits): "
+            + ", ".join(
+                f"{k} {n / r['completed']:.1f} / {m / r['completed']:.1f}" for k, (n, m) in r["database"].items()
+            )
         )
         if not args.no_floor:
             work = dataclasses.replace(r["work"], events_per_transaction=args.floor_events_per_transaction)

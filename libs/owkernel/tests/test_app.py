@@ -182,6 +182,26 @@ async def test_authentication_and_roles(svc: RunningService, signing_keys: Signi
     assert ok.status_code == 200 and ok.json() == {"hello": "s-admin"}
 
 
+def metric(text: str, name: str) -> float:
+    """The value of ``name`` for the test service in a /metrics page (0 when absent)."""
+    prefix = f'{name}{{service="kerneltest"}} '
+    return next((float(line[len(prefix) :]) for line in text.splitlines() if line.startswith(prefix)), 0.0)
+
+
+async def test_database_work_is_counted(svc: RunningService, signing_keys: SigningKeys) -> None:
+    # A create writes its idempotency record: its statements and its commit show in /metrics.
+    before = (await svc.client.get("/metrics")).text
+    headers = {"Authorization": f"Bearer {signing_keys.citizen('110101199003070000')}", "Idempotency-Key": "m1"}
+    assert (await svc.client.post("/things", json={"name": "m", "size": 1}, headers=headers)).status_code == 201
+    after = (await svc.client.get("/metrics")).text
+    for name in ("onewindow_db_statements_total", "onewindow_db_commits_total"):
+        assert metric(after, name) >= metric(before, name) + 1, name
+    # the replay reads the stored answer: statements again
+    assert (await svc.client.post("/things", json={"name": "m", "size": 1}, headers=headers)).status_code == 201
+    again = (await svc.client.get("/metrics")).text
+    assert metric(again, "onewindow_db_statements_total") > metric(after, "onewindow_db_statements_total")
+
+
 async def test_idempotent_create(svc: RunningService, signing_keys: SigningKeys) -> None:
     headers = {"Authorization": f"Bearer {signing_keys.citizen('110101199003070000')}", "Idempotency-Key": "k1"}
     first = await svc.client.post("/things", json={"name": "a", "size": 1}, headers=headers)
