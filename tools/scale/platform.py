@@ -133,12 +133,14 @@ class ScalePlatform:
         first.migrate()
         for name in SIMULATORS:
             first.start(name)
-        # The first replicas, then the others: two gateways starting at the same moment race to
-        # create the bootstrap admin and the loser exits (gateway/jobs.py start_gateway; Kubernetes
-        # would restart it). The race is the gateway's to fix; the runs here are about what follows.
-        for index, stack in enumerate(self.stacks):
+        # Every replica at once, as a Deployment's pods start: two gateways on the empty database
+        # both try to make the bootstrap admin (bootstrap_admin retries the loser: gateway/jobs.py,
+        # gateway/tests/test_start_race.py) and may each make a signing key (both are published;
+        # a kid one replica has not loaded yet makes it reload: gateway/tokens/keys.py).
+        for stack in self.stacks:
             for c in COMPONENTS:
                 stack.start(c.name)
+        for index, stack in enumerate(self.stacks):
             names = [c.name for c in COMPONENTS] + (list(SIMULATORS) if index == 0 else [])
             stack.wait_ready(names, timeout=timeout)
 
