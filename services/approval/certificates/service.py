@@ -30,10 +30,15 @@ def new_certificate_no(issued: datetime) -> str:
     return f"OWC{issued:%Y%m%d}{secrets.token_hex(5).upper()}"
 
 
-async def issue(session: AsyncSession, *, runtime: Runtime, application: Application, at: datetime) -> Certificate:
-    """Issue the certificate of an approved application (once) and announce it."""
-    existing = await repository.by_application(session, application.application_no)
-    if existing is not None:
+async def issue(
+    session: AsyncSession, *, runtime: Runtime, application: Application, at: datetime, fresh: bool = False
+) -> Certificate:
+    """Issue the certificate of an approved application (once) and announce it.
+
+    ``fresh`` is the caller's word that the application has none yet (it was approved in this
+    transaction), which saves the look-up; the unique application_no still holds.
+    """
+    if not fresh and (existing := await repository.by_application(session, application.application_no)) is not None:
         return existing
     certificate = Certificate(
         certificate_no=new_certificate_no(at.astimezone(runtime.tz)),

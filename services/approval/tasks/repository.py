@@ -3,14 +3,34 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import Insert, Table, and_, bindparam, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from owkernel.db import conflict_insert
 from services.approval.clocks.models import Clock
 from services.approval.tasks.models import Application, DeferredMaterial, Task
+
+# The statements of every application's routing and decision are built once: building one and
+# its cache key per call costs more CPU than running it. Values travel as bound parameters.
+_APPLICATIONS = cast(Table, Application.__table__)
+# The INSERT of a new application, per dialect (ON CONFLICT is each dialect's own construct).
+_ADD_APPLICATION: dict[str, Insert] = {}
+# The application of a task, locked. The task's row is read in a sub-select, which FOR UPDATE
+# does not lock: only the application's row is locked, and it stands for its tasks too (a task
+# changes only under its application's lock).
+_LOCK_APPLICATION_OF_TASK = (
+    select(Application)
+    .where(
+        Application.application_no
+        == select(Task.application_no).where(Task.task_id == bindparam("task_id")).scalar_subquery()
+    )
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+_TASKS_OF = select(Task).where(Task.application_no == bindparam("application_no")).order_by(Task.department)
+_TASKS_OF_FRESH = _TASKS_OF.execution_options(populate_existing=True)
 
 
 async def get_application(session: AsyncSession, application_no: str, *, lock: bool = False) -> Application | None:
@@ -23,41 +43,27 @@ async def get_application(session: AsyncSession, application_no: str, *, lock: b
 
 async def add_application_if_new(session: AsyncSession, *, application_no: str, values: dict[str, Any]) -> bool:
     """Insert an application unless one with its number exists; True if it was inserted."""
-    ins = conflict_insert(session, Application)
-    stmt = (
-        ins.values(application_no=application_no, **values)
-        .on_conflict_do_nothing(index_elements=[Application.application_no])
-        .returning(Application.application_no)
-    )
-    return (await session.execute(stmt)).scalar_one_or_none() is not None
+    dialect = session.get_bind().dialect.name
+    stmt = _ADD_APPLICATION.get(dialect)
+    if stmt is None:
+        stmt = (
+            conflict_insert(session, _APPLICATIONS)
+            .on_conflict_do_nothing(index_elements=[_APPLICATIONS.c.application_no])
+            .returning(_APPLICATIONS.c.application_no)
+        )
+        _ADD_APPLICATION[dialect] = stmt
+    return (await session.execute(stmt, {"application_no": application_no, **values})).scalar_one_or_none() is not None
 
 
 async def lock_application_of_task(session: AsyncSession, task_id: str) -> Application | None:
     """The application of a task, row-locked until the transaction ends (decisions serialise on it)."""
-    # The task's row is read in a sub-select, which FOR UPDATE does not lock: only the
-    # application's row is locked here, so the lock order (application, then task) stays.
-    of_task = select(Task.application_no).where(Task.task_id == task_id).scalar_subquery()
-    query = (
-        select(Application)
-        .where(Application.application_no == of_task)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return (await session.execute(query)).scalar_one_or_none()
+    return (await session.execute(_LOCK_APPLICATION_OF_TASK, {"task_id": task_id})).scalar_one_or_none()
 
 
-async def get_task(session: AsyncSession, task_id: str, *, lock: bool = False) -> Task | None:
-    """One task."""
-    query = select(Task).where(Task.task_id == task_id)
-    if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
-    return (await session.execute(query)).scalar_one_or_none()
-
-
-async def tasks_of(session: AsyncSession, application_no: str) -> list[Task]:
-    """Every task of an application."""
-    query = select(Task).where(Task.application_no == application_no).order_by(Task.department)
-    return list((await session.execute(query)).scalars())
+async def tasks_of(session: AsyncSession, application_no: str, *, fresh: bool = False) -> list[Task]:
+    """Every task of an application; ``fresh`` overwrites the session's copies with the rows as read."""
+    query = _TASKS_OF_FRESH if fresh else _TASKS_OF
+    return list((await session.execute(query, {"application_no": application_no})).scalars())
 
 
 async def task_with_clock(session: AsyncSession, task_id: str) -> tuple[Task, Clock, Application] | None:

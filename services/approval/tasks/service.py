@@ -20,6 +20,7 @@ from owkernel.contracts.approval import (
 )
 from owkernel.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
 from services.approval.calendar.service import load_calendar
+from services.approval.calendar.workdays import WorkingCalendar
 from services.approval.certificates import service as certificates
 from services.approval.certificates.models import Certificate
 from services.approval.clocks import repository as clocks_repository
@@ -53,18 +54,23 @@ async def decide(
     session: AsyncSession, *, runtime: Runtime, task_id: str, principal: Principal, decision: str, opinion: str
 ) -> Decided:
     """Record one department's decision and settle the application when it is the last (or a rejection)."""
-    application, task = await _task_to_decide(session, task_id=task_id, principal=principal)
+    application, task, tasks = await _task_to_decide(session, task_id=task_id, principal=principal)
     opinion = _opinion(decision, opinion)
     now = runtime.now()
-    task.status = "approved" if decision == "approve" else "rejected"
-    task.opinion = opinion
-    task.decided_by = principal.display
-    task.decided_at = now
+    # Every read comes before the first change: the session's autoflush would otherwise write the
+    # changes made so far before each read, one UPDATE per row instead of one per table.
     # One read of the application's open clocks serves the task's own clock and, when this
     # decision settles the application, the application and stage clocks.
     open_clocks = await clocks_repository.of_application(
         session, application.application_no, statuses=("running", "suspended")
     )
+    settles = decision != "approve" or all(t.status == "approved" for t in tasks if t is not task)
+    # The working days used are counted only when the application's clock stops with this decision.
+    calendar = await load_calendar(session) if settles and any(c.kind == "application" for c in open_clocks) else None
+    task.status = "approved" if decision == "approve" else "rejected"
+    task.opinion = opinion
+    task.decided_by = principal.display
+    task.decided_at = now
     by_id = {c.clock_id: c for c in open_clocks}
     clock = by_id.get(task.clock_id)
     if clock is not None:
@@ -81,9 +87,22 @@ async def decide(
             decided_at=now,
         ),
     )
-    certificate = await _settle(
-        session, runtime=runtime, application=application, task=task, now=now, open_clocks=open_clocks
-    )
+    certificate = None
+    if task.status == "rejected":
+        await _reject(
+            session,
+            runtime=runtime,
+            application=application,
+            task=task,
+            tasks=tasks,
+            now=now,
+            open_clocks=by_id,
+            calendar=calendar,
+        )
+    elif settles:
+        certificate = await _approve(
+            session, runtime=runtime, application=application, now=now, open_clocks=open_clocks, calendar=calendar
+        )
     await session.flush()
     if clock is None:
         # The task's clock was not open (it stopped earlier): the caller still shows it.
@@ -91,21 +110,27 @@ async def decide(
     return Decided(task=task, application=application, clock=clock, certificate=certificate)
 
 
-async def _task_to_decide(session: AsyncSession, *, task_id: str, principal: Principal) -> tuple[Application, Task]:
-    """The task and its application, locked, once the principal may decide the task and it is open."""
+async def _task_to_decide(
+    session: AsyncSession, *, task_id: str, principal: Principal
+) -> tuple[Application, Task, list[Task]]:
+    """The task, its application (locked) and every task of it, once the principal may decide the
+    task and it is open."""
     # Every decision on one application takes the application's row lock first, so two
     # departments approving at the same moment cannot both miss being the last one. The lock is
     # reached from the task id in one statement (no unlocked read of the task before it); the
-    # task is then read under the lock, fresh.
+    # application's tasks are then read under the lock, fresh. A task changes only under its
+    # application's lock (here, and the cancellations of a rejection), so the application's
+    # lock is the task's too, and one read gives the task and its siblings (is it the last?).
     application = await repository.lock_application_of_task(session, task_id)
-    task = None if application is None else await repository.get_task(session, task_id, lock=True)
+    tasks = [] if application is None else await repository.tasks_of(session, application.application_no, fresh=True)
+    task = next((t for t in tasks if t.task_id == task_id), None)
     if application is None or task is None:
         raise NotFound("No such task.")
     if not may_decide(principal, task):
         raise Forbidden("Only an approver of this task's department may decide it.")
     if task.status != "open":
         raise Conflict(f"This task is already {task.status}.")
-    return application, task
+    return application, task, tasks
 
 
 def _opinion(decision: str, opinion: str) -> str:
@@ -119,34 +144,20 @@ def _opinion(decision: str, opinion: str) -> str:
     return opinion
 
 
-async def _settle(
+async def _close_whole(
     session: AsyncSession,
     *,
     runtime: Runtime,
-    application: Application,
-    task: Task,
+    open_clocks: Iterable[Clock],
+    outcome: str,
     now: datetime,
-    open_clocks: list[Clock],
-) -> Certificate | None:
-    """After a decision: a rejection settles the application, an approval only when it was the last."""
-    if task.status == "rejected":
-        by_id = {c.clock_id: c for c in open_clocks}
-        await _reject(session, runtime=runtime, application=application, task=task, now=now, open_clocks=by_id)
-        return None
-    tasks = await repository.tasks_of(session, application.application_no)
-    if not all(t.status == "approved" for t in tasks):
-        return None
-    return await _approve(session, runtime=runtime, application=application, now=now, open_clocks=open_clocks)
-
-
-async def _close_whole(
-    session: AsyncSession, *, runtime: Runtime, open_clocks: Iterable[Clock], outcome: str, now: datetime
+    calendar: WorkingCalendar | None,
 ) -> int:
-    """Stop the application's and stage's clocks; the working days the application used."""
+    """Stop the application's and stage's clocks; the working days the application used
+    (``calendar`` is given whenever the application's clock is among ``open_clocks``)."""
     used = 0
     for clock in open_clocks:
-        if clock.kind == "application":
-            calendar = await load_calendar(session)
+        if clock.kind == "application" and calendar is not None:
             elapsed = calendar.working_days_between(clock.started_on, runtime.local_date(now)).days
             used = max(elapsed - clock.suspended_days, 0)
         if clock.kind in ("application", "stage"):
@@ -155,10 +166,18 @@ async def _close_whole(
 
 
 async def _approve(
-    session: AsyncSession, *, runtime: Runtime, application: Application, now: datetime, open_clocks: list[Clock]
+    session: AsyncSession,
+    *,
+    runtime: Runtime,
+    application: Application,
+    now: datetime,
+    open_clocks: list[Clock],
+    calendar: WorkingCalendar | None,
 ) -> Certificate | None:
     # The clocks first, then every field of the application at once: one UPDATE of its row.
-    used = await _close_whole(session, runtime=runtime, open_clocks=open_clocks, outcome="approved", now=now)
+    used = await _close_whole(
+        session, runtime=runtime, open_clocks=open_clocks, outcome="approved", now=now, calendar=calendar
+    )
     application.status = "approved"
     application.decided_at = now
     application.working_days_used = used
@@ -175,17 +194,24 @@ async def _approve(
         ),
     )
     log.info("application.approved", application_no=application.application_no)
-    waits_for = await outstanding(session, application.application_no)
+    waits_for = await outstanding(session, application)
     if waits_for:
         # The decision stands; the result waits for the applicant's deferred materials.
         log.info("certificate.held", application_no=application.application_no, waits_for=waits_for)
         return None
-    return await certificates.issue(session, runtime=runtime, application=application, at=now)
+    # The application was in review until now, and a certificate is issued only to an approved
+    # one: none exists yet (the unique application_no still holds).
+    return await certificates.issue(session, runtime=runtime, application=application, at=now, fresh=True)
 
 
-async def outstanding(session: AsyncSession, application_no: str) -> list[str]:
+async def outstanding(session: AsyncSession, application: Application) -> list[str]:
     """The codes of the application's deferred materials not supplied yet."""
-    return [m.code for m in await repository.deferred_of(session, application_no) if m.supplied_at is None]
+    if not application.deferred_materials:
+        # The rows are made from this snapshot of the acceptance (routing; migration 0005 for
+        # older applications): without it there are none to read.
+        return []
+    rows = await repository.deferred_of(session, application.application_no)
+    return [m.code for m in rows if m.supplied_at is None]
 
 
 async def mark_overdue(
@@ -225,13 +251,15 @@ async def _reject(
     runtime: Runtime,
     application: Application,
     task: Task,
+    tasks: list[Task],
     now: datetime,
     open_clocks: dict[str, Clock],
+    calendar: WorkingCalendar | None,
 ) -> None:
     application.status = "rejected"
     application.decided_at = now
     application.reason = task.opinion
-    for other in await repository.tasks_of(session, application.application_no):
+    for other in tasks:
         if other.status != "open":
             continue
         other.status = "cancelled"
@@ -251,7 +279,7 @@ async def _reject(
             ),
         )
     application.working_days_used = await _close_whole(
-        session, runtime=runtime, open_clocks=open_clocks.values(), outcome="rejected", now=now
+        session, runtime=runtime, open_clocks=open_clocks.values(), outcome="rejected", now=now, calendar=calendar
     )
     await outbox.add(
         session,
