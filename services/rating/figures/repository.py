@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import Insert, Table, and_, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from owkernel.db import conflict_insert
@@ -20,24 +20,35 @@ from services.rating.figures.models import (
 from services.rating.known_supervision.models import Card, Clock, Visit
 from services.rating.reviews.models import RatingDaily
 
+# Every application passes through these two: each statement is built once (per dialect and set
+# of columns) and given its values as bound parameters, since building a statement and its cache
+# key per event cost more CPU than running it. No FigureApplication is ever loaded as an object,
+# so a plain UPDATE leaves no copy stale.
+_APPLICATIONS = cast(Table, FigureApplication.__table__)
+_UPSERT_APPLICATION: dict[tuple[str, tuple[str, ...]], Insert] = {}
+_SET_DECIDED = (
+    update(_APPLICATIONS)
+    .where(_APPLICATIONS.c.application_no == bindparam("b_application_no"))
+    .returning(_APPLICATIONS.c.application_no)
+)
+
 
 async def upsert_application(session: AsyncSession, *, application_no: str, values: dict[str, Any]) -> None:
     """Insert an application, or overwrite ``values`` (a repeated acceptance keeps its decision)."""
-    ins = conflict_insert(session, FigureApplication)
-    stmt = ins.values(application_no=application_no, **values).on_conflict_do_update(
-        index_elements=[FigureApplication.application_no], set_=values
-    )
-    await session.execute(stmt)
+    key = (session.get_bind().dialect.name, tuple(values))
+    stmt = _UPSERT_APPLICATION.get(key)
+    if stmt is None:
+        ins = conflict_insert(session, _APPLICATIONS)
+        stmt = ins.on_conflict_do_update(
+            index_elements=[_APPLICATIONS.c.application_no], set_={k: ins.excluded[k] for k in values}
+        )
+        _UPSERT_APPLICATION[key] = stmt
+    await session.execute(stmt, {"application_no": application_no, **values})
 
 
 async def set_decided(session: AsyncSession, application_no: str, *, month: str) -> bool:
     """Record the month an application was decided; False when it is not known."""
-    result = await session.execute(
-        update(FigureApplication)
-        .where(FigureApplication.application_no == application_no)
-        .values(decided_month=month)
-        .returning(FigureApplication.application_no)
-    )
+    result = await session.execute(_SET_DECIDED, {"b_application_no": application_no, "decided_month": month})
     return result.scalar_one_or_none() is not None
 
 

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import update
+from sqlalchemy import Insert, Table, bindparam, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from owkernel.db import conflict_insert
 from services.rating.known_supervision.models import Card, Clock, Visit
+
+# Every application's clocks pass through these: each statement is built once (per dialect and
+# set of columns) and given its values as bound parameters, since building a statement and its
+# cache key per event cost more CPU than running it.
+_CLOCKS = cast(Table, Clock.__table__)
+_UPSERTS: dict[tuple[str, tuple[str, ...]], Insert] = {}
+_UPDATE_CLOCK = update(_CLOCKS).where(_CLOCKS.c.clock_id == bindparam("b_clock_id")).returning(_CLOCKS.c.clock_id)
 
 
 async def upsert_clock(session: AsyncSession, *, clock_id: str, values: dict[str, Any]) -> None:
@@ -18,17 +26,23 @@ async def upsert_clock(session: AsyncSession, *, clock_id: str, values: dict[str
     One ``INSERT ... ON CONFLICT DO UPDATE`` instead of a locked read and a write; on PostgreSQL
     the conflicting row is locked just as the read locked it.
     """
-    ins = conflict_insert(session, Clock)
-    stmt = ins.values(clock_id=clock_id, **values).on_conflict_do_update(index_elements=[Clock.clock_id], set_=values)
-    await session.execute(stmt)
+    key = (session.get_bind().dialect.name, tuple(values))
+    stmt = _UPSERTS.get(key)
+    if stmt is None:
+        ins = conflict_insert(session, _CLOCKS)
+        stmt = ins.on_conflict_do_update(index_elements=[_CLOCKS.c.clock_id], set_={k: ins.excluded[k] for k in values})
+        _UPSERTS[key] = stmt
+    await session.execute(stmt, {"clock_id": clock_id, **values})
 
 
 async def _update_clock(session: AsyncSession, clock_id: str, values: dict[str, Any]) -> bool:
-    # ORM-enabled UPDATE with the default synchronisation: a Clock already in the session (none
-    # is, on the consumer paths) gets the new values in Python, with no extra statement.
-    result = await session.execute(
-        update(Clock).where(Clock.clock_id == clock_id).values(**values).returning(Clock.clock_id)
-    )
+    result = await session.execute(_UPDATE_CLOCK, {"b_clock_id": clock_id, **values})
+    # A Clock already in the session (none is, on the consumer paths) gets the new values in
+    # Python, as an ORM-enabled UPDATE would give them, with no extra statement.
+    loaded = session.identity_map.get(session.identity_key(Clock, clock_id))
+    if loaded is not None:
+        for name, value in values.items():
+            set_committed_value(loaded, name, value)
     return result.scalar_one_or_none() is not None
 
 
