@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from owkernel.db import conflict_insert
@@ -15,6 +16,26 @@ async def get(session: AsyncSession, application_no: str, *, lock: bool = False)
     """One application, or None before its accepted event arrived; ``lock`` holds its row (FOR UPDATE)
     until the transaction ends, so checks made for it are not raced by another request."""
     return await session.get(DeliveryApplication, application_no, with_for_update=lock)
+
+
+async def issue_certificate(
+    session: AsyncSession, application_no: str, *, certificate_no: str, issued_at: datetime
+) -> DeliveryApplication | None:
+    """Give an application its certificate if it has none yet; the application as it now is, or
+    None when it is not here or already had one (the caller then reads it with ``get``).
+
+    One ``UPDATE ... WHERE certificate_no IS NULL RETURNING`` instead of a read and a write: the
+    first certificate, the common case, costs one statement and tells the caller no shipment can
+    exist yet. On PostgreSQL the row stays locked to the end of the transaction, as after the write.
+    """
+    stmt = (
+        update(DeliveryApplication)
+        .where(DeliveryApplication.application_no == application_no, DeliveryApplication.certificate_no.is_(None))
+        .values(certificate_no=certificate_no, certificate_issued_at=issued_at)
+        .returning(DeliveryApplication)
+    )
+    found = select(DeliveryApplication).from_statement(stmt).execution_options(populate_existing=True)
+    return (await session.execute(found)).scalar_one_or_none()
 
 
 async def upsert_accepted(

@@ -44,22 +44,24 @@ async def remember_accepted(session: AsyncSession, *, data: ApplicationAccepted)
 
 async def dispatch_certificate(session: AsyncSession, *, data: CertificateIssued) -> None:
     """Mail the certificate (exactly one first shipment) or put it at the window."""
-    application = await repository.get(session, data.application_no)
+    application = await repository.issue_certificate(
+        session, data.application_no, certificate_no=data.certificate_no, issued_at=clock_of(session).now()
+    )
     if application is None:
-        # The certificate overtook the acceptance: wait for it rather than guess the address.
-        raise RetryLater(f"application {data.application_no} not accepted here yet")
-    if application.certificate_no is None:
-        application.certificate_no = data.certificate_no
-        application.certificate_issued_at = clock_of(session).now()
-    # The same certificate again (a redelivered or re-published event) changes nothing: its
-    # first shipment exists, or it takes the same branch below (the copy no longer changes once
-    # the certificate is issued) to open_pickup, which finds the pickup made the first time. A
-    # cancelled pickup is left alone too: only a re-ship cancels one, and a re-ship means the
-    # application has a first shipment.
-    if await shipments_repo.by_attempt(
-        session, application_no=application.application_no, direction="outbound", attempt=1
-    ):
-        return
+        application = await repository.get(session, data.application_no)
+        if application is None:
+            # The certificate overtook the acceptance: wait for it rather than guess the address.
+            raise RetryLater(f"application {data.application_no} not accepted here yet")
+        # The same certificate again (a redelivered or re-published event) changes nothing: its
+        # first shipment exists, or it takes the same branch below (the copy no longer changes
+        # once the certificate is issued) to open_pickup, which finds the pickup made the first
+        # time. A cancelled pickup is left alone too: only a re-ship cancels one, and a re-ship
+        # means the application has a first shipment. (A first certificate needs no such look:
+        # only this function makes a first shipment, after giving the copy its certificate.)
+        if await shipments_repo.by_attempt(
+            session, application_no=application.application_no, direction="outbound", attempt=1
+        ):
+            return
     if application.method != "mail":
         await pickups.open_pickup(session, application=application, reason="chosen")
         return

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select, tuple_
+from sqlalchemy import Table, func, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from owkernel.db import STAGED_ROWS, stage_rows
@@ -34,6 +34,25 @@ async def by_tracking(session: AsyncSession, *, carrier: str, tracking_no: str) 
             select(Shipment).where(Shipment.carrier == carrier, Shipment.tracking_no == tracking_no).with_for_update()
         )
     ).scalar_one_or_none()
+
+
+async def advance(
+    session: AsyncSession, *, carrier: str, tracking_no: str, from_statuses: Sequence[str], values: dict[str, Any]
+) -> Shipment | None:
+    """Set ``values`` on a carrier's parcel if its status is one of ``from_statuses``: the shipment
+    as it now is, or None (no such parcel, or in another status).
+
+    One ``UPDATE ... RETURNING``: on PostgreSQL it locks the row as ``by_tracking`` does, and a
+    concurrent report waits for it, then finds the status moved on.
+    """
+    stmt = (
+        update(Shipment)
+        .where(Shipment.carrier == carrier, Shipment.tracking_no == tracking_no, Shipment.status.in_(from_statuses))
+        .values(**values)
+        .returning(Shipment)
+    )
+    found = select(Shipment).from_statement(stmt).execution_options(populate_existing=True)
+    return (await session.execute(found)).scalar_one_or_none()
 
 
 async def by_attempt(session: AsyncSession, *, application_no: str, direction: str, attempt: int) -> Shipment | None:

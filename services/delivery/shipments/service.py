@@ -95,9 +95,6 @@ async def open_shipment(
         created_at=now,
         updated_at=now,
     )
-    session.add(shipment)
-    # The unique (application_no, direction, attempt) fails here for a second first attempt.
-    await session.flush()
     chosen = choose_partner(
         region_code=address.region_code,
         zone=shipment.zone,  # type: ignore[arg-type]
@@ -105,6 +102,8 @@ async def open_shipment(
         avoid=avoid,
     )
     if chosen is None:
+        session.add(shipment)
+        await session.flush()
         await _record(session, shipment, "pending", now, source="system", applied=True, note="no partner available yet")
         log.warning("shipment.no_partner", shipment_id=shipment.id, region_code=address.region_code)
         return shipment
@@ -143,7 +142,14 @@ async def mail_in(
 
 
 async def book(session: AsyncSession, *, shipment: Shipment, spec: PartnerSpec) -> None:
-    """Ask the partner for a waybill; the fee is owed by finance from this moment."""
+    """Ask the partner for a waybill; the fee is owed by finance from this moment.
+
+    A new shipment (``open_shipment``) enters the session only here, booked: one INSERT with its
+    waybill instead of an INSERT before the call and an UPDATE after it. The unique
+    ``(application_no, direction, attempt)`` then fails after the partner was asked, which books
+    nothing twice: the booking's idempotency key is that same triple (``partners/couriers.py``), so
+    the partner answers the first waybill again, and the failing transaction keeps none of it.
+    """
     waybill = await adapter_for(spec.code).create_waybill(
         session,
         WaybillRequest(
@@ -165,8 +171,10 @@ async def book(session: AsyncSession, *, shipment: Shipment, spec: PartnerSpec) 
     shipment.waybill_at = now
     shipment.status_at = now
     shipment.updated_at = now
-    await _record(session, shipment, "created", now, source="system", applied=True, note=f"waybill with {spec.name}")
+    session.add(shipment)
+    # Its history row goes in with the commit and refers to it: the shipment is written first.
     await session.flush()
+    await _record(session, shipment, "created", now, source="system", applied=True, note=f"waybill with {spec.name}")
     await outbox.add(
         session,
         ShipmentCreated(
@@ -241,9 +249,69 @@ async def apply_status(
     if not applied:
         log.info("shipment.report_ignored", shipment_id=shipment.id, status=status, current=shipment.status)
         return False
-    shipment.status = status
-    shipment.status_at = at
-    shipment.updated_at = clock_of(session).now()
+    for column, value in _moved(session, status=status, at=at, reason=reason).items():
+        setattr(shipment, column, value)
+    await _announce(session, shipment=shipment, status=status, at=at)
+    return True
+
+
+async def apply_courier_report(
+    session: AsyncSession,
+    *,
+    carrier: str,
+    tracking_no: str,
+    status: CourierStatus,
+    at: datetime,
+    webhook_id: str,
+    reason: str | None = None,
+) -> tuple[Shipment | None, bool]:
+    """``apply_status`` for a carrier's parcel found by its tracking number: the shipment (None when
+    the carrier has no such parcel) and whether the report moved it.
+
+    A report that moves the parcel forward, nearly every one, costs one ``UPDATE ... RETURNING``
+    (the statuses it may move from are in its WHERE) instead of a locked read and a write; only
+    one that does not reads the parcel, to keep it in the history as not applied (issue 22).
+    """
+    at = as_utc(at)
+    moved = await repository.advance(
+        session,
+        carrier=carrier,
+        tracking_no=tracking_no,
+        from_statuses=_MOVES_FROM[status],
+        values=_moved(session, status=status, at=at, reason=reason),
+    )
+    if moved is not None:
+        await _record(session, moved, status, at, source="courier", applied=True, webhook_id=webhook_id, note=reason)
+        await _announce(session, shipment=moved, status=status, at=at)
+        return moved, True
+    shipment = await repository.by_tracking(session, carrier=carrier, tracking_no=tracking_no)
+    if shipment is None:
+        return None, False
+    applied = await apply_status(
+        session, shipment=shipment, status=status, at=at, source="courier", webhook_id=webhook_id, reason=reason
+    )
+    return shipment, applied
+
+
+# The statuses a report moves a shipment from: not final, not pending, and of a lower rank.
+_MOVES_FROM: dict[str, tuple[str, ...]] = {
+    status: tuple(s for s, rank in RANK.items() if s not in FINAL and s != "pending" and rank < RANK[status])
+    for status in ("picked_up", "in_transit", "delivered", "failed")
+}
+
+
+def _moved(session: AsyncSession, *, status: CourierStatus, at: datetime, reason: str | None) -> dict[str, object]:
+    """The columns an applied report sets."""
+    values: dict[str, object] = {"status": status, "status_at": at, "updated_at": clock_of(session).now()}
+    if status == "delivered":
+        values["delivered_at"] = at
+    elif status == "failed":
+        values["failure_reason"] = (reason or "delivery failed")[:300]
+    return values
+
+
+async def _announce(session: AsyncSession, *, shipment: Shipment, status: CourierStatus, at: datetime) -> None:
+    """Publish an applied report (and, after a failure, re-ship or return to the window)."""
     direction: Direction = "inbound" if shipment.direction == "inbound" else "outbound"
     # ShipmentStatusChanged version 2: an outbound delivery is ShipmentDelivered alone (below).
     if status != "delivered" or direction == "inbound":
@@ -258,15 +326,12 @@ async def apply_status(
             ),
         )
     if status == "delivered":
-        shipment.delivered_at = at
         if direction == "outbound":
             await outbox.add(
                 session, ShipmentDelivered(shipment_id=shipment.id, application_no=shipment.application_no, at=at)
             )
     elif status == "failed":
-        shipment.failure_reason = (reason or "delivery failed")[:300]
         await _after_failure(session, shipment=shipment, at=at)
-    return True
 
 
 async def _after_failure(session: AsyncSession, *, shipment: Shipment, at: datetime) -> None:

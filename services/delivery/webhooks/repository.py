@@ -29,6 +29,13 @@ async def claim(session: AsyncSession, *, carrier: str, webhook_id: str) -> bool
     return (await session.execute(stmt)).first() is not None
 
 
+async def unclaim(session: AsyncSession, *, carrier: str, webhook_id: str) -> None:
+    """Let go of a claim made in this transaction (its report found no parcel to apply to)."""
+    await session.execute(
+        delete(ProcessedWebhook).where(ProcessedWebhook.carrier == carrier, ProcessedWebhook.webhook_id == webhook_id)
+    )
+
+
 async def already_processed(session: AsyncSession, *, carrier: str, webhook_id: str) -> bool:
     """True when this webhook id was applied before."""
     found = await session.scalar(

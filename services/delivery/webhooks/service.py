@@ -23,7 +23,6 @@ from owkernel.errors import validation_field_errors
 from owkernel.kernel import clock_of
 from services.delivery.partners.secrets import CourierSecrets
 from services.delivery.settings import DeliverySettings
-from services.delivery.shipments import repository as shipments_repo
 from services.delivery.shipments import service as shipments
 from services.delivery.webhooks import repository
 from services.delivery.webhooks.models import WebhookReceipt
@@ -171,10 +170,10 @@ def _refusal(
 
 async def _apply(session: AsyncSession, reception: _Reception, *, carrier: str, body: bytes, webhook_id: str) -> Answer:
     """A verified webhook: its report applied to the carrier's parcel, once per webhook id."""
-    # A verified id that was applied before is a replay whatever its body says. The id is claimed
-    # only once the report is known to apply to a parcel (one INSERT that is the replay check
-    # too); a report that cannot apply asks whether its id was applied before, so a replay is
-    # still answered as one.
+    # A verified id that was applied before is a replay whatever its body says. A report is
+    # claimed (one INSERT that is the replay check too) before it moves its parcel, and the claim
+    # is let go if the carrier has no such parcel; a report that cannot apply asks whether its id
+    # was applied before, so a replay is still answered as one.
     try:
         report = CourierReport.model_validate_json(body)
     except ValidationError as exc:
@@ -182,24 +181,22 @@ async def _apply(session: AsyncSession, reception: _Reception, *, carrier: str, 
             return reception.replay()
         errors = validation_field_errors(exc.errors())
         return reception.reject(422, "invalid", "The webhook body is not a courier status report.", errors=errors)
-    shipment = await shipments_repo.by_tracking(session, carrier=carrier, tracking_no=report.tracking_no)
-    if shipment is None:
-        if await repository.already_processed(session, carrier=carrier, webhook_id=webhook_id):
-            return reception.replay()
-        detail = f"No shipment of {carrier} has tracking number {report.tracking_no}."
-        return reception.reject(404, "unknown_tracking", detail)
     if not await repository.claim(session, carrier=carrier, webhook_id=webhook_id):
         return reception.replay()
-    bind_contextvars(application_no=shipment.application_no)
-    applied = await shipments.apply_status(
+    shipment, applied = await shipments.apply_courier_report(
         session,
-        shipment=shipment,
+        carrier=carrier,
+        tracking_no=report.tracking_no,
         status=report.status,
         at=report.at,
-        source="courier",
         webhook_id=webhook_id,
         reason=report.reason,
     )
+    if shipment is None:
+        await repository.unclaim(session, carrier=carrier, webhook_id=webhook_id)
+        detail = f"No shipment of {carrier} has tracking number {report.tracking_no}."
+        return reception.reject(404, "unknown_tracking", detail)
+    bind_contextvars(application_no=shipment.application_no)
     outcome = "accepted" if applied else "not_applied"
     content = {
         "received": True,
