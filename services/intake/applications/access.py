@@ -7,6 +7,8 @@ never disagree about them.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from owkernel.auth import Principal
@@ -93,6 +95,18 @@ def list_scope(principal: Principal, *, applicant: str | None, department: str |
 async def load(session: AsyncSession, no: str, *, for_update: bool = False) -> Application:
     """An application by number, or 404."""
     app = await repository.get_by_no(session, no, for_update=for_update)
+    if app is None:
+        raise NotFound(f"No application {no}.", code="application_not_found", application_no=no)
+    return app
+
+
+async def load_changing(session: AsyncSession, no: str, *, at: datetime) -> Application:
+    """An application a step is about to change, locked, its ``updated_at`` already ``at`` (or 404).
+
+    One statement instead of a locking read and an UPDATE at the commit; a step that then refuses
+    (403, 409) rolls the change back with everything else.
+    """
+    app = await repository.touch_by_no(session, no, at=at)
     if app is None:
         raise NotFound(f"No application {no}.", code="application_not_found", application_no=no)
     return app

@@ -17,7 +17,7 @@ from owkernel.contracts.intake import MaterialSupplemented
 from owkernel.errors import Conflict, PayloadTooLarge, Problem, Unprocessable, field_error
 from owkernel.kernel import clock_of
 from services.intake.applications import repository
-from services.intake.applications.access import ensure_can_act, load
+from services.intake.applications.access import ensure_can_act, load, load_changing
 from services.intake.applications.events import record_visit
 from services.intake.applications.models import Application, ApplicationMaterial
 from services.intake.applications.reading import material_name, material_spec
@@ -54,7 +54,8 @@ async def upload_material(
     filename: str | None,
 ) -> ApplicationMaterial:
     """Attach (or replace) a material while the application is a draft or back for correction."""
-    app = await load(session, no, for_update=True)
+    now = clock_of(session).now()
+    app = await load_changing(session, no, at=now)
     await ensure_can_act(session, principal, app)
     if app.status not in ("draft", "returned"):
         raise Conflict(
@@ -67,7 +68,6 @@ async def upload_material(
     material = await repository.get_material(session, app.id, code)
     await _within_quota(session, settings, app, size=len(data), replacing=material.id if material else None)
     stored = await _store(session, storage, data)
-    now = clock_of(session).now()
     if material is None:
         material = ApplicationMaterial(
             application_id=app.id, code=code, name=spec.get("name", code), critical=bool(spec.get("critical", True))
@@ -77,7 +77,6 @@ async def upload_material(
         # The replaced file goes once this commits (unless another material uses it too).
         await repository.release_files(session, [material.sha256], at=now)
     _attach(material, stored, content_type=content_type, filename=filename, by=principal.display, at=now)
-    app.updated_at = now
     return material
 
 

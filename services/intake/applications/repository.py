@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Subquery, Table, case, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, Subquery, Table, case, delete, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.util import identity_key
 
 from owkernel.db import STAGED_ROWS, conflict_insert, stage_rows
 from services.intake.applications.models import (
@@ -25,6 +26,7 @@ from services.intake.applications.models import (
 )
 
 _TIMELINE = cast(Table, TimelineEntry.__table__)
+_APPLICATIONS = cast(Table, Application.__table__)
 
 
 async def next_sequence(session: AsyncSession, name: str) -> int:
@@ -41,6 +43,19 @@ async def get_by_no(session: AsyncSession, no: str, *, for_update: bool = False)
     stmt = select(Application).where(Application.application_no == no)
     if for_update:
         stmt = stmt.with_for_update()
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def touch_by_no(session: AsyncSession, no: str, *, at: datetime) -> Application | None:
+    """One application by its number, locked and its ``updated_at`` set to ``at``: one statement
+    (UPDATE ... RETURNING) where a step that changes it anyway would read it and update it after."""
+    stmt = (
+        update(Application)
+        .where(Application.application_no == no)
+        .values(updated_at=at)
+        .returning(Application)
+        .execution_options(synchronize_session=False)
+    )
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
@@ -129,6 +144,77 @@ async def add_timeline(
     if not await stage_rows(session, _TIMELINE, [row]):
         await session.execute(insert(TimelineEntry), [row])
     return TimelineEntry(**row)
+
+
+async def add_timeline_by_no(
+    session: AsyncSession, no: str, *, at: datetime, event: str, detail: dict[str, Any]
+) -> bool:
+    """Record one step of the application numbered ``no``; False (nothing written) when there is none.
+
+    One statement (INSERT ... SELECT) where reading the id first and inserting after would be two:
+    a step another service made needs nothing else of the row. Entries staged before it go in
+    first, so the timeline keeps the order the steps were recorded in.
+    """
+    await _write_staged_timeline(session)
+    source = select(
+        _APPLICATIONS.c.id,
+        literal(at, _TIMELINE.c.at.type),
+        literal(event, _TIMELINE.c.event.type),
+        literal(detail, _TIMELINE.c.detail.type),
+    ).where(_APPLICATIONS.c.application_no == no)
+    inserted = await session.execute(insert(_TIMELINE).from_select(["application_id", "at", "event", "detail"], source))
+    return bool(inserted.rowcount)  # type: ignore[attr-defined]
+
+
+async def update_by_no(
+    session: AsyncSession, no: str, values: dict[str, Any], *, where: Seq[ColumnElement[bool]] = ()
+) -> tuple[int, str | None] | None:
+    """Change the application numbered ``no`` (when it also meets ``where``) with one UPDATE, no
+    SELECT first; its (id, project_no), or None when no row was changed.
+
+    ``values`` are keyed by column name and may use the row's own columns (``Application.status``...):
+    SQL reads them as they were before the change. What objects this session holds still owe the
+    database is flushed first (autoflush), and an object of that row is loaded again after, so it
+    never shows what the row no longer has.
+    """
+    stmt = (
+        update(_APPLICATIONS)
+        .where(_APPLICATIONS.c.application_no == no, *where)
+        .values(values)
+        .returning(_APPLICATIONS.c.id, _APPLICATIONS.c.project_no)
+    )
+    row = (await session.execute(stmt)).first()
+    if row is not None:
+        held = session.sync_session.identity_map.get(identity_key(Application, row.id))
+        if held is not None:
+            await session.refresh(held)
+    return None if row is None else (row.id, row.project_no)
+
+
+async def set_deadline_if_unset(session: AsyncSession, no: str, deadline: date) -> None:
+    """Give the application numbered ``no`` a deadline when it has none yet (one UPDATE)."""
+    await update_by_no(session, no, {"deadline": deadline}, where=[_APPLICATIONS.c.deadline.is_(None)])
+
+
+async def advance_by_no(
+    session: AsyncSession,
+    no: str,
+    *,
+    status: str,
+    moves_from: Seq[str],
+    stamps: dict[str, Any],
+    values: dict[str, Any],
+    refused_in: Seq[str],
+) -> tuple[int, str | None] | None:
+    """Move the application numbered ``no`` to ``status`` (writing ``stamps`` with it) when it is in
+    ``moves_from``, and write ``values`` whatever its status, unless it is in ``refused_in``: one
+    UPDATE (``update_by_no``). None when it is unknown or refused."""
+    moves = _APPLICATIONS.c.status.in_(moves_from)
+    changes: dict[str, Any] = {"status": case((moves, status), else_=_APPLICATIONS.c.status)}
+    for name, value in stamps.items():
+        column = _APPLICATIONS.c[name]
+        changes[name] = case((moves, literal(value, column.type)), else_=column)
+    return await update_by_no(session, no, changes | values, where=[_APPLICATIONS.c.status.not_in(refused_in)])
 
 
 async def _write_staged_timeline(session: AsyncSession) -> None:

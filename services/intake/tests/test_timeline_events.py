@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import update
 
 from owkernel.bus import Bus
+from owkernel.consumer import RetryLater
 from owkernel.contracts import EventData, encode, make_envelope
 from owkernel.contracts.approval import (
     ApplicationApproved,
@@ -43,6 +44,7 @@ from owkernel.outbox import Outbox, OutboxRelay
 from owtest import ServiceRunner, SigningKeys, eventually, fresh_database_url, resident_id
 from owtest.backbone import create_schema, producer_md, producer_tables
 from services.intake.app import create_app
+from services.intake.applications import reactions
 from services.intake.applications.jobs import publish_overdue
 from services.intake.applications.models import ApplicationMaterial
 from services.intake.tests.harness import INI, MAIL, Hall, intake_settings
@@ -404,3 +406,47 @@ async def test_background_job_finds_overdue_materials(
         await eventually(reported, timeout=10)
         events = [t["event"] for t in (await hall.view(no))["timeline"]]
         assert events.count("intake.material.overdue") == 2
+
+
+async def test_reactions_in_one_transaction_agree_with_an_application_already_held(hall: Hall) -> None:
+    # A consumer applies a batch in one transaction: a reaction that changes the row with one
+    # UPDATE (no SELECT) must neither lose what an earlier one changed on the loaded object nor
+    # leave that object showing what the row no longer has.
+    await hall.add_item()
+    me = hall.citizen(idn := resident_id())
+    no = await _accepted(hall, me)
+    certificate = CertificateIssued(
+        certificate_no="CERT-9",
+        application_no=no,
+        holder_id_number=idn,
+        holder_name="张三",
+        item_code="T-001",
+        item_name="测试许可事项",
+        issued_on=date(2026, 5, 7),
+        verification_code="V9",
+    )
+    approved = ApplicationApproved(
+        application_no=no, item_code="T-001", departments=["MARKET"], decided_at=NOW, working_days_used=2
+    )
+    kernel = hall.svc.kernel
+    async with kernel.db.transaction() as session:
+        app = await reactions.known(session, no)
+        app.deadline = date(2026, 5, 20)  # not flushed yet
+        app.working_days_used = 3  # nor this, which the approval below changes again
+        await reactions.approved(session, approved, make_envelope(approved, source="approval"))
+        await reactions.certificate_issued(session, certificate, make_envelope(certificate, source="approval"))
+        assert (app.status, app.working_days_used) == ("approved", 2) and app.certificate is not None
+        assert app.certificate["certificate_no"] == "CERT-9"
+        assert await reactions.known(session, no) is app
+    view = await hall.view(no)
+    assert (view["status"], view["deadline"]) == ("approved", "2026-05-20")
+    assert view["certificate"]["certificate_no"] == "CERT-9"
+    events = [t["event"] for t in view["timeline"]]
+    assert events.count("approval.application.approved") == events.count("approval.certificate.issued") == 1
+    # An event about an application not accepted yet changes nothing: it waits.
+    draft = (await hall.apply(me))["application_no"]
+    async with kernel.db.transaction() as session:
+        late = ApplicationApproved(application_no=draft, item_code="T-001", departments=["MARKET"], decided_at=NOW)
+        with pytest.raises(RetryLater):
+            await reactions.approved(session, late, make_envelope(late, source="approval"))
+    assert (await hall.view(draft))["status"] == "draft"
