@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
+from typing import cast
 
-from sqlalchemy import and_, bindparam, or_, select, text
+from sqlalchemy import Table, and_, bindparam, insert, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.approval.clocks.models import Q_OPEN_PROVISIONAL, Clock, ClockEntry, DataFix, Suspension
@@ -31,6 +32,20 @@ async def get(session: AsyncSession, clock_id: str) -> Clock | None:
 async def by_ref(session: AsyncSession, kind: str, ref: str) -> Clock | None:
     """The clock of a kind that runs for ``ref``."""
     return (await session.execute(select(Clock).where(Clock.kind == kind, Clock.ref == ref))).scalar_one_or_none()
+
+
+_CLOCKS = cast(Table, Clock.__table__)
+
+
+async def add_new(session: AsyncSession, clocks: Sequence[Clock]) -> None:
+    """Insert clocks made by ``service.new_clock``, in one statement, without the unit of work.
+
+    The objects stay out of the session (a later read loads the rows); they carry every column
+    (their attributes are named as the columns), so the rows are what a flush would write.
+    """
+    rows = [{column.name: getattr(clock, column.name) for column in _CLOCKS.columns} for clock in clocks]
+    if rows:
+        await session.execute(insert(_CLOCKS), rows)
 
 
 async def of_application(session: AsyncSession, application_no: str, *, statuses: Sequence[str]) -> list[Clock]:

@@ -68,8 +68,7 @@ def rescheduled_event(clock: Clock, *, reason: str, at: datetime) -> ClockResche
     )
 
 
-async def open_clock(
-    session: AsyncSession,
+def new_clock(
     *,
     runtime: Runtime,
     calendar: WorkingCalendar,
@@ -83,16 +82,9 @@ async def open_clock(
     project_no: str | None = None,
     stage: int | None = None,
     task_id: str | None = None,
-    fresh: bool = False,
     hall: str = CITY_HALL,
 ) -> Clock:
-    """Start a clock (once per kind and ref) and announce it.
-
-    ``fresh`` is the caller's word that no clock can exist for ``ref`` yet (its owner was created
-    in this transaction), which saves the look-up; the unique (kind, ref) index still holds.
-    """
-    if not fresh and (existing := await repository.by_ref(session, kind, ref)) is not None:
-        return existing
+    """A clock starting now, scheduled, not yet written (``open_clock`` writes and announces it)."""
     clock = Clock(
         clock_id=str(uuid.uuid4()),
         kind=kind,
@@ -112,8 +104,38 @@ async def open_clock(
         opened_at=opened_at,
     )
     schedule(calendar, runtime.rule, clock)
-    # No flush here: the clock's row goes out with the transaction's next flush, batched with the
-    # other clocks a routing opens (nothing references a clock before that).
+    return clock
+
+
+async def open_clock(
+    session: AsyncSession,
+    *,
+    runtime: Runtime,
+    calendar: WorkingCalendar,
+    kind: str,
+    ref: str,
+    department: str | None,
+    started_on: date,
+    working_days: int,
+    opened_at: datetime,
+    application_no: str | None = None,
+    hall: str = CITY_HALL,
+) -> Clock:
+    """Start a clock (once per kind and ref) and announce it."""
+    if (existing := await repository.by_ref(session, kind, ref)) is not None:
+        return existing
+    clock = new_clock(
+        runtime=runtime,
+        calendar=calendar,
+        kind=kind,
+        ref=ref,
+        department=department,
+        started_on=started_on,
+        working_days=working_days,
+        opened_at=opened_at,
+        application_no=application_no,
+        hall=hall,
+    )
     session.add(clock)
     await outbox.add(session, opened_event(clock))
     return clock

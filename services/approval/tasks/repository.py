@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Insert, Table, and_, bindparam, case, func, or_, select
+from sqlalchemy import Insert, Table, and_, bindparam, case, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from owkernel.db import conflict_insert
@@ -15,6 +15,7 @@ from services.approval.tasks.models import Application, DeferredMaterial, Task
 # The statements of every application's routing and decision are built once: building one and
 # its cache key per call costs more CPU than running it. Values travel as bound parameters.
 _APPLICATIONS = cast(Table, Application.__table__)
+_TASKS = cast(Table, Task.__table__)
 # The INSERT of a new application, per dialect (ON CONFLICT is each dialect's own construct).
 _ADD_APPLICATION: dict[str, Insert] = {}
 # The application of a task, locked. The task's row is read in a sub-select, which FOR UPDATE
@@ -53,6 +54,12 @@ async def add_application_if_new(session: AsyncSession, *, application_no: str, 
         )
         _ADD_APPLICATION[dialect] = stmt
     return (await session.execute(stmt, {"application_no": application_no, **values})).scalar_one_or_none() is not None
+
+
+async def add_tasks(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Insert new tasks (as their columns) in one statement, without the unit of work."""
+    if rows:
+        await session.execute(insert(_TASKS), rows)
 
 
 async def lock_application_of_task(session: AsyncSession, task_id: str) -> Application | None:

@@ -4,23 +4,25 @@ each with its clock, beside the application's clock (and its stage's, for a proj
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 from functools import partial
 from typing import Any, Protocol
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from owkernel.contracts import EventData
 from owkernel.contracts.approval import TaskAssigned
 from owkernel.contracts.intake import ApplicationAccepted
 from owkernel.halls import CITY_HALL
 from services.approval.calendar.service import load_calendar
+from services.approval.clocks import repository as clocks_repository
 from services.approval.clocks.models import Clock
-from services.approval.clocks.service import open_clock
+from services.approval.clocks.service import new_clock, opened_event
 from services.approval.db import outbox
 from services.approval.runtime import Runtime
 from services.approval.tasks import repository
-from services.approval.tasks.models import DeferredMaterial, Task
+from services.approval.tasks.models import DeferredMaterial
 
 log = structlog.get_logger("approval.tasks")
 
@@ -49,6 +51,8 @@ async def route_application(session: AsyncSession, *, runtime: Runtime, data: Ap
     departments, lead = deciding_departments(data)
     started_on = runtime.local_date(data.accepted_at)
     now = runtime.now()
+    # The calendar first: its read is the routing's only one, so it comes before any write.
+    calendar = await load_calendar(session)
     # One INSERT that does nothing when the application is there already: the check whether it
     # was routed and the write of its row are one statement (and race-free on PostgreSQL).
     added = await repository.add_application_if_new(
@@ -59,10 +63,8 @@ async def route_application(session: AsyncSession, *, runtime: Runtime, data: Ap
     if not added:
         return False
     _add_deferred_materials(session, data)
-    calendar = await load_calendar(session)
     start: StartClock = partial(
-        open_clock,
-        session,
+        new_clock,
         runtime=runtime,
         calendar=calendar,
         started_on=started_on,
@@ -72,24 +74,58 @@ async def route_application(session: AsyncSession, *, runtime: Runtime, data: Ap
         project_no=data.project_no,
         stage=data.stage,
         hall=data.hall or CITY_HALL,
-        # The application was not routed before (checked above), so none of its clocks exists.
-        fresh=True,
     )
+    # The application was not routed before (checked above), so none of its clocks exists: they
+    # and the tasks are written by statement, each kind in one, without the unit of work (nothing
+    # else in this transaction holds them; a later read loads the rows).
+    clocks: list[Clock] = []
+    tasks: list[dict[str, Any]] = []
+    events: list[EventData] = []
     for department in departments:
-        await _open_task(session, start=start, data=data, department=department, lead=department == lead, now=now)
+        task_id = str(uuid.uuid4())
+        clock = start(kind="task", ref=task_id, department=department, task_id=task_id)
+        clocks.append(clock)
+        task = {
+            "task_id": task_id,
+            "application_no": data.application_no,
+            "department": department,
+            "lead": department == lead,
+            "stage": data.stage,
+            "status": "open",
+            "clock_id": clock.clock_id,
+            "created_at": now,
+        }
+        tasks.append(task)
+        events.append(opened_event(clock))
+        events.append(
+            TaskAssigned(
+                task_id=task_id,
+                application_no=data.application_no,
+                department=department,
+                lead=department == lead,
+                stage=data.stage,
+                due_date=clock.due_date,
+                provisional=clock.provisional,
+            )
+        )
     owner = lead or item.department
-    await start(kind="application", ref=data.application_no, department=owner)
+    clocks.append(start(kind="application", ref=data.application_no, department=owner))
+    events.append(opened_event(clocks[-1]))
     if data.project_no and data.stage is not None:
-        await start(kind="stage", ref=stage_ref(data.application_no, data.stage), department=owner)
+        clocks.append(start(kind="stage", ref=stage_ref(data.application_no, data.stage), department=owner))
+        events.append(opened_event(clocks[-1]))
+    await clocks_repository.add_new(session, clocks)
+    await repository.add_tasks(session, tasks)
+    await outbox.add_many(session, events)
     await session.flush()
     log.info("application.routed", application_no=data.application_no, departments=departments, lead=lead)
     return True
 
 
 class StartClock(Protocol):
-    """open_clock with everything but the clock's own kind, ref and department given."""
+    """new_clock with everything but the clock's own kind, ref and department given."""
 
-    async def __call__(self, *, kind: str, ref: str, department: str, task_id: str | None = None) -> Clock: ...
+    def __call__(self, *, kind: str, ref: str, department: str, task_id: str | None = None) -> Clock: ...
 
 
 def _application_values(
@@ -130,35 +166,3 @@ def _add_deferred_materials(session: AsyncSession, data: ApplicationAccepted) ->
                 application_no=data.application_no, code=material.code, name=material.name, due_date=material.due_date
             )
         )
-
-
-async def _open_task(
-    session: AsyncSession, *, start: StartClock, data: ApplicationAccepted, department: str, lead: bool, now: datetime
-) -> None:
-    """One department's task with its clock, announced as assigned."""
-    task_id = str(uuid.uuid4())
-    clock = await start(kind="task", ref=task_id, department=department, task_id=task_id)
-    session.add(
-        Task(
-            task_id=task_id,
-            application_no=data.application_no,
-            department=department,
-            lead=lead,
-            stage=data.stage,
-            status="open",
-            clock_id=clock.clock_id,
-            created_at=now,
-        )
-    )
-    await outbox.add(
-        session,
-        TaskAssigned(
-            task_id=task_id,
-            application_no=data.application_no,
-            department=department,
-            lead=lead,
-            stage=data.stage,
-            due_date=clock.due_date,
-            provisional=clock.provisional,
-        ),
-    )
