@@ -16,14 +16,12 @@ import contextlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import structlog
 from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, Header
 from pydantic import ValidationError
-from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from structlog.contextvars import bound_contextvars
 
@@ -32,7 +30,7 @@ from owkernel.bus import Bus
 from owkernel.contracts import Envelope, EventData, UnknownEventError, decode
 from owkernel.db import Database
 from owkernel.deadletters import park
-from owkernel.handlers import ConsumerGroup, Handler, PoisonEvent, RetryLater, apply_once, handled_ids
+from owkernel.handlers import ConsumerGroup, Handler, PoisonEvent, RetryLater, apply_once, claim, handled_ids
 from owkernel.metrics import DEAD_LETTERS, EVENTS_HANDLED
 from owkernel.outbox import CORRELATION_HEADER
 from owkernel.tables import KernelTables
@@ -269,27 +267,25 @@ class StreamConsumer:
 
     async def _apply_fast(self, decoded: list[tuple[Msg, Envelope | None, EventData | None, str | None]]) -> list[str]:
         outcome: list[str] = []
+        handled: list[str] = []
         async with self.db.transaction() as session:
-            seen = await self._seen(session, [env.id for _, env, _, _ in decoded if env is not None])
-            now = datetime.now(UTC)
-            handled: list[dict[str, Any]] = []
+            # The inbox rows first, in one statement that also says which events are new: a
+            # redelivered event's row is there already and it is acknowledged with no effect.
+            envelopes = [env for _, env, _, _ in decoded if env is not None]
+            fresh = await claim(session, self.tables, self.durable, envelopes)
             for msg, envelope, data, _ in decoded:
                 assert envelope is not None and data is not None
-                if envelope.id in seen:
+                if envelope.id not in fresh:
                     EVENTS_HANDLED.labels(self.group.service, envelope.type, "duplicate").inc()
                     outcome.append("ack")
                     continue
+                fresh.discard(envelope.id)  # the same event twice in this batch: once only
                 with _event_scope(msg, envelope):
                     await self.group.handlers[envelope.type](session, data, envelope)
-                seen.add(envelope.id)
-                handled.append(
-                    {"consumer": self.durable, "event_id": envelope.id, "subject": envelope.type, "handled_at": now}
-                )
+                handled.append(envelope.type)
                 outcome.append("ack")
-            if handled:
-                await session.execute(insert(self.tables.inbox), handled)
-        for row in handled:
-            EVENTS_HANDLED.labels(self.group.service, row["subject"], "ok").inc()
+        for subject in handled:
+            EVENTS_HANDLED.labels(self.group.service, subject, "ok").inc()
         return outcome
 
     async def _apply_isolated(

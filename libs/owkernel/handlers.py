@@ -9,12 +9,14 @@ these lives in ``owkernel.consumer``, a dead letter's replay in ``owkernel.deadl
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import functools
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import insert, select
+from sqlalchemy import Insert, Select, Table, bindparam, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from owkernel.contracts import REGISTRY, Envelope, EventData, spec_for
@@ -60,15 +62,54 @@ class ConsumerGroup:
         return out
 
 
+# The inbox statements are built once per table and reused with new parameters: building one
+# (an IN list, a VALUES clause) and its cache key cost more than running it on SQLite, once per
+# consumer transaction (measured: ~0.1 ms of a ~0.5 ms transaction).
+@functools.cache
+def _handled_query(inbox: Table) -> Select[Any]:
+    return select(inbox.c.event_id).where(
+        inbox.c.consumer == bindparam("consumer"), inbox.c.event_id.in_(bindparam("ids", expanding=True))
+    )
+
+
+@functools.cache
+def _insert(inbox: Table) -> Insert:
+    return insert(inbox)
+
+
+@functools.cache
+def _claim_statement(inbox: Table, dialect: str) -> Insert:
+    # Portable Core insert has no ON CONFLICT; both backends' own constructs do, and RETURNING.
+    upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return upsert(inbox).on_conflict_do_nothing().returning(inbox.c.event_id)
+
+
 async def handled_ids(session: AsyncSession, tables: KernelTables, consumer: str, ids: list[str]) -> set[str]:
     """Which of these event ids ``consumer`` has handled already (its inbox rows)."""
     if not ids:
         return set()
-    inbox = tables.inbox
-    rows = await session.execute(
-        select(inbox.c.event_id).where(inbox.c.consumer == consumer, inbox.c.event_id.in_(ids))
-    )
+    rows = await session.execute(_handled_query(tables.inbox), {"consumer": consumer, "ids": ids})
     return set(rows.scalars())
+
+
+async def claim(session: AsyncSession, tables: KernelTables, consumer: str, envelopes: Sequence[Envelope]) -> set[str]:
+    """Write ``consumer``'s inbox rows for these events; return the ids that were not there yet.
+
+    One statement is both the check and the proof of handling (INSERT .. ON CONFLICT DO NOTHING
+    RETURNING), in place of a SELECT of the handled ids and an INSERT of the new ones. The caller
+    applies exactly the returned events, in the same transaction, so a row and its event's effects
+    commit or roll back together; an id already there (a redelivery) returns nothing. On
+    PostgreSQL a replica handling the same event concurrently makes this wait for its commit and
+    then see the row, rather than fail the batch on the unique key.
+    """
+    if not envelopes:
+        return set()
+    now = datetime.now(UTC)
+    # One row per id: a redelivery can put the same event twice in one batch.
+    rows = {e.id: {"consumer": consumer, "event_id": e.id, "subject": e.type, "handled_at": now} for e in envelopes}
+    statement = _claim_statement(tables.inbox, session.get_bind().dialect.name)
+    # A list of parameter sets: SQLAlchemy sends them as one multi-row INSERT (insertmanyvalues).
+    return set((await session.execute(statement, list(rows.values()))).scalars())
 
 
 async def apply_once(
@@ -81,8 +122,7 @@ async def apply_once(
     """
     async with session.begin_nested():
         await session.execute(
-            insert(tables.inbox).values(
-                consumer=consumer, event_id=envelope.id, subject=envelope.type, handled_at=datetime.now(UTC)
-            )
+            _insert(tables.inbox),
+            {"consumer": consumer, "event_id": envelope.id, "subject": envelope.type, "handled_at": datetime.now(UTC)},
         )
         await handler(session, data, envelope)

@@ -1,0 +1,68 @@
+"""The consumer's inbox on its fast path: one statement both checks and records which events of
+a transaction are new, so a redelivered event, or the same event twice in one batch, is applied
+once and acknowledged; a batch whose handler fails applies nothing of it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from nats.aio.msg import Msg
+from sqlalchemy import func, select
+
+from owkernel.contracts import Envelope, encode, make_envelope
+from owkernel.handlers import handled_ids
+from owtest import fresh_database_url
+from owtest.backbone import Consumer, consumer_tables, submitted
+
+
+def message(consumer: Consumer, envelope: Envelope, delivered: int = 1) -> Msg:
+    """A message as JetStream delivers it (its reply subject is where the ack goes)."""
+    sequence = abs(hash(envelope.id)) % 10**9
+    return Msg(
+        _client=consumer.bus.nc,
+        subject=consumer.bus.wire_subject(envelope.type),
+        reply=f"$JS.ACK.INTAKE.test.{delivered}.{sequence}.{sequence}.0.0",
+        data=encode(envelope),
+        headers={"Nats-Msg-Id": envelope.id},
+    )
+
+
+async def inbox_rows(consumer: Consumer) -> int:
+    async with consumer.db.transaction() as session:
+        return int((await session.execute(select(func.count()).select_from(consumer_tables.inbox))).scalar_one())
+
+
+async def test_redelivered_and_repeated_events_apply_once(nats_url: str, namespace: str, tmp_path: Path) -> None:
+    consumer = await Consumer.start(fresh_database_url("cons", tmp_path), nats_url, namespace)
+    loop = consumer.runner.consumers[0]
+    first, second, third = (make_envelope(submitted(f"A{i}"), source="intake") for i in range(3))
+    try:
+        # The same event twice in one batch (a redelivery that arrived with the original).
+        await loop.handle_batch([message(consumer, first), message(consumer, first, 2), message(consumer, second)])
+        assert await consumer.counts() == {"A0": 1, "A1": 1}
+        # A later batch with an event handled before (a crash between commit and ack).
+        await loop.handle_batch([message(consumer, first, 3), message(consumer, third)])
+        assert await consumer.counts() == {"A0": 1, "A1": 1, "A2": 1}
+        assert await inbox_rows(consumer) == 3
+        async with consumer.db.transaction() as session:
+            handled = await handled_ids(session, consumer_tables, loop.durable, [first.id, third.id, "other"])
+        assert handled == {first.id, third.id}
+    finally:
+        await consumer.stop()
+
+
+async def test_a_failing_event_leaves_no_inbox_row(nats_url: str, namespace: str, tmp_path: Path) -> None:
+    consumer = await Consumer.start(fresh_database_url("cons", tmp_path), nats_url, namespace)
+    loop = consumer.runner.consumers[0]
+    good = make_envelope(submitted("OK1"), source="intake")
+    bad = make_envelope(submitted("POISON1"), source="intake")  # its handler always raises
+    try:
+        # The fast path's transaction (inbox rows first) rolls back whole; the isolated retry
+        # applies the good one and leaves the failing one unrecorded, to be redelivered.
+        await loop.handle_batch([message(consumer, good), message(consumer, bad)])
+        assert await consumer.counts() == {"OK1": 1}
+        async with consumer.db.transaction() as session:
+            handled = await handled_ids(session, consumer_tables, loop.durable, [good.id, bad.id])
+        assert handled == {good.id}
+    finally:
+        await consumer.stop()
