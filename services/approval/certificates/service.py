@@ -52,8 +52,7 @@ async def issue(
         verification_code=new_verification_code(),
         issued_at=at,
     )
-    session.add(certificate)
-    await session.flush()
+    await repository.add(session, certificate)
     await outbox.add(
         session,
         CertificateIssued(

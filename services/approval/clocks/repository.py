@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, insert, or_, select, text
+from sqlalchemy import Table, and_, bindparam, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from services.approval.clocks.models import Q_OPEN_PROVISIONAL, Clock, ClockEntry, DataFix, Suspension
 
@@ -35,6 +36,18 @@ async def by_ref(session: AsyncSession, kind: str, ref: str) -> Clock | None:
 
 
 _CLOCKS = cast(Table, Clock.__table__)
+_WRITE_CLOCK = update(_CLOCKS).where(_CLOCKS.c.clock_id == bindparam("b_clock_id"))
+
+
+async def write_closings(session: AsyncSession, changes: Sequence[tuple[Clock, dict[str, Any]]]) -> None:
+    """Write loaded clocks' stops (the same columns for each) in one statement, without the unit
+    of work: each object takes the values as its row's, so no flush writes them again."""
+    if not changes:
+        return
+    await session.execute(_WRITE_CLOCK, [{"b_clock_id": clock.clock_id, **values} for clock, values in changes])
+    for clock, values in changes:
+        for name, value in values.items():
+            set_committed_value(clock, name, value)
 
 
 async def add_new(session: AsyncSession, clocks: Sequence[Clock]) -> None:

@@ -6,6 +6,7 @@ adds time, and every change is a ledger line with its reason."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -141,30 +142,48 @@ async def open_clock(
     return clock
 
 
-async def close_clock(session: AsyncSession, *, runtime: Runtime, clock: Clock, at: datetime, outcome: str) -> None:
-    """Stop a clock: on time when it stops on or before its due date."""
-    if clock.status == "closed":
-        return
-    clock.status = "closed"
-    clock.suspended_since = None
-    clock.closed_at = at
-    clock.on_time = runtime.local_date(at) <= clock.due_date
-    clock.outcome = outcome
-    await outbox.add(
-        session,
-        ClockClosed(
+async def close_clocks(
+    session: AsyncSession, *, runtime: Runtime, stops: Sequence[tuple[Clock, str]], at: datetime
+) -> dict[str, ClockClosed]:
+    """Stop clocks, each with its outcome, in one UPDATE: on time when one stops on or before its
+    due date. A clock already closed is left as it is. Returns the closing events by clock id,
+    for the caller to stage in the order its events go out."""
+    changes = [
+        (
+            clock,
+            {
+                "status": "closed",
+                "suspended_since": None,
+                "closed_at": at,
+                "on_time": runtime.local_date(at) <= clock.due_date,
+                "outcome": outcome,
+            },
+        )
+        for clock, outcome in stops
+        if clock.status != "closed"
+    ]
+    await repository.write_closings(session, changes)
+    return {
+        clock.clock_id: ClockClosed(
             clock_id=clock.clock_id,
             clock_kind=clock.kind,
             ref=clock.ref,
-            on_time=clock.on_time,
+            on_time=values["on_time"],
             closed_at=at,
             department=clock.department,
             application_no=clock.application_no,
             due_date=clock.due_date,
-            outcome=outcome,
+            outcome=values["outcome"],
             hall=clock.hall,
-        ),
-    )
+        )
+        for clock, values in changes
+    }
+
+
+async def close_clock(session: AsyncSession, *, runtime: Runtime, clock: Clock, at: datetime, outcome: str) -> None:
+    """Stop a clock (on time when it stops on or before its due date) and announce it."""
+    closed = await close_clocks(session, runtime=runtime, stops=[(clock, outcome)], at=at)
+    await outbox.add_many(session, list(closed.values()))
 
 
 def suspended_days(calendar: WorkingCalendar, clock: Clock, since: date, until: date) -> int:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Insert, Table, and_, bindparam, case, func, insert, or_, select
+from sqlalchemy import Insert, Table, and_, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from owkernel.db import conflict_insert
 from services.approval.clocks.models import Clock
@@ -30,6 +31,8 @@ _LOCK_APPLICATION_OF_TASK = (
     .with_for_update()
     .execution_options(populate_existing=True)
 )
+_WRITE_APPLICATION = update(_APPLICATIONS).where(_APPLICATIONS.c.application_no == bindparam("b_application_no"))
+_WRITE_TASK = update(_TASKS).where(_TASKS.c.task_id == bindparam("b_task_id"))
 _TASKS_OF = select(Task).where(Task.application_no == bindparam("application_no")).order_by(Task.department)
 _TASKS_OF_FRESH = _TASKS_OF.execution_options(populate_existing=True)
 
@@ -60,6 +63,21 @@ async def add_tasks(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     """Insert new tasks (as their columns) in one statement, without the unit of work."""
     if rows:
         await session.execute(insert(_TASKS), rows)
+
+
+async def write_application(session: AsyncSession, application: Application, values: dict[str, Any]) -> None:
+    """Change a loaded application by statement, without the unit of work: the object takes the
+    values as its row's, so no flush writes them again."""
+    await session.execute(_WRITE_APPLICATION, {"b_application_no": application.application_no, **values})
+    for name, value in values.items():
+        set_committed_value(application, name, value)
+
+
+async def write_task(session: AsyncSession, task: Task, values: dict[str, Any]) -> None:
+    """Change a loaded task by statement, without the unit of work (as ``write_application``)."""
+    await session.execute(_WRITE_TASK, {"b_task_id": task.task_id, **values})
+    for name, value in values.items():
+        set_committed_value(task, name, value)
 
 
 async def lock_application_of_task(session: AsyncSession, task_id: str) -> Application | None:

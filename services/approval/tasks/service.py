@@ -12,9 +12,11 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from owkernel.auth import Principal
+from owkernel.contracts import EventData
 from owkernel.contracts.approval import (
     ApplicationApproved,
     ApplicationRejected,
+    ClockClosed,
     TaskCancelled,
     TaskDecided,
 )
@@ -25,7 +27,7 @@ from services.approval.certificates import service as certificates
 from services.approval.certificates.models import Certificate
 from services.approval.clocks import repository as clocks_repository
 from services.approval.clocks.models import Clock
-from services.approval.clocks.service import close_clock
+from services.approval.clocks.service import close_clocks
 from services.approval.db import outbox
 from services.approval.runtime import Runtime
 from services.approval.tasks import repository
@@ -57,26 +59,34 @@ async def decide(
     application, task, tasks = await _task_to_decide(session, task_id=task_id, principal=principal)
     opinion = _opinion(decision, opinion)
     now = runtime.now()
-    # Every read comes before the first change: the session's autoflush would otherwise write the
-    # changes made so far before each read, one UPDATE per row instead of one per table.
-    # One read of the application's open clocks serves the task's own clock and, when this
-    # decision settles the application, the application and stage clocks.
+    status = "approved" if decision == "approve" else "rejected"
+    # Every read comes before the first write, and the rows are written by statement (each
+    # object taking the values as its row's), not by the unit of work, whose flush cost more CPU
+    # than the decision's statements. One read of the application's open clocks serves the
+    # task's own clock and, when this decision settles the application, the application and
+    # stage clocks.
     open_clocks = await clocks_repository.of_application(
         session, application.application_no, statuses=("running", "suspended")
     )
-    settles = decision != "approve" or all(t.status == "approved" for t in tasks if t is not task)
+    settles = status == "rejected" or all(t.status == "approved" for t in tasks if t is not task)
     # The working days used are counted only when the application's clock stops with this decision.
     calendar = await load_calendar(session) if settles and any(c.kind == "application" for c in open_clocks) else None
-    task.status = "approved" if decision == "approve" else "rejected"
-    task.opinion = opinion
-    task.decided_by = principal.display
-    task.decided_at = now
     by_id = {c.clock_id: c for c in open_clocks}
     clock = by_id.get(task.clock_id)
-    if clock is not None:
-        await close_clock(session, runtime=runtime, clock=clock, at=now, outcome=task.status)
-    await outbox.add(
-        session,
+    # A rejection cancels the other open tasks.
+    cancelled = [t for t in tasks if t.status == "open" and t is not task] if status == "rejected" else []
+    whole = [c for c in open_clocks if c.kind in ("application", "stage")] if settles else []
+    used = _working_days_used(runtime, whole, now=now, calendar=calendar)
+    # Every clock this decision stops, in one UPDATE; their events go out in the order below.
+    stops = [(clock, status)] if clock is not None else []
+    stops += [(c, "cancelled") for t in cancelled if (c := by_id.get(t.clock_id)) is not None]
+    stops += [(c, status) for c in whole]
+    closed = await close_clocks(session, runtime=runtime, stops=stops, at=now)
+    await repository.write_task(
+        session, task, {"status": status, "opinion": opinion, "decided_by": principal.display, "decided_at": now}
+    )
+    events: list[EventData] = [closed[clock.clock_id]] if clock is not None and clock.clock_id in closed else []
+    events.append(
         TaskDecided(
             task_id=task.task_id,
             application_no=application.application_no,
@@ -85,24 +95,38 @@ async def decide(
             opinion=opinion,
             decided_by=principal.display,
             decided_at=now,
-        ),
+        )
     )
     certificate = None
-    if task.status == "rejected":
+    if status == "rejected":
         await _reject(
+            session, application=application, task=task, cancelled=cancelled, closed=closed, now=now, events=events
+        )
+        events += [closed[c.clock_id] for c in whole if c.clock_id in closed]
+        await repository.write_application(
             session,
-            runtime=runtime,
-            application=application,
-            task=task,
-            tasks=tasks,
-            now=now,
-            open_clocks=by_id,
-            calendar=calendar,
+            application,
+            {"status": "rejected", "decided_at": now, "reason": task.opinion, "working_days_used": used},
         )
+        events.append(
+            ApplicationRejected(
+                application_no=application.application_no,
+                item_code=application.item_code,
+                department=task.department,
+                reason=task.opinion or "",
+                decided_at=now,
+                project_no=application.project_no,
+                stage=application.stage,
+            )
+        )
+        await outbox.add_many(session, events)
+        log.info("application.rejected", application_no=application.application_no, department=task.department)
     elif settles:
-        certificate = await _approve(
-            session, runtime=runtime, application=application, now=now, open_clocks=open_clocks, calendar=calendar
-        )
+        events += [closed[c.clock_id] for c in whole if c.clock_id in closed]
+        await outbox.add_many(session, events)
+        certificate = await _approve(session, runtime=runtime, application=application, now=now, used=used)
+    else:
+        await outbox.add_many(session, events)
     await session.flush()
     if clock is None:
         # The task's clock was not open (it stopped earlier): the caller still shows it.
@@ -144,43 +168,26 @@ def _opinion(decision: str, opinion: str) -> str:
     return opinion
 
 
-async def _close_whole(
-    session: AsyncSession,
-    *,
-    runtime: Runtime,
-    open_clocks: Iterable[Clock],
-    outcome: str,
-    now: datetime,
-    calendar: WorkingCalendar | None,
+def _working_days_used(
+    runtime: Runtime, whole: Iterable[Clock], *, now: datetime, calendar: WorkingCalendar | None
 ) -> int:
-    """Stop the application's and stage's clocks; the working days the application used
-    (``calendar`` is given whenever the application's clock is among ``open_clocks``)."""
+    """The working days the application used until ``now``, by its clock among ``whole`` (its and
+    its stage's clocks; ``calendar`` is given whenever the application's clock is among them)."""
     used = 0
-    for clock in open_clocks:
+    for clock in whole:
         if clock.kind == "application" and calendar is not None:
             elapsed = calendar.working_days_between(clock.started_on, runtime.local_date(now)).days
             used = max(elapsed - clock.suspended_days, 0)
-        if clock.kind in ("application", "stage"):
-            await close_clock(session, runtime=runtime, clock=clock, at=now, outcome=outcome)
     return used
 
 
 async def _approve(
-    session: AsyncSession,
-    *,
-    runtime: Runtime,
-    application: Application,
-    now: datetime,
-    open_clocks: list[Clock],
-    calendar: WorkingCalendar | None,
+    session: AsyncSession, *, runtime: Runtime, application: Application, now: datetime, used: int
 ) -> Certificate | None:
-    # The clocks first, then every field of the application at once: one UPDATE of its row.
-    used = await _close_whole(
-        session, runtime=runtime, open_clocks=open_clocks, outcome="approved", now=now, calendar=calendar
+    # Every field of the application at once: one UPDATE of its row.
+    await repository.write_application(
+        session, application, {"status": "approved", "decided_at": now, "working_days_used": used}
     )
-    application.status = "approved"
-    application.decided_at = now
-    application.working_days_used = used
     await outbox.add(
         session,
         ApplicationApproved(
@@ -248,49 +255,32 @@ async def material_supplied(
 async def _reject(
     session: AsyncSession,
     *,
-    runtime: Runtime,
     application: Application,
     task: Task,
-    tasks: list[Task],
+    cancelled: list[Task],
+    closed: dict[str, ClockClosed],
     now: datetime,
-    open_clocks: dict[str, Clock],
-    calendar: WorkingCalendar | None,
+    events: list[EventData],
 ) -> None:
-    application.status = "rejected"
-    application.decided_at = now
-    application.reason = task.opinion
-    for other in tasks:
-        if other.status != "open":
-            continue
-        other.status = "cancelled"
-        other.decided_at = now
-        other.opinion = f"cancelled: {task.department} rejected the application"
-        clock = open_clocks.get(other.clock_id)
-        if clock is not None:
-            await close_clock(session, runtime=runtime, clock=clock, at=now, outcome="cancelled")
-        await outbox.add(
+    """Cancel the other open tasks of a rejected application (their clocks already stopped)."""
+    for other in cancelled:
+        await repository.write_task(
             session,
+            other,
+            {
+                "status": "cancelled",
+                "decided_at": now,
+                "opinion": f"cancelled: {task.department} rejected the application",
+            },
+        )
+        if other.clock_id in closed:
+            events.append(closed[other.clock_id])
+        events.append(
             TaskCancelled(
                 task_id=other.task_id,
                 application_no=application.application_no,
                 department=other.department,
                 reason=f"{task.department} rejected the application: {task.opinion}",
                 cancelled_at=now,
-            ),
+            )
         )
-    application.working_days_used = await _close_whole(
-        session, runtime=runtime, open_clocks=open_clocks.values(), outcome="rejected", now=now, calendar=calendar
-    )
-    await outbox.add(
-        session,
-        ApplicationRejected(
-            application_no=application.application_no,
-            item_code=application.item_code,
-            department=task.department,
-            reason=task.opinion or "",
-            decided_at=now,
-            project_no=application.project_no,
-            stage=application.stage,
-        ),
-    )
-    log.info("application.rejected", application_no=application.application_no, department=task.department)
