@@ -106,7 +106,7 @@ async def load_changing(session: AsyncSession, no: str, *, at: datetime) -> Appl
     One statement instead of a locking read and an UPDATE at the commit; a step that then refuses
     (403, 409) rolls the change back with everything else.
     """
-    app = await repository.touch_by_no(session, no, at=at)
+    app = await repository.change_by_no(session, no, {"updated_at": at})
     if app is None:
         raise NotFound(f"No application {no}.", code="application_not_found", application_no=no)
     return app

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from owkernel.contracts.common import Address, Applicant, DeliveryChoice
 from owkernel.contracts.intake import ApplicationResumed, ApplicationSuspended, SuspensionReason, VisitRecorded
 from services.intake.applications import repository
-from services.intake.applications.models import Application, Suspension
+from services.intake.applications.models import Application, Suspension, TimelineEntry
 from services.intake.common import local_today
 from services.intake.db import outbox
 from services.intake.settings import IntakeSettings
@@ -44,13 +44,14 @@ def delivery_of(app: Application) -> DeliveryChoice:
 
 async def suspend(
     session: AsyncSession, app: Application, *, key: str, reason: SuspensionReason, at: datetime, detail: dict[str, Any]
-) -> None:
-    """Start a wait for the applicant (once per key) and tell approval to stop the clock."""
+) -> TimelineEntry | None:
+    """Start a wait for the applicant (once per key) and tell approval to stop the clock; the
+    wait's timeline entry, or None when it had started already."""
     if await repository.get_suspension(session, app.id, key) is not None:
-        return
+        return None
     session.add(Suspension(application_id=app.id, key=key, reason=reason, started_at=at))
     await outbox.add(session, ApplicationSuspended(application_no=app.application_no, key=key, reason=reason, at=at))
-    await repository.add_timeline(
+    return await repository.add_timeline(
         session, app.id, at=at, event="intake.application.suspended", detail={"key": key, "reason": reason, **detail}
     )
 

@@ -46,16 +46,17 @@ async def get_by_no(session: AsyncSession, no: str, *, for_update: bool = False)
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-async def touch_by_no(session: AsyncSession, no: str, *, at: datetime) -> Application | None:
-    """One application by its number, locked and its ``updated_at`` set to ``at``: one statement
-    (UPDATE ... RETURNING) where a step that changes it anyway would read it and update it after."""
-    stmt = (
-        update(Application)
-        .where(Application.application_no == no)
-        .values(updated_at=at)
-        .returning(Application)
-        .execution_options(synchronize_session=False)
-    )
+async def change_by_no(
+    session: AsyncSession, no: str, values: dict[str, Any], *, statuses: Seq[str] | None = None
+) -> Application | None:
+    """One application by its number, changed by ``values`` and so locked, when its status is one
+    of ``statuses`` (any, when None): one statement (UPDATE ... RETURNING) where a step would
+    read it with a lock and update it at the commit. None when no row was changed."""
+    stmt = update(Application).where(Application.application_no == no)
+    if statuses is not None:
+        stmt = stmt.where(Application.status.in_(statuses))
+    stmt = stmt.values(values).returning(Application)
+    stmt = stmt.execution_options(synchronize_session=False, populate_existing=True)
     return (await session.execute(stmt)).scalar_one_or_none()
 
 

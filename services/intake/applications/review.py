@@ -7,6 +7,7 @@ status after it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -25,7 +26,7 @@ from owkernel.kernel import clock_of
 from services.intake.applications import repository
 from services.intake.applications.access import ensure_can_act, load
 from services.intake.applications.events import applicant_of, delivery_of, suspend
-from services.intake.applications.models import Application, ApplicationMaterial
+from services.intake.applications.models import Application, ApplicationMaterial, TimelineEntry
 from services.intake.applications.reading import Step, material_name
 from services.intake.applications.schemas import AcceptanceIn
 from services.intake.common import local_today
@@ -37,23 +38,24 @@ from services.intake.settings import IntakeSettings
 Spec = dict[str, Any]
 
 
+SUBMITTABLE = ("draft", "returned")
+
+
 async def submit(session: AsyncSession, *, principal: Principal, no: str) -> Step:
     """Submit for pre-review at the window; every critical material must be there."""
-    app = await load(session, no, for_update=True)
-    await ensure_can_act(session, principal, app)
-    if app.status not in ("draft", "returned"):
-        raise Conflict(
-            f"Application {no} is {app.status}; only a draft or a returned one is submitted.",
-            code="application_not_submittable",
-            application_status=app.status,
-        )
+    now = clock_of(session).now()
+    # One statement moves a draft (or a returned one) and locks it; a refusal below rolls it back.
+    moved: dict[str, Any] = {"status": "submitted", "submitted_at": now, "updated_at": now}
+    app = await repository.change_by_no(session, no, moved, statuses=SUBMITTABLE)
+    if app is None:
+        app = await _changing(session, principal, no, moved, allowed=SUBMITTABLE, refused=_not_submittable)
+    else:
+        await ensure_can_act(session, principal, app)
     rows = await repository.materials_of(session, app.id)
     _critical_uploaded(app, rows)
-    now = clock_of(session).now()
-    resubmitted = app.status == "returned"
-    app.status = "submitted"
-    app.submitted_at = now
-    app.updated_at = now
+    earlier = await repository.timeline_of(session, app.id)
+    # Submitted before: it came back for correction (the status it had is gone with the change).
+    resubmitted = any(e.event == "intake.application.submitted" for e in earlier)
     await outbox.add(
         session,
         ApplicationSubmitted(
@@ -64,14 +66,49 @@ async def submit(session: AsyncSession, *, principal: Principal, no: str) -> Ste
             hall=app.hall,
         ),
     )
-    await repository.add_timeline(
+    entry = await repository.add_timeline(
         session,
         app.id,
         at=now,
         event="intake.application.submitted",
         detail={"by": principal.display, "resubmitted": resubmitted},
     )
-    return Step(app=app, materials=rows)
+    return Step(app=app, materials=rows, timeline=_in_order(earlier, entry))
+
+
+def _not_submittable(app: Application) -> Conflict:
+    return Conflict(
+        f"Application {app.application_no} is {app.status}; only a draft or a returned one is submitted.",
+        code="application_not_submittable",
+        application_status=app.status,
+    )
+
+
+async def _changing(
+    session: AsyncSession,
+    principal: Principal | None,
+    no: str,
+    values: dict[str, Any],
+    *,
+    allowed: tuple[str, ...],
+    refused: Callable[[Application], Conflict],
+) -> Application:
+    """The application a step's one UPDATE did not change: read (and locked) to say why (404, 403
+    when ``principal`` may not act on it, 409), or changed now if it became ``allowed`` meanwhile."""
+    app = await load(session, no, for_update=True)
+    if principal is not None:
+        await ensure_can_act(session, principal, app)
+    if app.status not in allowed:
+        raise refused(app)
+    for name, value in values.items():
+        setattr(app, name, value)
+    return app
+
+
+def _in_order(earlier: list[TimelineEntry], entry: TimelineEntry) -> list[TimelineEntry]:
+    """The timeline read before a step with the step's entry, in the order ``timeline_of`` reads
+    (time, then id: the new entry's id is the highest, and the sort is stable)."""
+    return sorted([*earlier, entry], key=lambda e: e.at)
 
 
 def _critical_uploaded(app: Application, rows: list[ApplicationMaterial]) -> None:
@@ -101,23 +138,43 @@ async def decide_acceptance(
     session: AsyncSession, *, settings: IntakeSettings, principal: Principal, no: str, data: AcceptanceIn
 ) -> Step:
     """The clerk's pre-review: accept (with 容缺), return for correction, or refuse with a reason."""
-    app = await load(session, no, for_update=True)
-    if app.status != "submitted":
-        raise Conflict(
-            f"Application {no} is {app.status}; only a submitted application is pre-reviewed.",
-            code="application_not_submitted",
-            application_status=app.status,
-        )
     clerk = principal.username or principal.display
     if data.decision in ("return", "reject"):
+        app = await load(session, no, for_update=True)
+        if app.status != "submitted":
+            raise _not_submitted(app)
         return await _send_back(session, app, clerk=clerk, refuse=data.decision == "reject", reason=data.reason)
+    now = clock_of(session).now()
+    # Accepted at the accepting clerk's hall, wherever it was made.
+    hall = halls.staff_hall(principal)
+    # One statement accepts a submitted application and locks it; a refusal below rolls it back.
+    accepted: dict[str, Any] = {
+        "status": "accepted",
+        "accepted_at": now,
+        "updated_at": now,
+        "clerk": clerk,
+        "accepted_hall": hall,
+        "reason": None,
+    }
+    changed = await repository.change_by_no(session, no, accepted, statuses=("submitted",))
+    if changed is None:
+        changed = await _changing(session, None, no, accepted, allowed=("submitted",), refused=_not_submitted)
     return await _accept(
         session,
         settings=settings,
-        app=app,
+        app=changed,
         clerk=clerk,
-        hall=halls.staff_hall(principal),
+        hall=hall,
         deferred_codes=data.deferred_materials,
+        now=now,
+    )
+
+
+def _not_submitted(app: Application) -> Conflict:
+    return Conflict(
+        f"Application {app.application_no} is {app.status}; only a submitted application is pre-reviewed.",
+        code="application_not_submitted",
+        application_status=app.status,
     )
 
 
@@ -153,40 +210,40 @@ async def _accept(
     clerk: str,
     hall: str,
     deferred_codes: list[str],
+    now: datetime,
 ) -> Step:
-    """Accept: every critical material there, every missing non-critical one deferred until ``due``."""
+    """Accept (the application is accepted already, in this transaction): every critical material
+    there, every missing non-critical one deferred until ``due``."""
     specs = {m["code"]: m for m in app.item.get("materials", [])}
     existing = await repository.materials_of(session, app.id)
     rows = {m.code: m for m in existing}
     provided = {code for code, row in rows.items() if row.sha256}
     _acceptable(specs, provided, deferred_codes)
     await _previous_stage_approved(session, app)
-    now = clock_of(session).now()
     due = local_today(settings, now) + timedelta(days=settings.supplement_days)
     # Every missing non-critical material is deferred (容缺), listed by the clerk or not.
     deferred = [specs[c] for c in specs if c not in provided]
     added = _defer(session, app, deferred, rows, due=due)
-    app.status = "accepted"
-    app.accepted_at = now
-    app.updated_at = now
-    app.clerk = clerk
-    # Accepted at the accepting clerk's hall, wherever it was made.
-    app.accepted_hall = hall
-    app.reason = None
     await _publish_accepted(session, app, deferred, clerk=clerk, hall=hall, due=due, at=now)
-    await repository.add_timeline(
+    earlier = await repository.timeline_of(session, app.id)
+    entry = await repository.add_timeline(
         session,
         app.id,
         at=now,
         event="intake.application.accepted",
         detail={"clerk": clerk, "deferred_materials": [s["code"] for s in deferred]},
     )
+    timeline = _in_order(earlier, entry)
     # 容缺 never stops the flow: the clocks run while deferred materials are outstanding (approval
     # holds the certificate until the last arrives). Only the unpaid fee is a wait.
     if app.payment_status == "unpaid":
-        await suspend(session, app, key="payment", reason="unpaid_fee", at=now, detail={"amount_fen": app.fee_fen})
+        wait = await suspend(
+            session, app, key="payment", reason="unpaid_fee", at=now, detail={"amount_fen": app.fee_fen}
+        )
+        if wait is not None:
+            timeline = _in_order(timeline, wait)
     # The new rows take ids after the existing ones, in the order they were added (one flush).
-    return Step(app=app, materials=[*existing, *added])
+    return Step(app=app, materials=[*existing, *added], timeline=timeline)
 
 
 def _acceptable(specs: dict[str, Spec], provided: set[str], deferred_codes: list[str]) -> None:

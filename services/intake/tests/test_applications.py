@@ -179,8 +179,19 @@ async def test_return_resubmit_and_not_accepted(hall: Hall) -> None:
     )
     assert r.status_code == 200 and r.json()["status"] == "returned" and r.json()["reason"] == "申请表未签字"
     assert (await hall.upload(me, no, "M1")).status_code == 201
+    someone = hall.citizen(resident_id())
+    r = await hall.client.post(f"/api/v1/applications/{no}/submit", headers=someone)
+    assert r.status_code == 403, "someone else's application, submittable or not"
     r = await hall.client.post(f"/api/v1/applications/{no}/submit", headers=me)
     assert r.status_code == 200 and r.json()["status"] == "submitted"
+    assert r.json() == await hall.view(no, me), "the step answers what a fresh read shows"
+    submitted = [t["detail"] for t in r.json()["timeline"] if t["event"] == "intake.application.submitted"]
+    assert [d["resubmitted"] for d in submitted] == [False, True]
+    r = await hall.client.post(f"/api/v1/applications/{no}/submit", headers=someone)
+    assert r.status_code == 403, "who may act is said before what the status allows"
+    assert (await hall.client.post(f"/api/v1/applications/{no}/submit", headers=me)).status_code == 409
+    unknown = "/api/v1/applications/1999-C-000001/acceptance"
+    assert (await hall.client.post(unknown, json={"decision": "accept"}, headers=hall.clerk)).status_code == 404
     r = await hall.client.post(
         f"/api/v1/applications/{no}/acceptance",
         json={"decision": "reject", "reason": "不属于受理范围"},
@@ -188,6 +199,9 @@ async def test_return_resubmit_and_not_accepted(hall: Hall) -> None:
     )
     assert r.status_code == 200 and r.json()["status"] == "not_accepted"
     assert (await hall.client.post(f"/api/v1/applications/{no}/submit", headers=me)).status_code == 409
+    r = await hall.client.post(f"/api/v1/applications/{no}/acceptance", json={"decision": "accept"}, headers=hall.clerk)
+    assert r.status_code == 409 and r.json()["code"] == "application_not_submitted"
+    assert (await hall.view(no))["status"] == "not_accepted"
     returned = await hall.published("intake.application.returned")
     refused = await hall.published("intake.application.not_accepted")
     assert isinstance(returned[0][1], ApplicationReturned) and returned[0][1].reason == "申请表未签字"
