@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from nats.aio.msg import Msg
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import event
 
 from owkernel.bus import Bus
 from owkernel.clock import FakeClock
@@ -80,6 +81,32 @@ class Seen:
 
 
 @dataclass
+class Statements:
+    """The SQL statements approval sent while they were counted."""
+
+    sql: list[str] = field(default_factory=list)
+
+
+@contextlib.contextmanager
+def counted_statements(engine: Any) -> Iterator[Statements]:
+    """Count the statements ``engine`` sends from the calling asyncio task: a request through the
+    in-process client and a handler called in the test run in it; the outbox relay, the consumers
+    and the jobs run in tasks of their own and are not counted."""
+    seen = Statements()
+    task = asyncio.current_task()
+
+    def on_statement(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if asyncio.current_task() is task:
+            seen.sql.append(statement)
+
+    event.listen(engine, "before_cursor_execute", on_statement)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", on_statement)
+
+
+@dataclass
 class Approval(ServiceHarness):
     """The running service, the bus the other services would publish on, and approval's events."""
 
@@ -90,6 +117,10 @@ class Approval(ServiceHarness):
     async def publish(self, data: EventData) -> Envelope:
         """Publish another service's event exactly as its outbox relay would."""
         return await Producers(self.bus).publish(data)
+
+    def statements(self) -> contextlib.AbstractContextManager[Statements]:
+        """Count the statements approval sends from this task (see ``counted_statements``)."""
+        return counted_statements(self.kernel.db.engine.sync_engine)
 
     def approver(self, department: str, username: str | None = None) -> dict[str, str]:
         """Headers of an approver of ``department``."""

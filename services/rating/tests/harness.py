@@ -4,13 +4,17 @@ other services on the bus, rating's defaults for their events, and waits on what
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy import event
 
 from owkernel.bus import Bus
 from owkernel.contracts import EventData
@@ -94,11 +98,41 @@ def rejected(application_no: str, *, department: str) -> ApplicationRejected:
     return events.rejected(application_no, department=department)
 
 
+@dataclass
+class Statements:
+    """The SQL statements rating sent while they were counted."""
+
+    sql: list[str] = field(default_factory=list)
+
+
+@contextlib.contextmanager
+def counted_statements(engine: Any) -> Iterator[Statements]:
+    """Count the statements ``engine`` sends from the calling asyncio task: a request through the
+    in-process client and a handler called in the test run in it; the outbox relay, the consumers
+    and the jobs run in tasks of their own and are not counted."""
+    seen = Statements()
+    task = asyncio.current_task()
+
+    def on_statement(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if asyncio.current_task() is task:
+            seen.sql.append(statement)
+
+    event.listen(engine, "before_cursor_execute", on_statement)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", on_statement)
+
+
 class Client(ServiceHarness):
     """The running service with tokens at hand."""
 
     def __init__(self, svc: RunningService, keys: SigningKeys) -> None:
         super().__init__(svc=svc, keys=keys)
+
+    def statements(self) -> contextlib.AbstractContextManager[Statements]:
+        """Count the statements rating sends from this task (see ``counted_statements``)."""
+        return counted_statements(self.svc.kernel.db.engine.sync_engine)
 
     @property
     def http(self) -> httpx.AsyncClient:
