@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from owkernel.db import conflict_insert
@@ -28,14 +28,25 @@ async def issue_certificate(
     first certificate, the common case, costs one statement and tells the caller no shipment can
     exist yet. On PostgreSQL the row stays locked to the end of the transaction, as after the write.
     """
-    stmt = (
+    params = {"where_application_no": application_no, "set_certificate_no": certificate_no, "set_at": issued_at}
+    return (await session.execute(_ISSUE, params)).scalar_one_or_none()
+
+
+# Built once (every certificate runs it): building a statement and its cache key cost more than
+# running it (issue 22).
+_ISSUE = (
+    select(DeliveryApplication)
+    .from_statement(
         update(DeliveryApplication)
-        .where(DeliveryApplication.application_no == application_no, DeliveryApplication.certificate_no.is_(None))
-        .values(certificate_no=certificate_no, certificate_issued_at=issued_at)
+        .where(
+            DeliveryApplication.application_no == bindparam("where_application_no"),
+            DeliveryApplication.certificate_no.is_(None),
+        )
+        .values(certificate_no=bindparam("set_certificate_no"), certificate_issued_at=bindparam("set_at"))
         .returning(DeliveryApplication)
     )
-    found = select(DeliveryApplication).from_statement(stmt).execution_options(populate_existing=True)
-    return (await session.execute(found)).scalar_one_or_none()
+    .execution_options(populate_existing=True)
+)
 
 
 async def upsert_accepted(

@@ -10,6 +10,8 @@ from services.delivery.partners.models import PartnerAvailability
 
 # Where a transaction keeps what it read of the availability (see ``unavailable_carriers``).
 _UNAVAILABLE = "delivery.unavailable_carriers"
+# Built once: every certificate's transaction runs it.
+_UNAVAILABLE_ROWS = select(PartnerAvailability.carrier).where(PartnerAvailability.available.is_(False))
 
 
 async def unavailable_carriers(session: AsyncSession) -> set[str]:
@@ -24,7 +26,7 @@ async def unavailable_carriers(session: AsyncSession) -> set[str]:
     kept = session.info.get(_UNAVAILABLE)
     if kept is not None and transaction is not None and kept[0] is transaction:
         return set(kept[1])
-    rows = await session.execute(select(PartnerAvailability.carrier).where(PartnerAvailability.available.is_(False)))
+    rows = await session.execute(_UNAVAILABLE_ROWS)
     found = frozenset(rows.scalars()) | unconfigured(session)
     session.info[_UNAVAILABLE] = (session.sync_session.get_transaction(), found)
     return set(found)

@@ -6,8 +6,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select, tuple_, update
+from sqlalchemy import Table, bindparam, func, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Executable
 
 from owkernel.db import STAGED_ROWS, stage_rows
 from services.delivery.shipments.models import Shipment, ShipmentEvent
@@ -45,14 +46,30 @@ async def advance(
     One ``UPDATE ... RETURNING``: on PostgreSQL it locks the row as ``by_tracking`` does, and a
     concurrent report waits for it, then finds the status moved on.
     """
-    stmt = (
-        update(Shipment)
-        .where(Shipment.carrier == carrier, Shipment.tracking_no == tracking_no, Shipment.status.in_(from_statuses))
-        .values(**values)
-        .returning(Shipment)
-    )
-    found = select(Shipment).from_statement(stmt).execution_options(populate_existing=True)
-    return (await session.execute(found)).scalar_one_or_none()
+    key = (tuple(from_statuses), tuple(values))
+    stmt = _ADVANCE.get(key)
+    if stmt is None:
+        stmt = _ADVANCE[key] = (
+            select(Shipment)
+            .from_statement(
+                update(Shipment)
+                .where(
+                    Shipment.carrier == bindparam("where_carrier"),
+                    Shipment.tracking_no == bindparam("where_tracking_no"),
+                    Shipment.status.in_(from_statuses),
+                )
+                .values({column: bindparam(f"set_{column}") for column in values})
+                .returning(Shipment)
+            )
+            .execution_options(populate_existing=True)
+        )
+    params = {"where_carrier": carrier, "where_tracking_no": tracking_no} | {f"set_{k}": v for k, v in values.items()}
+    return cast(Shipment | None, (await session.execute(stmt, params)).scalar_one_or_none())
+
+
+# Every courier report runs ``advance``: its few shapes (one per status reported) are built once,
+# not per report (building a statement and its cache key cost more than running it; issue 22).
+_ADVANCE: dict[tuple[tuple[str, ...], tuple[str, ...]], Executable] = {}
 
 
 async def by_attempt(session: AsyncSession, *, application_no: str, direction: str, attempt: int) -> Shipment | None:

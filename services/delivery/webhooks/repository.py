@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Executable
 
-from owkernel.db import conflict_insert
+from owkernel.db import conflict_insert, stage_rows
 from owkernel.kernel import clock_of
 from services.delivery.webhooks.models import ProcessedWebhook, WebhookReceipt
+
+_RECEIPTS = cast(Table, WebhookReceipt.__table__)
 
 
 async def claim(session: AsyncSession, *, carrier: str, webhook_id: str) -> bool:
@@ -20,13 +24,26 @@ async def claim(session: AsyncSession, *, carrier: str, webhook_id: str) -> bool
     is not an error. On PostgreSQL a concurrent claim of the same id waits for the first one's
     transaction and then finds the conflict (or claims it, if that one rolled back).
     """
-    ins = conflict_insert(session, ProcessedWebhook)
-    stmt = (
-        ins.values(carrier=carrier, webhook_id=webhook_id, processed_at=clock_of(session).now())
-        .on_conflict_do_nothing(index_elements=[ProcessedWebhook.carrier, ProcessedWebhook.webhook_id])
-        .returning(ProcessedWebhook.webhook_id)
-    )
-    return (await session.execute(stmt)).first() is not None
+    params = {"carrier": carrier, "webhook_id": webhook_id, "processed_at": clock_of(session).now()}
+    return (await session.execute(_claim_statement(session), params)).first() is not None
+
+
+# Every webhook claims its id: the statement is built once per dialect, not once per webhook
+# (building it and its cache key cost more than the rest of the claim; issue 22).
+_CLAIM: dict[str, Executable] = {}
+
+
+def _claim_statement(session: AsyncSession) -> Executable:
+    dialect = session.get_bind().dialect.name
+    stmt = _CLAIM.get(dialect)
+    if stmt is None:
+        table = cast(Table, ProcessedWebhook.__table__)
+        stmt = _CLAIM[dialect] = (
+            conflict_insert(session, table)
+            .on_conflict_do_nothing(index_elements=[table.c.carrier, table.c.webhook_id])
+            .returning(table.c.webhook_id)
+        )
+    return stmt
 
 
 async def unclaim(session: AsyncSession, *, carrier: str, webhook_id: str) -> None:
@@ -46,9 +63,11 @@ async def already_processed(session: AsyncSession, *, carrier: str, webhook_id: 
     return found is not None
 
 
-def add_receipt(session: AsyncSession, receipt: WebhookReceipt) -> None:
-    """Stage the audit row of a webhook, its fields final: written once, with the commit."""
-    session.add(receipt)
+async def add_receipt(session: AsyncSession, row: dict[str, Any]) -> None:
+    """Keep the audit row of a webhook, its fields final: staged, written with the commit's one
+    INSERT of each staged table (inside a SAVEPOINT, at once)."""
+    if not await stage_rows(session, _RECEIPTS, [row]):
+        await session.execute(insert(_RECEIPTS), [row])
 
 
 async def delete_received_before(

@@ -25,7 +25,6 @@ from services.delivery.partners.secrets import CourierSecrets
 from services.delivery.settings import DeliverySettings
 from services.delivery.shipments import service as shipments
 from services.delivery.webhooks import repository
-from services.delivery.webhooks.models import WebhookReceipt
 
 TIMESTAMP_ERRORS = ("Message timestamp too old", "Message timestamp too new")
 # The library reads the timestamp with float() and decodes base64 leniently, so " 1700000000",
@@ -145,7 +144,7 @@ async def receive(
     refused = _refusal(secrets, carrier=carrier, body=body, headers=headers, limit=settings.max_webhook_bytes)
     if refused is not None:
         status, outcome, detail = refused
-        return reception.reject(status, outcome, detail)
+        return await reception.reject(status, outcome, detail)
     return await _apply(session, reception, carrier=carrier, body=body, webhook_id=headers["webhook-id"])
 
 
@@ -178,11 +177,11 @@ async def _apply(session: AsyncSession, reception: _Reception, *, carrier: str, 
         report = CourierReport.model_validate_json(body)
     except ValidationError as exc:
         if await repository.already_processed(session, carrier=carrier, webhook_id=webhook_id):
-            return reception.replay()
+            return await reception.replay()
         errors = validation_field_errors(exc.errors())
-        return reception.reject(422, "invalid", "The webhook body is not a courier status report.", errors=errors)
+        return await reception.reject(422, "invalid", "The webhook body is not a courier status report.", errors=errors)
     if not await repository.claim(session, carrier=carrier, webhook_id=webhook_id):
-        return reception.replay()
+        return await reception.replay()
     shipment, applied = await shipments.apply_courier_report(
         session,
         carrier=carrier,
@@ -195,7 +194,7 @@ async def _apply(session: AsyncSession, reception: _Reception, *, carrier: str, 
     if shipment is None:
         await repository.unclaim(session, carrier=carrier, webhook_id=webhook_id)
         detail = f"No shipment of {carrier} has tracking number {report.tracking_no}."
-        return reception.reject(404, "unknown_tracking", detail)
+        return await reception.reject(404, "unknown_tracking", detail)
     bind_contextvars(application_no=shipment.application_no)
     outcome = "accepted" if applied else "not_applied"
     content = {
@@ -205,7 +204,7 @@ async def _apply(session: AsyncSession, reception: _Reception, *, carrier: str, 
         "shipment_id": shipment.id,
         "status": shipment.status,
     }
-    return reception.answer(outcome, content, shipment_id=shipment.id)
+    return await reception.answer(outcome, content, shipment_id=shipment.id)
 
 
 def _storable(text: str) -> str:
@@ -217,42 +216,43 @@ class _Reception:
     """One webhook's audit row and the answer that goes with it.
 
     The row is staged only once its fields are final (every answer goes through ``answer`` or
-    ``reject``): one INSERT with the commit, and no autoflush of a half-made row ahead of the
-    queries in between.
+    ``reject``), as a plain row written with the commit's other staged rows: one INSERT, and
+    neither an ORM object for the unit of work to flush nor an id to read back (issue 22).
     """
 
     def __init__(
         self, session: AsyncSession, *, settings: DeliverySettings, carrier: str, body: bytes, headers: dict[str, str]
     ) -> None:
         self.session, self.settings, self.body = session, settings, body
-        self.receipt = WebhookReceipt(
-            carrier=_storable(carrier[:40]),
-            webhook_id=_storable(headers.get("webhook-id") or "")[:200] or None,
-            webhook_timestamp=_storable(headers.get("webhook-timestamp") or "")[:40] or None,
-            signature=_storable(headers.get("webhook-signature") or "")[:1000] or None,
-            body_bytes=len(body),
-            outcome="received",
-            received_at=clock_of(session).now(),
-        )
+        self.receipt: dict[str, Any] = {
+            "carrier": _storable(carrier[:40]),
+            "webhook_id": _storable(headers.get("webhook-id") or "")[:200] or None,
+            "webhook_timestamp": _storable(headers.get("webhook-timestamp") or "")[:40] or None,
+            "signature": _storable(headers.get("webhook-signature") or "")[:1000] or None,
+            "body_bytes": len(body),
+            "detail": None,
+            "shipment_id": None,
+            "received_at": clock_of(session).now(),
+        }
 
-    def answer(self, outcome: str, content: dict[str, Any], *, shipment_id: str | None = None) -> Answer:
+    async def answer(self, outcome: str, content: dict[str, Any], *, shipment_id: str | None = None) -> Answer:
         """A 200 answer, audited with ``outcome``."""
-        self.receipt.shipment_id = shipment_id
-        self._keep(outcome)
+        self.receipt["shipment_id"] = shipment_id
+        await self._keep(outcome)
         return Answer(status=200, content=content)
 
-    def reject(self, status: int, outcome: str, detail: str, **extra: Any) -> Answer:
+    async def reject(self, status: int, outcome: str, detail: str, **extra: Any) -> Answer:
         """A problem answer, audited with ``outcome`` and its detail."""
-        self.receipt.detail = _storable(detail[:500])
-        self._keep(outcome)
+        self.receipt["detail"] = _storable(detail[:500])
+        await self._keep(outcome)
         return Answer(status=status, detail=detail, extra=extra)
 
-    def replay(self) -> Answer:
+    async def replay(self) -> Answer:
         """The answer to a webhook id applied before."""
-        return self.answer("replay", {"received": True, "replay": True, "applied": False})
+        return await self.answer("replay", {"received": True, "replay": True, "applied": False})
 
-    def _keep(self, outcome: str) -> None:
+    async def _keep(self, outcome: str) -> None:
         kept = kept_body(self.body, refused=outcome in REFUSED, settings=self.settings)
-        self.receipt.body = _storable(kept.decode("utf-8", errors="replace"))
-        self.receipt.outcome = outcome
-        repository.add_receipt(self.session, self.receipt)
+        self.receipt["body"] = _storable(kept.decode("utf-8", errors="replace"))
+        self.receipt["outcome"] = outcome
+        await repository.add_receipt(self.session, self.receipt)
