@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends
@@ -16,9 +16,12 @@ from services.intake.storage import FileStorage
 
 @dataclass(frozen=True)
 class IntakeState:
-    """What intake keeps beside the kernel: where uploaded files are stored."""
+    """What intake keeps beside the kernel: where uploaded files are stored, the halls it has seen."""
 
     storage: FileStorage
+    # Codes found registered as halls. A hall is never deleted (no endpoint or job removes one), so
+    # a code once found stays valid and is not looked up again for every application (issue 22).
+    known_halls: set[str] = field(default_factory=set)
 
 
 IntakeKernel = Kernel[IntakeSettings, IntakeState]

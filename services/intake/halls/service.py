@@ -8,6 +8,7 @@ from owkernel.auth import Principal
 from owkernel.errors import Conflict, Unprocessable, field_error
 from owkernel.halls import CITY_HALL
 from owkernel.kernel import clock_of
+from services.intake.deps import kernel_of
 from services.intake.halls import repository
 from services.intake.halls.models import Hall
 from services.intake.halls.schemas import HallIn, HallOut
@@ -70,10 +71,14 @@ async def create(session: AsyncSession, *, principal: Principal, data: HallIn) -
 
 async def require_known(session: AsyncSession, hall: str, *, field: str) -> str:
     """``hall`` when it is a registered hall; 422 naming ``field`` otherwise."""
+    known = kernel_of(session).state.known_halls
+    if hall in known:
+        return hall
     if await repository.get(session, hall) is None:
         raise Unprocessable(
             f"There is no hall {hall}.", errors=[field_error(field, "unknown hall", "value_error", hall=hall)]
         )
+    known.add(hall)
     return hall
 
 
