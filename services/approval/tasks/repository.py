@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Insert, Table, and_, bindparam, case, func, insert, or_, select, update
+from sqlalchemy import Insert, Integer, Select, Table, and_, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -103,6 +103,44 @@ async def task_with_clock(session: AsyncSession, task_id: str) -> tuple[Task, Cl
     return None if row is None else (row[0], row[1], row[2])
 
 
+# The task list (the approvers' poll, several times a second) has one statement per set of
+# filters given, built on first use: building it and its cache key per call cost more CPU than
+# running it. The filters' values, the cursor's and the limit are bound parameters.
+_LIST_TASKS: dict[tuple[bool, str | None, bool, bool, bool], Select[Task, Clock, Application]] = {}
+
+
+def _list_tasks_statement(
+    *, department: bool, status: str | None, application_no: bool, hall: bool, after: bool
+) -> Select[Task, Clock, Application]:
+    kind = None if status is None else ("decided" if status == "decided" else "one")
+    key = (department, kind, application_no, hall, after)
+    query = _LIST_TASKS.get(key)
+    if query is not None:
+        return query
+    query = (
+        select(Task, Clock, Application)
+        .join(Clock, Clock.clock_id == Task.clock_id)
+        .join(Application, Application.application_no == Task.application_no)
+    )
+    if department:
+        query = query.where(Task.department == bindparam("department"))
+    if kind == "decided":
+        query = query.where(Task.status.in_(("approved", "rejected")))
+    elif kind == "one":
+        query = query.where(Task.status == bindparam("status"))
+    if application_no:
+        query = query.where(Task.application_no == bindparam("application_no"))
+    if hall:
+        query = query.where(Application.hall == bindparam("hall"))
+    if after:
+        created = bindparam("after_created", type_=Task.created_at.type)
+        task_id = bindparam("after_task_id", type_=Task.task_id.type)
+        query = query.where(or_(Task.created_at > created, and_(Task.created_at == created, Task.task_id > task_id)))
+    query = query.order_by(Task.created_at, Task.task_id).limit(bindparam("limit", type_=Integer()))
+    _LIST_TASKS[key] = query
+    return query
+
+
 async def list_tasks(
     session: AsyncSession,
     *,
@@ -114,26 +152,23 @@ async def list_tasks(
     hall: str | None = None,
 ) -> list[tuple[Task, Clock, Application]]:
     """Tasks oldest first (the order they must be worked), with their clocks and applications."""
-    query = (
-        select(Task, Clock, Application)
-        .join(Clock, Clock.clock_id == Task.clock_id)
-        .join(Application, Application.application_no == Task.application_no)
+    query = _list_tasks_statement(
+        department=department is not None,
+        status=status,
+        application_no=application_no is not None,
+        hall=hall is not None,
+        after=after is not None,
     )
-    if department is not None:
-        query = query.where(Task.department == department)
-    if status == "decided":
-        query = query.where(Task.status.in_(("approved", "rejected")))
-    elif status is not None:
-        query = query.where(Task.status == status)
-    if application_no is not None:
-        query = query.where(Task.application_no == application_no)
-    if hall is not None:
-        query = query.where(Application.hall == hall)
+    params: dict[str, Any] = {
+        "department": department,
+        "status": status,
+        "application_no": application_no,
+        "hall": hall,
+        "limit": limit,
+    }
     if after is not None:
-        created, task_id = after
-        query = query.where(or_(Task.created_at > created, and_(Task.created_at == created, Task.task_id > task_id)))
-    query = query.order_by(Task.created_at, Task.task_id).limit(limit)
-    return [(r[0], r[1], r[2]) for r in (await session.execute(query)).all()]
+        params["after_created"], params["after_task_id"] = after
+    return [(r[0], r[1], r[2]) for r in (await session.execute(query, params)).all()]
 
 
 async def open_tasks_by_department(session: AsyncSession) -> list[tuple[str, int, int, int]]:
