@@ -2,37 +2,44 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import RowMapping, Select, or_, select
+from sqlalchemy import RowMapping, Select, Table, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake.applications.models import Application, ApplicationDepartment
 
+# The tables themselves, not the mapped classes: a list reads plain rows, and a statement of table
+# columns is not run through the ORM (no ORM compile step, no ORM result loading: issue 22).
+_APPLICATIONS = cast(Table, Application.__table__)
+_ROUTED = cast(Table, ApplicationDepartment.__table__)
+applications = _APPLICATIONS.c
+routes = _ROUTED.c
+
 # The columns a list line (ApplicationSummary) reads.
 SUMMARY_COLUMNS = (
-    Application.id,
-    Application.application_no,
-    Application.status,
-    Application.item_code,
-    Application.item_name,
-    Application.item_version,
-    Application.window,
-    Application.hall,
-    Application.department,
-    Application.applicant_id_number,
-    Application.applicant_kind,
-    Application.applicant_name,
-    Application.applicant_phone,
-    Application.applicant_subject_id,
-    Application.project_no,
-    Application.stage,
-    Application.deadline,
-    Application.fee_fen,
-    Application.payment_status,
-    Application.created_at,
-    Application.submitted_at,
-    Application.accepted_at,
+    applications.id,
+    applications.application_no,
+    applications.status,
+    applications.item_code,
+    applications.item_name,
+    applications.item_version,
+    applications.window,
+    applications.hall,
+    applications.department,
+    applications.applicant_id_number,
+    applications.applicant_kind,
+    applications.applicant_name,
+    applications.applicant_phone,
+    applications.applicant_subject_id,
+    applications.project_no,
+    applications.stage,
+    applications.deadline,
+    applications.fee_fen,
+    applications.payment_status,
+    applications.created_at,
+    applications.submitted_at,
+    applications.accepted_at,
 )
 
 Summaries = Select[*tuple[Any, ...]]
@@ -55,19 +62,19 @@ async def list_applications(
     """A page of list lines (``SUMMARY_COLUMNS``), newest first, below the cursor's id: a keyset
     seek, never OFFSET. Plain rows, no ORM objects and no JSON: a page costs the same at any depth
     and little CPU."""
-    stmt = select(*SUMMARY_COLUMNS).order_by(Application.id.desc()).limit(limit)
+    stmt = select(*SUMMARY_COLUMNS).order_by(applications.id.desc()).limit(limit)
     if before_id is not None:
-        stmt = stmt.where(Application.id < before_id)
+        stmt = stmt.where(applications.id < before_id)
     if department is not None:
         only_department = (applicant, status, item_code, window, project_no, hall, search) == (None,) * 7
         stmt = _routed_to(stmt, department, before_id=before_id, limit=limit, only=only_department)
     equal = (
-        (Application.applicant_id_number, applicant),
-        (Application.status, status),
-        (Application.item_code, item_code),
-        (Application.window, window),
-        (Application.project_no, project_no),
-        (Application.hall, hall),
+        (applications.applicant_id_number, applicant),
+        (applications.status, status),
+        (applications.item_code, item_code),
+        (applications.window, window),
+        (applications.project_no, project_no),
+        (applications.hall, hall),
     )
     for column, value in equal:
         if value is not None:
@@ -79,19 +86,17 @@ async def list_applications(
 
 def _routed_to(stmt: Summaries, department: str, *, before_id: int | None, limit: int, only: bool) -> Summaries:
     """Narrow the list to what is routed to ``department`` (``only``: no other filter is asked for)."""
-    routed = select(ApplicationDepartment.application_id).where(ApplicationDepartment.department == department)
+    routed = select(routes.application_id).where(routes.department == department)
     if before_id is not None:
-        routed = routed.where(ApplicationDepartment.application_id < before_id)
+        routed = routed.where(routes.application_id < before_id)
     if only:
         # Only the department: take the page's ids from its own index first, then those rows.
-        routed = routed.order_by(ApplicationDepartment.application_id.desc()).limit(limit)
-        return stmt.where(Application.id.in_(routed.scalar_subquery()))
-    stmt = stmt.join(ApplicationDepartment, ApplicationDepartment.application_id == Application.id).where(
-        ApplicationDepartment.department == department
-    )
+        routed = routed.order_by(routes.application_id.desc()).limit(limit)
+        return stmt.where(applications.id.in_(routed.scalar_subquery()))
+    stmt = stmt.join(_ROUTED, routes.application_id == applications.id).where(routes.department == department)
     if before_id is not None:
         # Both sides bounded, so a merge join starts at the cursor on both indexes.
-        stmt = stmt.where(ApplicationDepartment.application_id < before_id)
+        stmt = stmt.where(routes.application_id < before_id)
     return stmt
 
 
@@ -99,8 +104,8 @@ def _searched(stmt: Summaries, search: str) -> Summaries:
     """The window's search box: a number is matched whole (either kind), a name by any part."""
     return stmt.where(
         or_(
-            Application.application_no.in_({search, search.upper()}),
-            Application.applicant_id_number.in_({search, search.upper()}),
-            Application.applicant_name.contains(search, autoescape=True),
+            applications.application_no.in_({search, search.upper()}),
+            applications.applicant_id_number.in_({search, search.upper()}),
+            applications.applicant_name.contains(search, autoescape=True),
         )
     )
