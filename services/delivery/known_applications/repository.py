@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Executable
 
 from owkernel.db import conflict_insert
 from services.delivery.known_applications.models import DeliveryApplication
@@ -57,10 +58,20 @@ async def upsert_accepted(
     One ``INSERT ... ON CONFLICT DO UPDATE ... WHERE certificate_no IS NULL`` instead of a read
     and a write; on PostgreSQL the conflicting row is locked, as the read-then-write never did.
     """
-    ins = conflict_insert(session, DeliveryApplication)
-    stmt = ins.values(application_no=application_no, created_at=created_at, **values).on_conflict_do_update(
-        index_elements=[DeliveryApplication.application_no],
-        set_=values,
-        where=DeliveryApplication.certificate_no.is_(None),
-    )
-    await session.execute(stmt)
+    dialect = session.get_bind().dialect.name
+    key = (dialect, tuple(values))
+    stmt = _UPSERT.get(key)
+    if stmt is None:
+        # Built once per dialect and set of columns (every accepted application runs it): the
+        # refreshed columns take the values the INSERT was given (``excluded``).
+        table = cast(Table, DeliveryApplication.__table__)
+        ins = conflict_insert(session, table)
+        stmt = _UPSERT[key] = ins.on_conflict_do_update(
+            index_elements=[table.c.application_no],
+            set_={column: ins.excluded[column] for column in values},
+            where=table.c.certificate_no.is_(None),
+        )
+    await session.execute(stmt, {"application_no": application_no, "created_at": created_at, **values})
+
+
+_UPSERT: dict[tuple[str, tuple[str, ...]], Executable] = {}
