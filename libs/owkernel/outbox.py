@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -25,7 +25,7 @@ import structlog
 from nats.js.api import PubAck
 from pydantic import ValidationError
 from sqlalchemy import Select, bindparam, delete, func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from owkernel import tracing
 from owkernel.bus import Bus
@@ -134,6 +134,14 @@ class OutboxRelay:
         self._mark_sent = (
             update(table).where(table.c.id.in_(bindparam("ids", expanding=True))).values(sent_at=bindparam("now"))
         )
+        # Each of those statements is atomic alone. On PostgreSQL they run in autocommit, which
+        # saves a BEGIN and a COMMIT round trip each; SQLite keeps its transactions (switching its
+        # driver's isolation would undo db.configure_sqlite, and it has no round trips to save).
+        self._autocommit: AsyncEngine | None = (
+            db.engine.execution_options(isolation_level="AUTOCOMMIT")
+            if db.engine.dialect.name == "postgresql"
+            else None
+        )
         db.on_commit(self.wake)
 
     def wake(self) -> None:
@@ -204,9 +212,7 @@ class OutboxRelay:
             if fut in done and not fut.cancelled() and fut.exception() is None
         ]
         if acked:
-            # A connection of its own rather than a session: the relay's two statements need none
-            # of a unit of work's machinery (staged rows, commit hooks), which costs per round.
-            async with self.db.engine.begin() as conn:
+            async with self._connection() as conn:
                 await conn.execute(self._mark_sent, {"ids": acked, "now": datetime.now(UTC)})
             self._published.inc(len(acked))
         if len(acked) < len(rows):
@@ -222,9 +228,23 @@ class OutboxRelay:
         with publishing(row.subject, row.traceparent, headers):
             return await self.bus.js.publish_async(subject, payload, headers=headers)
 
+    @contextlib.asynccontextmanager
+    async def _connection(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for one of the relay's statements, committed when the block ends.
+
+        A connection of its own rather than a session: the relay's statements need none of a
+        unit of work's machinery (staged rows, commit hooks), which costs on every round.
+        """
+        if self._autocommit is not None:
+            async with self._autocommit.connect() as conn:
+                yield conn
+        else:
+            async with self.db.engine.begin() as conn:
+                yield conn
+
     async def _unsent(self, statement: Select[Any]) -> Sequence[Any]:
         """The oldest unsent rows (a batch, or the oldest one), oldest first."""
-        async with self.db.engine.begin() as conn:
+        async with self._connection() as conn:
             rows: Sequence[Any] = (await conn.execute(statement)).all()
         return rows
 
