@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Subquery, Table, case, delete, func, insert, literal, select, update
+from sqlalchemy import BindParameter, Subquery, Table, Update, bindparam, case, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.util import identity_key
 
@@ -52,12 +52,15 @@ async def change_by_no(
     """One application by its number, changed by ``values`` and so locked, when its status is one
     of ``statuses`` (any, when None): one statement (UPDATE ... RETURNING) where a step would
     read it with a lock and update it at the commit. None when no row was changed."""
-    stmt = update(Application).where(Application.application_no == no)
-    if statuses is not None:
-        stmt = stmt.where(Application.status.in_(statuses))
-    stmt = stmt.values(values).returning(Application)
-    stmt = stmt.execution_options(synchronize_session=False, populate_existing=True)
-    return (await session.execute(stmt)).scalar_one_or_none()
+    shape = ("change", tuple(values), None if statuses is None else tuple(statuses))
+    stmt = _STATEMENTS.get(shape)
+    if stmt is None:
+        stmt = update(Application).where(Application.application_no == bindparam("no_"))
+        if statuses is not None:
+            stmt = stmt.where(Application.status.in_(statuses))
+        stmt = stmt.values({name: _bound(name) for name in values}).returning(Application)
+        stmt = _STATEMENTS[shape] = stmt.execution_options(synchronize_session=False, populate_existing=True)
+    return (await session.execute(stmt, _params(no, values))).scalar_one_or_none()
 
 
 async def id_by_no(session: AsyncSession, no: str) -> int | None:
@@ -157,44 +160,29 @@ async def add_timeline_by_no(
     first, so the timeline keeps the order the steps were recorded in.
     """
     await _write_staged_timeline(session)
-    source = select(
-        _APPLICATIONS.c.id,
-        literal(at, _TIMELINE.c.at.type),
-        literal(event, _TIMELINE.c.event.type),
-        literal(detail, _TIMELINE.c.detail.type),
-    ).where(_APPLICATIONS.c.application_no == no)
-    inserted = await session.execute(insert(_TIMELINE).from_select(["application_id", "at", "event", "detail"], source))
+    params = {"no_": no, "at_": at, "event_": event, "detail_": detail}
+    inserted = await session.execute(_TIMELINE_BY_NO, params)
     return bool(inserted.rowcount)  # type: ignore[attr-defined]
 
 
 async def update_by_no(
-    session: AsyncSession, no: str, values: dict[str, Any], *, where: Seq[ColumnElement[bool]] = ()
+    session: AsyncSession, no: str, values: dict[str, Any], *, unless_set: str | None = None
 ) -> tuple[int, str | None] | None:
-    """Change the application numbered ``no`` (when it also meets ``where``) with one UPDATE, no
-    SELECT first; its (id, project_no), or None when no row was changed.
-
-    ``values`` are keyed by column name and may use the row's own columns (``Application.status``...):
-    SQL reads them as they were before the change. What objects this session holds still owe the
-    database is flushed first (autoflush), and an object of that row is loaded again after, so it
-    never shows what the row no longer has.
-    """
-    stmt = (
-        update(_APPLICATIONS)
-        .where(_APPLICATIONS.c.application_no == no, *where)
-        .values(values)
-        .returning(_APPLICATIONS.c.id, _APPLICATIONS.c.project_no)
-    )
-    row = (await session.execute(stmt)).first()
-    if row is not None:
-        held = session.sync_session.identity_map.get(identity_key(Application, row.id))
-        if held is not None:
-            await session.refresh(held)
-    return None if row is None else (row.id, row.project_no)
+    """Change the application numbered ``no`` (only while its column ``unless_set`` is NULL, when
+    named) with one UPDATE, no SELECT first; its (id, project_no), or None when no row changed."""
+    shape = ("update", tuple(values), unless_set)
+    stmt = _STATEMENTS.get(shape)
+    if stmt is None:
+        stmt = _update_by_no({name: _bound(name) for name in values})
+        if unless_set is not None:
+            stmt = stmt.where(_APPLICATIONS.c[unless_set].is_(None))
+        _STATEMENTS[shape] = stmt
+    return await _updated(session, stmt, _params(no, values))
 
 
 async def set_deadline_if_unset(session: AsyncSession, no: str, deadline: date) -> None:
     """Give the application numbered ``no`` a deadline when it has none yet (one UPDATE)."""
-    await update_by_no(session, no, {"deadline": deadline}, where=[_APPLICATIONS.c.deadline.is_(None)])
+    await update_by_no(session, no, {"deadline": deadline}, unless_set="deadline")
 
 
 async def advance_by_no(
@@ -209,13 +197,65 @@ async def advance_by_no(
 ) -> tuple[int, str | None] | None:
     """Move the application numbered ``no`` to ``status`` (writing ``stamps`` with it) when it is in
     ``moves_from``, and write ``values`` whatever its status, unless it is in ``refused_in``: one
-    UPDATE (``update_by_no``). None when it is unknown or refused."""
-    moves = _APPLICATIONS.c.status.in_(moves_from)
-    changes: dict[str, Any] = {"status": case((moves, status), else_=_APPLICATIONS.c.status)}
-    for name, value in stamps.items():
-        column = _APPLICATIONS.c[name]
-        changes[name] = case((moves, literal(value, column.type)), else_=column)
-    return await update_by_no(session, no, changes | values, where=[_APPLICATIONS.c.status.not_in(refused_in)])
+    UPDATE, no SELECT first. Its (id, project_no), or None when it is unknown or refused."""
+    shape = ("advance", status, tuple(moves_from), tuple(stamps), tuple(values), tuple(refused_in))
+    stmt = _STATEMENTS.get(shape)
+    if stmt is None:
+        # SQL reads the row's own columns in SET as they were before the change.
+        moves = _APPLICATIONS.c.status.in_(moves_from)
+        changes: dict[str, Any] = {"status": case((moves, status), else_=_APPLICATIONS.c.status)}
+        changes |= {name: case((moves, _bound(name)), else_=_APPLICATIONS.c[name]) for name in stamps}
+        changes |= {name: _bound(name) for name in values}
+        stmt = _STATEMENTS[shape] = _update_by_no(changes).where(_APPLICATIONS.c.status.not_in(refused_in))
+    return await _updated(session, stmt, _params(no, stamps | values))
+
+
+# The statements of the functions above, built once per shape (which columns they set, under which
+# statuses) and bound to each call's values: building one is most of its CPU (issue 22).
+_STATEMENTS: dict[tuple[Any, ...], Any] = {}
+
+_TIMELINE_BY_NO = insert(_TIMELINE).from_select(
+    ["application_id", "at", "event", "detail"],
+    select(
+        _APPLICATIONS.c.id,
+        bindparam("at_", type_=_TIMELINE.c.at.type),
+        bindparam("event_", type_=_TIMELINE.c.event.type),
+        bindparam("detail_", type_=_TIMELINE.c.detail.type),
+    ).where(_APPLICATIONS.c.application_no == bindparam("no_")),
+)
+
+
+def _bound(column: str) -> BindParameter[Any]:
+    """The parameter a statement above sets ``column`` from (``<column>_``, never a column's name)."""
+    return bindparam(f"{column}_", type_=_APPLICATIONS.c[column].type)
+
+
+def _params(no: str, values: dict[str, Any]) -> dict[str, Any]:
+    return {"no_": no} | {f"{name}_": value for name, value in values.items()}
+
+
+def _update_by_no(changes: dict[str, Any]) -> Update:
+    return (
+        update(_APPLICATIONS)
+        .where(_APPLICATIONS.c.application_no == bindparam("no_"))
+        .values(changes)
+        .returning(_APPLICATIONS.c.id, _APPLICATIONS.c.project_no)
+    )
+
+
+async def _updated(session: AsyncSession, stmt: Update, params: dict[str, Any]) -> tuple[int, str | None] | None:
+    """Run an UPDATE of one application; its (id, project_no), or None when no row changed.
+
+    What objects the session holds still owe the database is flushed first (autoflush), and an
+    object of the changed row is loaded again after, so it never shows what the row no longer has.
+    """
+    row = (await session.execute(stmt, params)).first()
+    if row is None:
+        return None
+    held = session.sync_session.identity_map.get(identity_key(Application, row.id))
+    if held is not None:
+        await session.refresh(held)
+    return row.id, row.project_no
 
 
 async def _write_staged_timeline(session: AsyncSession) -> None:
