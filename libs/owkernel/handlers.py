@@ -105,11 +105,17 @@ async def claim(session: AsyncSession, tables: KernelTables, consumer: str, enve
     if not envelopes:
         return set()
     now = datetime.now(UTC)
-    # One row per id: a redelivery can put the same event twice in one batch.
-    rows = {e.id: {"consumer": consumer, "event_id": e.id, "subject": e.type, "handled_at": now} for e in envelopes}
+    # One row per id (a redelivery can put the same event twice in one batch), in id order: two
+    # replicas claiming overlapping redeliveries then lock their rows in the same order and one
+    # waits for the other, where opposite orders could deadlock (and fail a batch).
+    subjects = {e.id: e.type for e in envelopes}
+    rows = [
+        {"consumer": consumer, "event_id": event_id, "subject": subjects[event_id], "handled_at": now}
+        for event_id in sorted(subjects)
+    ]
     statement = _claim_statement(tables.inbox, session.get_bind().dialect.name)
     # A list of parameter sets: SQLAlchemy sends them as one multi-row INSERT (insertmanyvalues).
-    return set((await session.execute(statement, list(rows.values()))).scalars())
+    return set((await session.execute(statement, rows)).scalars())
 
 
 async def apply_once(
