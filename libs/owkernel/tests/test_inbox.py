@@ -1,18 +1,22 @@
 """The consumer's inbox on its fast path: one statement both checks and records which events of
 a transaction are new, so a redelivered event, or the same event twice in one batch, is applied
-once and acknowledged; a batch whose handler fails applies nothing of it."""
+once and acknowledged; a batch whose handler fails applies nothing of it. And the statements the
+per-event machinery sends (a consumer transaction's, a relay round's), so that a change which adds
+one shows here rather than only in the platform bench's statements per application."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from nats.aio.msg import Msg
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from owkernel.contracts import Envelope, encode, make_envelope
+from owkernel.db import Database
 from owkernel.handlers import handled_ids
 from owtest import fresh_database_url
-from owtest.backbone import Consumer, consumer_tables, submitted
+from owtest.backbone import Consumer, Producer, consumer_tables, submitted
 
 
 def message(consumer: Consumer, envelope: Envelope, delivered: int = 1) -> Msg:
@@ -66,3 +70,45 @@ async def test_a_failing_event_leaves_no_inbox_row(nats_url: str, namespace: str
         assert handled == {good.id}
     finally:
         await consumer.stop()
+
+
+def count_statements(db: Database) -> list[str]:
+    """Every statement ``db`` sends from now on."""
+    sent: list[str] = []
+
+    @event.listens_for(db.engine.sync_engine, "before_cursor_execute")
+    def _record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        sent.append(statement.split()[0].upper())
+
+    return sent
+
+
+async def test_a_transaction_checks_and_records_its_events_in_one_statement(
+    nats_url: str, namespace: str, tmp_path: Path
+) -> None:
+    consumer = await Consumer.start(fresh_database_url("cons", tmp_path), nats_url, namespace)
+    loop = consumer.runner.consumers[0]
+    try:
+        batch = [message(consumer, make_envelope(submitted(f"S{i}"), source="intake")) for i in range(3)]
+        sent = count_statements(consumer.db)
+        await loop.handle_batch(batch)
+        # The inbox's one INSERT .. RETURNING, then each handler's INSERT.
+        assert sent == ["INSERT"] * 4
+        assert await consumer.counts() == {"S0": 1, "S1": 1, "S2": 1}
+    finally:
+        await consumer.stop()
+
+
+async def test_a_relay_round_is_two_statements(nats_url: str, namespace: str, tmp_path: Path) -> None:
+    producer = await Producer.start(fresh_database_url("prod", tmp_path), nats_url, namespace, poll=60)
+    try:
+        await producer.relay.stop()  # rounds by hand below
+        for i in range(3):
+            await producer.commit_application(f"R{i}")
+        sent = count_statements(producer.db)
+        assert await producer.relay.drain_once() == (3, True)
+        # The unsent rows, then one UPDATE marking every acknowledged one.
+        assert sent == ["SELECT", "UPDATE"]
+        assert await producer.relay.pending() == 0
+    finally:
+        await producer.stop()
