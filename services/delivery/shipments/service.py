@@ -15,6 +15,7 @@ from typing import Literal
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
+from structlog.contextvars import bind_contextvars
 
 from owkernel.contracts.delivery import (
     ShipmentCancelled,
@@ -281,12 +282,15 @@ async def apply_courier_report(
         values=_moved(session, status=status, at=at, reason=reason),
     )
     if moved is not None:
+        # The webhook's log lines from here on name the application, as a handler's do.
+        bind_contextvars(application_no=moved.application_no)
         await _record(session, moved, status, at, source="courier", applied=True, webhook_id=webhook_id, note=reason)
         await _announce(session, shipment=moved, status=status, at=at)
         return moved, True
     shipment = await repository.by_tracking(session, carrier=carrier, tracking_no=tracking_no)
     if shipment is None:
         return None, False
+    bind_contextvars(application_no=shipment.application_no)
     applied = await apply_status(
         session, shipment=shipment, status=status, at=at, source="courier", webhook_id=webhook_id, reason=reason
     )

@@ -17,7 +17,6 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 from standardwebhooks.webhooks import WebhookVerificationError
-from structlog.contextvars import bind_contextvars
 
 from owkernel.errors import validation_field_errors
 from owkernel.kernel import clock_of
@@ -195,7 +194,6 @@ async def _apply(session: AsyncSession, reception: _Reception, *, carrier: str, 
         await repository.unclaim(session, carrier=carrier, webhook_id=webhook_id)
         detail = f"No shipment of {carrier} has tracking number {report.tracking_no}."
         return await reception.reject(404, "unknown_tracking", detail)
-    bind_contextvars(application_no=shipment.application_no)
     outcome = "accepted" if applied else "not_applied"
     content = {
         "received": True,
