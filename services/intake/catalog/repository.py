@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Select, delete, func, insert, or_, select
+from sqlalchemy import Select, bindparam, delete, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake.catalog.models import CatalogItem, CatalogItemDepartment, CatalogItemVersion
@@ -12,10 +12,13 @@ from services.intake.catalog.models import CatalogItem, CatalogItemDepartment, C
 
 async def get_item(session: AsyncSession, code: str, *, for_update: bool = False) -> CatalogItem | None:
     """The current version of an item."""
-    stmt = select(CatalogItem).where(CatalogItem.code == code)
-    if for_update:
-        stmt = stmt.with_for_update()
-    return (await session.execute(stmt)).scalar_one_or_none()
+    stmt = _ITEM_FOR_UPDATE if for_update else _ITEM
+    return (await session.execute(stmt, {"code_": code})).scalar_one_or_none()
+
+
+# Built once: every application reads its item (building the statement cost as much CPU as running it).
+_ITEM = select(CatalogItem).where(CatalogItem.code == bindparam("code_"))
+_ITEM_FOR_UPDATE = _ITEM.with_for_update()
 
 
 async def get_items(session: AsyncSession, codes: Sequence[str]) -> dict[str, CatalogItem]:
