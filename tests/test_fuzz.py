@@ -14,11 +14,13 @@ import pytest
 from tests.e2e import ACCEPT_ALL, MAIL, PDF, Caller, accept, citizen, new_item, staff, wait_for
 from tests.harness import ADMIN_PASSWORD, Platform, running_platform
 
-pytestmark = [pytest.mark.stack, pytest.mark.xdist_group("stack")]
+pytestmark = [pytest.mark.stack, pytest.mark.xdist_group("fuzz")]
 
 
-@pytest.fixture(scope="module")
-def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+# Its own xdist group (the fuzzer is the longest single module: it should not queue behind the
+# stories on one worker) and a session-scoped platform under its own name, started once.
+@pytest.fixture(scope="session")
+def fuzzed_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     """A platform of the fuzzer's own: what it creates, cancels or rotates must not reach the stories."""
     yield from running_platform(tmp_path_factory)
 
@@ -46,7 +48,8 @@ def token_for(platform: Platform, role: str) -> str:
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_the_schema_tells_the_whole_truth(platform: Platform, role: str, tmp_path: Path) -> None:
+def test_the_schema_tells_the_whole_truth(fuzzed_platform: Platform, role: str, tmp_path: Path) -> None:
+    platform = fuzzed_platform
     token = token_for(platform, role)
     result = subprocess.run(
         [
@@ -88,7 +91,8 @@ def test_the_schema_tells_the_whole_truth(platform: Platform, role: str, tmp_pat
     print(result.stdout[-600:])
 
 
-def test_another_applicant_cannot_read_what_is_not_theirs(platform: Platform) -> None:
+def test_another_applicant_cannot_read_what_is_not_theirs(fuzzed_platform: Platform) -> None:
+    platform = fuzzed_platform
     url = platform.url
     root = Caller(url).login("admin", ADMIN_PASSWORD)
     item = new_item(root, department="DRC", fee_fen=100, materials=[{"code": "M1", "name": "申请表", "critical": True}])

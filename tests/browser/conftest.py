@@ -21,8 +21,11 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "browser: drives the web console in headless Chromium (Debian's chromium)")
 
 
-# Module-scoped: each test module gets its own platform and browser, as it always had.
-@pytest.fixture(scope="module")
+# Session-scoped: one platform and one browser for every browser test (they all run on one xdist
+# worker, the "browser" group). Module-scoped, pytest set the platform up again whenever the
+# worker's order left a module and came back (nine start-ups for five modules, ~50 s each on a
+# busy machine); every test makes its own people and items, so none needs a fresh platform.
+@pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """The whole platform on free ports, with the demo catalog, staff and citizen loaded."""
     data = tmp_path_factory.mktemp("browser-stack")
@@ -47,7 +50,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         running.stop_all()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     """Debian's Chromium, headless (never a downloaded browser build)."""
     assert Path(CHROMIUM).exists(), "Debian's chromium is not installed: apt-get install -y chromium"

@@ -139,7 +139,10 @@ async def test_consumer_killed_after_handling_before_ack_has_no_second_effect(
         survivor = await BackboneConsumer.start(consumer_url, nats_url, namespace, create=False)
         try:
             counts_before = await survivor.counts()
-            assert counts_before == {f"K{i}": 1 for i in range(5)}, "handled and committed before the crash"
+            # The first transaction held whatever had reached the consumer when it began: all five
+            # on a quiet machine, the first few (in the producer's order) on a busy one.
+            assert counts_before, "the first batch was handled and committed before the crash"
+            assert counts_before == {f"K{i}": 1 for i in range(len(counts_before))}, counts_before
 
             async def redelivered_and_acked() -> bool:
                 info = await survivor.bus.js.consumer_info(survivor.bus.stream_name("intake"), "testsvc-from-intake")
