@@ -12,6 +12,7 @@ pytestmark = pytest.mark.xdist_group("suite")
 
 def test_an_xdist_group_reaches_the_scheduler(request: pytest.FixtureRequest) -> None:
     # xdist's loadgroup tells the scheduler a test's group by suffixing its node id with
-    # "@<group>" on the worker; without --dist loadgroup the id must stay as collected.
-    grouped = request.config.getoption("dist", "no") == "loadgroup"
+    # "@<group>" on the worker (where it sets option.loadgroup; its "dist" option reads "no"
+    # there); without --dist loadgroup the id must stay as collected.
+    grouped = bool(getattr(request.config.option, "loadgroup", False))
     assert request.node.nodeid.endswith("@suite") is grouped, request.node.nodeid
