@@ -6,6 +6,7 @@ production kernel (no image carries it: the Dockerfile copies libs/owkernel only
 - ``owtest.tokens``: access tokens signed as the gateway signs them, Authorization headers.
 - ``owtest.service``: a service app running in-process with a client on it; ``eventually``.
 - ``owtest.events``: other services' events as their producers publish them; the sentinel.
+- ``owtest.statements``: the SQL a request or handler sends, for statement budgets.
 """
 
 from owtest.events import (
@@ -39,6 +40,7 @@ from owtest.service import (
     serving,
     wait_ready,
 )
+from owtest.statements import Statements, counted_statements
 from owtest.tokens import Headers, SigningKeys, bearer
 
 __all__ = [
@@ -49,11 +51,13 @@ __all__ = [
     "ServiceHarness",
     "ServiceRunner",
     "SigningKeys",
+    "Statements",
     "TestEnvironment",
     "accepted",
     "approved",
     "bearer",
     "certificate_issued",
+    "counted_statements",
     "credit_code",
     "drop_database",
     "eventually",

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -16,14 +16,23 @@ from zoneinfo import ZoneInfo
 
 from nats.aio.msg import Msg
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy import event
 
 from owkernel.bus import Bus
 from owkernel.clock import FakeClock
 from owkernel.contracts import Envelope, EventData, decode
 from owkernel.contracts.common import WindowKind
 from owkernel.contracts.intake import ApplicationAccepted
-from owtest import Producers, ServiceHarness, ServiceRunner, SigningKeys, events, eventually, service_settings
+from owtest import (
+    Producers,
+    ServiceHarness,
+    ServiceRunner,
+    SigningKeys,
+    Statements,
+    counted_statements,
+    events,
+    eventually,
+    service_settings,
+)
 from services.approval.app import create_app
 from services.approval.settings import ApprovalSettings
 
@@ -78,32 +87,6 @@ class Seen:
     id: str
     type: str
     data: dict[str, Any]
-
-
-@dataclass
-class Statements:
-    """The SQL statements approval sent while they were counted."""
-
-    sql: list[str] = field(default_factory=list)
-
-
-@contextlib.contextmanager
-def counted_statements(engine: Any) -> Iterator[Statements]:
-    """Count the statements ``engine`` sends from the calling asyncio task: a request through the
-    in-process client and a handler called in the test run in it; the outbox relay, the consumers
-    and the jobs run in tasks of their own and are not counted."""
-    seen = Statements()
-    task = asyncio.current_task()
-
-    def on_statement(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if asyncio.current_task() is task:
-            seen.sql.append(statement)
-
-    event.listen(engine, "before_cursor_execute", on_statement)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", on_statement)
 
 
 @dataclass

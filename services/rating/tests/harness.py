@@ -4,23 +4,30 @@ other services on the bus, rating's defaults for their events, and waits on what
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import event
 
 from owkernel.bus import Bus
 from owkernel.contracts import EventData
 from owkernel.contracts.approval import ApplicationApproved, ApplicationRejected
 from owkernel.contracts.intake import ApplicationAccepted
-from owtest import Producers, RunningService, ServiceHarness, SigningKeys, events, eventually, stream_events
+from owtest import (
+    Producers,
+    RunningService,
+    ServiceHarness,
+    SigningKeys,
+    Statements,
+    counted_statements,
+    events,
+    eventually,
+    stream_events,
+)
 
 INI = Path(__file__).resolve().parents[1] / "alembic.ini"
 
@@ -96,32 +103,6 @@ def approved(application_no: str, *, department: str = "D-MARKET") -> Applicatio
 def rejected(application_no: str, *, department: str) -> ApplicationRejected:
     """approval.application.rejected."""
     return events.rejected(application_no, department=department)
-
-
-@dataclass
-class Statements:
-    """The SQL statements rating sent while they were counted."""
-
-    sql: list[str] = field(default_factory=list)
-
-
-@contextlib.contextmanager
-def counted_statements(engine: Any) -> Iterator[Statements]:
-    """Count the statements ``engine`` sends from the calling asyncio task: a request through the
-    in-process client and a handler called in the test run in it; the outbox relay, the consumers
-    and the jobs run in tasks of their own and are not counted."""
-    seen = Statements()
-    task = asyncio.current_task()
-
-    def on_statement(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if asyncio.current_task() is task:
-            seen.sql.append(statement)
-
-    event.listen(engine, "before_cursor_execute", on_statement)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", on_statement)
 
 
 class Client(ServiceHarness):
