@@ -52,8 +52,9 @@ async def known(session: AsyncSession, no: str) -> Application:
 
     A consumer applies a batch of events in one transaction: the second event about an
     application takes the row the first one locked (a SELECT again would return that same object
-    and lock nothing new). Not inside a SAVEPOINT: rolling one back may release the lock and
-    expire the object, so there every event reads (and locks) the row itself.
+    and lock nothing new). Not inside a SAVEPOINT: rolling one back may release the lock, and
+    leave an object showing what a one-statement UPDATE rolled back with it, so there every event
+    reads (and locks) the row itself, into the object as well.
     """
     nested = session.in_nested_transaction()
     transaction = session.sync_session.get_transaction()
@@ -63,7 +64,7 @@ async def known(session: AsyncSession, no: str) -> Application:
     locked = held[1]
     if not nested and no in locked:
         return locked[no]
-    app = await repository.get_by_no(session, no, for_update=True)
+    app = await repository.get_by_no(session, no, for_update=True, fresh=nested)
     if app is None:
         raise RetryLater(f"application {no} is not known (yet)")
     if not nested:

@@ -42,11 +42,16 @@ async def next_sequence(session: AsyncSession, name: str) -> int:
     return int((await session.execute(stmt, {"name_": name})).scalar_one())
 
 
-async def get_by_no(session: AsyncSession, no: str, *, for_update: bool = False) -> Application | None:
-    """One application by its number (locked for the rest of the transaction when asked)."""
+async def get_by_no(
+    session: AsyncSession, no: str, *, for_update: bool = False, fresh: bool = False
+) -> Application | None:
+    """One application by its number (locked for the rest of the transaction when asked; ``fresh``:
+    an object the session holds already is loaded again from the row, not returned as it is)."""
     stmt = select(Application).where(Application.application_no == no)
     if for_update:
         stmt = stmt.with_for_update()
+    if fresh:
+        stmt = stmt.execution_options(populate_existing=True)
     return (await session.execute(stmt)).scalar_one_or_none()
 
 

@@ -450,3 +450,24 @@ async def test_reactions_in_one_transaction_agree_with_an_application_already_he
         with pytest.raises(RetryLater):
             await reactions.approved(session, late, make_envelope(late, source="approval"))
     assert (await hall.view(draft))["status"] == "draft"
+
+
+async def test_a_rolled_back_event_leaves_no_trace_on_the_application_the_next_one_reads(hall: Hall) -> None:
+    # The consumer's isolated retry runs each event in a SAVEPOINT: one rolled back after its
+    # one-statement UPDATE must not leave the next event reading what it wrote.
+    await hall.add_item()
+    no = await _accepted(hall, hall.citizen(resident_id()))
+    approved = ApplicationApproved(application_no=no, item_code="T-001", departments=["MARKET"], decided_at=NOW)
+    kernel = hall.svc.kernel
+    async with kernel.db.transaction() as session:
+        async with session.begin_nested():
+            held = await reactions.known(session, no)  # still held (the identity map keeps it)
+        with pytest.raises(RuntimeError):
+            async with session.begin_nested():
+                await reactions.approved(session, approved, make_envelope(approved, source="approval"))
+                assert held.status == "approved"
+                raise RuntimeError("the event failed after its UPDATE")
+        async with session.begin_nested():
+            assert (await reactions.known(session, no)).status == "accepted"
+            assert held.status == "accepted"
+    assert (await hall.view(no))["status"] == "accepted"
