@@ -40,6 +40,8 @@ SUMMARY_COLUMNS = (
     applications.created_at,
     applications.submitted_at,
     applications.accepted_at,
+    applications.decided_at,
+    applications.completed_at,
 )
 
 Summaries = Select[*tuple[Any, ...]]

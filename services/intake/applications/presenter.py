@@ -153,6 +153,8 @@ def summary(row: RowMapping) -> ApplicationSummary:
         created_at=row["created_at"],
         submitted_at=row["submitted_at"],
         accepted_at=row["accepted_at"],
+        decided_at=row["decided_at"],
+        completed_at=row["completed_at"],
     )
 
 

@@ -200,3 +200,5 @@ class ApplicationSummary(BaseModel):
     created_at: datetime
     submitted_at: datetime | None
     accepted_at: datetime | None
+    decided_at: datetime | None
+    completed_at: datetime | None

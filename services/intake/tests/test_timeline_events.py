@@ -194,6 +194,11 @@ async def test_timeline_follows_approval_and_delivery(patient_hall: Hall, others
         "paid_at": view["payment"]["paid_at"],
     }
     assert view["deadline"] == "2026-05-14", "the application clock's due date"
+    # The list line says when it was decided and completed, as the full view does.
+    listed = await hall.client.get("/api/v1/applications", params={"status": "completed"}, headers=hall.clerk)
+    line = next(i for i in listed.json()["items"] if i["application_no"] == no)
+    assert line["completed_at"] is not None and line["decided_at"] is not None
+    assert (line["decided_at"], line["completed_at"]) == (view["decided_at"], view["completed_at"])
 
     async def every_step() -> list[str] | None:
         events = [t["event"] for t in (await hall.view(no, me))["timeline"]]
