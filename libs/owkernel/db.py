@@ -17,8 +17,10 @@ from sqlalchemy import DateTime, MetaData, Table, event, insert, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio.base import _run_to_completion
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
+from sqlalchemy.util import greenlet_spawn
 
 from owkernel.metrics import DB_COMMITS, DB_STATEMENTS
 from owkernel.sqlite_inline import inline_url
@@ -175,9 +177,27 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """One unit of work: commit when the block ends normally, roll back on any exception."""
-        async with self.sessionmaker() as session, session.begin():
+        """One unit of work: commit when the block ends normally, roll back on any exception.
+
+        What ``async with sessionmaker() as s, s.begin()`` does, for less: every request and
+        every consumer batch pays this. The begin touches no connection, so it runs right here
+        rather than in a greenlet of its own, and the commit and the close share one greenlet;
+        ``async with`` spent three, plus a task and a loop turn for its shielded close (~80 us
+        CPU for a transaction that sends nothing). On any failure the old path is kept: roll
+        back (the rollback hooks clear what was staged), then close shielded from cancellation.
+        """
+        session = self.sessionmaker()
+        sync = session.sync_session
+        try:
+            sync.begin()
             yield session
+            await greenlet_spawn(_commit_and_close, sync)
+        except BaseException:
+            try:
+                await session.rollback()
+            finally:
+                await _run_to_completion(session.close())
+            raise
 
     async def ping(self) -> None:
         """Raise if the database cannot answer a trivial query."""
@@ -187,6 +207,12 @@ class Database:
     async def dispose(self) -> None:
         """Close every pooled connection."""
         await self.engine.dispose()
+
+
+def _commit_and_close(session: Session) -> None:
+    """Commit, then close (in the greenlet ``transaction`` runs them in)."""
+    session.commit()
+    session.close()
 
 
 def conflict_insert(session: AsyncSession, entity: Any) -> postgresql.Insert | sqlite.Insert:

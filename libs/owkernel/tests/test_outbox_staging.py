@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from owkernel.contracts import decode
-from owkernel.db import Database
+from owkernel.db import Database, stage_rows
 from owkernel.outbox import Outbox
 from owtest import fresh_database_url
 from owtest.backbone import applications, create_schema, producer_md, producer_tables, submitted
@@ -83,4 +84,27 @@ async def test_savepoint_rollback_keeps_what_came_before_and_drops_what_was_insi
                 raise AbortedError
         await outbox.add(session, submitted("S6"))
     assert await outbox_numbers(db) == ["S1", "S3", "S4", "S6"]
+    await db.dispose()
+
+
+async def test_a_commit_that_fails_rolls_back_frees_the_connection_and_runs_no_hook(db: Database) -> None:
+    """A unit of work failing at its commit (here the staged rows, written then) leaves nothing,
+    wakes no relay, and hands its one pooled SQLite connection back for the next one."""
+    woken: list[bool] = []
+    db.on_commit(lambda: woken.append(True))
+    outbox = Outbox(producer_tables, source="intake")
+    with pytest.raises(IntegrityError):
+        async with db.transaction() as session:
+            await session.execute(insert(applications).values(no="C1"))
+            await outbox.add(session, submitted("C1"))
+            await stage_rows(session, applications, [{"no": "C1"}])  # the same key: fails at commit
+    assert woken == []
+    async with db.transaction() as session:
+        await session.execute(insert(applications).values(no="C2"))
+        async with session.begin_nested():  # a savepoint writes nothing left staged by the failure
+            pass
+    async with db.transaction() as session:
+        kept = (await session.execute(select(applications.c.no))).scalars().all()
+    assert kept == ["C2"]
+    assert await count_outbox(db) == 0
     await db.dispose()
