@@ -80,6 +80,13 @@ class CloudEvent(BaseModel):
     data: dict[str, JsonValue]
 
 
+class _ParsedCloudEvent(CloudEvent):
+    """A CloudEvent read from JSON text: the same rules, but ``data`` is not checked value by
+    value as JSON, which anything JSON text parses to already is (a third of a decode's time)."""
+
+    data: dict[str, Any]
+
+
 def _wire_form(value: Any) -> WireForm | None:
     # Told apart by the one attribute every CloudEvent has and no envelope had.
     if isinstance(value, dict):
@@ -164,9 +171,14 @@ def make_envelope(data: EventData, *, source: str, correlation_id: str | None = 
 
 def read_envelope(raw: bytes) -> Envelope:
     """The envelope of a message in either wire form (a CloudEvent, or a bare envelope)."""
-    wire = _WIRE.validate_json(raw)
-    if isinstance(wire, Envelope):
-        return wire
+    wire: CloudEvent | Envelope
+    if raw.startswith(_CLOUDEVENT_PREFIX):
+        # What our encoder wrote (nearly every message): straight to the CloudEvent, no union.
+        wire = _ParsedCloudEvent.model_validate_json(raw)
+    else:
+        wire = _WIRE.validate_json(raw)
+        if isinstance(wire, Envelope):
+            return wire
     # Validated just now as a CloudEvent: nothing left to check, so no second validation.
     return Envelope.model_construct(
         id=wire.id,

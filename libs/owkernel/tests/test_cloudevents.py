@@ -223,8 +223,16 @@ def test_a_cloudevent_from_elsewhere_reads_in_any_attribute_order() -> None:
 
 @pytest.mark.parametrize(
     "change",
-    [{"specversion": "0.3"}, {"datacontenttype": "application/xml"}, {"time": None}, {"id": ""}],
-    ids=["other-specversion", "not-json-data", "no-time", "empty-id"],
+    [
+        {"specversion": "0.3"},
+        {"datacontenttype": "application/xml"},
+        {"time": None},
+        {"id": ""},
+        {"time": "2026-01-02T03:04:05"},
+        {"data": ["not", "an", "object"]},
+        {"id": "x" * 65},
+    ],
+    ids=["other-specversion", "not-json-data", "no-time", "empty-id", "naive-time", "data-not-object", "long-id"],
 )
 def test_a_cloudevent_we_cannot_honour_is_refused(change: dict[str, object]) -> None:
     """Refused at decoding, so the consumer dead-letters it rather than guess."""
