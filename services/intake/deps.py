@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,15 +13,22 @@ from owkernel.kernel import Kernel, kernel_dependency
 from services.intake.settings import IntakeSettings
 from services.intake.storage import FileStorage
 
+if TYPE_CHECKING:
+    from services.intake.applications.creation import ItemVersion
+
 
 @dataclass(frozen=True)
 class IntakeState:
-    """What intake keeps beside the kernel: where uploaded files are stored, the halls it has seen."""
+    """What intake keeps beside the kernel: where uploaded files are stored, the halls and item versions it has seen."""
 
     storage: FileStorage
     # Codes found registered as halls. A hall is never deleted (no endpoint or job removes one), so
     # a code once found stays valid and is not looked up again for every application (issue 22).
     known_halls: set[str] = field(default_factory=set)
+    # The last version read of each active item, by code: an application made under a version
+    # held here takes it without reading the item's row (the version is read with the drafts'
+    # count, so a change made anywhere, by any replica, is seen).
+    items: dict[str, ItemVersion] = field(default_factory=dict)
 
 
 IntakeKernel = Kernel[IntakeSettings, IntakeState]

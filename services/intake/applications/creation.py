@@ -22,10 +22,38 @@ from services.intake.applications.schemas import ApplicationCreate
 from services.intake.catalog import service as catalog
 from services.intake.catalog.models import CatalogItem
 from services.intake.common import WINDOW_LETTER, applicant_kind, local_today
+from services.intake.deps import kernel_of
 from services.intake.halls import service as halls
 from services.intake.projects import repository as projects_repo
 from services.intake.projects.models import Project, ProjectStage
 from services.intake.settings import IntakeSettings
+
+
+@dataclass(frozen=True)
+class ItemVersion:
+    """What an application copies of one version of an active item.
+
+    The service keeps the last one read of each item (``IntakeState.items``): every application
+    reads its item, and a version never changes (every change of an item is a new version).
+    """
+
+    code: str
+    version: int
+    name: str
+    window: str
+    department: str
+    trips: int
+    fee_fen: int
+    halls: tuple[str, ...]
+    snapshot: dict[str, Any]
+
+    def snapshot_copy(self) -> dict[str, Any]:
+        """The snapshot a new draft keeps: its own dict and lists (this one is shared by every draft)."""
+        return {
+            **self.snapshot,
+            "departments": list(self.snapshot["departments"]),
+            "materials": list(self.snapshot["materials"]),
+        }
 
 
 @dataclass(frozen=True)
@@ -44,8 +72,8 @@ async def create_application(
     """A draft under the item's current version, with its unified application number."""
     project = await _project_named(session, data.project_no)
     who = await _who_applies(session, principal, data, project)
-    await _within_drafts_cap(session, settings, who.id_number)
-    item = await catalog.item_for_application(session, code=data.item_code)
+    version = await _within_drafts_cap(session, settings, who.id_number, item_code=data.item_code)
+    item = await _item_at(session, data.item_code, version)
     hall = await _hall_of(session, principal=principal, data=data, channel=who.channel, item=item)
     stage = await _open_stage(session, project, who, item) if project is not None else None
     now = clock_of(session).now()
@@ -114,7 +142,7 @@ def item_snapshot(item: CatalogItem) -> dict[str, Any]:
 def _draft(
     *,
     number: str,
-    item: CatalogItem,
+    item: ItemVersion,
     who: _Who,
     hall: str,
     data: ApplicationCreate,
@@ -131,7 +159,12 @@ def _draft(
         item_version=item.version,
         item_name=item.name,
         item_trips=item.trips,
-        item=item_snapshot(item),
+        # Each draft its own dict and lists (the service's copy is shared by every application).
+        item={
+            **item.snapshot,
+            "departments": list(item.snapshot["departments"]),
+            "materials": list(item.snapshot["materials"]),
+        },
         window=item.window,
         department=item.department,
         channel=who.channel,
@@ -153,7 +186,7 @@ def _draft(
     )
 
 
-async def _next_number(session: AsyncSession, settings: IntakeSettings, item: CatalogItem, at: datetime) -> str:
+async def _next_number(session: AsyncSession, settings: IntakeSettings, item: ItemVersion, at: datetime) -> str:
     """The unified application number: year, the window's letter, that year's window counter."""
     letter = WINDOW_LETTER[item.window]
     year = local_today(settings, at).year
@@ -175,7 +208,7 @@ async def _project_named(session: AsyncSession, project_no: str | None) -> Proje
     return project
 
 
-async def _open_stage(session: AsyncSession, project: Project, who: _Who, item: CatalogItem) -> ProjectStage:
+async def _open_stage(session: AsyncSession, project: Project, who: _Who, item: ItemVersion) -> ProjectStage:
     """The applicant's project stage the item is, free for a new application (its last failed)."""
     if project.owner_id_number != who.id_number:
         raise Forbidden("The project belongs to another applicant.")
@@ -270,7 +303,7 @@ async def _applying_at_window(
 
 
 async def _hall_of(
-    session: AsyncSession, *, principal: Principal, data: ApplicationCreate, channel: str, item: CatalogItem
+    session: AsyncSession, *, principal: Principal, data: ApplicationCreate, channel: str, item: ItemVersion
 ) -> str:
     """The hall an application is made at: the one named, else the clerk's at a window, else the city's.
 
@@ -302,10 +335,36 @@ async def _hall_of(
     return hall
 
 
-async def _within_drafts_cap(session: AsyncSession, settings: IntakeSettings, id_number: str) -> None:
-    """409 when the applicant already keeps the most open drafts allowed."""
+async def _item_at(session: AsyncSession, code: str, version: int | None) -> ItemVersion:
+    """The item's current version: the service's copy when it holds that version, else its row read
+    (422 unknown, 409 cancelled) and kept. ``version`` was read with the drafts' count: no read
+    here when it is known already, and a version another replica made is read, not missed."""
+    known = kernel_of(session).state.items
+    item = known.get(code)
+    if item is not None and item.version == version:
+        return item
+    row = await catalog.item_for_application(session, code=code)
+    item = known[code] = ItemVersion(
+        code=row.code,
+        version=row.version,
+        name=row.name,
+        window=row.window,
+        department=row.department,
+        trips=row.trips,
+        fee_fen=row.fee_fen,
+        halls=tuple(row.halls or ()),
+        snapshot=item_snapshot(row),
+    )
+    return item
+
+
+async def _within_drafts_cap(
+    session: AsyncSession, settings: IntakeSettings, id_number: str, *, item_code: str
+) -> int | None:
+    """409 when the applicant already keeps the most open drafts allowed; else the current version of
+    the item applied for (None: no such item), read in the same statement."""
     await repository.lock_applicant(session, id_number)
-    drafts = await repository.count_drafts(session, id_number)
+    drafts, version = await repository.count_drafts_and_item_version(session, id_number, item_code)
     if drafts >= settings.max_open_drafts:
         raise Conflict(
             f"This applicant already has {drafts} open drafts, the most one applicant may keep. Submit one, "
@@ -315,3 +374,4 @@ async def _within_drafts_cap(session: AsyncSession, settings: IntakeSettings, id
             max_open_drafts=settings.max_open_drafts,
             open_drafts=drafts,
         )
+    return version

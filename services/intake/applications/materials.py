@@ -65,8 +65,7 @@ async def upload_material(
         )
     spec = material_spec(app, code)
     content_type = check_upload(settings, data)
-    material = await repository.get_material(session, app.id, code)
-    await _within_quota(session, settings, app, size=len(data), replacing=material.id if material else None)
+    material = await _within_quota(session, settings, app, code=code, size=len(data))
     stored = await _store(session, storage, data)
     if material is None:
         material = ApplicationMaterial(
@@ -220,16 +219,19 @@ def _safe_name(filename: str | None) -> str | None:
 
 
 async def _within_quota(
-    session: AsyncSession, settings: IntakeSettings, app: Application, *, size: int, replacing: int | None
-) -> None:
-    """409 when a file of ``size`` bytes would take the applicant past their storage quota.
+    session: AsyncSession, settings: IntakeSettings, app: Application, *, code: str, size: int
+) -> ApplicationMaterial | None:
+    """409 when a file of ``size`` bytes for material ``code`` (replacing its file, if any) would take
+    the applicant past their storage quota; else the material's row (None: not uploaded yet).
 
     409 and not 413: the file itself is acceptable (413 says that one file is too big, and a
     smaller one would not help here); what stands in the way is what the applicant already
     keeps, and they resolve it by deleting drafts, as RFC 9110 describes 409.
     """
     await repository.lock_applicant(session, app.applicant_id_number)
-    used = await repository.stored_bytes(session, app.applicant_id_number, statuses=UNDECIDED, excluding=replacing)
+    material, used = await repository.material_and_stored_bytes(
+        session, app.id, code, id_number=app.applicant_id_number, statuses=UNDECIDED
+    )
     quota = settings.applicant_storage_quota_bytes
     if used + size > quota:
         raise Conflict(
@@ -242,6 +244,7 @@ async def _within_quota(
             quota_bytes=quota,
             used_bytes=used,
         )
+    return material
 
 
 async def _store(session: AsyncSession, storage: FileStorage, data: bytes) -> StoredFile:

@@ -9,8 +9,22 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import BindParameter, Subquery, Table, Update, bindparam, case, delete, func, insert, select, update
+from sqlalchemy import (
+    BindParameter,
+    Subquery,
+    Table,
+    Update,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlalchemy.orm.util import identity_key
 
 from owkernel.db import STAGED_ROWS, conflict_insert, stage_rows
@@ -24,6 +38,7 @@ from services.intake.applications.models import (
     TimelineEntry,
     Visit,
 )
+from services.intake.catalog.models import CatalogItem
 
 _TIMELINE = cast(Table, TimelineEntry.__table__)
 _APPLICATIONS = cast(Table, Application.__table__)
@@ -228,6 +243,11 @@ _TIMELINE_OF = (
 )
 _DRAFTS = select(func.count()).where(
     Application.applicant_id_number == bindparam("id_number_"), Application.status == "draft"
+)
+# The drafts' count with the current version of the item asked for (None: no such item), so the
+# draft's item comes from the service's copy of that version without a read of its row.
+_DRAFTS_AND_ITEM_VERSION = _DRAFTS.add_columns(
+    select(CatalogItem.version).where(CatalogItem.code == bindparam("code_")).scalar_subquery()
 )
 
 _TIMELINE_BY_NO = insert(_TIMELINE).from_select(
@@ -454,35 +474,51 @@ async def lock_file(session: AsyncSession, sha256: str) -> None:
     await _advisory_lock(session, _FILE_LOCK, sha256)
 
 
-async def count_drafts(session: AsyncSession, id_number: str) -> int:
-    """How many drafts the applicant keeps open."""
-    return int((await session.execute(_DRAFTS, {"id_number_": id_number})).scalar_one())
+async def count_drafts_and_item_version(session: AsyncSession, id_number: str, code: str) -> tuple[int, int | None]:
+    """How many drafts the applicant keeps open, and the current version of item ``code`` (None: unknown)."""
+    drafts, version = (await session.execute(_DRAFTS_AND_ITEM_VERSION, {"id_number_": id_number, "code_": code})).one()
+    return int(drafts), version
 
 
-async def stored_bytes(
-    session: AsyncSession, id_number: str, *, statuses: Seq[str], excluding: int | None = None
-) -> int:
-    """The size of the applicant's material files on applications in ``statuses``, without the
-    material ``excluding`` (one about to be replaced)."""
-    shape = ("stored_bytes", tuple(statuses), excluding is not None)
+async def material_and_stored_bytes(
+    session: AsyncSession, application_id: int, code: str, *, id_number: str, statuses: Seq[str]
+) -> tuple[ApplicationMaterial | None, int]:
+    """Material ``code`` of an application (None: no row yet) and the size of the applicant's
+    material files on applications in ``statuses`` without that material's (it is being replaced):
+    one statement where an upload read the row and then the sum."""
+    shape = ("material_and_stored_bytes", tuple(statuses))
     stmt = _STATEMENTS.get(shape)
     if stmt is None:
-        stmt = (
-            select(func.coalesce(func.sum(ApplicationMaterial.size), 0))
-            .join(Application, Application.id == ApplicationMaterial.application_id)
+        # Aliases: the sum's tables must not correlate with the material's row outside it.
+        other, other_app = aliased(ApplicationMaterial), aliased(Application)
+        used = (
+            select(func.coalesce(func.sum(other.size), 0))
+            .join(other_app, other_app.id == other.application_id)
             .where(
-                Application.applicant_id_number == bindparam("id_number_"),
-                Application.status.in_(statuses),
-                ApplicationMaterial.sha256.is_not(None),
+                other_app.applicant_id_number == bindparam("id_number_"),
+                other_app.status.in_(statuses),
+                other.sha256.is_not(None),
+                ~and_(other.application_id == bindparam("id_"), other.code == bindparam("code_")),
             )
+            .scalar_subquery()
         )
-        if excluding is not None:
-            stmt = stmt.where(ApplicationMaterial.id != bindparam("excluding_"))
-        _STATEMENTS[shape] = stmt
-    params: dict[str, Any] = {"id_number_": id_number}
-    if excluding is not None:
-        params["excluding_"] = excluding
-    return int((await session.execute(stmt, params)).scalar_one() or 0)
+        # From the application itself, so the one row comes back when the material has none.
+        stmt = _STATEMENTS[shape] = (
+            select(ApplicationMaterial, used)
+            .select_from(Application)
+            .outerjoin(
+                ApplicationMaterial,
+                and_(
+                    ApplicationMaterial.application_id == Application.id,
+                    ApplicationMaterial.code == bindparam("code_"),
+                ),
+            )
+            .where(Application.id == bindparam("id_"))
+        )
+    material, used_bytes = (
+        await session.execute(stmt, {"id_": application_id, "code_": code, "id_number_": id_number})
+    ).one()
+    return material, int(used_bytes or 0)
 
 
 async def release_files(session: AsyncSession, sha256s: Seq[str], *, at: datetime) -> None:
