@@ -119,6 +119,9 @@ async def call(token: str | None) -> httpx.Response:
         enterprise_token(),
         enterprise_token(assurance="self_declared", act=AGENT),
     ],
+    # Named ids: each xdist worker signs its own tokens, and ids made of them differ between the
+    # workers' collections, which xdist refuses.
+    ids=["self-declared-person", "person-no-assurance-claim", "enterprise-no-assurance-claim", "self-declared-agent"],
 )
 async def test_a_self_declared_caller_is_refused_with_identity_not_verified(token: str) -> None:
     response = await call(token)
