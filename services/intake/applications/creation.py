@@ -88,8 +88,7 @@ async def create_application(
         by=principal.display,
         at=now,
     )
-    session.add(app)
-    await session.flush()
+    await repository.insert_application(session, app)
     await repository.add_departments(session, app.id, app.item["departments"])
     if stage is not None:
         stage.application_id = app.id

@@ -44,6 +44,9 @@ _TIMELINE = cast(Table, TimelineEntry.__table__)
 _APPLICATIONS = cast(Table, Application.__table__)
 # Rows written as they are (no object back) go in through the tables: Core, not the ORM's bulk path.
 _DEPARTMENTS = cast(Table, ApplicationDepartment.__table__)
+# The attribute of each column is named as the column is (the mapping renames none).
+_APPLICATION_COLUMNS = frozenset(c.key for c in _APPLICATIONS.c if c.key != "id")
+_INSERT_APPLICATION = insert(_APPLICATIONS).returning(_APPLICATIONS.c.id)
 
 
 async def next_sequence(session: AsyncSession, name: str) -> int:
@@ -99,6 +102,16 @@ async def get_by_ids(session: AsyncSession, ids: Seq[int]) -> dict[int, Applicat
         return {}
     rows = (await session.execute(select(Application).where(Application.id.in_(ids)))).scalars()
     return {row.id: row for row in rows}
+
+
+async def insert_application(session: AsyncSession, app: Application) -> None:
+    """Write a new application's row from an object the session does not hold, and give it its id.
+
+    One INSERT ... RETURNING through the table (no unit of work): the request writes nothing more
+    of the object, which stays outside the session and shows what it was given.
+    """
+    values = {key: value for key, value in vars(app).items() if key in _APPLICATION_COLUMNS}
+    app.id = (await session.execute(_INSERT_APPLICATION, values)).scalar_one()
 
 
 async def add_departments(session: AsyncSession, application_id: int, departments: Seq[str]) -> None:
