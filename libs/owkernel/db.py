@@ -8,8 +8,7 @@ uses one to wake up at once instead of waiting for its next poll).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -175,29 +174,9 @@ class Database:
         """Run ``hook`` after each commit of a session that asked for it (``request_commit_hooks``)."""
         self._commit_hooks.append(hook)
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """One unit of work: commit when the block ends normally, roll back on any exception.
-
-        What ``async with sessionmaker() as s, s.begin()`` does, for less: every request and
-        every consumer batch pays this. The begin touches no connection, so it runs right here
-        rather than in a greenlet of its own, and the commit and the close share one greenlet;
-        ``async with`` spent three, plus a task and a loop turn for its shielded close (~80 us
-        CPU for a transaction that sends nothing). On any failure the old path is kept: roll
-        back (the rollback hooks clear what was staged), then close shielded from cancellation.
-        """
-        session = self.sessionmaker()
-        sync = session.sync_session
-        try:
-            sync.begin()
-            yield session
-            await greenlet_spawn(_commit_and_close, sync)
-        except BaseException:
-            try:
-                await session.rollback()
-            finally:
-                await _run_to_completion(session.close())
-            raise
+    def transaction(self) -> UnitOfWork:
+        """One unit of work: commit when the block ends normally, roll back on any exception."""
+        return UnitOfWork(self.sessionmaker)
 
     async def ping(self) -> None:
         """Raise if the database cannot answer a trivial query."""
@@ -209,10 +188,56 @@ class Database:
         await self.engine.dispose()
 
 
+class UnitOfWork:
+    """``Database.transaction()``: a session, begun; committed and closed when the block ends
+    normally, rolled back and closed on any exception.
+
+    What ``async with sessionmaker() as s, s.begin()`` does, for less: every request and every
+    consumer batch pays this. The begin touches no connection, so it runs right here rather than
+    in a greenlet of its own, and the commit and the close share one greenlet; ``async with``
+    spent three, plus a task and a loop turn for its shielded close (~80 us CPU for a
+    transaction that sends nothing). A class rather than a generator context manager: one layer
+    less on every entry and exit. On any failure the old path is kept: roll back (the rollback
+    hooks clear what was staged), then close shielded from cancellation.
+    """
+
+    __slots__ = ("_factory", "_session")
+
+    def __init__(self, factory: async_sessionmaker[AsyncSession]) -> None:
+        self._factory = factory
+        self._session: AsyncSession | None = None
+
+    async def __aenter__(self) -> AsyncSession:
+        session = self._session = self._factory()
+        session.sync_session.begin()
+        return session
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any) -> None:
+        session = self._session
+        assert session is not None, "a unit of work is left only after it is entered"
+        self._session = None
+        if exc_type is None:
+            try:
+                await greenlet_spawn(_commit_and_close, session.sync_session)
+                return
+            except BaseException:
+                await _abandon(session)
+                raise
+        await _abandon(session)
+
+
 def _commit_and_close(session: Session) -> None:
-    """Commit, then close (in the greenlet ``transaction`` runs them in)."""
+    """Commit, then close (in the one greenlet ``UnitOfWork`` runs them in)."""
     session.commit()
     session.close()
+
+
+async def _abandon(session: AsyncSession) -> None:
+    """Roll back, then close whatever happens, shielded from cancellation (a failed unit of work)."""
+    try:
+        await session.rollback()
+    finally:
+        await _run_to_completion(session.close())
 
 
 def conflict_insert(session: AsyncSession, entity: Any) -> postgresql.Insert | sqlite.Insert:
