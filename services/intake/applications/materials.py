@@ -69,10 +69,17 @@ async def upload_material(
     stored = await _store(session, storage, data)
     if material is None:
         material = ApplicationMaterial(
-            application_id=app.id, code=code, name=spec.get("name", code), critical=bool(spec.get("critical", True))
+            application_id=app.id,
+            code=code,
+            name=spec.get("name", code),
+            critical=bool(spec.get("critical", True)),
+            is_deferred=False,
         )
-        session.add(material)
-    elif material.sha256 is not None and material.sha256 != stored.sha256:
+        _attach(material, stored, content_type=content_type, filename=filename, by=principal.display, at=now)
+        # Written now by one statement, not added to the session for its unit of work at the commit.
+        await repository.insert_material(session, material)
+        return material
+    if material.sha256 is not None and material.sha256 != stored.sha256:
         # The replaced file goes once this commits (unless another material uses it too).
         await repository.release_files(session, [material.sha256], at=now)
     _attach(material, stored, content_type=content_type, filename=filename, by=principal.display, at=now)

@@ -47,6 +47,9 @@ _DEPARTMENTS = cast(Table, ApplicationDepartment.__table__)
 # The attribute of each column is named as the column is (the mapping renames none).
 _APPLICATION_COLUMNS = frozenset(c.key for c in _APPLICATIONS.c if c.key != "id")
 _INSERT_APPLICATION = insert(_APPLICATIONS).returning(_APPLICATIONS.c.id)
+_MATERIAL_TABLE = cast(Table, ApplicationMaterial.__table__)
+_MATERIAL_COLUMNS = frozenset(c.key for c in _MATERIAL_TABLE.c if c.key != "id")
+_INSERT_MATERIAL = insert(_MATERIAL_TABLE).returning(_MATERIAL_TABLE.c.id)
 
 
 async def next_sequence(session: AsyncSession, name: str) -> int:
@@ -112,6 +115,13 @@ async def insert_application(session: AsyncSession, app: Application) -> None:
     """
     values = {key: value for key, value in vars(app).items() if key in _APPLICATION_COLUMNS}
     app.id = (await session.execute(_INSERT_APPLICATION, values)).scalar_one()
+
+
+async def insert_material(session: AsyncSession, material: ApplicationMaterial) -> None:
+    """Write a new material's row from an object the session does not hold, and give it its id
+    (one INSERT ... RETURNING through the table, as ``insert_application``)."""
+    values = {key: value for key, value in vars(material).items() if key in _MATERIAL_COLUMNS}
+    material.id = (await session.execute(_INSERT_MATERIAL, values)).scalar_one()
 
 
 async def add_departments(session: AsyncSession, application_id: int, departments: Seq[str]) -> None:
