@@ -21,8 +21,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "browser: drives the web console in headless Chromium (Debian's chromium)")
 
 
-# Session-scoped: one platform and one browser for every browser test (they all run on one xdist
-# worker, the "browser" group). Module-scoped, pytest set the platform up again whenever the
+# Session-scoped: one platform for every browser test (they all run on one xdist worker, the
+# "browser" group). Module-scoped, pytest set the platform up again whenever the
 # worker's order left a module and came back (nine start-ups for five modules, ~50 s each on a
 # busy machine); every test makes its own people and items, so none needs a fresh platform.
 @pytest.fixture(scope="session")
@@ -50,7 +50,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         running.stop_all()
 
 
-@pytest.fixture(scope="session")
+# Module-scoped, unlike the platform: Playwright's sync API keeps an event loop running in this
+# thread while it is open, and every asyncio test the worker runs after the browser tests would
+# then fail to start its own ("Runner.run() cannot be called from a running event loop").
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     """Debian's Chromium, headless (never a downloaded browser build)."""
     assert Path(CHROMIUM).exists(), "Debian's chromium is not installed: apt-get install -y chromium"
