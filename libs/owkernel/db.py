@@ -8,6 +8,7 @@ uses one to wake up at once instead of waiting for its next poll).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -157,13 +158,13 @@ class Database:
 
         @event.listens_for(_Session, "after_commit")
         def _after_commit(session: Session) -> None:
-            if session.info.pop("notify_commit", False):
+            if session.info.pop(NOTIFY_COMMIT, False):
                 for hook in self._commit_hooks:
                     hook()
 
         @event.listens_for(_Session, "after_rollback")
         def _after_rollback(session: Session) -> None:
-            session.info.pop("notify_commit", None)
+            session.info.pop(NOTIFY_COMMIT, None)
             staged = session.info.pop(STAGED_ROWS, None)
             if staged:
                 staged.clear()  # the connection may still point at it: leave nothing to write
@@ -219,10 +220,14 @@ class UnitOfWork:
         if exc_type is None:
             try:
                 await greenlet_spawn(_commit_and_close, session.sync_session)
-                return
             except BaseException:
                 await _abandon(session)
                 raise
+            # One turn of the loop, as the task of the shielded close gave: the commit handed
+            # the connection back and may have woken the relay; whoever waits for it (SQLite has
+            # one) takes it now, before this caller's next unit of work can take it first.
+            await asyncio.sleep(0)
+            return
         await _abandon(session)
 
 
@@ -253,6 +258,7 @@ def conflict_insert(session: AsyncSession, entity: Any) -> postgresql.Insert | s
 
 
 STAGED_ROWS = "owkernel.staged_rows"
+NOTIFY_COMMIT = "notify_commit"
 StagedRows = dict[Table, list[dict[str, Any]]]
 
 
@@ -286,4 +292,4 @@ def write_staged_rows(execute: Callable[..., Any], staged: StagedRows) -> None:
 
 def request_commit_hooks(session: AsyncSession) -> None:
     """Ask the database to run its commit hooks once this session commits."""
-    session.sync_session.info["notify_commit"] = True
+    session.sync_session.info[NOTIFY_COMMIT] = True
