@@ -9,7 +9,7 @@ uses one to wake up at once instead of waiting for its next poll).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -255,6 +255,40 @@ def conflict_insert(session: AsyncSession, entity: Any) -> postgresql.Insert | s
     if session.get_bind().dialect.name == "postgresql":
         return postgresql.insert(entity)
     return sqlite.insert(entity)
+
+
+_UPSERTS: dict[tuple[str, Table, str, tuple[str, ...], str | None], Any] = {}
+
+
+async def upsert(
+    session: AsyncSession,
+    table: Table,
+    row: dict[str, Any],
+    *,
+    key: str,
+    refresh: Sequence[str],
+    only_while_null: str | None = None,
+) -> None:
+    """Insert ``row``, or refresh the ``refresh`` columns of the row with the same ``key`` (from
+    the values the INSERT was given); with ``only_while_null``, only while that column of the row
+    is still NULL.
+
+    One ``INSERT ... ON CONFLICT DO UPDATE`` instead of a locked read and a write (on PostgreSQL
+    the conflicting row is locked as the read would have locked it). The statement is built once
+    per dialect, table, key and set of refreshed columns and then only bound: a read copy's
+    handlers run it for every event, and building it and its cache key cost more than running it.
+    """
+    dialect = session.get_bind().dialect.name
+    cache_key = (dialect, table, key, tuple(refresh), only_while_null)
+    stmt = _UPSERTS.get(cache_key)
+    if stmt is None:
+        ins = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+        stmt = _UPSERTS[cache_key] = ins.on_conflict_do_update(
+            index_elements=[table.c[key]],
+            set_={column: ins.excluded[column] for column in refresh},
+            where=None if only_while_null is None else table.c[only_while_null].is_(None),
+        )
+    await session.execute(stmt, row)
 
 
 STAGED_ROWS = "owkernel.staged_rows"

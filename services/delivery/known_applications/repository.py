@@ -7,9 +7,8 @@ from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql import Executable
 
-from owkernel.db import conflict_insert
+from owkernel.db import upsert
 from services.delivery.known_applications.models import DeliveryApplication
 
 
@@ -58,20 +57,11 @@ async def upsert_accepted(
     One ``INSERT ... ON CONFLICT DO UPDATE ... WHERE certificate_no IS NULL`` instead of a read
     and a write; on PostgreSQL the conflicting row is locked, as the read-then-write never did.
     """
-    dialect = session.get_bind().dialect.name
-    key = (dialect, tuple(values))
-    stmt = _UPSERT.get(key)
-    if stmt is None:
-        # Built once per dialect and set of columns (every accepted application runs it): the
-        # refreshed columns take the values the INSERT was given (``excluded``).
-        table = cast(Table, DeliveryApplication.__table__)
-        ins = conflict_insert(session, table)
-        stmt = _UPSERT[key] = ins.on_conflict_do_update(
-            index_elements=[table.c.application_no],
-            set_={column: ins.excluded[column] for column in values},
-            where=table.c.certificate_no.is_(None),
-        )
-    await session.execute(stmt, {"application_no": application_no, "created_at": created_at, **values})
-
-
-_UPSERT: dict[tuple[str, tuple[str, ...]], Executable] = {}
+    await upsert(
+        session,
+        cast(Table, DeliveryApplication.__table__),
+        {"application_no": application_no, "created_at": created_at, **values},
+        key="application_no",
+        refresh=tuple(values),
+        only_while_null="certificate_no",
+    )

@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Insert, Table, and_, bindparam, func, select, update
+from sqlalchemy import Table, and_, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from owkernel.db import conflict_insert
+from owkernel.db import conflict_insert, upsert
 from services.rating.figures.models import (
     FigureApplication,
     FigureHistory,
@@ -25,7 +25,6 @@ from services.rating.reviews.models import RatingDaily
 # key per event cost more CPU than running it. No FigureApplication is ever loaded as an object,
 # so a plain UPDATE leaves no copy stale.
 _APPLICATIONS = cast(Table, FigureApplication.__table__)
-_UPSERT_APPLICATION: dict[tuple[str, tuple[str, ...]], Insert] = {}
 _SET_DECIDED = (
     update(_APPLICATIONS)
     .where(_APPLICATIONS.c.application_no == bindparam("b_application_no"))
@@ -35,15 +34,13 @@ _SET_DECIDED = (
 
 async def upsert_application(session: AsyncSession, *, application_no: str, values: dict[str, Any]) -> None:
     """Insert an application, or overwrite ``values`` (a repeated acceptance keeps its decision)."""
-    key = (session.get_bind().dialect.name, tuple(values))
-    stmt = _UPSERT_APPLICATION.get(key)
-    if stmt is None:
-        ins = conflict_insert(session, _APPLICATIONS)
-        stmt = ins.on_conflict_do_update(
-            index_elements=[_APPLICATIONS.c.application_no], set_={k: ins.excluded[k] for k in values}
-        )
-        _UPSERT_APPLICATION[key] = stmt
-    await session.execute(stmt, {"application_no": application_no, **values})
+    await upsert(
+        session,
+        _APPLICATIONS,
+        {"application_no": application_no, **values},
+        key="application_no",
+        refresh=tuple(values),
+    )
 
 
 async def set_decided(session: AsyncSession, application_no: str, *, month: str) -> bool:

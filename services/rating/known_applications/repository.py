@@ -5,18 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Insert, Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from owkernel.db import conflict_insert
+from owkernel.db import upsert as upsert_row
 from services.rating.known_applications.models import Application
 
 # The handlers' statements run for every application: each is built once (per dialect and set of
 # columns) and given its values as bound parameters, since building a statement and its cache
 # key per event cost more CPU than running it.
 _TABLE = cast(Table, Application.__table__)
-_UPSERTS: dict[tuple[str, tuple[str, ...]], Insert] = {}
 _SET_DECISION = (
     update(_TABLE).where(_TABLE.c.application_no == bindparam("b_application_no")).returning(_TABLE.c.application_no)
 )
@@ -41,15 +40,9 @@ async def upsert(session: AsyncSession, *, application_no: str, values: dict[str
     One ``INSERT ... ON CONFLICT DO UPDATE`` instead of a locked read and a write; on PostgreSQL
     the conflicting row is locked just as the read locked it.
     """
-    key = (session.get_bind().dialect.name, tuple(values))
-    stmt = _UPSERTS.get(key)
-    if stmt is None:
-        ins = conflict_insert(session, _TABLE)
-        stmt = ins.on_conflict_do_update(
-            index_elements=[_TABLE.c.application_no], set_={k: ins.excluded[k] for k in values}
-        )
-        _UPSERTS[key] = stmt
-    await session.execute(stmt, {"application_no": application_no, **values})
+    await upsert_row(
+        session, _TABLE, {"application_no": application_no, **values}, key="application_no", refresh=tuple(values)
+    )
 
 
 async def set_decision(

@@ -5,18 +5,17 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Insert, Table, bindparam, update
+from sqlalchemy import Table, bindparam, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from owkernel.db import conflict_insert
+from owkernel.db import upsert
 from services.rating.known_supervision.models import Card, Clock, Visit
 
 # Every application's clocks pass through these: each statement is built once (per dialect and
 # set of columns) and given its values as bound parameters, since building a statement and its
 # cache key per event cost more CPU than running it.
 _CLOCKS = cast(Table, Clock.__table__)
-_UPSERTS: dict[tuple[str, tuple[str, ...]], Insert] = {}
 _UPDATE_CLOCK = update(_CLOCKS).where(_CLOCKS.c.clock_id == bindparam("b_clock_id")).returning(_CLOCKS.c.clock_id)
 
 
@@ -26,13 +25,7 @@ async def upsert_clock(session: AsyncSession, *, clock_id: str, values: dict[str
     One ``INSERT ... ON CONFLICT DO UPDATE`` instead of a locked read and a write; on PostgreSQL
     the conflicting row is locked just as the read locked it.
     """
-    key = (session.get_bind().dialect.name, tuple(values))
-    stmt = _UPSERTS.get(key)
-    if stmt is None:
-        ins = conflict_insert(session, _CLOCKS)
-        stmt = ins.on_conflict_do_update(index_elements=[_CLOCKS.c.clock_id], set_={k: ins.excluded[k] for k in values})
-        _UPSERTS[key] = stmt
-    await session.execute(stmt, {"clock_id": clock_id, **values})
+    await upsert(session, _CLOCKS, {"clock_id": clock_id, **values}, key="clock_id", refresh=tuple(values))
 
 
 async def _update_clock(session: AsyncSession, clock_id: str, values: dict[str, Any]) -> bool:
