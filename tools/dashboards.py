@@ -119,7 +119,7 @@ def services() -> dict[str, Any]:
         "onewindow-services",
         "OneWindow / Services",
         "HTTP traffic of the gateway and each service (onewindow_http_*; /healthz, /readyz and /metrics not counted).",
-        [*_traffic_panels(), *_latency_panels(), _pods_panel()],
+        [*_traffic_panels(), *_latency_panels(), _database_panel(), _pods_panel()],
     )
 
 
@@ -171,6 +171,19 @@ def _latency_panels() -> list[Panel]:
             unit="s",
         ),
     ]
+
+
+def _database_panel() -> Panel:
+    """What the components ask of their databases: statements and commits per second."""
+    return timeseries(
+        "SQL statements and commits per second",
+        {
+            "{{service}} statements": f"sum by (service) (rate(onewindow_db_statements_total{{{SERVICE}}}[{RATE}]))",
+            "{{service}} commits": f"sum by (service) (rate(onewindow_db_commits_total{{{SERVICE}}}[{RATE}]))",
+        },
+        unit="ops",
+        description="Against requests per second: a release that adds statements to a request shows here first.",
+    )
 
 
 def _pods_panel() -> Panel:
