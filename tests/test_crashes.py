@@ -141,9 +141,15 @@ def test_kill_every_process_under_load_loses_nothing(platform: Platform) -> None
         numbers += [make_application(me, clerk, item) for _ in range(3)]
 
         def all_completed() -> bool:
-            return all(application(me, no)["status"] == "completed" for no in numbers)
+            # Completed (delivery's stream) and its certificate in the timeline (approval's):
+            # intake reads the two streams apart, so after a kill either may come in first.
+            return all(
+                (view := application(me, no))["status"] == "completed"
+                and any(e["event"] == "approval.certificate.issued" for e in view["timeline"])
+                for no in numbers
+            )
 
-        wait_for("every application completed", all_completed, 600 if LONG else 180)
+        wait_for("every application completed, its certificate noted", all_completed, 600 if LONG else 180)
     finally:
         stop.set()
         deciding.join(timeout=10)
