@@ -41,7 +41,7 @@ from owkernel.contracts.gateway import PaymentFailed, PaymentSucceeded
 from owkernel.contracts.intake import ApplicationResumed, ApplicationSuspended, MaterialOverdue, VisitRecorded
 from owkernel.db import Database
 from owkernel.outbox import Outbox, OutboxRelay
-from owtest import ServiceRunner, SigningKeys, eventually, fresh_database_url, resident_id
+from owtest import ServiceRunner, SigningKeys, certificate_issued, eventually, fresh_database_url, resident_id
 from owtest.backbone import create_schema, producer_md, producer_tables
 from services.intake.app import create_app
 from services.intake.applications import reactions
@@ -420,16 +420,7 @@ async def test_reactions_in_one_transaction_agree_with_an_application_already_he
     await hall.add_item()
     me = hall.citizen(idn := resident_id())
     no = await _accepted(hall, me)
-    certificate = CertificateIssued(
-        certificate_no="CERT-9",
-        application_no=no,
-        holder_id_number=idn,
-        holder_name="张三",
-        item_code="T-001",
-        item_name="测试许可事项",
-        issued_on=date(2026, 5, 7),
-        verification_code="V9",
-    )
+    certificate = certificate_issued(no, holder_id_number=idn, item_code="T-001")
     approved = ApplicationApproved(
         application_no=no, item_code="T-001", departments=["MARKET"], decided_at=NOW, working_days_used=2
     )
@@ -441,11 +432,11 @@ async def test_reactions_in_one_transaction_agree_with_an_application_already_he
         await reactions.approved(session, approved, make_envelope(approved, source="approval"))
         await reactions.certificate_issued(session, certificate, make_envelope(certificate, source="approval"))
         assert (app.status, app.working_days_used) == ("approved", 2) and app.certificate is not None
-        assert app.certificate["certificate_no"] == "CERT-9"
+        assert app.certificate["certificate_no"] == f"CERT-{no}"
         assert await reactions.known(session, no) is app
     view = await hall.view(no)
     assert (view["status"], view["deadline"]) == ("approved", "2026-05-20")
-    assert view["certificate"]["certificate_no"] == "CERT-9"
+    assert view["certificate"]["certificate_no"] == f"CERT-{no}"
     events = [t["event"] for t in view["timeline"]]
     assert events.count("approval.application.approved") == events.count("approval.certificate.issued") == 1
     # An event about an application not accepted yet changes nothing: it waits.
