@@ -139,8 +139,7 @@ async def on_material_overdue(session: AsyncSession, data: MaterialOverdue, enve
 async def on_consultation_asked(session: AsyncSession, data: ConsultationAsked, envelope: Envelope) -> None:
     """An online consultation opens a reply clock for the department."""
     runtime = runtime_of(session)
-    await clocks.open_clock(
-        session,
+    clock = clocks.new_clock(
         runtime=runtime,
         calendar=await load_calendar(session),
         kind="consultation",
@@ -150,6 +149,7 @@ async def on_consultation_asked(session: AsyncSession, data: ConsultationAsked, 
         working_days=data.reply_days,
         opened_at=data.asked_at,
     )
+    await clocks.open_clock(session, clock)
 
 
 @consumers.on(ConsultationReplied)
@@ -165,8 +165,7 @@ async def on_consultation_replied(session: AsyncSession, data: ConsultationRepli
 async def on_rectification_opened(session: AsyncSession, data: RectificationOpened, envelope: Envelope) -> None:
     """A bad review or an inspection finding: a rectification clock for the department."""
     runtime = runtime_of(session)
-    await clocks.open_clock(
-        session,
+    clock = clocks.new_clock(
         runtime=runtime,
         calendar=await load_calendar(session),
         kind="rectification",
@@ -177,6 +176,7 @@ async def on_rectification_opened(session: AsyncSession, data: RectificationOpen
         opened_at=data.opened_at,
         application_no=data.application_no,
     )
+    await clocks.open_clock(session, clock)
 
 
 @consumers.on(RectificationClosed)

@@ -85,7 +85,7 @@ def new_clock(
     task_id: str | None = None,
     hall: str = CITY_HALL,
 ) -> Clock:
-    """A clock starting now, scheduled, not yet written (``open_clock`` writes and announces it)."""
+    """A clock starting now, scheduled, not yet written (``open_clock`` or routing writes it)."""
     clock = Clock(
         clock_id=str(uuid.uuid4()),
         kind=kind,
@@ -108,35 +108,11 @@ def new_clock(
     return clock
 
 
-async def open_clock(
-    session: AsyncSession,
-    *,
-    runtime: Runtime,
-    calendar: WorkingCalendar,
-    kind: str,
-    ref: str,
-    department: str | None,
-    started_on: date,
-    working_days: int,
-    opened_at: datetime,
-    application_no: str | None = None,
-    hall: str = CITY_HALL,
-) -> Clock:
-    """Start a clock (once per kind and ref) and announce it."""
-    if (existing := await repository.by_ref(session, kind, ref)) is not None:
+async def open_clock(session: AsyncSession, clock: Clock) -> Clock:
+    """Write and announce a clock ``new_clock`` made, once per kind and ref: a redelivered event
+    finds the clock it opened before and gets that one."""
+    if (existing := await repository.by_ref(session, clock.kind, clock.ref)) is not None:
         return existing
-    clock = new_clock(
-        runtime=runtime,
-        calendar=calendar,
-        kind=kind,
-        ref=ref,
-        department=department,
-        started_on=started_on,
-        working_days=working_days,
-        opened_at=opened_at,
-        application_no=application_no,
-        hall=hall,
-    )
     session.add(clock)
     await outbox.add(session, opened_event(clock))
     return clock
