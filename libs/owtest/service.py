@@ -16,7 +16,10 @@ import uvicorn
 from pydantic_settings import BaseSettings
 
 from owkernel.clock import Clock
+from owkernel.contracts import EventData, make_envelope
+from owkernel.handlers import ConsumerGroup
 from owkernel.migrations import upgrade
+from owtest.statements import Statements, counted_statements
 from owtest.tokens import Headers, SigningKeys
 
 
@@ -56,6 +59,19 @@ class ServiceHarness:
     def headers(self) -> Headers:
         """Authorization headers of anyone, signed with the service's keys."""
         return Headers(self.keys)
+
+    def statements(self) -> contextlib.AbstractContextManager[Statements]:
+        """Count the statements the service sends from this task (see ``counted_statements``)."""
+        return counted_statements(self.kernel.db.engine.sync_engine)
+
+    async def handle_counted(self, group: ConsumerGroup, data: EventData) -> list[str]:
+        """Apply one event as the service's consumer would (its handler, in a transaction of its
+        own); the statements that sent."""
+        envelope = make_envelope(data, source="test")
+        with self.statements() as counted:
+            async with self.kernel.db.transaction() as session:
+                await group.handlers[envelope.type](session, data, envelope)
+        return counted.sql
 
 
 def service_settings(

@@ -27,8 +27,6 @@ from owtest import (
     ServiceHarness,
     ServiceRunner,
     SigningKeys,
-    Statements,
-    counted_statements,
     events,
     eventually,
     service_settings,
@@ -100,10 +98,6 @@ class Approval(ServiceHarness):
     async def publish(self, data: EventData) -> Envelope:
         """Publish another service's event exactly as its outbox relay would."""
         return await Producers(self.bus).publish(data)
-
-    def statements(self) -> contextlib.AbstractContextManager[Statements]:
-        """Count the statements approval sends from this task (see ``counted_statements``)."""
-        return counted_statements(self.kernel.db.engine.sync_engine)
 
     def approver(self, department: str, username: str | None = None) -> dict[str, str]:
         """Headers of an approver of ``department``."""

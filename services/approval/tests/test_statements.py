@@ -4,19 +4,16 @@ already holds, a write per row, a reload after a write) shows here as a number."
 
 from __future__ import annotations
 
-from owkernel.contracts import make_envelope
-from services.approval.consumers import on_accepted
+from services.approval.consumers import consumers
 from services.approval.tests.harness import Approval, accepted
 
 
 async def test_routing_and_deciding_an_application_take_few_statements(approval: Approval) -> None:
     data = accepted("STMT-1", departments=["STMT"], accepted_at=approval.clock.now())
     # The handler as the consumer calls it, in a transaction of its own, here in the test's task.
-    with approval.statements() as routing:
-        async with approval.kernel.db.transaction() as session:
-            await on_accepted(session, data, make_envelope(data, source="intake"))
+    routing = await approval.handle_counted(consumers, data)
     # The calendar's stamp, the application, its clocks, its task, its events (one INSERT each).
-    assert len(routing.sql) <= 5, routing.sql
+    assert len(routing) <= 5, routing
 
     [task] = await approval.open_tasks_now("STMT", "STMT-1")
     with approval.statements() as deciding:

@@ -29,8 +29,6 @@ from owtest import (
     RunningService,
     ServiceHarness,
     SigningKeys,
-    Statements,
-    counted_statements,
     events,
     eventually,
     free_port,
@@ -123,10 +121,6 @@ class Delivery(ServiceHarness):
     def citizen(self, idn: str) -> dict[str, str]:
         """Headers of an applicant."""
         return self.headers.citizen(idn)
-
-    def statements(self) -> contextlib.AbstractContextManager[Statements]:
-        """Count the statements delivery sends from this task (see ``counted_statements``)."""
-        return counted_statements(self.svc.kernel.db.engine.sync_engine)
 
     def staff(self, *roles: str, username: str = "staff1") -> dict[str, str]:
         """Headers of a staff member."""

@@ -7,28 +7,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from owkernel.contracts import EventData, make_envelope
 from services.delivery.consumers import consumers
 from services.delivery.shipments.models import Shipment
 from services.delivery.tests.harness import Delivery, accepted, certificate, new_idn, new_no
 
 
-async def handle(delivery: Delivery, data: EventData) -> int:
-    """Apply one event as the consumer would, in a transaction of its own; the statements it sent."""
-    envelope = make_envelope(data, source="test")
-    with delivery.statements() as counted:
-        async with delivery.svc.kernel.db.transaction() as session:
-            await consumers.handlers[envelope.type](session, data, envelope)
-    return len(counted.sql)
-
-
 async def test_a_mailed_application_costs_a_statement_per_fact(delivery: Delivery) -> None:
     no, idn = new_no(), new_idn()
     # The copy of the application: one upsert.
-    assert await handle(delivery, accepted(no, idn)) == 1
+    assert len(await delivery.handle_counted(consumers, accepted(no, idn))) == 1
     # The copy's certificate (one UPDATE ... RETURNING), the partners' availability, the shipment
     # booked (one INSERT), its history row and ShipmentCreated.
-    assert await handle(delivery, certificate(no, idn)) == 5
+    assert len(await delivery.handle_counted(consumers, certificate(no, idn))) == 5
     [shipment] = await delivery.shipments(no, idn)
     assert shipment["status"] == "created" and shipment["tracking_no"]
     for status in ("picked_up", "in_transit", "delivered"):
@@ -43,14 +33,14 @@ async def test_a_mailed_application_costs_a_statement_per_fact(delivery: Deliver
         assert row is not None and row.status == "delivered" and row.delivered_at is not None
     assert len(await delivery.published("delivery.shipment.delivered", no)) == 1
     # A repeated certificate books nothing: the copy's look, the first shipment's.
-    assert await handle(delivery, certificate(no, idn)) == 3
+    assert len(await delivery.handle_counted(consumers, certificate(no, idn))) == 3
     assert len(await delivery.shipments(no, idn)) == 1
 
 
 async def test_a_late_report_is_kept_not_applied(delivery: Delivery) -> None:
     no, idn = new_no(), new_idn()
-    await handle(delivery, accepted(no, idn))
-    await handle(delivery, certificate(no, idn))
+    await delivery.handle_counted(consumers, accepted(no, idn))
+    await delivery.handle_counted(consumers, certificate(no, idn))
     [shipment] = await delivery.shipments(no, idn)
     assert (await delivery.report(shipment, "in_transit")).json()["applied"] is True
     r = await delivery.report(shipment, "picked_up", extra={"at": datetime.now(UTC).isoformat()})

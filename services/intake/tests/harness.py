@@ -3,7 +3,6 @@ identity numbers, the events it published. (The fixtures that start it are in co
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +11,7 @@ from typing import Any
 import httpx
 
 from owkernel.contracts import Envelope, EventData
-from owtest import ServiceHarness, Statements, counted_statements, service_settings, stream_events
+from owtest import ServiceHarness, service_settings, stream_events
 from services.intake.settings import IntakeSettings
 
 HERE = Path(__file__).resolve().parent
@@ -81,10 +80,6 @@ class Hall(ServiceHarness):
     def approver(self, department: str) -> dict[str, str]:
         """A department approver's header."""
         return self.headers.approver(department)
-
-    def statements(self) -> contextlib.AbstractContextManager[Statements]:
-        """Count the statements intake sends from this task (see ``counted_statements``)."""
-        return counted_statements(self.svc.kernel.db.engine.sync_engine)
 
     def citizen(self, id_number: str, name: str = "张三") -> dict[str, str]:
         """A citizen's header."""

@@ -4,7 +4,6 @@ other services on the bus, rating's defaults for their events, and waits on what
 
 from __future__ import annotations
 
-import contextlib
 import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -22,8 +21,6 @@ from owtest import (
     RunningService,
     ServiceHarness,
     SigningKeys,
-    Statements,
-    counted_statements,
     events,
     eventually,
     stream_events,
@@ -110,10 +107,6 @@ class Client(ServiceHarness):
 
     def __init__(self, svc: RunningService, keys: SigningKeys) -> None:
         super().__init__(svc=svc, keys=keys)
-
-    def statements(self) -> contextlib.AbstractContextManager[Statements]:
-        """Count the statements rating sends from this task (see ``counted_statements``)."""
-        return counted_statements(self.svc.kernel.db.engine.sync_engine)
 
     @property
     def http(self) -> httpx.AsyncClient:

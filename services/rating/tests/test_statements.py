@@ -16,20 +16,11 @@ from services.rating.known_supervision.models import Clock
 from services.rating.tests.harness import Client, accepted, approved, idn, unique
 
 
-async def handle(rating: Client, data: EventData) -> int:
-    """Apply one event as the consumer would, in a transaction of its own; the statements it sent."""
-    envelope = make_envelope(data, source="test")
-    with rating.statements() as counted:
-        async with rating.svc.kernel.db.transaction() as session:
-            await consumers.handlers[envelope.type](session, data, envelope)
-    return len(counted.sql)
-
-
 async def test_an_application_costs_one_statement_per_fact(rating: Client) -> None:
     no = unique("STMT")
     today = date.today()
     # Rating's copy of the application and the figures' row.
-    assert await handle(rating, accepted(no, id_number=idn())) <= 2
+    assert len(await rating.handle_counted(consumers, accepted(no, id_number=idn()))) <= 2
     clocks = [(unique("C-"), "task", unique("T-")), (unique("C-"), "application", no)]
     for clock_id, kind, ref in clocks:
         opened = ClockOpened(
@@ -42,14 +33,14 @@ async def test_an_application_costs_one_statement_per_fact(rating: Client) -> No
             due_date=today + timedelta(days=7),
             working_days=5,
         )
-        assert await handle(rating, opened) <= 1
+        assert len(await rating.handle_counted(consumers, opened)) <= 1
     for clock_id, kind, ref in clocks:
         closed = ClockClosed(
             clock_id=clock_id, clock_kind=kind, ref=ref, on_time=True, closed_at=datetime.now(UTC), application_no=no
         )
-        assert await handle(rating, closed) <= 1
+        assert len(await rating.handle_counted(consumers, closed)) <= 1
     # The copy's decision and the figures' decided month.
-    assert await handle(rating, approved(no)) <= 2
+    assert len(await rating.handle_counted(consumers, approved(no))) <= 2
 
     async with rating.svc.kernel.db.transaction() as session:
         application = await session.get(Application, no)
