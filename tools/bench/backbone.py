@@ -32,6 +32,7 @@ from owkernel.settings import PlatformSettings
 from owkernel.tables import kernel_tables
 from owtest import NatsServer, fresh_database_url, subprocess_env
 from owtest.backbone import applications, producer_md, producer_tables, submitted
+from tools.bench import percentile
 from tools.bench.platform import cpu_seconds
 
 # The producer side (its state table, kernel tables, the event of the real contract, so the bench
@@ -125,11 +126,6 @@ async def read_handled(url: str) -> dict[str, float]:
         rows = (await session.execute(select(handled.c.no, handled.c.at))).all()
     await db.dispose()
     return {r.no: r.at for r in rows}
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 async def bench(events: int, rate: float, concurrency: int, per_txn: int = 1) -> dict[str, float]:

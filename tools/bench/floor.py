@@ -223,24 +223,31 @@ class Floor:
     seconds: float
 
 
-async def count_work(client: Any, urls: dict[str, str]) -> dict[str, float]:
-    """The kernel's work counters, summed over the components at ``urls`` (name -> base URL):
-    requests the gateway served, events published from outboxes, events handled by consumers."""
-    totals = {"requests": 0.0, "published": 0.0, "consumed": 0.0}
-    wanted = {
-        "onewindow_http_requests_total{": "requests",
-        "onewindow_outbox_published_total{": "published",
-        "onewindow_events_handled_total{": "consumed",
-    }
+async def scrape(client: Any, urls: dict[str, str]) -> dict[str, dict[str, float]]:
+    """Each component's series from its /metrics (name -> base URL), summed over their labels:
+    component -> metric name -> total. One read of each page per moment the bench looks."""
+    scraped: dict[str, dict[str, float]] = {}
     for name, url in urls.items():
-        text = (await client.get(f"{url}/metrics")).text
-        for line in text.splitlines():
+        totals: dict[str, float] = {}
+        for line in (await client.get(f"{url}/metrics")).text.splitlines():
+            if not line or line.startswith("#"):
+                continue
             metric, _, value = line.rpartition(" ")
-            key = next((k for prefix, k in wanted.items() if metric.startswith(prefix)), None)
-            # Requests through the gateway only: each one the floor repeats costs a hop upstream too.
-            if key is not None and (key != "requests" or name == "gateway"):
-                totals[key] += float(value)
-    return totals
+            series = metric.split("{", 1)[0]
+            totals[series] = totals.get(series, 0.0) + float(value)
+        scraped[name] = totals
+    return scraped
+
+
+def work_of(scraped: dict[str, dict[str, float]]) -> dict[str, float]:
+    """The kernel's work counters in a ``scrape``: requests the gateway served, events published
+    from outboxes, events handled by consumers (summed over the components)."""
+    return {
+        # Requests through the gateway only: each one the floor repeats costs a hop upstream too.
+        "requests": scraped.get("gateway", {}).get("onewindow_http_requests_total", 0.0),
+        "published": sum(m.get("onewindow_outbox_published_total", 0.0) for m in scraped.values()),
+        "consumed": sum(m.get("onewindow_events_handled_total", 0.0) for m in scraped.values()),
+    }
 
 
 def floor_stack(data_dir: Path, extra_env: dict[str, str]) -> Stack:

@@ -30,7 +30,8 @@ import httpx
 
 from owkernel.http import make_http_client
 from owtest import drop_database, fresh_database_url, resident_id
-from tools.bench.floor import EVENTS_PER_TRANSACTION, Floor, Work, count_work, run_floor
+from tools.bench import percentile
+from tools.bench.floor import EVENTS_PER_TRANSACTION, Floor, Work, run_floor, scrape, work_of
 from tools.seed import seed
 from tools.stack import COMPONENTS, SIMULATORS, test_stack
 
@@ -107,26 +108,8 @@ async def postgres_cpu(database_urls: dict[str, str]) -> dict[int, float]:
     return {row["pid"]: cpu_seconds(row["pid"]) for row in rows}
 
 
-def percentile(values: list[float], q: float) -> float:
-    """The ``q`` quantile of sorted ``values`` (nearest rank; NaN when empty)."""
-    if not values:
-        return float("nan")
-    return values[min(len(values) - 1, round(q * (len(values) - 1)))]
-
-
-async def count_database(client: httpx.AsyncClient, urls: dict[str, str]) -> dict[str, tuple[float, float]]:
-    """Statements and commits each component has sent its database so far (its /metrics)."""
-    counts: dict[str, tuple[float, float]] = {}
-    for name, url in urls.items():
-        statements = commits = 0.0
-        for line in (await client.get(f"{url}/metrics")).text.splitlines():
-            metric, _, value = line.rpartition(" ")
-            if metric.startswith("onewindow_db_statements_total{"):
-                statements += float(value)
-            elif metric.startswith("onewindow_db_commits_total{"):
-                commits += float(value)
-        counts[name] = (statements, commits)
-    return counts
+# What each component asks of its database (owkernel's counters), printed per application.
+DATABASE_WORK = ("onewindow_db_statements_total", "onewindow_db_commits_total")
 
 
 async def login(client: httpx.AsyncClient, account: str, password: str) -> dict[str, str]:
@@ -334,8 +317,8 @@ async def load(stack: Any, seconds: float, workers: int, rate: float | None) -> 
 
         # The work the processes do, from the kernel's counters, over the same window as the CPU.
         urls = {component.name: stack.url(component.name) for component in COMPONENTS}
-        work_before = await count_work(c, urls)
-        database_before = await count_database(c, urls)
+        before = await scrape(c, urls)
+        work_before = work_of(before)
         # CPU from here on only: start-up, migrations and seeding are not the applications' cost.
         cpu_before = process_cpu()
         postgres_before = await postgres_cpu(stack.database_urls)
@@ -356,11 +339,10 @@ async def load(stack: Any, seconds: float, workers: int, rate: float | None) -> 
             cpu["postgres"] = sum(used - postgres_before.get(pid, 0.0) for pid, used in backends.items())
         client_cpu = time.process_time() - client_before
         window = time.monotonic() - t_start
-        work_after = await count_work(c, urls)
-        database_after = await count_database(c, urls)
+        after = await scrape(c, urls)
+        work_after = work_of(after)
         database = {
-            name: (statements - database_before[name][0], commits - database_before[name][1])
-            for name, (statements, commits) in database_after.items()
+            name: tuple(after[name].get(m, 0.0) - before[name].get(m, 0.0) for m in DATABASE_WORK) for name in urls
         }
         work = Work(
             requests=round(work_after["requests"] - work_before["requests"]),
@@ -375,9 +357,9 @@ async def load(stack: Any, seconds: float, workers: int, rate: float | None) -> 
             "seconds": elapsed,
             "per_s": len(done) / elapsed if elapsed else 0.0,
             "p50_ms": statistics.median(latencies) if latencies else float("nan"),
-            "p99_ms": percentile(latencies, 0.99),
-            "polled_p50_ms": percentile(polled, 0.5),
-            "polled_p99_ms": percentile(polled, 0.99),
+            "p99_ms": percentile(latencies, 99),
+            "polled_p50_ms": percentile(polled, 50),
+            "polled_p99_ms": percentile(polled, 99),
             "recorded": bool(recorded),
             "memory": memory,
             "cpu": cpu,
