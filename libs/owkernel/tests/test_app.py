@@ -8,6 +8,7 @@ from typing import Annotated
 
 import pytest
 from fastapi import APIRouter, Depends, Request
+from prometheus_client.parser import text_string_to_metric_families
 from pydantic import BaseModel, Field
 from sqlalchemy import MetaData
 
@@ -183,9 +184,16 @@ async def test_authentication_and_roles(svc: RunningService, signing_keys: Signi
 
 
 def metric(text: str, name: str) -> float:
-    """The value of ``name`` for the test service in a /metrics page (0 when absent)."""
-    prefix = f'{name}{{service="kerneltest"}} '
-    return next((float(line[len(prefix) :]) for line in text.splitlines() if line.startswith(prefix)), 0.0)
+    """The value of sample ``name`` for the test service in a /metrics page (0 when absent)."""
+    return next(
+        (
+            sample.value
+            for family in text_string_to_metric_families(text)
+            for sample in family.samples
+            if sample.name == name and sample.labels.get("service") == "kerneltest"
+        ),
+        0.0,
+    )
 
 
 async def test_database_work_is_counted(svc: RunningService, signing_keys: SigningKeys) -> None:
