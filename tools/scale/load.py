@@ -44,6 +44,11 @@ def once() -> dict[str, str]:
     return {"Idempotency-Key": uuid.uuid4().hex}
 
 
+def resendable(method: str, kw: dict[str, Any]) -> bool:
+    """Whether a request may be sent again after its connection broke without an answer."""
+    return method in ("GET", "HEAD", "PUT", "DELETE") or "Idempotency-Key" in (kw.get("headers") or {})
+
+
 class ClientError(Exception):
     """A request failed in a way a client cannot simply retry (recorded in ``Seen.bad``)."""
 
@@ -56,6 +61,7 @@ class Seen:
     bad: list[str] = field(default_factory=list)
     unavailable: int = 0  # 503 with Retry-After, waited out and retried
     failovers: int = 0  # connections refused by one gateway replica, sent to the other
+    resent: int = 0  # connections a replica closed before answering a request safe to resend
     # (started at, seconds) of every request, for "how long requests waited" around an event.
     timings: list[tuple[float, float]] = field(default_factory=list)
 
@@ -94,6 +100,14 @@ class Gateways:
                     raise
                 continue
             except httpx.TransportError as exc:
+                # A replica going down closes its idle keep-alive connections; one a request was
+                # just sent on breaks with no answer. As the gateway's own balancer does
+                # (gateway/door/upstreams.py), a client resends a request that is safe to repeat:
+                # idempotent by its method (RFC 9110 9.2.2) or carrying an Idempotency-Key.
+                if resendable(method, kw) and time.monotonic() < give_up:
+                    self.seen.resent += 1
+                    await asyncio.sleep(0.05)
+                    continue
                 self.seen.bad.append(f"{method} {path}: {type(exc).__name__} {exc}")
                 raise ClientError(f"{method} {path}: {exc!r}") from exc
             self.seen.timings.append((started, time.monotonic() - started))

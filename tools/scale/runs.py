@@ -132,7 +132,8 @@ def describe(title: str, outcome: Outcome) -> str:
     seen = outcome.seen
     lines.append(
         f"  clients: statuses {dict(sorted(seen.statuses.items()))}; 503-with-Retry-After waited out "
-        f"{seen.unavailable}; gateway replica refused, sent to the other {seen.failovers}"
+        f"{seen.unavailable}; gateway replica refused, sent to the other {seen.failovers}; "
+        f"broken before an answer and resent (safe to repeat) {seen.resent}"
     )
     if outcome.election is not None:
         e = outcome.election
