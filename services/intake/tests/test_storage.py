@@ -38,6 +38,17 @@ async def test_files_are_stored_once_by_their_hash(tmp_path: Path) -> None:
     assert not await storage.exists("0" * 64)
 
 
+async def test_a_file_stored_already_is_found_and_a_deleted_one_written_again(tmp_path: Path) -> None:
+    # put() with the address given answers from the file already there (no worker thread); once
+    # the release job deleted it, the same content is written again.
+    storage = LocalFileStorage(tmp_path)
+    sha256 = hashlib.sha256(PDF).hexdigest()
+    first = await storage.put(PDF, sha256=sha256)
+    assert await storage.put(PDF, sha256=sha256) == first and await storage.get(sha256) == PDF
+    assert await storage.delete(sha256)
+    assert await storage.put(PDF, sha256=sha256) == first and await storage.get(sha256) == PDF
+
+
 # --- files no material refers to are deleted (issue 17, hole 4) ---------------------------------
 
 
