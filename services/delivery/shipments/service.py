@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Literal, Protocol
 
 import structlog
+from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 from structlog.contextvars import bind_contextvars
 
@@ -49,6 +50,38 @@ CourierStatus = Literal["picked_up", "in_transit", "delivered", "failed"]
 MAX_DELIVERY_ATTEMPTS = 2
 RANK = {"pending": 0, "created": 0, "picked_up": 1, "in_transit": 2, "delivered": 3, "failed": 3, "cancelled": 3}
 FINAL = frozenset({"delivered", "failed", "cancelled"})
+
+
+class ShipmentFacts(Protocol):
+    """What applying a report reads of a shipment: a mapped ``Shipment``, or the row a courier's
+    report moved (``repository.advance``), which is never loaded as an object (issue 22)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def application_no(self) -> str: ...
+    @property
+    def applicant_id_number(self) -> str: ...
+    @property
+    def direction(self) -> str: ...
+    @property
+    def attempt(self) -> int: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def carrier(self) -> str | None: ...
+    @property
+    def region_code(self) -> str: ...
+    @property
+    def address_detail(self) -> str: ...
+    @property
+    def recipient(self) -> str: ...
+    @property
+    def recipient_phone(self) -> str: ...
+    @property
+    def certificate_no(self) -> str | None: ...
+    @property
+    def failure_reason(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -103,8 +136,7 @@ async def open_shipment(
         avoid=avoid,
     )
     if chosen is None:
-        session.add(shipment)
-        await session.flush()
+        await repository.insert_new(session, shipment)
         await _record(session, shipment, "pending", now, source="system", applied=True, note="no partner available yet")
         log.warning("shipment.no_partner", shipment_id=shipment.id, region_code=address.region_code)
         return shipment
@@ -145,8 +177,9 @@ async def mail_in(
 async def book(session: AsyncSession, *, shipment: Shipment, spec: PartnerSpec) -> None:
     """Ask the partner for a waybill; the fee is owed by finance from this moment.
 
-    A new shipment (``open_shipment``) enters the session only here, booked: one INSERT with its
-    waybill instead of an INSERT before the call and an UPDATE after it. The unique
+    A new shipment (``open_shipment``) is written only here, booked: one INSERT with its waybill
+    instead of an INSERT before the call and an UPDATE after it, through the table rather than the
+    unit of work (the object stays outside the session). The unique
     ``(application_no, direction, attempt)`` then fails after the partner was asked, which books
     nothing twice: the booking's idempotency key is that same triple (``partners/couriers.py``), so
     the partner answers the first waybill again, and the failing transaction keeps none of it.
@@ -172,9 +205,11 @@ async def book(session: AsyncSession, *, shipment: Shipment, spec: PartnerSpec) 
     shipment.waybill_at = now
     shipment.status_at = now
     shipment.updated_at = now
-    session.add(shipment)
     # Its history row goes in with the commit and refers to it: the shipment is written first.
-    await session.flush()
+    if inspect(shipment).persistent:
+        await session.flush()  # one that waited as pending (``assign_pending``): its row is updated
+    else:
+        await repository.insert_new(session, shipment)
     await _record(session, shipment, "created", now, source="system", applied=True, note=f"waybill with {spec.name}")
     await outbox.add(
         session,
@@ -209,7 +244,7 @@ async def assign_pending(session: AsyncSession) -> int:
 
 async def _record(
     session: AsyncSession,
-    shipment: Shipment,
+    shipment: ShipmentFacts,
     status: str,
     at: datetime,
     *,
@@ -265,13 +300,14 @@ async def apply_courier_report(
     at: datetime,
     webhook_id: str,
     reason: str | None = None,
-) -> tuple[Shipment | None, bool]:
+) -> tuple[ShipmentFacts | None, bool]:
     """``apply_status`` for a carrier's parcel found by its tracking number: the shipment (None when
     the carrier has no such parcel) and whether the report moved it.
 
     A report that moves the parcel forward, nearly every one, costs one ``UPDATE ... RETURNING``
-    (the statuses it may move from are in its WHERE) instead of a locked read and a write; only
-    one that does not reads the parcel, to keep it in the history as not applied (issue 22).
+    (the statuses it may move from are in its WHERE) instead of a locked read and a write, and
+    what it returns is the row, not an object; only one that does not reads the parcel, to keep
+    it in the history as not applied (issue 22).
     """
     at = as_utc(at)
     moved = await repository.advance(
@@ -314,7 +350,7 @@ def _moved(session: AsyncSession, *, status: CourierStatus, at: datetime, reason
     return values
 
 
-async def _announce(session: AsyncSession, *, shipment: Shipment, status: CourierStatus, at: datetime) -> None:
+async def _announce(session: AsyncSession, *, shipment: ShipmentFacts, status: CourierStatus, at: datetime) -> None:
     """Publish an applied report (and, after a failure, re-ship or return to the window)."""
     direction: Direction = "inbound" if shipment.direction == "inbound" else "outbound"
     # ShipmentStatusChanged version 2: an outbound delivery is ShipmentDelivered alone (below).
@@ -338,7 +374,7 @@ async def _announce(session: AsyncSession, *, shipment: Shipment, status: Courie
         await _after_failure(session, shipment=shipment, at=at)
 
 
-async def _after_failure(session: AsyncSession, *, shipment: Shipment, at: datetime) -> None:
+async def _after_failure(session: AsyncSession, *, shipment: ShipmentFacts, at: datetime) -> None:
     """Re-ship with another partner while attempts remain; then return the certificate to the window."""
     reason = shipment.failure_reason or "delivery failed"
     common = {
@@ -375,7 +411,7 @@ async def _after_failure(session: AsyncSession, *, shipment: Shipment, at: datet
         await pickups.open_pickup(session, application=application, reason="returned")
 
 
-def address_of(shipment: Shipment) -> Address:
+def address_of(shipment: ShipmentFacts) -> Address:
     """The address a shipment went to."""
     return Address(
         region_code=shipment.region_code,
