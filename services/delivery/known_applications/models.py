@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -32,3 +33,27 @@ class DeliveryApplication(Base):
     certificate_no: Mapped[str | None] = mapped_column(String(80))
     certificate_issued_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ApplicationFacts(Protocol):
+    """What shipping a certificate reads of an application: a mapped ``DeliveryApplication``, or
+    the row its certificate's ``UPDATE ... RETURNING`` gave back, never loaded as an object."""
+
+    @property
+    def application_no(self) -> str: ...
+    @property
+    def applicant_id_number(self) -> str: ...
+    @property
+    def window(self) -> str: ...
+    @property
+    def method(self) -> str: ...
+    @property
+    def region_code(self) -> str | None: ...
+    @property
+    def address_detail(self) -> str | None: ...
+    @property
+    def recipient(self) -> str | None: ...
+    @property
+    def recipient_phone(self) -> str | None: ...
+    @property
+    def certificate_no(self) -> str | None: ...

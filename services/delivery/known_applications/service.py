@@ -13,7 +13,7 @@ from owkernel.contracts.approval import CertificateIssued
 from owkernel.contracts.intake import ApplicationAccepted
 from owkernel.kernel import clock_of
 from services.delivery.known_applications import repository
-from services.delivery.known_applications.models import DeliveryApplication
+from services.delivery.known_applications.models import ApplicationFacts, DeliveryApplication
 from services.delivery.pickups import service as pickups
 from services.delivery.regions.divisions import is_valid_region
 from services.delivery.shipments import repository as shipments_repo
@@ -48,7 +48,7 @@ async def remember_accepted(session: AsyncSession, *, data: ApplicationAccepted)
 async def dispatch_certificate(session: AsyncSession, *, data: CertificateIssued) -> None:
     """Mail the certificate (exactly one first shipment) or put it at the window."""
     now = clock_of(session).now()
-    application = await repository.issue_certificate(
+    application: ApplicationFacts | None = await repository.issue_certificate(
         session, data.application_no, certificate_no=data.certificate_no, issued_at=now
     )
     if application is None:

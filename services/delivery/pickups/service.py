@@ -8,7 +8,7 @@ from owkernel.contracts.delivery import PickupCompleted, PickupReady
 from owkernel.errors import Conflict, NotFound, Unprocessable, field_error
 from owkernel.kernel import clock_of
 from services.delivery.db import outbox
-from services.delivery.known_applications.models import DeliveryApplication
+from services.delivery.known_applications.models import ApplicationFacts
 from services.delivery.pickups import repository
 from services.delivery.pickups.models import Pickup
 from services.delivery.timeutil import new_id
@@ -21,7 +21,7 @@ def mask_id_number(id_number: str) -> str:
     return id_number[:6] + "*" * (len(id_number) - 10) + id_number[-4:]
 
 
-async def open_pickup(session: AsyncSession, *, application: DeliveryApplication, reason: str) -> Pickup:
+async def open_pickup(session: AsyncSession, *, application: ApplicationFacts, reason: str) -> Pickup:
     """Put the certificate at the window (once per application) and say so."""
     existing = await repository.by_application(session, application.application_no, lock=True)
     if existing is not None:

@@ -29,7 +29,7 @@ from owkernel.errors import Conflict
 from owkernel.kernel import clock_of
 from services.delivery.db import outbox
 from services.delivery.known_applications import repository as applications
-from services.delivery.known_applications.models import DeliveryApplication
+from services.delivery.known_applications.models import ApplicationFacts, DeliveryApplication
 from services.delivery.partners import repository as partners
 from services.delivery.partners.adapter import WaybillRequest
 from services.delivery.partners.catalog import PartnerSpec, choose_partner, partner
@@ -421,7 +421,7 @@ def address_of(shipment: ShipmentFacts) -> Address:
     )
 
 
-def address_of_application(application: DeliveryApplication) -> Address | None:
+def address_of_application(application: ApplicationFacts) -> Address | None:
     """The mailing address an application chose, if complete."""
     if not (
         application.region_code and application.address_detail and application.recipient and application.recipient_phone
