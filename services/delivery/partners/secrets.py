@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import structlog
 from standardwebhooks.webhooks import Webhook
@@ -31,10 +31,16 @@ class CourierSecrets:
 
     by_carrier: dict[str, tuple[str, ...]]
     development: bool = False
+    # Each secret decoded once, not on every webhook: a verifier holds nothing but its key.
+    _verifiers: dict[str, tuple[Webhook, ...]] = field(init=False, repr=False, compare=False)
 
-    def verifiers(self, carrier: str) -> list[Webhook]:
+    def __post_init__(self) -> None:
+        verifiers = {carrier: tuple(Webhook(s) for s in secrets) for carrier, secrets in self.by_carrier.items()}
+        object.__setattr__(self, "_verifiers", verifiers)
+
+    def verifiers(self, carrier: str) -> tuple[Webhook, ...]:
         """One verifier per valid secret of a carrier (empty for an unknown carrier)."""
-        return [Webhook(secret) for secret in self.by_carrier.get(carrier, ())]
+        return self._verifiers.get(carrier, ())
 
     def signer(self, carrier: str) -> Webhook:
         """The verifier-signer of a carrier's current secret."""
