@@ -21,9 +21,10 @@ from typing import Any
 import structlog
 from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, Header
+from prometheus_client import Counter
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
-from structlog.contextvars import bound_contextvars
+from structlog.contextvars import bind_contextvars, reset_contextvars
 
 from owkernel import tracing
 from owkernel.bus import Bus
@@ -103,8 +104,13 @@ class StreamConsumer:
         self._sub: Any = None
         self._inbox = ""
         self._next_subject = ""
-        self._arrived: asyncio.Queue[Msg] | None = None
+        # Delivered messages not yet taken, and the future the loop waits on while there are none:
+        # a list and a bare future rather than an asyncio.Queue read through asyncio.wait_for,
+        # which wraps every wait in a task of its own (12.4 -> 4.6 us a wait, one or two an event).
+        self._arrived: list[Msg] = []
+        self._waiter: asyncio.Future[None] | None = None
         self._handling = False
+        self._counters: dict[tuple[str, str], Counter] = {}
 
     def start(self) -> None:
         """Start the consume loop (it waits for NATS if needed)."""
@@ -129,8 +135,8 @@ class StreamConsumer:
         # the next instance (a restart, another replica) gets them soon. Delayed until our open
         # pull request has expired: a server that does not notice the inbox is gone would
         # otherwise redeliver them straight into that dead request.
-        while self._arrived is not None and not self._arrived.empty():
-            msg = self._arrived.get_nowait()
+        arrived, self._arrived = self._arrived, []
+        for msg in arrived:
             if not _is_status(msg):
                 with contextlib.suppress(Exception):
                     await msg.nak(delay=self.options.fetch_timeout)
@@ -149,12 +155,37 @@ class StreamConsumer:
         await self.bus.js.add_consumer(stream, config)
         self._next_subject = f"$JS.API.CONSUMER.MSG.NEXT.{stream}.{self.durable}"
         self._inbox = self.bus.nc.new_inbox()
-        self._arrived = asyncio.Queue()
+        self._arrived = []
         self._sub = await self.bus.nc.subscribe(self._inbox, cb=self._deliver)
 
     async def _deliver(self, msg: Msg) -> None:
-        assert self._arrived is not None
-        self._arrived.put_nowait(msg)
+        self._arrived.append(msg)
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def _arrival(self, timeout: float) -> list[Msg]:
+        """Every message delivered so far, waiting up to ``timeout`` for the first; [] if none came."""
+        if not self._arrived:
+            loop = asyncio.get_running_loop()
+            waiter: asyncio.Future[None] = loop.create_future()
+            self._waiter = waiter
+            expiry = loop.call_later(timeout, _expire, waiter)
+            try:
+                await waiter
+            finally:
+                expiry.cancel()
+                self._waiter = None
+        arrived, self._arrived = self._arrived, []
+        return arrived
+
+    def _count(self, subject: str, outcome: str) -> None:
+        # The metric's child per (subject, outcome), kept: labels() takes a lock and checks every
+        # label value on each call, once per event.
+        counter = self._counters.get((subject, outcome))
+        if counter is None:
+            counter = self._counters[subject, outcome] = EVENTS_HANDLED.labels(self.group.service, subject, outcome)
+        counter.inc()
 
     async def _run(self) -> None:
         delay = 0.2
@@ -181,20 +212,15 @@ class StreamConsumer:
         its timeout ended: up to a second for a lone event), and a burst is one transaction.
         The request ends when it has delivered ``batch`` or the server reports it expired.
         """
-        assert self._arrived is not None
         expires = self.options.fetch_timeout
         request = {"batch": self.options.batch, "expires": int(expires * 1e9)}
         await self.bus.nc.publish(self._next_subject, json.dumps(request).encode(), reply=self._inbox)
         remaining = self.options.batch
         while remaining > 0 and not self._stopping:
-            try:
-                # A little past the server's expiry: its 408 normally ends the request first.
-                first = await asyncio.wait_for(self._arrived.get(), timeout=expires + 0.5)
-            except TimeoutError:
+            # A little past the server's expiry: its 408 normally ends the request first.
+            arrived = await self._arrival(expires + 0.5)
+            if not arrived:
                 return
-            arrived = [first]
-            while not self._arrived.empty():
-                arrived.append(self._arrived.get_nowait())
             msgs = [m for m in arrived if not _is_status(m)]
             remaining -= len(msgs)
             if msgs:
@@ -276,7 +302,7 @@ class StreamConsumer:
             for msg, envelope, data, _ in decoded:
                 assert envelope is not None and data is not None
                 if envelope.id not in fresh:
-                    EVENTS_HANDLED.labels(self.group.service, envelope.type, "duplicate").inc()
+                    self._count(envelope.type, "duplicate")
                     outcome.append("ack")
                     continue
                 fresh.discard(envelope.id)  # the same event twice in this batch: once only
@@ -285,7 +311,7 @@ class StreamConsumer:
                 handled.append(envelope.type)
                 outcome.append("ack")
         for subject in handled:
-            EVENTS_HANDLED.labels(self.group.service, subject, "ok").inc()
+            self._count(subject, "ok")
         return outcome
 
     async def _apply_isolated(
@@ -313,7 +339,7 @@ class StreamConsumer:
             await self._dead_letter(session, msg, subject, None, error or "undecodable", deliveries)
             return "term"
         if envelope.id in seen:
-            EVENTS_HANDLED.labels(self.group.service, subject, "duplicate").inc()
+            self._count(subject, "duplicate")
             return "ack"
         handler = self.group.handlers.get(envelope.type)
         if handler is None:
@@ -332,10 +358,10 @@ class StreamConsumer:
                     return "term"
                 level = log.info if isinstance(exc, RetryLater) else log.warning
                 level("consumer.retry", deliveries=deliveries, error=repr(exc))
-                EVENTS_HANDLED.labels(self.group.service, subject, "retry").inc()
+                self._count(subject, "retry")
                 return "nak"
         seen.add(envelope.id)
-        EVENTS_HANDLED.labels(self.group.service, subject, "ok").inc()
+        self._count(subject, "ok")
         return "ack"
 
     async def _dead_letter(
@@ -356,20 +382,31 @@ class StreamConsumer:
             )
 
 
+def _expire(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
+
+
 @contextlib.contextmanager
 def _event_scope(msg: Msg, envelope: Envelope) -> Iterator[None]:
     """Around one event's handler: its ids on every log line and, traced, its span."""
     correlation = (msg.headers or {}).get(CORRELATION_HEADER) or envelope.correlation_id
     if not tracing.enabled():
-        with bound_contextvars(request_id=correlation, event_id=envelope.id, event_type=envelope.type):
+        # Bound and reset by their tokens: structlog's bound_contextvars first copies the whole
+        # context to save what it overwrites (4.6 -> 1.7 us an event).
+        tokens = bind_contextvars(request_id=correlation, event_id=envelope.id, event_type=envelope.type)
+        try:
             yield
+        finally:
+            reset_contextvars(**tokens)
         return
     context = tracing.message_context(msg.headers)
-    with (
-        tracing.handling(envelope.type, envelope.id, context) as ids,
-        bound_contextvars(request_id=correlation, event_id=envelope.id, event_type=envelope.type, **ids),
-    ):
-        yield
+    with tracing.handling(envelope.type, envelope.id, context) as ids:
+        tokens = bind_contextvars(request_id=correlation, event_id=envelope.id, event_type=envelope.type, **ids)
+        try:
+            yield
+        finally:
+            reset_contextvars(**tokens)
 
 
 class ConsumerRunner:

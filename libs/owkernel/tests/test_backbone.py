@@ -178,8 +178,7 @@ async def test_stop_finishes_the_events_in_hand_and_hands_back_the_rest(
         stream_consumer = first.runner.consumers[0]
 
         async def all_arrived() -> bool:
-            assert stream_consumer._arrived is not None
-            return stream_consumer._arrived.qsize() == 20
+            return len(stream_consumer._arrived) == 20
 
         await eventually(all_arrived)
         stopping = asyncio.create_task(first.runner.stop())
