@@ -10,9 +10,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from owkernel.app import SessionDep
 from owkernel.errors import problem_response
-from services.delivery.deps import KernelDep
+from owkernel.kernel import get_kernel
+from services.delivery.deps import DeliveryKernel
 from services.delivery.webhooks import service
 
 router = APIRouter(tags=["webhooks"])
@@ -28,22 +28,27 @@ router = APIRouter(tags=["webhooks"])
         422: {"description": "a verified body that is not a courier status report"},
     },
 )
-async def courier_webhook(carrier: str, request: Request, session: SessionDep, kernel: KernelDep) -> Response:
+async def courier_webhook(carrier: str, request: Request) -> Response:
     """Verify, store, and apply a courier's status report; a replayed webhook id changes nothing."""
+    kernel: DeliveryKernel = get_kernel(request)
     limit = kernel.settings.max_webhook_bytes
     # ASCII digits only ("²" is a digit that int() refuses); more digits than the limit has is too big.
     declared = (request.headers.get("content-length") or "").lstrip("0")
     if declared.isascii() and declared.isdigit() and (len(declared) > len(str(limit)) or int(declared) > limit):
         return problem_response(413, f"A webhook body is at most {limit} bytes.")
     body = await request.body()
-    answer = await service.receive(
-        session,
-        settings=kernel.settings,
-        secrets=kernel.state.courier_secrets,
-        carrier=carrier,
-        body=body,
-        headers={k.lower(): v for k, v in request.headers.items()},
-    )
+    # The route holds its unit of work itself, as SessionDep would (committed before the answer
+    # is sent, rolled back on an exception): three webhooks come with every application, and
+    # FastAPI's generator dependencies (SessionDep, KernelDep) cost more than the block (issue 22).
+    async with kernel.db.transaction() as session:
+        answer = await service.receive(
+            session,
+            settings=kernel.settings,
+            secrets=kernel.state.courier_secrets,
+            carrier=carrier,
+            body=body,
+            headers={k.lower(): v for k, v in request.headers.items()},
+        )
     if answer.status != 200:
         return problem_response(answer.status, answer.detail, **answer.extra)
     return JSONResponse(answer.content)
