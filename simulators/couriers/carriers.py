@@ -65,8 +65,10 @@ class Carriers:
         return self.dispatcher
 
 
-def get_carriers(request: Request) -> Carriers:
+async def get_carriers(request: Request) -> Carriers:
     """The app's carriers."""
+    # async, though it never waits: FastAPI runs a plain ``def`` dependency on a worker thread,
+    # a hand-off and back on every call of the API.
     carriers: Carriers = request.app.state.carriers
     return carriers
 
