@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from owkernel.db import upsert
 from services.delivery.known_applications.models import DeliveryApplication
+from services.delivery.partners import repository as partners
 
 
 async def get(session: AsyncSession, application_no: str, *, lock: bool = False) -> DeliveryApplication | None:
@@ -29,10 +30,15 @@ async def issue_certificate(
     first certificate, the common case, costs one statement and tells the caller no shipment can
     exist yet. On PostgreSQL the row stays locked to the end of the transaction, as after the write.
     Through the table, not the mapped class: the caller only reads the row, and loading an object
-    cost more than the statement (issue 22).
+    cost more than the statement (issue 22). The same statement reads which carriers are marked
+    unavailable and keeps that for the transaction: the certificate's booking, which comes next,
+    then sends no SELECT of its own (``partners.unavailable_carriers``).
     """
     params = {"where_application_no": application_no, "set_certificate_no": certificate_no, "set_at": issued_at}
-    return (await session.execute(_ISSUE, params)).first()
+    row = (await session.execute(_ISSUE, params)).first()
+    if row is not None:
+        partners.keep_unavailable(session, row.unavailable_carriers)
+    return row
 
 
 _APPLICATIONS = cast(Table, DeliveryApplication.__table__)
@@ -45,7 +51,7 @@ _ISSUE = (
         _APPLICATIONS.c.certificate_no.is_(None),
     )
     .values(certificate_no=bindparam("set_certificate_no"), certificate_issued_at=bindparam("set_at"))
-    .returning(*_APPLICATIONS.c)
+    .returning(*_APPLICATIONS.c, partners.UNAVAILABLE_LIST.label("unavailable_carriers"))
 )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.delivery.partners.couriers import unconfigured
@@ -12,6 +12,14 @@ from services.delivery.partners.models import PartnerAvailability
 _UNAVAILABLE = "delivery.unavailable_carriers"
 # Built once: every certificate's transaction runs it.
 _UNAVAILABLE_ROWS = select(PartnerAvailability.carrier).where(PartnerAvailability.available.is_(False))
+# The same carriers as one value (comma-separated, NULL when none), for another statement to return
+# beside its own columns: a certificate's UPDATE then reads the availability its booking needs, and
+# the booking sends no SELECT of its own (``keep_unavailable``; issue 22).
+UNAVAILABLE_LIST = (
+    select(func.aggregate_strings(PartnerAvailability.carrier, ","))
+    .where(PartnerAvailability.available.is_(False))
+    .scalar_subquery()
+)
 
 
 async def unavailable_carriers(session: AsyncSession) -> set[str]:
@@ -27,9 +35,19 @@ async def unavailable_carriers(session: AsyncSession) -> set[str]:
     if kept is not None and transaction is not None and kept[0] is transaction:
         return set(kept[1])
     rows = await session.execute(_UNAVAILABLE_ROWS)
-    found = frozenset(rows.scalars()) | unconfigured(session)
+    return set(_keep(session, frozenset(rows.scalars())))
+
+
+def keep_unavailable(session: AsyncSession, marked: str | None) -> None:
+    """Keep for the rest of this transaction what another statement read as ``UNAVAILABLE_LIST``
+    (``unavailable_carriers`` then answers from it)."""
+    _keep(session, frozenset(marked.split(",")) if marked else frozenset())
+
+
+def _keep(session: AsyncSession, marked: frozenset[str]) -> frozenset[str]:
+    found = marked | unconfigured(session)
     session.info[_UNAVAILABLE] = (session.sync_session.get_transaction(), found)
-    return set(found)
+    return found
 
 
 def forget_unavailable(session: AsyncSession) -> None:
