@@ -18,9 +18,10 @@ import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import aiohttp
 from fastapi import APIRouter, FastAPI
 
-from owkernel.http import make_http_client
+from owkernel.tracing import http_trace_configs
 from simulators.couriers import waybills
 from simulators.couriers.carriers import Carriers
 from simulators.couriers.journey import Dispatcher
@@ -59,7 +60,15 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     carriers: Carriers = app.state.carriers
     settings = carriers.settings
     store = await Store.open(settings.database_path)
-    http = make_http_client()
+    # aiohttp itself, not httpx over it (owkernel.http): one kind of call to one address, and
+    # httpx's request and response models cost about as much CPU again as the call below them.
+    # The kernel client's limits: its pool, idle keep-alive and timeouts, no cookies, its tracing.
+    http = aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=200, keepalive_timeout=5.0),
+        timeout=aiohttp.ClientTimeout(total=10.0, connect=3.0),
+        cookie_jar=aiohttp.DummyCookieJar(),
+        trace_configs=http_trace_configs(),
+    )
     carriers.store, carriers.dispatcher = store, Dispatcher(store=store, http=http, settings=settings)
     task = asyncio.create_task(carriers.dispatcher.run(), name="couriers") if settings.report else None
     try:
@@ -69,5 +78,5 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        await http.aclose()
+        await http.close()
         await store.close()

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-import httpx
+import aiohttp
 import structlog
 from standardwebhooks.webhooks import Webhook
 
@@ -64,7 +64,7 @@ class Dispatcher:
     """The carriers' side of every journey: posts due reports, one pace apart, retrying."""
 
     store: Store
-    http: httpx.AsyncClient
+    http: aiohttp.ClientSession
     settings: CouriersSimSettings
     # Parcels whose report is on the way now: a cancellation must not overtake it.
     sending: set[str] = field(default_factory=set)
@@ -119,9 +119,10 @@ class Dispatcher:
         try:
             secret = self.settings.signing_secret(parcel.carrier)
             body, headers = signed_report(parcel, secret=secret, now=datetime.now(UTC))
-            response = await self.http.post(url, content=body, headers=headers)
+            async with self.http.post(url, data=body, headers=headers, allow_redirects=False) as response:
+                answer = await response.read()
         except Exception as exc:  # noqa: BLE001 - the gateway may be away: try again later
             return repr(exc)
-        if response.status_code >= 300:
-            return f"HTTP {response.status_code}: {response.text[:300]}"
+        if response.status >= 300:
+            return f"HTTP {response.status}: {answer.decode(errors='replace')[:300]}"
         return None
