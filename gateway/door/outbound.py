@@ -169,20 +169,24 @@ class Outbound:
             raise too_large(limit)
         return size
 
-    def forwarded_headers(self) -> list[tuple[bytes, bytes]]:
-        """The headers sent upstream: the caller's, less those its Connection names, plus the door's."""
+    def forwarded_headers(self) -> list[tuple[str, str]]:
+        """The headers sent upstream, as text (what aiohttp takes): the caller's, less those its
+        Connection names, plus the door's."""
         headers = self.headers
         if self.connection is not None:
             # Fields named in Connection are hop-by-hop too (RFC 9110 7.6.1).
             named = {t.strip().lower().encode() for t in self.connection.decode("latin-1").split(",") if t.strip()}
             headers = [(n, v) for n, v in headers if n not in named]
-        address = self.address.encode()
-        headers.append((b"x-request-id", self.rid.encode()))
-        headers.append((b"x-forwarded-for", self.forwarded_for + b", " + address if self.forwarded_for else address))
-        headers.append((b"x-forwarded-proto", self.scope.get("scheme", "http").encode()))
+        out = [(n.decode("latin-1"), v.decode("latin-1")) for n, v in headers]
+        forwarded_for = (
+            self.forwarded_for.decode("latin-1") + ", " + self.address if self.forwarded_for else self.address
+        )
+        out.append(("x-request-id", self.rid))
+        out.append(("x-forwarded-for", forwarded_for))
+        out.append(("x-forwarded-proto", self.scope.get("scheme", "http")))
         if self.host is not None:
-            headers.append((b"x-forwarded-host", self.host))
-        return headers
+            out.append(("x-forwarded-host", self.host.decode("latin-1")))
+        return out
 
     async def read_body(self, limit: int) -> bytes:
         """The whole (small) body at once; ``ClientGoneError`` or a 413 ``RefusedError`` on the way."""

@@ -2,27 +2,27 @@
 
 This sits outside FastAPI (the outermost middleware of the gateway app), so a proxied request
 pays for no routing, validation or dependency layers: one dict lookup for the route, a cached
-token check, a token bucket, then httpx's transport on the shared client (aiohttp underneath)
-with both bodies streamed. The gateway's own paths fall through to FastAPI.
+token check, a token bucket, then the shared client's aiohttp session (door/transport.py) with
+both bodies streamed. The gateway's own paths fall through to FastAPI.
 
 A proxied call is an ``Outbound`` (door/outbound.py) taken through named steps in ``_forward``:
 admit (token, rate limit), declared size, body, request, send, relay; a step that refuses raises
 ``RefusedError`` and the door answers its problem.
 
-Why a transport and not ``client.send``: the client's layers (auth flow, redirects, cookie jar,
-event hooks, per-request logging) cost about as much as the transport itself here and a proxy
-needs none of them; requests and responses are still httpx's (see door/transport.py).
+Why not ``client.send``: the client's layers (auth flow, redirects, cookie jar, event hooks,
+per-request logging) cost about as much as the transport itself here and a proxy needs none of
+them; nor does it need httpx's request and response models (see door/transport.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
 
 import aiohttp
 import httpx
 import structlog
+import yarl
 from httpx_aiohttp import AiohttpTransport
 from prometheus_client.metrics import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -39,7 +39,7 @@ from gateway.door.outbound import (
     too_large,
 )
 from gateway.door.ratelimit import RateLimiter
-from gateway.door.transport import ProxyTransport
+from gateway.door.transport import Answer, HttpxSender, ProxyTransport
 from gateway.door.upstreams import HealthProber, NoReplicaError, UpstreamPool, send_balanced
 from gateway.settings import GatewaySettings
 from gateway.state import GatewayState
@@ -115,8 +115,8 @@ class Door:
             "pool": settings.proxy_connect_timeout_seconds,
         }
         self.access_log = settings.proxy_access_log
-        self._transport: httpx.AsyncBaseTransport | None = None
-        self._urls: dict[str, httpx.URL] = {}
+        self._transport: ProxyTransport | HttpxSender | None = None
+        self._urls: dict[str, yarl.URL] = {}
         self._metrics: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
     # --- entry ---------------------------------------------------------------------------------
@@ -208,7 +208,7 @@ class Door:
         return True
 
     # --- the proxy -----------------------------------------------------------------------------
-    def _transport_of(self, scope: Scope) -> httpx.AsyncBaseTransport:
+    def _transport_of(self, scope: Scope) -> ProxyTransport | HttpxSender:
         if self._transport is None:
             client: httpx.AsyncClient = scope["app"].state.kernel.http
             shared = client._transport
@@ -216,18 +216,23 @@ class Door:
             self._transport = (
                 ProxyTransport(shared, connect=self.timeout["connect"], read=self.timeout["read"])
                 if isinstance(shared, AiohttpTransport)
-                else shared
+                else HttpxSender(shared, timeout=self.timeout)
             )
         return self._transport
 
-    def _url(self, base: str, scope: Scope) -> httpx.URL:
+    def _url(self, base: str, scope: Scope) -> yarl.URL:
         raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
         query: bytes = scope.get("query_string", b"")
         text = base + raw_path.decode("latin-1") + ("?" + query.decode("latin-1") if query else "")
         url = self._urls.get(text)
         if url is None:
-            # Parsing a URL costs tens of microseconds; recent ones are reused.
-            url = httpx.URL(text)
+            # Parsing a URL costs tens of microseconds; recent ones are reused. httpx's parser
+            # first, as before: it refuses what cannot be forwarded and normalises the rest; aiohttp
+            # is then handed that text parsed, as it parsed it itself before.
+            try:
+                url = yarl.URL(str(httpx.URL(text)))
+            except (httpx.InvalidURL, ValueError, UnicodeError):
+                raise RefusedError(400, "The request's path or headers cannot be forwarded.") from None
             if len(self._urls) >= URL_CACHE_SIZE:
                 self._urls.clear()
             self._urls[text] = url
@@ -306,28 +311,18 @@ class Door:
             return BodyStream(call.receive, self.max_body)
         return None
 
-    def _request(self, call: Outbound, content: bytes | BodyStream | None) -> httpx.Request:
-        try:
-            return httpx.Request(
-                call.method,
-                self._url(call.base, call.scope),
-                headers=call.forwarded_headers(),
-                content=content,
-                extensions={"timeout": self.timeout},
-            )
-        except (httpx.InvalidURL, ValueError, UnicodeError):
-            raise RefusedError(400, "The request's path or headers cannot be forwarded.") from None
-
-    async def _send(self, call: Outbound, pool: UpstreamPool, content: bytes | BodyStream | None) -> httpx.Response:
+    async def _send(self, call: Outbound, pool: UpstreamPool, content: bytes | BodyStream | None) -> Answer:
         """Send to a replica of ``pool``; to another only where door/upstreams.py says it is safe
         (one replica: sent once, as the transport only retries an idempotent request whose pooled
         connection turned out to be closed before anything was sent)."""
         transport = self._transport_of(call.scope)
         self.prober.start()
+        headers = call.forwarded_headers()  # the same for every replica tried
+        body = content or None  # an empty body is no body
 
-        async def to(base: str) -> httpx.Response:
+        async def to(base: str) -> Answer:
             call.base = base
-            return await transport.handle_async_request(self._request(call, content))
+            return await transport.send(call.method, self._url(base, call.scope), headers, body)
 
         replayable = not isinstance(content, BodyStream)
         try:
@@ -360,17 +355,16 @@ class Door:
         """True when a replica's /readyz answers 200 (the prober's question)."""
         if self._transport is None:
             return False
-        request = httpx.Request("GET", base + "/readyz", extensions={"timeout": self.timeout})
-        response = await self._transport.handle_async_request(request)
+        response = await self._transport.send("GET", yarl.URL(base + "/readyz"), [], None)
         await response.aclose()
         return response.status_code == 200
 
-    async def _relay(self, call: Outbound, response: httpx.Response) -> int:
-        """The response, streamed back as it comes."""
+    async def _relay(self, call: Outbound, response: Answer) -> int:
+        """The response: at once when it was read whole, else streamed back as it comes."""
         try:
             out: list[tuple[bytes, bytes]] = []
             has_rid = False
-            for name, value in response.headers.raw:
+            for name, value in response.raw_headers:
                 lowered = name.lower()
                 if lowered in RESPONSE_DROP:
                     continue
@@ -380,9 +374,11 @@ class Door:
             if not has_rid:
                 out.append((b"x-request-id", call.rid.encode()))
             await call.send({"type": "http.response.start", "status": response.status_code, "headers": out})
+            if response.body is not None:
+                await call.send({"type": "http.response.body", "body": response.body})
+                return response.status_code
             pending: bytes | None = None
-            stream: Any = response.stream
-            async for chunk in stream:
+            async for chunk in response.stream():
                 if pending is not None:
                     await call.send({"type": "http.response.body", "body": pending, "more_body": True})
                 pending = chunk

@@ -26,6 +26,7 @@ import itertools
 import time
 from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol, TypeVar
 
 import httpx
 import structlog
@@ -134,9 +135,24 @@ def repeatable(method: str, headers: Iterable[tuple[bytes, bytes]]) -> bool:
     return method in IDEMPOTENT_METHODS or any(name == IDEMPOTENCY_KEY for name, _ in headers)
 
 
-def closing(response: httpx.Response) -> bool:
+class Reply(Protocol):
+    """What ``send_balanced`` needs of an answer (door/transport.py's ``Answer``)."""
+
+    @property
+    def status_code(self) -> int: ...
+
+    @property
+    def raw_headers(self) -> Sequence[tuple[bytes, bytes]]: ...
+
+    async def aclose(self) -> None: ...
+
+
+R = TypeVar("R", bound=Reply)
+
+
+def closing(response: Reply) -> bool:
     """True when the replica says it closes the connection: uvicorn does so while draining."""
-    return any(name.lower() == b"connection" and value.lower() == b"close" for name, value in response.headers.raw)
+    return any(name.lower() == b"connection" and value.lower() == b"close" for name, value in response.raw_headers)
 
 
 class NoReplicaError(Exception):
@@ -149,12 +165,12 @@ class NoReplicaError(Exception):
 
 async def send_balanced(
     pool: UpstreamPool,
-    send: Callable[[str], Awaitable[httpx.Response]],
+    send: Callable[[str], Awaitable[R]],
     *,
     method: str,
     headers: Iterable[tuple[bytes, bytes]],
     replayable: bool,
-) -> httpx.Response:
+) -> R:
     """``send(base_url)`` to a replica of ``pool``, to another one when that one fails and a retry is
     safe. ``replayable``: the body can be sent again (bytes, not a stream being read).
 

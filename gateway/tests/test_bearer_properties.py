@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 from starlette.types import Receive, Scope, Send
 
 from gateway.door.proxy import Door
+from gateway.door.transport import HttpxSender
 from gateway.identity.passwords import Passwords
 from gateway.identity.throttle import AddressThrottle
 from gateway.province.client import ProvinceClient
@@ -156,7 +157,7 @@ async def gate() -> AsyncIterator[Gate]:
     for door_state in (state, dataclasses.replace(state, settings=limited_settings)):
         door = Door(own_app, settings=door_state.settings, state=door_state)
         # The upstream: what the door would reach through the shared client's transport.
-        door._transport = httpx.MockTransport(upstream)
+        door._transport = HttpxSender(httpx.MockTransport(upstream), timeout=door.timeout)
         doors.append(door)
     holder["gate"] = Gate(
         door=doors[0],

@@ -7,6 +7,7 @@ import asyncio
 import httpx
 import pytest
 
+from gateway.door.transport import Answer
 from gateway.door.upstreams import (
     HealthProber,
     NoReplicaError,
@@ -32,8 +33,8 @@ def pool(*urls: str, clock: FakeClock | None = None) -> UpstreamPool:
     return UpstreamPool.of("intake", urls, down_seconds=2.0, clock=clock or FakeClock())
 
 
-def answer(status: int, headers: list[tuple[bytes, bytes]] | None = None) -> httpx.Response:
-    return httpx.Response(status, headers=headers or [])
+def answer(status: int, headers: list[tuple[bytes, bytes]] | None = None) -> Answer:
+    return Answer(status, headers or [], b"")
 
 
 class Replicas:
@@ -43,7 +44,7 @@ class Replicas:
         self.behaviour = behaviour
         self.sent: list[str] = []
 
-    async def send(self, base: str) -> httpx.Response:
+    async def send(self, base: str) -> Answer:
         self.sent.append(base)
         what = self.behaviour.get(base, 200)
         if isinstance(what, BaseException):
@@ -172,7 +173,7 @@ async def test_one_url_is_sent_once_and_failures_are_the_callers() -> None:
 async def test_a_draining_replica_is_taken_out_after_its_answer() -> None:
     p = pool(A, B)
 
-    async def send(base: str) -> httpx.Response:
+    async def send(base: str) -> Answer:
         return answer(200, [(b"connection", b"close")] if base == A else [])
 
     response = await send_balanced(p, send, method="POST", headers=[], replayable=True)
@@ -236,7 +237,7 @@ async def test_a_failure_of_the_caller_is_no_replicas_fault() -> None:
     class CallerGoneError(Exception):
         pass
 
-    async def send(base: str) -> httpx.Response:
+    async def send(base: str) -> Answer:
         raise CallerGoneError()
 
     with pytest.raises(CallerGoneError):
