@@ -470,8 +470,8 @@ def main() -> None:
         help=f"run the components on PostgreSQL, a fresh database each on this server (default {PG_SERVER})",
     )
     args = parser.parse_args()
-    # The load generator shares the two cores with the platform: on uvloop it takes about a third
-    # less of them than on asyncio's own loop (the components run on uvloop too, through uvicorn).
+    # The load generator shares the two cores with the platform: on uvloop, as the components run
+    # (uvicorn picks it), its loop costs less of them than asyncio's own.
     r = uvloop.run(run(args.seconds, args.workers, args.rate, args.pg))
     print(f"databases: {'PostgreSQL at ' + args.pg if args.pg else 'SQLite files'}")
     if args.rate:
