@@ -17,6 +17,7 @@ from services.approval.clocks.models import Clock
 from services.approval.deps import RuntimeDep, idempotency, sees_all
 from services.approval.tasks import repository, service
 from services.approval.tasks.models import Application, Task
+from services.approval.tasks.repository import ListedTask
 from services.approval.tasks.schemas import DecisionIn, DecisionOut, TaskOut
 
 router = APIRouter(prefix="/api/v1/tasks", tags=["tasks"])
@@ -48,6 +49,34 @@ def task_out(task: Task, clock: Clock, application: Application) -> TaskOut:
         decided_by=task.decided_by,
         decided_at=task.decided_at,
         hall=application.hall,
+    )
+
+
+def listed_out(row: ListedTask) -> TaskOut:
+    """The API shape of a task as the list reads it (one row of its columns, its clock's and its
+    application's), the same as ``task_out`` gives of the three objects."""
+    return TaskOut(
+        task_id=row.task_id,
+        application_no=row.application_no,
+        department=row.department,
+        stage=row.stage,
+        due_date=row.due_date,
+        card=CARDS[row.card_level],
+        status=row.status,
+        lead=row.lead,
+        item_code=row.item_code,
+        item_name=row.item_name,
+        applicant_name=row.applicant_name,
+        project_no=row.project_no,
+        started_on=row.started_on,
+        provisional=row.provisional,
+        suspended=row.clock_status == "suspended",
+        clock_id=row.clock_id,
+        application_status=row.application_status,
+        opinion=row.opinion,
+        decided_by=row.decided_by,
+        decided_at=row.decided_at,
+        hall=row.hall,
     )
 
 
@@ -84,9 +113,7 @@ async def list_tasks(
         limit=limit + 1,
         hall=hall,
     )
-    page = page_of(
-        rows, limit, key=lambda row: time_key(row[0].created_at, row[0].task_id), item=lambda row: task_out(*row)
-    )
+    page = page_of(rows, limit, key=lambda row: time_key(row.created_at, row.task_id), item=listed_out)
     # The approvers' poll: the page is already a Page[TaskOut], so it is written out as it is
     # rather than dumped, validated again and serialised by the framework (most of the route's CPU).
     return Response(page.model_dump_json(), media_type="application/json")
