@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from owkernel.auth import Principal
 from owkernel.errors import Forbidden, NotFound
 from services.intake.applications import repository
-from services.intake.applications.models import Application
+from services.intake.applications.models import Application, ApplicationFacts
 from services.intake.common import sees_everything
 from services.intake.projects import repository as projects_repo
 from services.intake.projects.models import Project
@@ -30,13 +30,13 @@ def agency_officer_of(project: Project | None, principal: Principal) -> bool:
     )
 
 
-async def _project_of(session: AsyncSession, app: Application) -> Project | None:
+async def _project_of(session: AsyncSession, app: ApplicationFacts) -> Project | None:
     if app.project_no is None:
         return None
     return await projects_repo.get_project(session, app.project_no)
 
 
-async def ensure_can_read(session: AsyncSession, principal: Principal, app: Application) -> None:
+async def ensure_can_read(session: AsyncSession, principal: Principal, app: ApplicationFacts) -> None:
     """Its applicant, the clerks and overseers, the departments it is routed to, its agency officer."""
     if principal.kind in ("person", "enterprise"):
         if principal.id_number is not None and principal.id_number == app.applicant_id_number:
@@ -55,7 +55,7 @@ async def ensure_can_read(session: AsyncSession, principal: Principal, app: Appl
     raise Forbidden("This application is not routed to you.", code="application_not_routed_to_you")
 
 
-async def ensure_can_act(session: AsyncSession, principal: Principal, app: Application) -> bool:
+async def ensure_can_act(session: AsyncSession, principal: Principal, app: ApplicationFacts) -> bool:
     """The applicant, a window clerk or the project's agency officer; True when staff act for them."""
     if principal.kind in ("person", "enterprise"):
         if principal.id_number is not None and principal.id_number == app.applicant_id_number:
@@ -100,7 +100,7 @@ async def load(session: AsyncSession, no: str, *, for_update: bool = False) -> A
     return app
 
 
-async def load_changing(session: AsyncSession, no: str, *, at: datetime) -> Application:
+async def load_changing(session: AsyncSession, no: str, *, at: datetime) -> ApplicationFacts:
     """An application a step is about to change, locked, its ``updated_at`` already ``at`` (or 404).
 
     One statement instead of a locking read and an UPDATE at the commit; a step that then refuses

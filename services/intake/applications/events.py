@@ -15,13 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from owkernel.contracts.common import Address, Applicant, DeliveryChoice
 from owkernel.contracts.intake import ApplicationResumed, ApplicationSuspended, SuspensionReason, VisitRecorded
 from services.intake.applications import repository
-from services.intake.applications.models import Application, Suspension, TimelineEntry
+from services.intake.applications.models import Application, ApplicationFacts, Suspension, TimelineEntry
 from services.intake.common import local_today
 from services.intake.db import outbox
 from services.intake.settings import IntakeSettings
 
 
-def applicant_of(app: Application) -> Applicant:
+def applicant_of(app: ApplicationFacts) -> Applicant:
     """The applicant as events carry it."""
     kind: Literal["person", "enterprise"] = "enterprise" if app.applicant_kind == "enterprise" else "person"
     return Applicant(
@@ -33,7 +33,7 @@ def applicant_of(app: Application) -> Applicant:
     )
 
 
-def delivery_of(app: Application) -> DeliveryChoice:
+def delivery_of(app: ApplicationFacts) -> DeliveryChoice:
     """The delivery choice as events carry it."""
     address = app.delivery.get("address")
     return DeliveryChoice(
@@ -43,7 +43,13 @@ def delivery_of(app: Application) -> DeliveryChoice:
 
 
 async def suspend(
-    session: AsyncSession, app: Application, *, key: str, reason: SuspensionReason, at: datetime, detail: dict[str, Any]
+    session: AsyncSession,
+    app: ApplicationFacts,
+    *,
+    key: str,
+    reason: SuspensionReason,
+    at: datetime,
+    detail: dict[str, Any],
 ) -> TimelineEntry | None:
     """Start a wait for the applicant (once per key) and tell approval to stop the clock; the
     wait's timeline entry, or None when it had started already."""

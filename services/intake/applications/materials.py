@@ -19,7 +19,7 @@ from owkernel.kernel import clock_of
 from services.intake.applications import repository
 from services.intake.applications.access import ensure_can_act, load, load_changing
 from services.intake.applications.events import record_visit
-from services.intake.applications.models import Application, ApplicationMaterial
+from services.intake.applications.models import Application, ApplicationFacts, ApplicationMaterial
 from services.intake.applications.reading import material_name, material_spec
 from services.intake.common import local_today
 from services.intake.db import outbox
@@ -226,7 +226,7 @@ def _safe_name(filename: str | None) -> str | None:
 
 
 async def _within_quota(
-    session: AsyncSession, settings: IntakeSettings, app: Application, *, code: str, size: int
+    session: AsyncSession, settings: IntakeSettings, app: ApplicationFacts, *, code: str, size: int
 ) -> ApplicationMaterial | None:
     """409 when a file of ``size`` bytes for material ``code`` (replacing its file, if any) would take
     the applicant past their storage quota; else the material's row (None: not uploaded yet).

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import RowMapping
 
 from owkernel.pagination import Page, page_of
-from services.intake.applications.models import Application, ApplicationMaterial
+from services.intake.applications.models import ApplicationFacts, ApplicationMaterial
 from services.intake.applications.reading import Dossier, certificate_waits_for, deferred_overdue, material_status
 from services.intake.applications.schemas import (
     ApplicantOut,
@@ -50,7 +50,7 @@ def material_row_out(row: ApplicationMaterial, today: date) -> MaterialOut:
     return material_out(row, {"code": row.code, "name": row.name, "critical": row.critical}, today)
 
 
-def applicant_out(app: Application) -> ApplicantOut:
+def applicant_out(app: ApplicationFacts) -> ApplicantOut:
     """Who applied."""
     return ApplicantOut(
         id_number=app.applicant_id_number,
@@ -61,7 +61,7 @@ def applicant_out(app: Application) -> ApplicantOut:
     )
 
 
-def payment_out(app: Application) -> PaymentOut:
+def payment_out(app: ApplicationFacts) -> PaymentOut:
     """The fee and its payment."""
     amount = app.paid_amount_fen if app.payment_status == "paid" and app.paid_amount_fen is not None else app.fee_fen
     return PaymentOut(

@@ -18,7 +18,7 @@ from owkernel.auth import Principal
 from owkernel.errors import NotFound
 from services.intake.applications import repository
 from services.intake.applications.access import ensure_can_read, load
-from services.intake.applications.models import Application, ApplicationMaterial, TimelineEntry
+from services.intake.applications.models import ApplicationFacts, ApplicationMaterial, TimelineEntry
 from services.intake.storage import FileStorage
 
 MaterialStatus = Literal["missing", "uploaded", "deferred", "supplied", "overdue"]
@@ -32,7 +32,7 @@ class Step:
     None where the step did not read them all.
     """
 
-    app: Application
+    app: ApplicationFacts
     materials: list[ApplicationMaterial] | None = None
     timeline: list[TimelineEntry] | None = None
 
@@ -42,7 +42,7 @@ class Dossier:
     """An application with everything its view shows: material rows (id order), timeline (in
     order) and the departments it is routed to (name order)."""
 
-    app: Application
+    app: ApplicationFacts
     materials: Sequence[ApplicationMaterial]
     timeline: Sequence[TimelineEntry]
     departments: list[str]
@@ -89,14 +89,14 @@ def deferred_overdue(row: ApplicationMaterial, today: date) -> bool:
     return row.overdue_at is not None or (row.supplied_at is None and row.due_date is not None and today > row.due_date)
 
 
-def certificate_waits_for(app: Application, deferred: Sequence[ApplicationMaterial]) -> list[str]:
+def certificate_waits_for(app: ApplicationFacts, deferred: Sequence[ApplicationMaterial]) -> list[str]:
     """容缺: the deferred materials an accepted application's certificate waits for."""
     if app.certificate or app.status not in ("accepted", "approved"):
         return []
     return [m.code for m in deferred if m.supplied_at is None]
 
 
-def material_spec(app: Application, code: str) -> dict[str, Any]:
+def material_spec(app: ApplicationFacts, code: str) -> dict[str, Any]:
     """What the application's item snapshot says of material ``code``, or 404."""
     spec = next((m for m in app.item.get("materials", []) if m.get("code") == code), None)
     if spec is None:
@@ -108,7 +108,7 @@ def material_spec(app: Application, code: str) -> dict[str, Any]:
     return dict(spec)
 
 
-def material_name(app: Application, code: str) -> str:
+def material_name(app: ApplicationFacts, code: str) -> str:
     """The name the item snapshot gives material ``code`` (the code itself when it has none)."""
     spec = next((m for m in app.item.get("materials", []) if m.get("code") == code), None)
     return str(spec.get("name") or code) if spec else code

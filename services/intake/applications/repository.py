@@ -25,12 +25,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from owkernel.db import STAGED_ROWS, conflict_insert, stage_rows
 from services.intake.applications.models import (
     Application,
     ApplicationDepartment,
+    ApplicationFacts,
     ApplicationMaterial,
     FileRelease,
     Sequence,
@@ -78,19 +80,36 @@ async def get_by_no(
 
 async def change_by_no(
     session: AsyncSession, no: str, values: dict[str, Any], *, statuses: Seq[str] | None = None
-) -> Application | None:
+) -> ApplicationFacts | None:
     """One application by its number, changed by ``values`` and so locked, when its status is one
     of ``statuses`` (any, when None): one statement (UPDATE ... RETURNING) where a step would
-    read it with a lock and update it at the commit. None when no row was changed."""
+    read it with a lock and update it at the commit. None when no row was changed.
+
+    The row comes back as it now is (every column, by name), through the table: a step only reads
+    it, and the ORM's UPDATE (its bulk path, the object loaded with populate_existing) cost more
+    than the statement (issue 22). When the session holds an object of the row, what it owes is
+    flushed first (as autoflush did), and it is returned showing the row as it now is.
+    """
     shape = ("change", tuple(values), None if statuses is None else tuple(statuses))
     stmt = _STATEMENTS.get(shape)
     if stmt is None:
-        stmt = update(Application).where(Application.application_no == bindparam("no_"))
+        stmt = _APPLICATIONS.update().where(_APPLICATIONS.c.application_no == bindparam("no_"))
         if statuses is not None:
-            stmt = stmt.where(Application.status.in_(statuses))
-        stmt = stmt.values({name: _bound(name) for name in values}).returning(Application)
-        stmt = _STATEMENTS[shape] = stmt.execution_options(synchronize_session=False, populate_existing=True)
-    return (await session.execute(stmt, _params(no, values))).scalar_one_or_none()
+            stmt = stmt.where(_APPLICATIONS.c.status.in_(statuses))
+        stmt = _STATEMENTS[shape] = stmt.values({name: _bound(name) for name in values}).returning(*_APPLICATIONS.c)
+    sync = session.sync_session
+    if sync.identity_map:
+        await session.flush()
+    row = (await session.execute(stmt, _params(no, values))).first()
+    if row is None or not sync.identity_map:
+        return cast(ApplicationFacts | None, row)
+    held = sync.identity_map.get(identity_key(Application, row.id))
+    if held is None:
+        return cast(ApplicationFacts, row)
+    # What populate_existing did: the object shows the row as the statement left it.
+    for key, value in row._mapping.items():
+        set_committed_value(held, key, value)
+    return cast(ApplicationFacts, held)
 
 
 async def id_by_no(session: AsyncSession, no: str) -> int | None:

@@ -26,7 +26,7 @@ from owkernel.kernel import clock_of
 from services.intake.applications import repository
 from services.intake.applications.access import ensure_can_act, load
 from services.intake.applications.events import applicant_of, delivery_of, suspend
-from services.intake.applications.models import Application, ApplicationMaterial, TimelineEntry
+from services.intake.applications.models import Application, ApplicationFacts, ApplicationMaterial, TimelineEntry
 from services.intake.applications.reading import Step, material_name
 from services.intake.applications.schemas import AcceptanceIn
 from services.intake.common import local_today
@@ -111,7 +111,7 @@ def _in_order(earlier: list[TimelineEntry], entry: TimelineEntry) -> list[Timeli
     return sorted([*earlier, entry], key=lambda e: e.at)
 
 
-def _critical_uploaded(app: Application, rows: list[ApplicationMaterial]) -> None:
+def _critical_uploaded(app: ApplicationFacts, rows: list[ApplicationMaterial]) -> None:
     """422 naming every critical material the item asks for that has no file yet."""
     uploaded = {m.code for m in rows if m.sha256}
     missing = [
@@ -206,7 +206,7 @@ async def _accept(
     session: AsyncSession,
     *,
     settings: IntakeSettings,
-    app: Application,
+    app: ApplicationFacts,
     clerk: str,
     hall: str,
     deferred_codes: list[str],
@@ -281,7 +281,7 @@ def _acceptable(specs: dict[str, Spec], provided: set[str], deferred_codes: list
 
 def _defer(
     session: AsyncSession,
-    app: Application,
+    app: ApplicationFacts,
     deferred: list[Spec],
     rows: dict[str, ApplicationMaterial],
     *,
@@ -303,7 +303,14 @@ def _defer(
 
 
 async def _publish_accepted(
-    session: AsyncSession, app: Application, deferred: list[Spec], *, clerk: str, hall: str, due: date, at: datetime
+    session: AsyncSession,
+    app: ApplicationFacts,
+    deferred: list[Spec],
+    *,
+    clerk: str,
+    hall: str,
+    due: date,
+    at: datetime,
 ) -> None:
     """Tell approval (and the figures) the application was accepted, with what it still waits for."""
     # The figures count a project's investment once, from its applications: intake knows it.
@@ -331,7 +338,7 @@ async def _publish_accepted(
     )
 
 
-async def _previous_stage_approved(session: AsyncSession, app: Application) -> None:
+async def _previous_stage_approved(session: AsyncSession, app: ApplicationFacts) -> None:
     """409 when the application is a project's later stage and the stage before is not approved yet."""
     if app.project_no is None or app.stage is None or app.stage <= 1:
         return
