@@ -13,7 +13,7 @@ from services.approval.certificates import repository
 from services.approval.certificates.models import Certificate
 from services.approval.db import outbox
 from services.approval.runtime import Runtime
-from services.approval.tasks.models import Application
+from services.approval.tasks.models import ApplicationFacts
 
 # No 0/O, 1/I/L: the code is read off paper and typed in.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -31,7 +31,7 @@ def new_certificate_no(issued: datetime) -> str:
 
 
 async def issue(
-    session: AsyncSession, *, runtime: Runtime, application: Application, at: datetime, fresh: bool = False
+    session: AsyncSession, *, runtime: Runtime, application: ApplicationFacts, at: datetime, fresh: bool = False
 ) -> Certificate:
     """Issue the certificate of an approved application (once) and announce it.
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import (
     JSON,
@@ -137,3 +137,33 @@ class DataFix(Base):
     name: Mapped[str] = mapped_column(String(80), primary_key=True)
     applied_at: Mapped[datetime] = mapped_column()
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class ClockFacts(Protocol):
+    """What stopping a clock reads of it: a mapped ``Clock``, or a row of
+    ``repository.of_application_rows`` (a decision's clocks, never loaded as objects: issue 22)."""
+
+    @property
+    def clock_id(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def ref(self) -> str: ...
+    @property
+    def department(self) -> str | None: ...
+    @property
+    def application_no(self) -> str | None: ...
+    @property
+    def hall(self) -> str: ...
+    @property
+    def started_on(self) -> date: ...
+    @property
+    def suspended_days(self) -> int: ...
+    @property
+    def due_date(self) -> date: ...
+    @property
+    def provisional(self) -> bool: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def card_level(self) -> int: ...

@@ -10,7 +10,7 @@ from sqlalchemy import Table, and_, bindparam, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from services.approval.clocks.models import Q_OPEN_PROVISIONAL, Clock, ClockEntry, DataFix, Suspension
+from services.approval.clocks.models import Q_OPEN_PROVISIONAL, Clock, ClockEntry, ClockFacts, DataFix, Suspension
 
 # Read by every decision: built once (building a statement and its cache key costs more CPU
 # than running it); the statuses are an expanding parameter.
@@ -25,6 +25,20 @@ _OF_APPLICATION = (
 )
 
 
+_CLOCKS = cast(Table, Clock.__table__)
+# The same read as rows of the table, for a decision: it only reads them and stops them by
+# statement, so loading objects (most of the read's CPU) buys nothing.
+_OF_APPLICATION_ROWS = (
+    select(_CLOCKS)
+    .where(
+        _CLOCKS.c.application_no == bindparam("application_no"),
+        _CLOCKS.c.kind.in_(("task", "stage", "application")),
+        _CLOCKS.c.status.in_(bindparam("statuses", expanding=True)),
+    )
+    .order_by(_CLOCKS.c.clock_id)
+)
+
+
 async def get(session: AsyncSession, clock_id: str) -> Clock | None:
     """One clock."""
     return await session.get(Clock, clock_id)
@@ -35,19 +49,20 @@ async def by_ref(session: AsyncSession, kind: str, ref: str) -> Clock | None:
     return (await session.execute(select(Clock).where(Clock.kind == kind, Clock.ref == ref))).scalar_one_or_none()
 
 
-_CLOCKS = cast(Table, Clock.__table__)
 _WRITE_CLOCK = update(_CLOCKS).where(_CLOCKS.c.clock_id == bindparam("b_clock_id"))
 
 
-async def write_closings(session: AsyncSession, changes: Sequence[tuple[Clock, dict[str, Any]]]) -> None:
-    """Write loaded clocks' stops (the same columns for each) in one statement, without the unit
-    of work: each object takes the values as its row's, so no flush writes them again."""
+async def write_closings(session: AsyncSession, changes: Sequence[tuple[ClockFacts, dict[str, Any]]]) -> None:
+    """Write clocks' stops (the same columns for each) in one statement, without the unit of
+    work: a loaded object takes the values as its row's, so no flush writes them again (a row
+    read by ``of_application_rows`` is no object of the session: nothing to keep in step)."""
     if not changes:
         return
     await session.execute(_WRITE_CLOCK, [{"b_clock_id": clock.clock_id, **values} for clock, values in changes])
     for clock, values in changes:
-        for name, value in values.items():
-            set_committed_value(clock, name, value)
+        if isinstance(clock, Clock):
+            for name, value in values.items():
+                set_committed_value(clock, name, value)
 
 
 async def add_new(session: AsyncSession, clocks: Sequence[Clock]) -> None:
@@ -65,6 +80,16 @@ async def of_application(session: AsyncSession, application_no: str, *, statuses
     """The application's task, stage and application clocks in the given statuses."""
     params = {"application_no": application_no, "statuses": list(statuses)}
     return list((await session.execute(_OF_APPLICATION, params)).scalars())
+
+
+async def of_application_rows(
+    session: AsyncSession, application_no: str, *, statuses: Sequence[str]
+) -> list[ClockFacts]:
+    """``of_application`` as rows of the table, no objects loaded (for a decision, which only
+    reads them and stops them by statement)."""
+    params = {"application_no": application_no, "statuses": list(statuses)}
+    rows: list[Any] = list((await session.execute(_OF_APPLICATION_ROWS, params)).all())
+    return rows
 
 
 async def ledger(session: AsyncSession, clock_id: str) -> list[ClockEntry]:

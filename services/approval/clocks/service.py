@@ -17,7 +17,7 @@ from owkernel.halls import CITY_HALL
 from services.approval.calendar.service import load_calendar
 from services.approval.calendar.workdays import WorkingCalendar
 from services.approval.clocks import repository
-from services.approval.clocks.models import Clock, ClockEntry, Suspension
+from services.approval.clocks.models import Clock, ClockEntry, ClockFacts, Suspension
 from services.approval.db import outbox
 from services.approval.runtime import CardRule, Runtime
 
@@ -119,7 +119,7 @@ async def open_clock(session: AsyncSession, clock: Clock) -> Clock:
 
 
 async def close_clocks(
-    session: AsyncSession, *, runtime: Runtime, stops: Sequence[tuple[Clock, str]], at: datetime
+    session: AsyncSession, *, runtime: Runtime, stops: Sequence[tuple[ClockFacts, str]], at: datetime
 ) -> dict[str, ClockClosed]:
     """Stop clocks, each with its outcome, in one UPDATE: on time when one stops on or before its
     due date. A clock already closed is left as it is. Returns the closing events by clock id,

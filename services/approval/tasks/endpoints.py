@@ -13,7 +13,7 @@ from owkernel.errors import Forbidden, NotFound
 from owkernel.halls import HALL_CODE_PATTERN
 from owkernel.idempotency import IdempotencyKey, request_hash
 from owkernel.pagination import CursorParam, LimitParam, Page, decode_time_cursor, page_of, time_key
-from services.approval.clocks.models import Clock
+from services.approval.clocks.models import Clock, ClockFacts
 from services.approval.deps import RuntimeDep, idempotency, sees_all
 from services.approval.tasks import repository, service
 from services.approval.tasks.models import Application, Task
@@ -48,6 +48,34 @@ def task_out(task: Task, clock: Clock, application: Application) -> TaskOut:
         opinion=task.opinion,
         decided_by=task.decided_by,
         decided_at=task.decided_at,
+        hall=application.hall,
+    )
+
+
+def decided_out(decided: service.Decided, clock: ClockFacts) -> TaskOut:
+    """The API shape of a task as its decision left it (as ``task_out`` would give of it read again)."""
+    task, application = decided.task, decided.application
+    return TaskOut(
+        task_id=task.task_id,
+        application_no=task.application_no,
+        department=task.department,
+        stage=task.stage,
+        due_date=clock.due_date,
+        card=CARDS[clock.card_level],
+        status=decided.status,
+        lead=task.lead,
+        item_code=application.item_code,
+        item_name=application.item_name,
+        applicant_name=application.applicant_name,
+        project_no=application.project_no,
+        started_on=clock.started_on,
+        provisional=clock.provisional,
+        suspended=clock.status == "suspended" and not decided.clock_closed,
+        clock_id=clock.clock_id,
+        application_status=decided.application_status,
+        opinion=decided.opinion,
+        decided_by=decided.decided_by,
+        decided_at=decided.decided_at,
         hall=application.hall,
     )
 
@@ -149,14 +177,14 @@ async def decide(
     decided = await service.decide(
         session, runtime=runtime, task_id=task_id, principal=principal, decision=body.decision, opinion=body.opinion
     )
-    # The objects the decision holds are the ones a read of the task would return from the
-    # session's identity map, so the response is built from them without that read.
+    # The rows the decision read, with what it wrote of them, are what a read of the task would
+    # return now, so the response is built from them without that read.
     if decided.clock is None:
         raise NotFound("No such task.")
     result = DecisionOut(
-        task=task_out(decided.task, decided.clock, decided.application),
+        task=decided_out(decided, decided.clock),
         application_no=decided.application.application_no,
-        application_status=decided.application.status,
+        application_status=decided.application_status,
         certificate_no=decided.certificate.certificate_no if decided.certificate else None,
     )
     body_json = result.model_dump(mode="json")

@@ -8,11 +8,10 @@ from typing import Any, Protocol, cast
 
 from sqlalchemy import Insert, Integer, Select, Table, and_, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
 
 from owkernel.db import conflict_insert
 from services.approval.clocks.models import Clock
-from services.approval.tasks.models import Application, DeferredMaterial, Task
+from services.approval.tasks.models import Application, ApplicationFacts, DeferredMaterial, Task, TaskFacts
 
 # The statements of every application's routing and decision are built once: building one and
 # its cache key per call costs more CPU than running it. Values travel as bound parameters.
@@ -22,20 +21,19 @@ _TASKS = cast(Table, Task.__table__)
 _ADD_APPLICATION: dict[str, Insert] = {}
 # The application of a task, locked. The task's row is read in a sub-select, which FOR UPDATE
 # does not lock: only the application's row is locked, and it stands for its tasks too (a task
-# changes only under its application's lock).
+# changes only under its application's lock). On the tables: a decision reads the rows and
+# writes them by statement, so loading objects (most of the read's CPU) buys nothing.
 _LOCK_APPLICATION_OF_TASK = (
-    select(Application)
+    select(_APPLICATIONS)
     .where(
-        Application.application_no
-        == select(Task.application_no).where(Task.task_id == bindparam("task_id")).scalar_subquery()
+        _APPLICATIONS.c.application_no
+        == select(_TASKS.c.application_no).where(_TASKS.c.task_id == bindparam("task_id")).scalar_subquery()
     )
     .with_for_update()
-    .execution_options(populate_existing=True)
 )
 _WRITE_APPLICATION = update(_APPLICATIONS).where(_APPLICATIONS.c.application_no == bindparam("b_application_no"))
 _WRITE_TASK = update(_TASKS).where(_TASKS.c.task_id == bindparam("b_task_id"))
-_TASKS_OF = select(Task).where(Task.application_no == bindparam("application_no")).order_by(Task.department)
-_TASKS_OF_FRESH = _TASKS_OF.execution_options(populate_existing=True)
+_TASKS_OF = select(_TASKS).where(_TASKS.c.application_no == bindparam("application_no")).order_by(_TASKS.c.department)
 
 
 async def get_application(session: AsyncSession, application_no: str, *, lock: bool = False) -> Application | None:
@@ -66,30 +64,27 @@ async def add_tasks(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
         await session.execute(insert(_TASKS), rows)
 
 
-async def write_application(session: AsyncSession, application: Application, values: dict[str, Any]) -> None:
-    """Change a loaded application by statement, without the unit of work: the object takes the
-    values as its row's, so no flush writes them again."""
-    await session.execute(_WRITE_APPLICATION, {"b_application_no": application.application_no, **values})
-    for name, value in values.items():
-        set_committed_value(application, name, value)
+async def write_application(session: AsyncSession, application_no: str, values: dict[str, Any]) -> None:
+    """Change an application's row by statement, without the unit of work (a decision reads it
+    as a row, never as an object of the session)."""
+    await session.execute(_WRITE_APPLICATION, {"b_application_no": application_no, **values})
 
 
-async def write_task(session: AsyncSession, task: Task, values: dict[str, Any]) -> None:
-    """Change a loaded task by statement, without the unit of work (as ``write_application``)."""
-    await session.execute(_WRITE_TASK, {"b_task_id": task.task_id, **values})
-    for name, value in values.items():
-        set_committed_value(task, name, value)
+async def write_task(session: AsyncSession, task_id: str, values: dict[str, Any]) -> None:
+    """Change a task's row by statement, without the unit of work (as ``write_application``)."""
+    await session.execute(_WRITE_TASK, {"b_task_id": task_id, **values})
 
 
-async def lock_application_of_task(session: AsyncSession, task_id: str) -> Application | None:
-    """The application of a task, row-locked until the transaction ends (decisions serialise on it)."""
-    return (await session.execute(_LOCK_APPLICATION_OF_TASK, {"task_id": task_id})).scalar_one_or_none()
+async def lock_application_of_task(session: AsyncSession, task_id: str) -> ApplicationFacts | None:
+    """The row of a task's application, locked until the transaction ends (decisions serialise on it)."""
+    row: Any = (await session.execute(_LOCK_APPLICATION_OF_TASK, {"task_id": task_id})).one_or_none()
+    return cast("ApplicationFacts | None", row)
 
 
-async def tasks_of(session: AsyncSession, application_no: str, *, fresh: bool = False) -> list[Task]:
-    """Every task of an application; ``fresh`` overwrites the session's copies with the rows as read."""
-    query = _TASKS_OF_FRESH if fresh else _TASKS_OF
-    return list((await session.execute(query, {"application_no": application_no})).scalars())
+async def tasks_of(session: AsyncSession, application_no: str) -> list[TaskFacts]:
+    """The rows of every task of an application, by department (read as they are now)."""
+    rows: list[Any] = list((await session.execute(_TASKS_OF, {"application_no": application_no})).all())
+    return rows
 
 
 async def task_with_clock(session: AsyncSession, task_id: str) -> tuple[Task, Clock, Application] | None:

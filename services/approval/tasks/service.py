@@ -26,28 +26,37 @@ from services.approval.calendar.workdays import WorkingCalendar
 from services.approval.certificates import service as certificates
 from services.approval.certificates.models import Certificate
 from services.approval.clocks import repository as clocks_repository
-from services.approval.clocks.models import Clock
+from services.approval.clocks.models import ClockFacts
 from services.approval.clocks.service import close_clocks
 from services.approval.db import outbox
 from services.approval.runtime import Runtime
 from services.approval.tasks import repository
-from services.approval.tasks.models import Application, DeferredMaterial, Task
+from services.approval.tasks.models import ApplicationFacts, DeferredMaterial, TaskFacts
 
 log = structlog.get_logger("approval.tasks")
 
 
 @dataclass
 class Decided:
-    """What a decision did."""
+    """What a decision did: the task, its application and its clock as the decision read them
+    (rows, not objects: issue 22), and what it wrote of them."""
 
-    task: Task
-    application: Application
-    # The task's clock as the decision left it (None only if its row is missing).
-    clock: Clock | None
+    task: TaskFacts
+    application: ApplicationFacts
+    # The task's clock as read (None only if its row is missing); ``clock_closed`` says whether
+    # this decision stopped it.
+    clock: ClockFacts | None
+    clock_closed: bool
+    # The task's new status, opinion, decider and moment, and the application's status after.
+    status: str
+    opinion: str
+    decided_by: str
+    decided_at: datetime
+    application_status: str
     certificate: Certificate | None
 
 
-def may_decide(principal: Principal, task: Task) -> bool:
+def may_decide(principal: Principal, task: TaskFacts) -> bool:
     """Only an approver of the task's own department decides it."""
     return principal.has_role("approver") and principal.department == task.department
 
@@ -65,7 +74,7 @@ async def decide(
     # than the decision's statements. One read of the application's open clocks serves the
     # task's own clock and, when this decision settles the application, the application and
     # stage clocks.
-    open_clocks = await clocks_repository.of_application(
+    open_clocks = await clocks_repository.of_application_rows(
         session, application.application_no, statuses=("running", "suspended")
     )
     settles = status == "rejected" or all(t.status == "approved" for t in tasks if t is not task)
@@ -83,7 +92,9 @@ async def decide(
     stops += [(c, status) for c in whole]
     closed = await close_clocks(session, runtime=runtime, stops=stops, at=now)
     await repository.write_task(
-        session, task, {"status": status, "opinion": opinion, "decided_by": principal.display, "decided_at": now}
+        session,
+        task.task_id,
+        {"status": status, "opinion": opinion, "decided_by": principal.display, "decided_at": now},
     )
     events: list[EventData] = [closed[clock.clock_id]] if clock is not None and clock.clock_id in closed else []
     events.append(
@@ -98,22 +109,31 @@ async def decide(
         )
     )
     certificate = None
+    application_status = application.status
     if status == "rejected":
+        application_status = "rejected"
         await _reject(
-            session, application=application, task=task, cancelled=cancelled, closed=closed, now=now, events=events
+            session,
+            application=application,
+            task=task,
+            opinion=opinion,
+            cancelled=cancelled,
+            closed=closed,
+            now=now,
+            events=events,
         )
         events += [closed[c.clock_id] for c in whole if c.clock_id in closed]
         await repository.write_application(
             session,
-            application,
-            {"status": "rejected", "decided_at": now, "reason": task.opinion, "working_days_used": used},
+            application.application_no,
+            {"status": "rejected", "decided_at": now, "reason": opinion, "working_days_used": used},
         )
         events.append(
             ApplicationRejected(
                 application_no=application.application_no,
                 item_code=application.item_code,
                 department=task.department,
-                reason=task.opinion or "",
+                reason=opinion,
                 decided_at=now,
                 project_no=application.project_no,
                 stage=application.stage,
@@ -122,21 +142,34 @@ async def decide(
         await outbox.add_many(session, events)
         log.info("application.rejected", application_no=application.application_no, department=task.department)
     elif settles:
+        application_status = "approved"
         events += [closed[c.clock_id] for c in whole if c.clock_id in closed]
         await outbox.add_many(session, events)
         certificate = await _approve(session, runtime=runtime, application=application, now=now, used=used)
     else:
         await outbox.add_many(session, events)
     await session.flush()
+    clock_closed = clock is not None and clock.clock_id in closed
     if clock is None:
         # The task's clock was not open (it stopped earlier): the caller still shows it.
         clock = await clocks_repository.get(session, task.clock_id)
-    return Decided(task=task, application=application, clock=clock, certificate=certificate)
+    return Decided(
+        task=task,
+        application=application,
+        clock=clock,
+        clock_closed=clock_closed,
+        status=status,
+        opinion=opinion,
+        decided_by=principal.display,
+        decided_at=now,
+        application_status=application_status,
+        certificate=certificate,
+    )
 
 
 async def _task_to_decide(
     session: AsyncSession, *, task_id: str, principal: Principal
-) -> tuple[Application, Task, list[Task]]:
+) -> tuple[ApplicationFacts, TaskFacts, list[TaskFacts]]:
     """The task, its application (locked) and every task of it, once the principal may decide the
     task and it is open."""
     # Every decision on one application takes the application's row lock first, so two
@@ -145,8 +178,9 @@ async def _task_to_decide(
     # application's tasks are then read under the lock, fresh. A task changes only under its
     # application's lock (here, and the cancellations of a rejection), so the application's
     # lock is the task's too, and one read gives the task and its siblings (is it the last?).
+    # Both are read as rows (never objects of the session, so never stale copies).
     application = await repository.lock_application_of_task(session, task_id)
-    tasks = [] if application is None else await repository.tasks_of(session, application.application_no, fresh=True)
+    tasks = [] if application is None else await repository.tasks_of(session, application.application_no)
     task = next((t for t in tasks if t.task_id == task_id), None)
     if application is None or task is None:
         raise NotFound("No such task.")
@@ -169,7 +203,7 @@ def _opinion(decision: str, opinion: str) -> str:
 
 
 def _working_days_used(
-    runtime: Runtime, whole: Iterable[Clock], *, now: datetime, calendar: WorkingCalendar | None
+    runtime: Runtime, whole: Iterable[ClockFacts], *, now: datetime, calendar: WorkingCalendar | None
 ) -> int:
     """The working days the application used until ``now``, by its clock among ``whole`` (its and
     its stage's clocks; ``calendar`` is given whenever the application's clock is among them)."""
@@ -182,11 +216,11 @@ def _working_days_used(
 
 
 async def _approve(
-    session: AsyncSession, *, runtime: Runtime, application: Application, now: datetime, used: int
+    session: AsyncSession, *, runtime: Runtime, application: ApplicationFacts, now: datetime, used: int
 ) -> Certificate | None:
     # Every field of the application at once: one UPDATE of its row.
     await repository.write_application(
-        session, application, {"status": "approved", "decided_at": now, "working_days_used": used}
+        session, application.application_no, {"status": "approved", "decided_at": now, "working_days_used": used}
     )
     await outbox.add(
         session,
@@ -197,7 +231,7 @@ async def _approve(
             decided_at=now,
             project_no=application.project_no,
             stage=application.stage,
-            working_days_used=application.working_days_used,
+            working_days_used=used,
         ),
     )
     log.info("application.approved", application_no=application.application_no)
@@ -211,7 +245,7 @@ async def _approve(
     return await certificates.issue(session, runtime=runtime, application=application, at=now, fresh=True)
 
 
-async def outstanding(session: AsyncSession, application: Application) -> list[str]:
+async def outstanding(session: AsyncSession, application: ApplicationFacts) -> list[str]:
     """The codes of the application's deferred materials not supplied yet."""
     if not application.deferred_materials:
         # The rows are made from this snapshot of the acceptance (routing; migration 0005 for
@@ -255,9 +289,10 @@ async def material_supplied(
 async def _reject(
     session: AsyncSession,
     *,
-    application: Application,
-    task: Task,
-    cancelled: list[Task],
+    application: ApplicationFacts,
+    task: TaskFacts,
+    opinion: str,
+    cancelled: list[TaskFacts],
     closed: dict[str, ClockClosed],
     now: datetime,
     events: list[EventData],
@@ -266,7 +301,7 @@ async def _reject(
     for other in cancelled:
         await repository.write_task(
             session,
-            other,
+            other.task_id,
             {
                 "status": "cancelled",
                 "decided_at": now,
@@ -280,7 +315,7 @@ async def _reject(
                 task_id=other.task_id,
                 application_no=application.application_no,
                 department=other.department,
-                reason=f"{task.department} rejected the application: {task.opinion}",
+                reason=f"{task.department} rejected the application: {opinion}",
                 cancelled_at=now,
             )
         )
