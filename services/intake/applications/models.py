@@ -258,6 +258,18 @@ class TimelineEntry(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
+class TimelineFacts(Protocol):
+    """A step as the view shows it: a ``TimelineEntry``, or a row of the timeline read through the
+    table (``repository.timeline_of``), never loaded as an object."""
+
+    @property
+    def at(self) -> datetime: ...
+    @property
+    def event(self) -> str: ...
+    @property
+    def detail(self) -> dict[str, Any]: ...
+
+
 class Visit(Base):
     """A trip the applicant actually made: at the window, to an appointment, to pick up."""
 

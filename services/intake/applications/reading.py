@@ -18,7 +18,7 @@ from owkernel.auth import Principal
 from owkernel.errors import NotFound
 from services.intake.applications import repository
 from services.intake.applications.access import ensure_can_read, load
-from services.intake.applications.models import ApplicationFacts, ApplicationMaterial, TimelineEntry
+from services.intake.applications.models import ApplicationFacts, ApplicationMaterial, TimelineFacts
 from services.intake.storage import FileStorage
 
 MaterialStatus = Literal["missing", "uploaded", "deferred", "supplied", "overdue"]
@@ -34,7 +34,7 @@ class Step:
 
     app: ApplicationFacts
     materials: list[ApplicationMaterial] | None = None
-    timeline: list[TimelineEntry] | None = None
+    timeline: list[TimelineFacts] | None = None
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ class Dossier:
 
     app: ApplicationFacts
     materials: Sequence[ApplicationMaterial]
-    timeline: Sequence[TimelineEntry]
+    timeline: Sequence[TimelineFacts]
     departments: list[str]
 
 

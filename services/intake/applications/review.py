@@ -26,7 +26,7 @@ from owkernel.kernel import clock_of
 from services.intake.applications import repository
 from services.intake.applications.access import ensure_can_act, load
 from services.intake.applications.events import applicant_of, delivery_of, suspend
-from services.intake.applications.models import Application, ApplicationFacts, ApplicationMaterial, TimelineEntry
+from services.intake.applications.models import Application, ApplicationFacts, ApplicationMaterial, TimelineFacts
 from services.intake.applications.reading import Step, material_name
 from services.intake.applications.schemas import AcceptanceIn
 from services.intake.common import local_today
@@ -105,7 +105,7 @@ async def _changing(
     return app
 
 
-def _in_order(earlier: list[TimelineEntry], entry: TimelineEntry) -> list[TimelineEntry]:
+def _in_order(earlier: list[TimelineFacts], entry: TimelineFacts) -> list[TimelineFacts]:
     """The timeline read before a step with the step's entry, in the order ``timeline_of`` reads
     (time, then id: the new entry's id is the highest, and the sort is stable)."""
     return sorted([*earlier, entry], key=lambda e: e.at)
