@@ -12,9 +12,11 @@ from owkernel.auth import CurrentPrincipal, Principal
 from owkernel.errors import Forbidden, NotFound
 from owkernel.halls import HALL_CODE_PATTERN
 from owkernel.idempotency import IdempotencyKey, request_hash
+from owkernel.kernel import get_kernel
 from owkernel.pagination import CursorParam, LimitParam, Page, decode_time_cursor, page_of, time_key
 from services.approval.clocks.models import Clock, ClockFacts
-from services.approval.deps import RuntimeDep, idempotency, sees_all
+from services.approval.deps import idempotency, sees_all
+from services.approval.runtime import ApprovalKernel
 from services.approval.tasks import repository, service
 from services.approval.tasks.models import Application, Task
 from services.approval.tasks.repository import ListedTask
@@ -121,7 +123,7 @@ def visible_department(principal: Principal, wanted: str | None) -> str | None:
 
 @router.get("", response_model=Page[TaskOut])
 async def list_tasks(
-    session: SessionDep,
+    request: Request,
     principal: CurrentPrincipal,
     status: Literal["open", "approved", "rejected", "cancelled", "decided"] | None = None,
     department: str | None = None,
@@ -132,15 +134,19 @@ async def list_tasks(
 ) -> Response:
     """Approver: their department's tasks; supervisor: every task. Oldest first."""
     scope = visible_department(principal, department)
-    rows = await repository.list_tasks(
-        session,
-        department=scope,
-        status=status,
-        application_no=application_no,
-        after=decode_time_cursor(cursor),
-        limit=limit + 1,
-        hall=hall,
-    )
+    after = decode_time_cursor(cursor)
+    # The approvers' poll holds its unit of work itself rather than through SessionDep (a
+    # generator dependency costs more than the block; issue 22), as the decision does.
+    async with get_kernel(request).db.transaction() as session:
+        rows = await repository.list_tasks(
+            session,
+            department=scope,
+            status=status,
+            application_no=application_no,
+            after=after,
+            limit=limit + 1,
+            hall=hall,
+        )
     page = page_of(rows, limit, key=lambda row: time_key(row.created_at, row.task_id), item=listed_out)
     # The approvers' poll: the page is already a Page[TaskOut], so it is written out as it is
     # rather than dumped, validated again and serialised by the framework (most of the route's CPU).
@@ -164,31 +170,40 @@ async def decide(
     task_id: str,
     body: DecisionIn,
     request: Request,
-    session: SessionDep,
     principal: CurrentPrincipal,
-    runtime: RuntimeDep,
     key: IdempotencyKey = None,
 ) -> object:
     """An approver of the task's department approves or rejects it (409 once decided)."""
+    kernel: ApprovalKernel = get_kernel(request)
     fingerprint = request_hash("POST", request.url.path, body.model_dump_json())
-    replay = await idempotency.replay(session, owner=principal.subject_id, key=key, fingerprint=fingerprint)
-    if replay is not None:
-        return replay
-    decided = await service.decide(
-        session, runtime=runtime, task_id=task_id, principal=principal, decision=body.decision, opinion=body.opinion
-    )
-    # The rows the decision read, with what it wrote of them, are what a read of the task would
-    # return now, so the response is built from them without that read.
-    if decided.clock is None:
-        raise NotFound("No such task.")
-    result = DecisionOut(
-        task=decided_out(decided, decided.clock),
-        application_no=decided.application.application_no,
-        application_status=decided.application_status,
-        certificate_no=decided.certificate.certificate_no if decided.certificate else None,
-    )
-    body_json = result.model_dump(mode="json")
-    await idempotency.remember(
-        session, owner=principal.subject_id, key=key, fingerprint=fingerprint, status_code=200, body=body_json
-    )
+    # The route holds its unit of work itself, as SessionDep would (committed before the answer
+    # is sent, rolled back on an exception): a decision comes with every application, and
+    # FastAPI's generator dependencies (SessionDep, RuntimeDep over KernelDep) cost more than
+    # the block (issue 22).
+    async with kernel.db.transaction() as session:
+        replay = await idempotency.replay(session, owner=principal.subject_id, key=key, fingerprint=fingerprint)
+        if replay is not None:
+            return replay
+        decided = await service.decide(
+            session,
+            runtime=kernel.state,
+            task_id=task_id,
+            principal=principal,
+            decision=body.decision,
+            opinion=body.opinion,
+        )
+        # The rows the decision read, with what it wrote of them, are what a read of the task
+        # would return now, so the response is built from them without that read.
+        if decided.clock is None:
+            raise NotFound("No such task.")
+        result = DecisionOut(
+            task=decided_out(decided, decided.clock),
+            application_no=decided.application.application_no,
+            application_status=decided.application_status,
+            certificate_no=decided.certificate.certificate_no if decided.certificate else None,
+        )
+        body_json = result.model_dump(mode="json")
+        await idempotency.remember(
+            session, owner=principal.subject_id, key=key, fingerprint=fingerprint, status_code=200, body=body_json
+        )
     return JSONResponse(body_json, status_code=200)
