@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import RowMapping
 
 from owkernel.pagination import Page, page_of
-from services.intake.applications.models import ApplicationFacts, ApplicationMaterial
+from services.intake.applications.models import ApplicationFacts, MaterialFacts
 from services.intake.applications.reading import Dossier, certificate_waits_for, deferred_overdue, material_status
 from services.intake.applications.schemas import (
     ApplicantOut,
@@ -23,7 +23,7 @@ from services.intake.applications.schemas import (
 )
 
 
-def material_out(row: ApplicationMaterial | None, spec: dict[str, Any], today: date) -> MaterialOut:
+def material_out(row: MaterialFacts | None, spec: dict[str, Any], today: date) -> MaterialOut:
     """One material's state, as the item snapshot's ``spec`` names it."""
     code = spec["code"]
     name = spec.get("name", code)
@@ -45,7 +45,7 @@ def material_out(row: ApplicationMaterial | None, spec: dict[str, Any], today: d
     )
 
 
-def material_row_out(row: ApplicationMaterial, today: date) -> MaterialOut:
+def material_row_out(row: MaterialFacts, today: date) -> MaterialOut:
     """A material just uploaded or supplied, named as its row is."""
     return material_out(row, {"code": row.code, "name": row.name, "critical": row.critical}, today)
 
@@ -72,7 +72,7 @@ def payment_out(app: ApplicationFacts) -> PaymentOut:
     )
 
 
-def _deferred_out(rows: Sequence[ApplicationMaterial], today: date) -> list[DeferredOut]:
+def _deferred_out(rows: Sequence[MaterialFacts], today: date) -> list[DeferredOut]:
     return [
         DeferredOut(
             code=m.code,

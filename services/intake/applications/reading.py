@@ -18,7 +18,7 @@ from owkernel.auth import Principal
 from owkernel.errors import NotFound
 from services.intake.applications import repository
 from services.intake.applications.access import ensure_can_read, load
-from services.intake.applications.models import ApplicationFacts, ApplicationMaterial, TimelineFacts
+from services.intake.applications.models import ApplicationFacts, MaterialFacts, TimelineFacts
 from services.intake.storage import FileStorage
 
 MaterialStatus = Literal["missing", "uploaded", "deferred", "supplied", "overdue"]
@@ -33,7 +33,7 @@ class Step:
     """
 
     app: ApplicationFacts
-    materials: list[ApplicationMaterial] | None = None
+    materials: list[MaterialFacts] | None = None
     timeline: list[TimelineFacts] | None = None
 
 
@@ -43,7 +43,7 @@ class Dossier:
     order) and the departments it is routed to (name order)."""
 
     app: ApplicationFacts
-    materials: Sequence[ApplicationMaterial]
+    materials: Sequence[MaterialFacts]
     timeline: Sequence[TimelineFacts]
     departments: list[str]
 
@@ -71,7 +71,7 @@ async def view(
     return Dossier(app=app, materials=materials, timeline=timeline, departments=departments)
 
 
-def material_status(row: ApplicationMaterial | None, today: date) -> MaterialStatus:
+def material_status(row: MaterialFacts | None, today: date) -> MaterialStatus:
     """A material's state on ``today``: deferred ones are supplied, overdue or still deferred."""
     if row is None:
         return "missing"
@@ -84,12 +84,12 @@ def material_status(row: ApplicationMaterial | None, today: date) -> MaterialSta
     return "uploaded" if row.sha256 else "missing"
 
 
-def deferred_overdue(row: ApplicationMaterial, today: date) -> bool:
+def deferred_overdue(row: MaterialFacts, today: date) -> bool:
     """Whether a deferred material was reported overdue, or is still missing past its due date."""
     return row.overdue_at is not None or (row.supplied_at is None and row.due_date is not None and today > row.due_date)
 
 
-def certificate_waits_for(app: ApplicationFacts, deferred: Sequence[ApplicationMaterial]) -> list[str]:
+def certificate_waits_for(app: ApplicationFacts, deferred: Sequence[MaterialFacts]) -> list[str]:
     """容缺: the deferred materials an accepted application's certificate waits for."""
     if app.certificate or app.status not in ("accepted", "approved"):
         return []

@@ -24,7 +24,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
@@ -35,6 +35,7 @@ from services.intake.applications.models import (
     ApplicationFacts,
     ApplicationMaterial,
     FileRelease,
+    MaterialFacts,
     Sequence,
     Suspension,
     TimelineEntry,
@@ -176,9 +177,35 @@ async def departments_of(session: AsyncSession, application_id: int, *, routed: 
     return list(rows.scalars())
 
 
-async def materials_of(session: AsyncSession, application_id: int) -> list[ApplicationMaterial]:
-    """Every material row of an application."""
-    return list((await session.execute(_MATERIALS, {"id_": application_id})).scalars())
+async def materials_of(session: AsyncSession, application_id: int) -> list[MaterialFacts]:
+    """Every material row of an application, in id order: rows read through the table, not loaded
+    as objects (issue 22); ``held_material`` gives a step the object of one it changes. Where the
+    session holds objects, what it owes is flushed first (as autoflush did) and an object it holds
+    of a row is given instead of the row (as the ORM's SELECT did)."""
+    sync = session.sync_session
+    if sync.identity_map or sync.new:
+        await session.flush()
+    rows = cast(list[MaterialFacts], (await session.execute(_MATERIALS, {"id_": application_id})).all())
+    if not sync.identity_map:
+        return rows
+    return [sync.identity_map.get(identity_key(ApplicationMaterial, row.id)) or row for row in rows]
+
+
+def held_material(session: AsyncSession, row: MaterialFacts) -> ApplicationMaterial:
+    """The object of a material row, for a step to change: the one the session holds, or one made
+    from the row's values and put in the session without a SELECT (its changes are written as an
+    UPDATE at the flush, as a loaded object's are)."""
+    if isinstance(row, ApplicationMaterial):
+        return row
+    held = session.sync_session.identity_map.get(identity_key(ApplicationMaterial, row.id))
+    if held is not None:
+        return held
+    material = ApplicationMaterial()
+    for column in _MATERIAL_TABLE.c:
+        set_committed_value(material, column.key, getattr(row, column.key))
+    make_transient_to_detached(material)
+    session.add(material)
+    return material
 
 
 async def get_material(session: AsyncSession, application_id: int, code: str) -> ApplicationMaterial | None:
@@ -277,9 +304,7 @@ async def advance_by_no(
 _STATEMENTS: dict[tuple[Any, ...], Any] = {}
 
 _MATERIALS = (
-    select(ApplicationMaterial)
-    .where(ApplicationMaterial.application_id == bindparam("id_"))
-    .order_by(ApplicationMaterial.id)
+    select(_MATERIAL_TABLE).where(_MATERIAL_TABLE.c.application_id == bindparam("id_")).order_by(_MATERIAL_TABLE.c.id)
 )
 _MATERIAL = select(ApplicationMaterial).where(
     ApplicationMaterial.application_id == bindparam("id_"), ApplicationMaterial.code == bindparam("code_")
@@ -535,40 +560,46 @@ async def material_and_stored_bytes(
 ) -> tuple[ApplicationMaterial | None, int]:
     """Material ``code`` of an application (None: no row yet) and the size of the applicant's
     material files on applications in ``statuses`` without that material's (it is being replaced):
-    one statement where an upload read the row and then the sum."""
+    one statement where an upload read the row and then the sum.
+
+    Through the tables, the material's object made from its row only when there is one (the
+    upload replaces its file): loading it through the ORM cost more than the statement (issue 22).
+    """
     shape = ("material_and_stored_bytes", tuple(statuses))
     stmt = _STATEMENTS.get(shape)
     if stmt is None:
         # Aliases: the sum's tables must not correlate with the material's row outside it.
-        other, other_app = aliased(ApplicationMaterial), aliased(Application)
+        other, other_app = _MATERIAL_TABLE.alias(), _APPLICATIONS.alias()
         used = (
-            select(func.coalesce(func.sum(other.size), 0))
-            .join(other_app, other_app.id == other.application_id)
+            select(func.coalesce(func.sum(other.c.size), 0))
+            .join(other_app, other_app.c.id == other.c.application_id)
             .where(
-                other_app.applicant_id_number == bindparam("id_number_"),
-                other_app.status.in_(statuses),
-                other.sha256.is_not(None),
-                ~and_(other.application_id == bindparam("id_"), other.code == bindparam("code_")),
+                other_app.c.applicant_id_number == bindparam("id_number_"),
+                other_app.c.status.in_(statuses),
+                other.c.sha256.is_not(None),
+                ~and_(other.c.application_id == bindparam("id_"), other.c.code == bindparam("code_")),
             )
             .scalar_subquery()
         )
         # From the application itself, so the one row comes back when the material has none.
         stmt = _STATEMENTS[shape] = (
-            select(ApplicationMaterial, used)
-            .select_from(Application)
+            select(*_MATERIAL_TABLE.c, used.label("used_bytes_"))
+            .select_from(_APPLICATIONS)
             .outerjoin(
-                ApplicationMaterial,
+                _MATERIAL_TABLE,
                 and_(
-                    ApplicationMaterial.application_id == Application.id,
-                    ApplicationMaterial.code == bindparam("code_"),
+                    _MATERIAL_TABLE.c.application_id == _APPLICATIONS.c.id,
+                    _MATERIAL_TABLE.c.code == bindparam("code_"),
                 ),
             )
-            .where(Application.id == bindparam("id_"))
+            .where(_APPLICATIONS.c.id == bindparam("id_"))
         )
-    material, used_bytes = (
-        await session.execute(stmt, {"id_": application_id, "code_": code, "id_number_": id_number})
-    ).one()
-    return material, int(used_bytes or 0)
+    sync = session.sync_session
+    if sync.identity_map or sync.new:
+        await session.flush()
+    row = (await session.execute(stmt, {"id_": application_id, "code_": code, "id_number_": id_number})).one()
+    material = None if row.id is None else held_material(session, cast(MaterialFacts, row))
+    return material, int(row.used_bytes_ or 0)
 
 
 async def release_files(session: AsyncSession, sha256s: Seq[str], *, at: datetime) -> None:

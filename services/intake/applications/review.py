@@ -26,7 +26,13 @@ from owkernel.kernel import clock_of
 from services.intake.applications import repository
 from services.intake.applications.access import ensure_can_act, load
 from services.intake.applications.events import applicant_of, delivery_of, suspend
-from services.intake.applications.models import Application, ApplicationFacts, ApplicationMaterial, TimelineFacts
+from services.intake.applications.models import (
+    Application,
+    ApplicationFacts,
+    ApplicationMaterial,
+    MaterialFacts,
+    TimelineFacts,
+)
 from services.intake.applications.reading import Step, material_name
 from services.intake.applications.schemas import AcceptanceIn
 from services.intake.common import local_today
@@ -111,7 +117,7 @@ def _in_order(earlier: list[TimelineFacts], entry: TimelineFacts) -> list[Timeli
     return sorted([*earlier, entry], key=lambda e: e.at)
 
 
-def _critical_uploaded(app: ApplicationFacts, rows: list[ApplicationMaterial]) -> None:
+def _critical_uploaded(app: ApplicationFacts, rows: list[MaterialFacts]) -> None:
     """422 naming every critical material the item asks for that has no file yet."""
     uploaded = {m.code for m in rows if m.sha256}
     missing = [
@@ -243,7 +249,7 @@ async def _accept(
         if wait is not None:
             timeline = _in_order(timeline, wait)
     # The new rows take ids after the existing ones, in the order they were added (one flush).
-    return Step(app=app, materials=[*existing, *added], timeline=timeline)
+    return Step(app=app, materials=[*(rows[m.code] for m in existing), *added], timeline=timeline)
 
 
 def _acceptable(specs: dict[str, Spec], provided: set[str], deferred_codes: list[str]) -> None:
@@ -283,20 +289,24 @@ def _defer(
     session: AsyncSession,
     app: ApplicationFacts,
     deferred: list[Spec],
-    rows: dict[str, ApplicationMaterial],
+    rows: dict[str, MaterialFacts],
     *,
     due: date,
 ) -> list[ApplicationMaterial]:
-    """Mark each deferred material due on ``due``; the rows made for those never uploaded, in order."""
+    """Mark each deferred material due on ``due``; the rows made for those never uploaded, in order.
+
+    A row read before (``rows``) is replaced there by the object that changes it."""
     added: list[ApplicationMaterial] = []
     for spec in deferred:
-        row = rows.get(spec["code"])
-        if row is None:
+        read = rows.get(spec["code"])
+        if read is None:
             row = ApplicationMaterial(
                 application_id=app.id, code=spec["code"], name=spec.get("name", spec["code"]), critical=False
             )
             session.add(row)
             added.append(row)
+        else:
+            row = rows[spec["code"]] = repository.held_material(session, read)
         row.is_deferred = True
         row.due_date = due
     return added
