@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from owkernel.contracts.common import Address, Applicant, DeliveryChoice
 from owkernel.contracts.intake import ApplicationResumed, ApplicationSuspended, SuspensionReason, VisitRecorded
 from services.intake.applications import repository
-from services.intake.applications.models import Application, ApplicationFacts, Suspension, TimelineEntry
+from services.intake.applications.models import Application, ApplicationFacts, Suspension, TimelineFacts
 from services.intake.common import local_today
 from services.intake.db import outbox
 from services.intake.settings import IntakeSettings
@@ -50,7 +50,7 @@ async def suspend(
     reason: SuspensionReason,
     at: datetime,
     detail: dict[str, Any],
-) -> TimelineEntry | None:
+) -> TimelineFacts | None:
     """Start a wait for the applicant (once per key) and tell approval to stop the clock; the
     wait's timeline entry, or None when it had started already."""
     if await repository.get_suspension(session, app.id, key) is not None:
