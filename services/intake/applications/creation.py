@@ -16,7 +16,6 @@ from owkernel.kernel import clock_of
 from services.intake.applications import repository
 from services.intake.applications.access import agency_officer_of
 from services.intake.applications.events import record_visit
-from services.intake.applications.models import Application
 from services.intake.applications.reading import Step
 from services.intake.applications.schemas import ApplicationCreate
 from services.intake.catalog import service as catalog
@@ -77,7 +76,7 @@ async def create_application(
     hall = await _hall_of(session, principal=principal, data=data, channel=who.channel, item=item)
     stage = await _open_stage(session, project, who, item) if project is not None else None
     now = clock_of(session).now()
-    app = _draft(
+    draft = _draft(
         number=await _next_number(session, settings, item, now),
         item=item,
         who=who,
@@ -88,7 +87,7 @@ async def create_application(
         by=principal.display,
         at=now,
     )
-    await repository.insert_application(session, app)
+    app = await repository.insert_application(session, draft)
     await repository.add_departments(session, app.id, app.item["departments"])
     if stage is not None:
         stage.application_id = app.id
@@ -149,9 +148,9 @@ def _draft(
     stage: ProjectStage | None,
     by: str,
     at: datetime,
-) -> Application:
+) -> dict[str, Any]:
     """The new draft's row, the item's version copied into it."""
-    return Application(
+    return dict(
         application_no=number,
         status="draft",
         item_code=item.code,

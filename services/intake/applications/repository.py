@@ -7,6 +7,7 @@ import hashlib
 from collections.abc import Sequence as Seq
 from dataclasses import dataclass
 from datetime import date, datetime
+from types import SimpleNamespace
 from typing import Any, NamedTuple, cast
 
 from sqlalchemy import (
@@ -50,7 +51,7 @@ _SEQUENCES = cast(Table, Sequence.__table__)
 # Rows written as they are (no object back) go in through the tables: Core, not the ORM's bulk path.
 _DEPARTMENTS = cast(Table, ApplicationDepartment.__table__)
 # The attribute of each column is named as the column is (the mapping renames none).
-_APPLICATION_COLUMNS = frozenset(c.key for c in _APPLICATIONS.c if c.key != "id")
+_UNSET_APPLICATION: dict[str, Any] = dict.fromkeys(c.key for c in _APPLICATIONS.c)
 _INSERT_APPLICATION = insert(_APPLICATIONS).returning(_APPLICATIONS.c.id)
 _MATERIAL_TABLE = cast(Table, ApplicationMaterial.__table__)
 _MATERIAL_COLUMNS = frozenset(c.key for c in _MATERIAL_TABLE.c if c.key != "id")
@@ -132,14 +133,16 @@ async def get_by_ids(session: AsyncSession, ids: Seq[int]) -> dict[int, Applicat
     return {row.id: row for row in rows}
 
 
-async def insert_application(session: AsyncSession, app: Application) -> None:
-    """Write a new application's row from an object the session does not hold, and give it its id.
+async def insert_application(session: AsyncSession, values: dict[str, Any]) -> ApplicationFacts:
+    """Write a new application's row from ``values`` (columns by name); the application as written.
 
-    One INSERT ... RETURNING through the table (no unit of work): the request writes nothing more
-    of the object, which stays outside the session and shows what it was given.
+    One INSERT ... RETURNING id through the table (no unit of work). What comes back is ``values``
+    with that id and None for every column not given (as a new ``Application`` object showed
+    them), a plain namespace: the request writes nothing more of it, and making a mapped object
+    only to read it back cost as much as the INSERT's parameters (issue 22).
     """
-    values = {key: value for key, value in vars(app).items() if key in _APPLICATION_COLUMNS}
-    app.id = (await session.execute(_INSERT_APPLICATION, values)).scalar_one()
+    new_id = (await session.execute(_INSERT_APPLICATION, values)).scalar_one()
+    return cast(ApplicationFacts, SimpleNamespace(**_UNSET_APPLICATION | values | {"id": new_id}))
 
 
 async def insert_material(session: AsyncSession, material: ApplicationMaterial) -> None:
