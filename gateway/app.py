@@ -61,7 +61,13 @@ def create_app(
     # or cashier route is shadowed; unknown paths still answer problem+json 404.
     if WEB_DIR.is_dir():
         app.mount("/", StaticFiles(directory=WEB_DIR, html=True), name="web")
-    app.add_middleware(Door, settings=settings, state=state)
+    # The door goes outside the whole stack FastAPI builds, not into its user middleware (which
+    # sits inside Starlette's ServerErrorMiddleware and FastAPI's exception-telemetry and body-limit
+    # wrappers): a proxied call, most of the gateway's work, needs none of them, as the door
+    # answers its own failures; each wrapped every call and every message sent. Only FastAPI's
+    # entry (its server span when tracing) stays in front. Built here, so the app takes no
+    # middleware and no exception handler after this (Starlette refuses the former).
+    app.middleware_stack = Door(app.build_middleware_stack(), settings=settings, state=state)
     return app
 
 

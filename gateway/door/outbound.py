@@ -97,6 +97,7 @@ class Outbound:
 
     __slots__ = (
         "address",
+        "answering",
         "auth",
         "base",
         "chunked",
@@ -117,6 +118,9 @@ class Outbound:
         self.receive = receive
         self.send = send
         self.base = base  # the upstream's base URL
+        # True once the upstream's answer has begun to go back: a failure after that cannot be
+        # answered with a problem any more.
+        self.answering = False
         self.method: str = scope["method"]
         self.auth: bytes | None = None
         self.length: bytes | None = None

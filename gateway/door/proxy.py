@@ -1,13 +1,18 @@
 """The one door: ``/api/v1/*`` routed by prefix to the owning service, as a plain ASGI layer.
 
-This sits outside FastAPI (the outermost middleware of the gateway app), so a proxied request
-pays for no routing, validation or dependency layers: one dict lookup for the route, a cached
-token check, a token bucket, then the shared client's aiohttp session (door/transport.py) with
-both bodies streamed. The gateway's own paths fall through to FastAPI.
+This is the outermost layer of the gateway app's stack (gateway/app.py builds it so), outside
+even Starlette's ServerErrorMiddleware and FastAPI's exception-telemetry and body-limit wrappers,
+so a proxied request pays for no routing, validation, dependency or error-handling layers: one
+dict lookup for the route, the guard, a cached token check, a token bucket, then the shared
+client's aiohttp session (door/transport.py) with both bodies streamed. The door therefore answers
+its own failures, an unexpected exception included (a problem+json 500 naming the request id).
+Only FastAPI's own entry is in front of it: its server span (when tracing) covers the proxied
+call. The gateway's own paths fall through to the rest of the stack (the kernel's request
+middleware: request ids, access log, metrics, the guard, its own last-resort 500).
 
 A proxied call is an ``Outbound`` (door/outbound.py) taken through named steps in ``_forward``:
-admit (token, rate limit), declared size, body, request, send, relay; a step that refuses raises
-``RefusedError`` and the door answers its problem.
+guard, admit (token, rate limit), declared size, body, request, send, relay; a step that refuses
+raises ``RefusedError`` and the door answers its problem.
 
 Why not ``client.send``: the client's layers (auth flow, redirects, cookie jar, event hooks,
 per-request logging) cost about as much as the transport itself here and a proxy needs none of
@@ -24,6 +29,7 @@ import httpx
 import structlog
 import yarl
 from httpx_aiohttp import AiohttpTransport
+from opentelemetry import trace
 from prometheus_client.metrics import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -60,6 +66,7 @@ CONTENT_SECURITY_POLICY = (
 DOCS_POLICY = b"frame-ancestors 'none'"
 DOCS_PATHS = ("/docs", "/redoc")
 URL_CACHE_SIZE = 4096
+UNEXPECTED = "An unexpected error occurred; quote the request id when reporting it."
 
 
 def _with_page_policy(send: Send, *, docs: bool) -> Send:
@@ -83,6 +90,15 @@ async def _answer(
     """Send a problem+json answer the door writes itself."""
     for message in problem_messages(status, detail, request_id, headers or []):
         await send(message)
+
+
+async def _unexpected(send: Send, exc: Exception, request_id: str) -> None:
+    """The last-resort 500 for an exception of the door's own (what ServerErrorMiddleware and the
+    kernel's problem handler gave when the door sat inside them, now with the request id)."""
+    log.exception("unhandled_error", request_id=request_id, error=repr(exc))
+    # FastAPI's exception-telemetry wrapper noted it on the request's server span; so does the door.
+    trace.get_current_span().record_exception(exc)
+    await _answer(send, 500, UNEXPECTED, request_id)
 
 
 class Door:
@@ -127,26 +143,32 @@ class Door:
             await self.app(scope, wrapped, send)
             return
         path: str = scope["path"]
-        route = None
         if path.startswith("/api/v1/"):
             end = path.find("/", 8)
             prefix = path if end == -1 else path[:end]
             route = self.routes.get(prefix)
-        if route is not None:
-            # The guard (owkernel.guard) before anything is read or forwarded. The gateway's own
-            # paths are guarded once, by the kernel's request middleware inside.
-            refused = refusal(scope["headers"], path, scope.get("raw_path"), scope.get("query_string", b""))
-            if refused is not None:
-                await _answer(send, 400, refused, new_request_id())
+            if route is not None:
+                await self._proxy(scope, receive, send, prefix, route[1])
                 return
-            await self._proxy(scope, receive, send, prefix, route[1])
-        elif not path.startswith("/api/v1/"):
-            await self._own(scope, receive, _with_page_policy(send, docs=path.startswith(DOCS_PATHS)))
-        elif self.limiter is None or await self._own_route_allowed(scope, send):
-            # The gateway's own API (or an unknown path: FastAPI answers 404).
-            await self._own(scope, receive, send)
+        # The gateway's own paths (or an unknown one: FastAPI answers 404). The door's checks here
+        # are the door's to answer for; what the app raises, the stack inside answers.
+        try:
+            handed = await self._admit_own(scope, receive, send, path)
+        except Exception as exc:  # noqa: BLE001 - the last-resort 500, logged there
+            await _unexpected(send, exc, new_request_id())
+            return
+        if handed is not None:
+            page = not path.startswith("/api/v1/")
+            await self.app(scope, handed, _with_page_policy(send, docs=path.startswith(DOCS_PATHS)) if page else send)
 
-    async def _own(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _admit_own(self, scope: Scope, receive: Receive, send: Send, path: str) -> Receive | None:
+        """The ``receive`` to hand the gateway's own app, or None when the door answered (429, 413)
+        or the caller left: its API is rate-limited like the services' (its pages are not)."""
+        if path.startswith("/api/v1/") and self.limiter is not None and not await self._own_route_allowed(scope, send):
+            return None
+        return await self._own_body(scope, receive, send)
+
+    async def _own_body(self, scope: Scope, receive: Receive, send: Send) -> Receive | None:
         """The gateway's own routes take small bodies only (JSON, forms): a big one is refused unread,
         one without a length is read here up to the limit and handed on."""
         length: bytes | None = None
@@ -168,7 +190,7 @@ class Door:
             while more and not too_big:
                 message = await receive()
                 if message["type"] == "http.disconnect":
-                    return
+                    return None
                 body += message.get("body", b"")
                 more = message.get("more_body", False)
                 too_big = len(body) > self.own_max_body
@@ -178,12 +200,11 @@ class Door:
                 async def replay() -> Message:
                     return buffered.pop() if buffered else await receive()
 
-                await self.app(scope, replay, send)
-                return
+                return replay
         if too_big:
             await _answer(send, 413, f"The request body is larger than {self.own_max_body} bytes.", new_request_id())
-            return
-        await self.app(scope, receive, send)
+            return None
+        return receive
 
     async def _own_route_allowed(self, scope: Scope, send: Send) -> bool:
         assert self.limiter is not None
@@ -244,6 +265,12 @@ class Door:
         status = 500
         try:
             status = await self._forward(call, pool)
+        except Exception as exc:
+            if call.answering:
+                # The answer is cut short: nothing to say now but to let the server close the connection.
+                log.exception("unhandled_error", request_id=call.rid, error=repr(exc))
+                raise
+            await _unexpected(send, exc, call.rid)
         finally:
             self._observe(call, prefix, status, time.perf_counter() - started)
 
@@ -274,6 +301,7 @@ class Door:
     async def _forward(self, call: Outbound, pool: UpstreamPool) -> int:
         """Forward one call; the status answered (499 when the caller left first)."""
         try:
+            self._guard(call)
             await self._admit(call)
             size = call.declared_size(self.max_body)  # before reading anything
             content = await self._body(call, size)
@@ -284,6 +312,15 @@ class Door:
         except ClientGoneError:
             return 499
         return await self._relay(call, response)
+
+    @staticmethod
+    def _guard(call: Outbound) -> None:
+        """The guard (owkernel.guard) before anything is read or forwarded: an ambiguous request is
+        refused (the gateway's own paths are guarded once, by the kernel's request middleware)."""
+        scope = call.scope
+        refused = refusal(scope["headers"], scope["path"], scope.get("raw_path"), scope.get("query_string", b""))
+        if refused is not None:
+            raise RefusedError(400, refused)
 
     async def _admit(self, call: Outbound) -> None:
         """A token that is present must be valid (services check it again themselves); then the
@@ -373,6 +410,7 @@ class Door:
                 out.append((lowered, value))
             if not has_rid:
                 out.append((b"x-request-id", call.rid.encode()))
+            call.answering = True
             await call.send({"type": "http.response.start", "status": response.status_code, "headers": out})
             if response.body is not None:
                 await call.send({"type": "http.response.body", "body": response.body})
