@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,7 +20,7 @@ from owkernel.kernel import clock_of
 from services.intake.applications import repository
 from services.intake.applications.access import ensure_can_act, load, load_changing
 from services.intake.applications.events import record_visit
-from services.intake.applications.models import Application, ApplicationFacts, ApplicationMaterial
+from services.intake.applications.models import Application, ApplicationFacts, ApplicationMaterial, MaterialFacts
 from services.intake.applications.reading import material_name, material_spec
 from services.intake.common import local_today
 from services.intake.db import outbox
@@ -52,7 +53,7 @@ async def upload_material(
     code: str,
     data: bytes,
     filename: str | None,
-) -> ApplicationMaterial:
+) -> MaterialFacts:
     """Attach (or replace) a material while the application is a draft or back for correction."""
     now = clock_of(session).now()
     app = await load_changing(session, no, at=now)
@@ -67,22 +68,23 @@ async def upload_material(
     content_type = check_upload(settings, data)
     material = await _within_quota(session, settings, app, code=code, size=len(data))
     stored = await _store(session, storage, data)
+    attached = _attached(stored, content_type=content_type, filename=filename, by=principal.display, at=now)
     if material is None:
-        material = ApplicationMaterial(
-            application_id=app.id,
-            code=code,
-            name=spec.get("name", code),
-            critical=bool(spec.get("critical", True)),
-            is_deferred=False,
-        )
-        _attach(material, stored, content_type=content_type, filename=filename, by=principal.display, at=now)
-        # Written now by one statement, not added to the session for its unit of work at the commit.
-        await repository.insert_material(session, material)
-        return material
+        # Written now by one statement from its values, not an object added to the session for its
+        # unit of work at the commit (nor one made only to be read back: issue 22).
+        new = {
+            "application_id": app.id,
+            "code": code,
+            "name": spec.get("name", code),
+            "critical": bool(spec.get("critical", True)),
+            "is_deferred": False,
+        }
+        return await repository.insert_material(session, new | attached)
     if material.sha256 is not None and material.sha256 != stored.sha256:
         # The replaced file goes once this commits (unless another material uses it too).
         await repository.release_files(session, [material.sha256], at=now)
-    _attach(material, stored, content_type=content_type, filename=filename, by=principal.display, at=now)
+    for key, value in attached.items():
+        setattr(material, key, value)
     return material
 
 
@@ -181,16 +183,24 @@ async def _awaiting_supplement(session: AsyncSession, app: Application, code: st
     return material
 
 
+def _attached(stored: StoredFile, *, content_type: str, filename: str | None, by: str, at: datetime) -> dict[str, Any]:
+    """What points a material at a stored file and notes who uploaded it when (its columns by name)."""
+    return {
+        "sha256": stored.sha256,
+        "size": stored.size,
+        "content_type": content_type,
+        "filename": _safe_name(filename),
+        "uploaded_at": at,
+        "uploaded_by": by,
+    }
+
+
 def _attach(
     material: ApplicationMaterial, stored: StoredFile, *, content_type: str, filename: str | None, by: str, at: datetime
 ) -> None:
     """Point a material at a stored file and note who uploaded it when."""
-    material.sha256 = stored.sha256
-    material.size = stored.size
-    material.content_type = content_type
-    material.filename = _safe_name(filename)
-    material.uploaded_at = at
-    material.uploaded_by = by
+    for key, value in _attached(stored, content_type=content_type, filename=filename, by=by, at=at).items():
+        setattr(material, key, value)
 
 
 def check_upload(settings: IntakeSettings, data: bytes) -> str:

@@ -54,7 +54,7 @@ _DEPARTMENTS = cast(Table, ApplicationDepartment.__table__)
 _UNSET_APPLICATION: dict[str, Any] = dict.fromkeys(c.key for c in _APPLICATIONS.c)
 _INSERT_APPLICATION = insert(_APPLICATIONS).returning(_APPLICATIONS.c.id)
 _MATERIAL_TABLE = cast(Table, ApplicationMaterial.__table__)
-_MATERIAL_COLUMNS = frozenset(c.key for c in _MATERIAL_TABLE.c if c.key != "id")
+_UNSET_MATERIAL: dict[str, Any] = dict.fromkeys(c.key for c in _MATERIAL_TABLE.c)
 _INSERT_MATERIAL = insert(_MATERIAL_TABLE).returning(_MATERIAL_TABLE.c.id)
 
 
@@ -145,11 +145,11 @@ async def insert_application(session: AsyncSession, values: dict[str, Any]) -> A
     return cast(ApplicationFacts, SimpleNamespace(**_UNSET_APPLICATION | values | {"id": new_id}))
 
 
-async def insert_material(session: AsyncSession, material: ApplicationMaterial) -> None:
-    """Write a new material's row from an object the session does not hold, and give it its id
-    (one INSERT ... RETURNING through the table, as ``insert_application``)."""
-    values = {key: value for key, value in vars(material).items() if key in _MATERIAL_COLUMNS}
-    material.id = (await session.execute(_INSERT_MATERIAL, values)).scalar_one()
+async def insert_material(session: AsyncSession, values: dict[str, Any]) -> MaterialFacts:
+    """Write a new material's row from ``values`` (columns by name); the material as written, a
+    plain namespace as ``insert_application`` gives (one INSERT ... RETURNING id through the table)."""
+    new_id = (await session.execute(_INSERT_MATERIAL, values)).scalar_one()
+    return cast(MaterialFacts, SimpleNamespace(**_UNSET_MATERIAL | values | {"id": new_id}))
 
 
 async def add_departments(session: AsyncSession, application_id: int, departments: Seq[str]) -> None:
