@@ -14,7 +14,7 @@ from owkernel.auth import Principal, VerifiedPrincipal
 from owkernel.errors import PayloadTooLarge, Unprocessable, field_error
 from owkernel.halls import HALL_CODE_PATTERN
 from owkernel.idempotency import Idempotency, IdempotencyKey, request_hash
-from owkernel.kernel import clock_of
+from owkernel.kernel import clock_of, get_kernel
 from owkernel.pagination import CursorParam, LimitParam, Page, decode_id_cursor
 from owkernel.roles import Clerk
 from services.intake.applications import access, creation, listing_repository, materials, presenter, reading, review
@@ -29,7 +29,7 @@ from services.intake.applications.schemas import (
 )
 from services.intake.common import Window, local_today
 from services.intake.db import tables
-from services.intake.deps import SettingsDep, StorageDep
+from services.intake.deps import IntakeKernel, SettingsDep, StorageDep
 from services.intake.settings import IntakeSettings
 
 router = APIRouter(prefix="/api/v1/applications", tags=["applications"])
@@ -82,23 +82,25 @@ async def read_upload(request: Request, settings: IntakeSettings) -> tuple[bytes
     },
 )
 async def create_application(
-    body: ApplicationCreate,
-    request: Request,
-    session: SessionDep,
-    principal: VerifiedPrincipal,
-    settings: SettingsDep,
-    key: IdempotencyKey = None,
+    body: ApplicationCreate, request: Request, principal: VerifiedPrincipal, key: IdempotencyKey = None
 ) -> object:
     """A draft with its application number: online for oneself, or by a clerk at the window."""
     fingerprint = request_hash("POST /api/v1/applications", body.model_dump_json())
-    replay = await idempotency.replay(session, owner=principal.subject_id, key=key, fingerprint=fingerprint)
-    if replay is not None:
-        return replay
-    step = await creation.create_application(session, settings=settings, principal=principal, data=body)
-    result = await _view(session, settings, principal, step=step)
-    await idempotency.remember(
-        session, owner=principal.subject_id, key=key, fingerprint=fingerprint, status_code=201, body=result
-    )
+    kernel: IntakeKernel = get_kernel(request)
+    settings = kernel.settings
+    # The four steps every application takes (create, upload, submit, accept) hold their unit of
+    # work themselves, as SessionDep does (committed before the answer is sent, rolled back on an
+    # exception), and find the kernel on the request: FastAPI's generator and chained dependencies
+    # (SessionDep, SettingsDep, StorageDep) cost more than the block (issue 22).
+    async with kernel.db.transaction() as session:
+        replay = await idempotency.replay(session, owner=principal.subject_id, key=key, fingerprint=fingerprint)
+        if replay is not None:
+            return replay
+        step = await creation.create_application(session, settings=settings, principal=principal, data=body)
+        result = await _view(session, settings, principal, step=step)
+        await idempotency.remember(
+            session, owner=principal.subject_id, key=key, fingerprint=fingerprint, status_code=201, body=result
+        )
     return result
 
 
@@ -172,28 +174,24 @@ async def _view(
         415: {"description": "not a PDF, JPEG or PNG by its content"},
     },
 )
-async def upload_material(
-    no: str,
-    material_code: str,
-    request: Request,
-    session: SessionDep,
-    principal: VerifiedPrincipal,
-    settings: SettingsDep,
-    storage: StorageDep,
-) -> MaterialOut:
+async def upload_material(no: str, material_code: str, request: Request, principal: VerifiedPrincipal) -> MaterialOut:
     """Upload a material (PDF, JPEG or PNG by content; size limited); replaces an earlier upload."""
+    kernel: IntakeKernel = get_kernel(request)
+    settings = kernel.settings
     data, filename = await read_upload(request, settings)
-    row = await materials.upload_material(
-        session,
-        settings=settings,
-        storage=storage,
-        principal=principal,
-        no=no,
-        code=material_code,
-        data=data,
-        filename=filename,
-    )
-    return presenter.material_row_out(row, local_today(settings, clock_of(session).now()))
+    # Its own unit of work, as create_application says why.
+    async with kernel.db.transaction() as session:
+        row = await materials.upload_material(
+            session,
+            settings=settings,
+            storage=kernel.state.storage,
+            principal=principal,
+            no=no,
+            code=material_code,
+            data=data,
+            filename=filename,
+        )
+        return presenter.material_row_out(row, local_today(settings, clock_of(session).now()))
 
 
 @router.delete(
@@ -219,21 +217,24 @@ async def download_material(
 
 
 @router.post("/{no}/submit")
-async def submit_application(
-    no: str, session: SessionDep, principal: VerifiedPrincipal, settings: SettingsDep
-) -> ApplicationView:
+async def submit_application(no: str, request: Request, principal: VerifiedPrincipal) -> ApplicationView:
     """Submit for pre-review at the window."""
-    step = await review.submit(session, principal=principal, no=no)
-    return await _view(session, settings, principal, step=step)
+    kernel: IntakeKernel = get_kernel(request)
+    # Its own unit of work, as create_application says why.
+    async with kernel.db.transaction() as session:
+        step = await review.submit(session, principal=principal, no=no)
+        return await _view(session, kernel.settings, principal, step=step)
 
 
 @router.post("/{no}/acceptance")
-async def decide_acceptance(
-    no: str, body: AcceptanceIn, session: SessionDep, clerk: Clerk, settings: SettingsDep
-) -> ApplicationView:
+async def decide_acceptance(no: str, body: AcceptanceIn, request: Request, clerk: Clerk) -> ApplicationView:
     """The clerk accepts (missing non-critical materials deferred: 容缺), returns, or refuses."""
-    step = await review.decide_acceptance(session, settings=settings, principal=clerk, no=no, data=body)
-    return await _view(session, settings, clerk, step=step)
+    kernel: IntakeKernel = get_kernel(request)
+    settings = kernel.settings
+    # Its own unit of work, as create_application says why.
+    async with kernel.db.transaction() as session:
+        step = await review.decide_acceptance(session, settings=settings, principal=clerk, no=no, data=body)
+        return await _view(session, settings, clerk, step=step)
 
 
 @router.put(
