@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, Table, event, insert, text
+from sqlalchemy import DateTime, Insert, MetaData, Table, event, insert, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -317,10 +317,18 @@ async def stage_rows(session: AsyncSession, table: Table, rows: list[dict[str, A
     return True
 
 
+# One INSERT per staging table, built once: a fresh ``insert(table)`` on every commit paid its
+# construction and cache key again (~7 us a table, several tables a unit of work).
+_STAGED_INSERTS: dict[Table, Insert] = {}
+
+
 def write_staged_rows(execute: Callable[..., Any], staged: StagedRows) -> None:
     """Insert what ``stage_rows`` queued, one statement per table, and empty the queue."""
     for table, rows in staged.items():
-        execute(insert(table), rows)
+        statement = _STAGED_INSERTS.get(table)
+        if statement is None:
+            statement = _STAGED_INSERTS[table] = insert(table)
+        execute(statement, rows)
     staged.clear()
 
 
