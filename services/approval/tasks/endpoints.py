@@ -14,11 +14,11 @@ from owkernel.halls import HALL_CODE_PATTERN
 from owkernel.idempotency import IdempotencyKey, request_hash
 from owkernel.kernel import get_kernel
 from owkernel.pagination import CursorParam, LimitParam, Page, decode_time_cursor, page_of, time_key
-from services.approval.clocks.models import Clock, ClockFacts
+from services.approval.clocks.models import ClockFacts
 from services.approval.deps import idempotency, sees_all
 from services.approval.runtime import ApprovalKernel
 from services.approval.tasks import repository, service
-from services.approval.tasks.models import Application, Task
+from services.approval.tasks.models import ApplicationFacts, TaskFacts
 from services.approval.tasks.repository import ListedTask
 from services.approval.tasks.schemas import DecisionIn, DecisionOut, TaskOut
 
@@ -27,8 +27,8 @@ router = APIRouter(prefix="/api/v1/tasks", tags=["tasks"])
 CARDS = {0: None, 1: "yellow", 2: "red"}
 
 
-def task_out(task: Task, clock: Clock, application: Application) -> TaskOut:
-    """The API shape of a task."""
+def task_out(task: TaskFacts, clock: ClockFacts, application: ApplicationFacts) -> TaskOut:
+    """The API shape of a task (of its objects, or of rows read through the same facts)."""
     return TaskOut(
         task_id=task.task_id,
         application_no=task.application_no,
@@ -56,29 +56,15 @@ def task_out(task: Task, clock: Clock, application: Application) -> TaskOut:
 
 def decided_out(decided: service.Decided, clock: ClockFacts) -> TaskOut:
     """The API shape of a task as its decision left it (as ``task_out`` would give of it read again)."""
-    task, application = decided.task, decided.application
-    return TaskOut(
-        task_id=task.task_id,
-        application_no=task.application_no,
-        department=task.department,
-        stage=task.stage,
-        due_date=clock.due_date,
-        card=CARDS[clock.card_level],
-        status=decided.status,
-        lead=task.lead,
-        item_code=application.item_code,
-        item_name=application.item_name,
-        applicant_name=application.applicant_name,
-        project_no=application.project_no,
-        started_on=clock.started_on,
-        provisional=clock.provisional,
-        suspended=clock.status == "suspended" and not decided.clock_closed,
-        clock_id=clock.clock_id,
-        application_status=decided.application_status,
-        opinion=decided.opinion,
-        decided_by=decided.decided_by,
-        decided_at=decided.decided_at,
-        hall=application.hall,
+    return task_out(decided.task, clock, decided.application).model_copy(
+        update={
+            "status": decided.status,
+            "suspended": clock.status == "suspended" and not decided.clock_closed,
+            "application_status": decided.application_status,
+            "opinion": decided.opinion,
+            "decided_by": decided.decided_by,
+            "decided_at": decided.decided_at,
+        }
     )
 
 
