@@ -35,6 +35,7 @@ from owkernel.handlers import ConsumerGroup, Handler, PoisonEvent, RetryLater, a
 from owkernel.metrics import DEAD_LETTERS, EVENTS_HANDLED
 from owkernel.outbox import CORRELATION_HEADER
 from owkernel.tables import KernelTables
+from owkernel.wakeup import Wakeup
 
 log = structlog.get_logger("owkernel.consumer")
 
@@ -108,7 +109,7 @@ class StreamConsumer:
         # a list and a bare future rather than an asyncio.Queue read through asyncio.wait_for,
         # which wraps every wait in a task of its own (12.4 -> 4.6 us a wait, one or two an event).
         self._arrived: list[Msg] = []
-        self._waiter: asyncio.Future[None] | None = None
+        self._wakeup = Wakeup()
         self._handling = False
         self._counters: dict[tuple[str, str], Counter] = {}
 
@@ -160,22 +161,14 @@ class StreamConsumer:
 
     async def _deliver(self, msg: Msg) -> None:
         self._arrived.append(msg)
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+        self._wakeup.set()
 
     async def _arrival(self, timeout: float) -> list[Msg]:
         """Every message delivered so far, waiting up to ``timeout`` for the first; [] if none came."""
         if not self._arrived:
-            loop = asyncio.get_running_loop()
-            waiter: asyncio.Future[None] = loop.create_future()
-            self._waiter = waiter
-            expiry = loop.call_later(timeout, _expire, waiter)
-            try:
-                await waiter
-            finally:
-                expiry.cancel()
-                self._waiter = None
+            await self._wakeup.wait(timeout)
+        # Whatever woke us is in hand now: a stale wake-up would end the next wait at once.
+        self._wakeup.clear()
         arrived, self._arrived = self._arrived, []
         return arrived
 
@@ -380,11 +373,6 @@ class StreamConsumer:
                 error=error,
                 deliveries=deliveries,
             )
-
-
-def _expire(waiter: asyncio.Future[None]) -> None:
-    if not waiter.done():
-        waiter.set_result(None)
 
 
 @contextlib.contextmanager

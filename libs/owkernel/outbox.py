@@ -36,6 +36,7 @@ from owkernel.logs import current_request_id
 from owkernel.metrics import OUTBOX_OLDEST_AGE, OUTBOX_PENDING, OUTBOX_PUBLISHED
 from owkernel.tables import KernelTables
 from owkernel.tracing import current_traceparent, publishing
+from owkernel.wakeup import Wakeup
 
 log = structlog.get_logger("owkernel.outbox")
 
@@ -45,11 +46,6 @@ CORRELATION_HEADER = "X-Correlation-ID"
 def _aware(moment: datetime) -> datetime:
     # SQLite hands back naive datetimes; the kernel writes UTC.
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-def _expire(waiter: asyncio.Future[None]) -> None:
-    if not waiter.done():
-        waiter.set_result(None)
 
 
 class Outbox:
@@ -121,8 +117,7 @@ class OutboxRelay:
         self.mark_delay = mark_delay
         # Woken by a commit: a flag and the future the loop sleeps on, rather than an Event read
         # through asyncio.wait_for, which makes a task of every wait (~9 us a round).
-        self._woken = False
-        self._waiter: asyncio.Future[None] | None = None
+        self._wakeup = Wakeup()
         # Rows JetStream acknowledged and not yet marked sent: marked in the transaction of the
         # relay's next statement (the next round's SELECT) instead of one of their own, which
         # halves the relay's transactions when events trickle in one commit at a time. At most
@@ -165,24 +160,11 @@ class OutboxRelay:
 
     def wake(self) -> None:
         """Called after a commit that wrote events: relay now."""
-        self._woken = True
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+        self._wakeup.set()
 
     async def _sleep(self, timeout: float) -> None:
         """Until woken or ``timeout`` passed (at once if woken since the last sleep)."""
-        if not self._woken:
-            loop = asyncio.get_running_loop()
-            waiter: asyncio.Future[None] = loop.create_future()
-            self._waiter = waiter
-            expiry = loop.call_later(timeout, _expire, waiter)
-            try:
-                await waiter
-            finally:
-                expiry.cancel()
-                self._waiter = None
-        self._woken = False
+        await self._wakeup.wait(timeout)
 
     def start(self) -> None:
         """Start the relay loop."""
