@@ -115,9 +115,7 @@ class OutboxRelay:
         self.keep_sent = keep_sent
         self.wire_form = wire_form
         self.mark_delay = mark_delay
-        # Woken by a commit: a flag and the future the loop sleeps on, rather than an Event read
-        # through asyncio.wait_for, which makes a task of every wait (~9 us a round).
-        self._wakeup = Wakeup()
+        self._wakeup = Wakeup()  # set by a commit that wrote events
         # Rows JetStream acknowledged and not yet marked sent: marked in the transaction of the
         # relay's next statement (the next round's SELECT) instead of one of their own, which
         # halves the relay's transactions when events trickle in one commit at a time. At most
@@ -162,10 +160,6 @@ class OutboxRelay:
         """Called after a commit that wrote events: relay now."""
         self._wakeup.set()
 
-    async def _sleep(self, timeout: float) -> None:
-        """Until woken or ``timeout`` passed (at once if woken since the last sleep)."""
-        await self._wakeup.wait(timeout)
-
     def start(self) -> None:
         """Start the relay loop."""
         self._task = asyncio.create_task(self._run(), name=f"outbox-relay-{self.service}")
@@ -187,7 +181,7 @@ class OutboxRelay:
     async def _run(self) -> None:
         failures = 0
         while not self._stopping:
-            await self._sleep(self.mark_delay if self._acked else self.poll_seconds)
+            await self._wakeup.wait(self.mark_delay if self._acked else self.poll_seconds)
             if self._stopping:
                 break
             try:

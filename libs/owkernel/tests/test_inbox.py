@@ -15,8 +15,8 @@ from sqlalchemy import event, func, select
 from owkernel.contracts import Envelope, encode, make_envelope
 from owkernel.db import Database
 from owkernel.handlers import handled_ids
-from owtest import fresh_database_url
-from owtest.backbone import Consumer, Producer, consumer_tables, submitted
+from owtest import eventually, fresh_database_url
+from owtest.backbone import Consumer, Producer, consumer_tables, producer_tables, submitted
 
 
 def message(consumer: Consumer, envelope: Envelope, delivered: int = 1) -> Msg:
@@ -113,5 +113,49 @@ async def test_a_relay_round_is_two_statements(nats_url: str, namespace: str, tm
         # One UPDATE marking every acknowledged one, with that round's SELECT.
         assert sent == ["SELECT", "UPDATE", "SELECT"]
         assert await producer.relay.pending() == 0
+    finally:
+        await producer.stop()
+
+
+async def unsent_rows(producer: Producer) -> int:
+    """Outbox rows not marked sent, read from the table (``pending()`` would mark first)."""
+    table = producer_tables.outbox
+    async with producer.db.transaction() as session:
+        count = select(func.count()).select_from(table).where(table.c.sent_at.is_(None))
+        return int((await session.execute(count)).scalar_one())
+
+
+async def test_an_acknowledged_row_is_marked_sent_without_a_next_round(
+    nats_url: str, namespace: str, tmp_path: Path
+) -> None:
+    # No commit follows and the poll is a minute away: the relay marks the row alone, mark_delay
+    # after JetStream acknowledged it, rather than leaving it to be published again.
+    producer = await Producer.start(fresh_database_url("prod", tmp_path), nats_url, namespace, poll=60)
+    try:
+        await producer.commit_application("M1")
+
+        async def marked() -> bool:
+            return await unsent_rows(producer) == 0
+
+        await eventually(marked, timeout=5)
+    finally:
+        await producer.stop()
+
+
+async def test_stopping_marks_what_jetstream_acknowledged(nats_url: str, namespace: str, tmp_path: Path) -> None:
+    producer = await Producer.start(fresh_database_url("prod", tmp_path), nats_url, namespace, poll=60)
+    try:
+        producer.relay.mark_delay = 60.0  # the marks wait: only stop() writes them now
+        await producer.commit_application("S1")
+        stream = producer.bus.stream_name("intake")
+
+        async def published() -> bool:
+            return (await producer.bus.js.stream_info(stream)).state.messages >= 1
+
+        await eventually(published, timeout=5)
+        assert await unsent_rows(producer) == 1
+        await producer.relay.stop()
+        # The next start (a restart, another replica) republishes none of it.
+        assert await unsent_rows(producer) == 0
     finally:
         await producer.stop()
